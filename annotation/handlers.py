@@ -1,0 +1,1 @@
+"""Imports every annotation module that registers job handlers."""

@@ -1,0 +1,1 @@
+"""Placeholder: the annotation models are written by their owner."""

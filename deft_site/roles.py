@@ -1,0 +1,60 @@
+"""Roles: researchers create and run everything; annotators see only their own assigned work.
+
+A role is a Django group. Staff users count as researchers. Views use `researcher_required` /
+`ResearcherRequiredMixin`; API views use `IsResearcher`.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from rest_framework.permissions import BasePermission
+
+RESEARCHER = "researcher"
+ANNOTATOR = "annotator"
+
+
+def is_researcher(user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.groups.filter(name=RESEARCHER).exists())
+
+
+def is_annotator(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.groups.filter(name=ANNOTATOR).exists())
+
+
+def researcher_required(view: Callable) -> Callable:
+    """Log in first; then a 403 for anyone who is not a researcher."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
+        if not is_researcher(request.user):
+            raise PermissionDenied("Researchers only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ResearcherRequiredMixin(LoginRequiredMixin):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        if request.user.is_authenticated and not is_researcher(request.user):
+            raise PermissionDenied("Researchers only.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class IsResearcher(BasePermission):
+    message = "Researchers only."
+
+    def has_permission(self, request, view) -> bool:  # noqa: ANN001
+        return is_researcher(request.user)
+
+
+def roles_context(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    return {"is_researcher": is_researcher(user), "is_annotator": is_annotator(user)}

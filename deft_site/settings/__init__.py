@@ -1,0 +1,1 @@
+"""Settings split by environment: base (shared), dev, test, prod. Everything comes from the environment."""

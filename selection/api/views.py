@@ -1,0 +1,78 @@
+"""Selection API: datasets (list, import, rows, export) and jobs (read, cancel, retry). Researchers only."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from deft_site.roles import IsResearcher
+from selection import selectors
+from selection.api.serializers import DatasetImportSerializer, DatasetSerializer, ExampleSerializer, JobSerializer
+from selection.jobs import job_cancel, job_retry
+from selection.models import Dataset, Job
+from selection.services.datasets import DatasetImportError, dataset_import
+from selection.views.datasets import jsonl_download
+
+
+class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
+    """Datasets. POST a multipart file to import it (all or nothing; errors name the line and field)."""
+
+    permission_classes = [IsResearcher]
+    serializer_class = DatasetSerializer
+    lookup_field = "name"
+    queryset = Dataset.objects.order_by("-created_at")
+
+    @extend_schema(request=DatasetImportSerializer, responses={201: DatasetSerializer})
+    def create(self, request: Request) -> Response:
+        data = DatasetImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            dataset = dataset_import(
+                stream=upload.open("rb"), name=data.validated_data["name"], filename=upload.name,
+                default_split=data.validated_data["split"], description=data.validated_data["description"],
+                user=request.user,
+            )
+        except DatasetImportError as exc:
+            return Response({"detail": str(exc), "line": exc.line, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=ExampleSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def examples(self, request: Request, name: str | None = None) -> Response:
+        examples = self.get_object().examples.order_by("id")
+        for field in ("task", "split"):
+            if request.query_params.get(field):
+                examples = examples.filter(**{field: request.query_params[field]})
+        page = self.paginate_queryset(examples)
+        return self.get_paginated_response(ExampleSerializer(page, many=True).data)
+
+    @extend_schema(responses={(200, "application/x-ndjson"): bytes})
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, name: str | None = None):  # noqa: ANN201
+        dataset = self.get_object()
+        return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [IsResearcher]
+    serializer_class = JobSerializer
+
+    def get_queryset(self):  # noqa: ANN201
+        return selectors.job_list(self.request.query_params.get("status"))
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        return Response(JobSerializer(job_cancel(self.get_object())).data)
+
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            return Response(JobSerializer(job_retry(self.get_object())).data)
+        except ValueError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)

@@ -1,0 +1,2 @@
+"""Imports every module that registers job handlers, so all kinds are known wherever jobs run."""
+from selection.services import datasets  # noqa: F401

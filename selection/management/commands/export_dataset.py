@@ -1,0 +1,23 @@
+"""python manage.py export_dataset NAME --out FILE.jsonl"""
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from selection.models import Dataset
+from selection.services.datasets import dataset_export
+
+
+class Command(BaseCommand):
+    help = "Write a dataset back to JSONL in CoEDIT's format (_id, task, src, tgt, split, extra fields)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--out", required=True, help="Output JSONL file.")
+        parser.add_argument("--split", help="Only this split.")
+
+    def handle(self, *args, name: str, out: str, split: str | None, **options) -> None:
+        dataset = Dataset.objects.filter(name=name).first()
+        if dataset is None:
+            known = ", ".join(Dataset.objects.values_list("name", flat=True)[:20]) or "none"
+            raise CommandError(f"No dataset named {name!r} (known: {known}).")
+        ids = dataset.examples.filter(split=split).values_list("id", flat=True) if split else None
+        count = dataset_export(dataset=dataset, path=out, example_ids=ids)
+        self.stdout.write(self.style.SUCCESS(f"Wrote {count} rows of '{name}' to {out}."))

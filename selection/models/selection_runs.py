@@ -1,0 +1,55 @@
+"""Selection runs: a core-set chosen from a dataset by a strategy (UCS or a baseline), immutable once done."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .datasets import Dataset, Example
+from .jobs import Job
+
+__all__ = ["SelectionRun", "SelectionPick"]
+
+
+class SelectionRun(models.Model):
+    class Strategy(models.TextChoices):
+        UCS = "ucs", "UCS (DEFT)"
+        RANDOM = "random", "random"
+        STRATIFIED = "stratified", "stratified random"
+
+    name = models.SlugField(max_length=100, unique=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="selection_runs")
+    strategy = models.CharField(max_length=32, choices=Strategy.choices, default=Strategy.UCS)
+    params = models.JSONField(default=dict, help_text="All parameters, seed and embedder.")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="selection_runs")
+    summary = models.JSONField(default=dict, blank=True, help_text="Sizes per task, diagnostics.")
+    exported_dataset = models.OneToOneField(Dataset, null=True, blank=True, on_delete=models.SET_NULL,
+                                            related_name="from_selection")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SelectionPick(models.Model):
+    """One row per example of the dataset, chosen or not, so anyone can check the selection."""
+
+    run = models.ForeignKey(SelectionRun, on_delete=models.CASCADE, related_name="picks")
+    example = models.ForeignKey(Example, on_delete=models.CASCADE, related_name="+")
+    chosen = models.BooleanField()
+    reason = models.CharField(max_length=16, blank=True, help_text="base / easy / hard / random, or blank.")
+    cluster = models.IntegerField(null=True, blank=True)
+    distance = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "example"], name="pick_unique_per_example"),
+            models.CheckConstraint(
+                condition=models.Q(chosen=False, reason="") | models.Q(chosen=True, reason__in=["base", "easy", "hard", "random", "kept"]),
+                name="pick_reason_matches_chosen",
+            ),
+        ]

@@ -1,0 +1,400 @@
+"""Dataset import and export: validate every row, write in one transaction, stream instead of slurping.
+
+Formats (JSONL or CSV, told apart by the file name or the first byte):
+- CoEDIT: `_id`, `task`, `src`, `tgt` (a string or a list of references);
+- multi-reference evaluation: `id`, `src`, `refs` (a list), optional `task` and `dataset`.
+Any other field is kept in `Example.extra`; a per-row `split` wins over the import's default split.
+An import is all or nothing: the first bad row raises `DatasetImportError` naming the line (or CSV row)
+and the field, and the transaction rolls back, so a later import under the same name succeeds.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from selection.jobs import job_handler
+from selection.models import Dataset, Example
+from selection.models.datasets import Split
+
+MAX_ROW_BYTES = 1024 * 1024
+BATCH_SIZE = 2000
+ID_FIELDS = ("_id", "id")
+SPLITS = tuple(s.value for s in Split)
+CSV_REQUIRED_HINT = "a header with an id column (_id or id), src, and tgt or refs"
+
+
+class DatasetImportError(ValueError):
+    """A bad input file: the message names the line (or CSV row) and the field."""
+
+    def __init__(self, message: str, line: int | None = None, field: str | None = None) -> None:
+        where = f"line {line}: " if line is not None else ""
+        what = f"field '{field}': " if field else ""
+        super().__init__(f"{where}{what}{message}")
+        self.line = line
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    ext_id: str
+    task: str
+    src: str
+    refs: list[str]
+    split: str
+    extra: dict[str, Any]
+
+
+# ---------------------------------------------------------------- validation of one record
+
+
+def parse_record(record: Any, line: int, default_split: str) -> ParsedRow:
+    """Validate one decoded record (a dict) and normalise it to a ParsedRow."""
+    if not isinstance(record, dict):
+        raise DatasetImportError(f"expected a JSON object, got {type(record).__name__}", line)
+    ext_id = _required_id(record, line)
+    src = _required_text(record, "src", line)
+    refs = _references(record, line)
+    task = _task(record, line)
+    split = record.get("split", default_split)
+    if split in (None, ""):
+        split = default_split
+    if split not in SPLITS:
+        raise DatasetImportError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}", line, "split")
+    known = {"_id", "id", "src", "tgt", "refs", "task", "split"}
+    extra = {k: v for k, v in record.items() if k not in known}
+    return ParsedRow(ext_id=ext_id, task=task, src=src, refs=refs, split=split, extra=extra)
+
+
+def _required_id(record: dict, line: int) -> str:
+    field = next((f for f in ID_FIELDS if f in record), None)
+    if field is None:
+        raise DatasetImportError("missing; every row needs an id (`_id` or `id`)", line, "_id")
+    value = record[field]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DatasetImportError(f"must be a string or an integer, got {type(value).__name__}", line, field)
+    value = str(value).strip()
+    if not value:
+        raise DatasetImportError("is empty", line, field)
+    if len(value) > 255:
+        raise DatasetImportError("is longer than 255 characters", line, field)
+    return value
+
+
+def _required_text(record: dict, field: str, line: int) -> str:
+    if field not in record:
+        raise DatasetImportError("missing", line, field)
+    value = record[field]
+    if not isinstance(value, str):
+        raise DatasetImportError(f"must be a string, got {type(value).__name__}", line, field)
+    if not value.strip():
+        raise DatasetImportError("is empty", line, field)
+    return value
+
+
+def _references(record: dict, line: int) -> list[str]:
+    field = "tgt" if "tgt" in record else "refs" if "refs" in record else None
+    if field is None:
+        raise DatasetImportError("missing; give the reference output(s) as `tgt` or `refs`", line, "tgt")
+    value = record[field]
+    refs = [value] if isinstance(value, str) else value
+    if not isinstance(refs, list):
+        raise DatasetImportError(f"must be a string or a list of strings, got {type(value).__name__}", line, field)
+    if not refs:
+        raise DatasetImportError("is an empty list; give at least one reference", line, field)
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, str):
+            raise DatasetImportError(f"reference {i} must be a string, got {type(ref).__name__}", line, field)
+        if not ref.strip():
+            raise DatasetImportError(f"reference {i} is empty", line, field)
+    return refs
+
+
+def _task(record: dict, line: int) -> str:
+    if "task" not in record or record["task"] is None:
+        if "_id" in record:  # CoEDIT format: task is required
+            raise DatasetImportError("missing", line, "task")
+        return str(record.get("dataset") or "unknown")[:64]
+    value = record["task"]
+    if not isinstance(value, str):
+        raise DatasetImportError(f"must be a string, got {type(value).__name__}", line, "task")
+    if not value.strip():
+        raise DatasetImportError("is empty", line, "task")
+    if len(value) > 64:
+        raise DatasetImportError("is longer than 64 characters", line, "task")
+    return value.strip()
+
+
+# ---------------------------------------------------------------- readers (streaming)
+
+
+def iter_jsonl(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, ParsedRow]]:
+    for number, raw in enumerate(_bounded_lines(stream), start=1):
+        text = _decode(raw, number)
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DatasetImportError(f"invalid JSON ({exc.msg} at column {exc.colno})", number) from None
+        yield number, parse_record(record, number, default_split)
+
+
+def iter_csv(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, ParsedRow]]:
+    lines = (_decode(raw, n) for n, raw in enumerate(_bounded_lines(stream), start=1))
+    reader = csv.DictReader(lines)
+    header = reader.fieldnames or []
+    if not (set(header) & set(ID_FIELDS)) or "src" not in header or not ({"tgt", "refs"} & set(header)):
+        raise DatasetImportError(f"wrong CSV header {header!r}: expected {CSV_REQUIRED_HINT}", 1)
+    for record in reader:
+        row_number = reader.line_num
+        if None in record:
+            raise DatasetImportError("has more columns than the header", row_number)
+        record = {k: v for k, v in record.items() if not (k == "split" and v == "")}
+        for field in ("tgt", "refs"):
+            if field in record and record[field].lstrip().startswith("["):
+                record[field] = _json_list(record[field], row_number, field)
+        yield row_number, parse_record(record, row_number, default_split)
+
+
+def _json_list(value: str, line: int, field: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise DatasetImportError("looks like a JSON list but does not parse", line, field) from None
+
+
+def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """Lines of the stream, refusing any line over MAX_ROW_BYTES without reading it all into memory."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_ROW_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_ROW_BYTES and not raw.endswith(b"\n"):
+            raise DatasetImportError(
+                f"is longer than the {MAX_ROW_BYTES // (1024 * 1024)} MB limit for one row", number
+            )
+        yield raw
+
+
+def _decode(raw: bytes, line: int) -> str:
+    try:
+        return raw.decode("utf-8-sig" if line == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetImportError(
+            f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start}); save the file as UTF-8",
+            line,
+        ) from None
+
+
+def detect_format(name: str, head: bytes) -> str:
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    return "jsonl" if head.lstrip()[:1] in (b"{", b"") else "csv"
+
+
+# ---------------------------------------------------------------- the service
+
+
+def dataset_import(
+    *,
+    stream: IO[bytes],
+    name: str,
+    filename: str = "",
+    default_split: str = Split.TRAIN,
+    description: str = "",
+    origin: str = Dataset.Origin.IMPORT,
+    user: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> Dataset:
+    """Import a JSONL or CSV stream as a new dataset, all or nothing."""
+    name = dataset_name_validate(name)
+    if default_split not in SPLITS:
+        raise DatasetImportError(f"unknown split {default_split!r}; use one of {', '.join(SPLITS)}", field="split")
+    head = stream.read(1)
+    if not head:
+        raise DatasetImportError("the file is empty")
+    stream = _Prepend(head, stream)
+    fmt = detect_format(filename, head)
+    rows = iter_csv(stream, default_split) if fmt == "csv" else iter_jsonl(stream, default_split)
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                name=name, description=description, origin=origin, source_name=filename[:255],
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            count, summary = _insert_rows(dataset, rows, progress)
+            if count == 0:
+                raise DatasetImportError("the file has no rows")
+            dataset.row_count = count
+            dataset.summary = summary
+            dataset.save(update_fields=["row_count", "summary"])
+    except IntegrityError as exc:
+        if "name" in str(exc).lower() and Dataset.objects.filter(name=name).exists():
+            raise DatasetImportError(f"a dataset named {name!r} already exists", field="name") from None
+        raise
+    return dataset
+
+
+def dataset_name_validate(name: str) -> str:
+    if not name or slugify(name) != name:
+        raise DatasetImportError(
+            f"dataset name {name!r} must be a slug (letters, digits, '-' and '_'), e.g. {slugify(name) or 'coedit-train'!r}",
+            field="name",
+        )
+    if Dataset.objects.filter(name=name).exists():
+        raise DatasetImportError(f"a dataset named {name!r} already exists; pick another name", field="name")
+    return name
+
+
+def _insert_rows(
+    dataset: Dataset, rows: Iterable[tuple[int, ParsedRow]], progress: Callable[[int], None] | None
+) -> tuple[int, dict]:
+    seen: dict[str, int] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    batch: list[Example] = []
+    count = 0
+    for line, row in rows:
+        if row.ext_id in seen:
+            raise DatasetImportError(f"duplicate id {row.ext_id!r} (first seen on line {seen[row.ext_id]})", line, "_id")
+        seen[row.ext_id] = line
+        batch.append(
+            Example(dataset=dataset, ext_id=row.ext_id, task=row.task, src=row.src, refs=row.refs,
+                    split=row.split, extra=row.extra)
+        )
+        counts[(row.task, row.split)] += 1
+        count += 1
+        if len(batch) >= BATCH_SIZE:
+            Example.objects.bulk_create(batch)
+            batch.clear()
+            if progress:
+                progress(count)
+    if batch:
+        Example.objects.bulk_create(batch)
+    if progress:
+        progress(count)
+    return count, summarise(counts)
+
+
+def summarise(counts: Counter) -> dict:
+    by_task: Counter[str] = Counter()
+    by_split: Counter[str] = Counter()
+    for (task, split), n in counts.items():
+        by_task[task] += n
+        by_split[split] += n
+    return {"tasks": dict(sorted(by_task.items())), "splits": dict(sorted(by_split.items()))}
+
+
+class _Prepend(io.RawIOBase):
+    """A byte stream with already-read bytes put back in front (to sniff the first byte of an upload)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int = -1) -> bytes:  # type: ignore[override]
+        if self._head:
+            head, self._head = self._head, b""
+            if head.endswith(b"\n"):
+                return head
+            more = self._rest.readline(size - len(head) if size and size > 0 else -1)
+            return head + more
+        return self._rest.readline(size)
+
+
+# ---------------------------------------------------------------- export
+
+
+def example_to_record(example: Example) -> dict[str, Any]:
+    """One example in CoEDIT's format (`tgt` a string for one reference, else a list)."""
+    tgt: str | list[str] = example.refs[0] if len(example.refs) == 1 else list(example.refs)
+    record = {"_id": example.ext_id, "task": example.task, "src": example.src, "tgt": tgt, "split": example.split}
+    record.update(example.extra or {})
+    return record
+
+
+def examples_write_jsonl(examples: Iterable[Example], out: IO[str]) -> int:
+    count = 0
+    for example in examples:
+        out.write(json.dumps(example_to_record(example), ensure_ascii=False))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def dataset_export(*, dataset: Dataset, path: Path | str, example_ids: Iterable[int] | None = None) -> int:
+    """Write a dataset (or the given subset of its examples) to a JSONL file; returns the row count."""
+    queryset = dataset.examples.order_by("id")
+    if example_ids is not None:
+        queryset = queryset.filter(id__in=list(example_ids))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    with tmp.open("w", encoding="utf-8") as out:
+        count = examples_write_jsonl(queryset.iterator(chunk_size=2000), out)
+    tmp.replace(path)
+    return count
+
+
+def dataset_create_from_examples(
+    *, name: str, parent: Dataset, examples: Iterable[Example], description: str = "",
+    origin: str = Dataset.Origin.SELECTION, user: Any = None,
+) -> Dataset:
+    """A new dataset holding copies of existing examples (e.g. a selection's D_base ∪ D_c)."""
+    name = dataset_name_validate(name)
+    with transaction.atomic():
+        dataset = Dataset.objects.create(
+            name=name, description=description, origin=origin, parent=parent, source_name=f"derived from {parent.name}",
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        counts: Counter[tuple[str, str]] = Counter()
+        batch: list[Example] = []
+        for ex in examples:
+            batch.append(Example(dataset=dataset, ext_id=ex.ext_id, task=ex.task, src=ex.src, refs=ex.refs,
+                                 split=ex.split, extra=ex.extra))
+            counts[(ex.task, ex.split)] += 1
+            if len(batch) >= BATCH_SIZE:
+                Example.objects.bulk_create(batch)
+                batch.clear()
+        Example.objects.bulk_create(batch)
+        dataset.row_count = sum(counts.values())
+        dataset.summary = summarise(counts)
+        dataset.save(update_fields=["row_count", "summary"])
+    return dataset
+
+
+# ---------------------------------------------------------------- background import (upload page)
+
+
+@job_handler("dataset_import")
+def _run_dataset_import(job, report) -> dict:  # noqa: ANN001
+    """Import an uploaded file saved under the data directory, reporting bytes read as progress."""
+    params = job.params
+    path = Path(params["path"])
+    total = path.stat().st_size
+    report.progress(0, total, f"importing {params.get('filename') or path.name}")
+    try:
+        with path.open("rb") as raw:
+            dataset = dataset_import(
+                stream=raw, name=params["name"], filename=params.get("filename", path.name),
+                default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
+                user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
+            )
+    finally:
+        path.unlink(missing_ok=True)
+    return {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}

@@ -1,0 +1,1 @@
+"""Researcher pages of the selection app, one module per concept."""

@@ -1,0 +1,77 @@
+"""Dataset pages: list, upload (a background import with progress), detail, download."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from deft_site.roles import researcher_required
+from selection import selectors
+from selection.forms import DatasetUploadForm
+from selection.jobs import job_submit
+from selection.models import Dataset
+from selection.services.datasets import DatasetImportError, dataset_name_validate, example_to_record
+
+
+@researcher_required
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "selection/dataset_list.html", {"datasets": selectors.dataset_list()})
+
+
+@researcher_required
+def dataset_upload(request: HttpRequest) -> HttpResponse:
+    form = DatasetUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset_name_validate(form.cleaned_data["name"])
+        except DatasetImportError as exc:
+            form.add_error("name", str(exc))
+        else:
+            job = job_submit(
+                kind="dataset_import", title=f"Import {form.cleaned_data['name']}", user=request.user,
+                params={"path": str(_save_upload(form.cleaned_data["file"])), "name": form.cleaned_data["name"],
+                        "filename": form.cleaned_data["file"].name, "split": form.cleaned_data["split"],
+                        "description": form.cleaned_data["description"]},
+            )
+            return redirect("selection:job_detail", pk=job.pk)
+    return render(request, "selection/dataset_upload.html", {"form": form})
+
+
+def _save_upload(upload) -> Path:  # noqa: ANN001
+    folder = Path(settings.DEFT_DATA_DIR) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
+@researcher_required
+def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    examples = dataset.examples.all()
+    for field in ("task", "split"):
+        if request.GET.get(field):
+            examples = examples.filter(**{field: request.GET[field]})
+    page = Paginator(examples, 50).get_page(request.GET.get("page"))
+    return render(request, "selection/dataset_detail.html", {"dataset": dataset, "page": page})
+
+
+@researcher_required
+def dataset_download(request: HttpRequest, name: str) -> StreamingHttpResponse:
+    dataset = get_object_or_404(Dataset, name=name)
+    return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
+
+
+def jsonl_download(examples, filename: str) -> StreamingHttpResponse:  # noqa: ANN001
+    import json
+
+    lines = (json.dumps(example_to_record(ex), ensure_ascii=False) + "\n" for ex in examples)
+    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,65 @@
+"""Shared fixtures: users of each role, a small demo dataset, API clients."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+
+def _user(username: str, group: str | None, **extra) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, **extra)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def researcher(db) -> User:
+    return _user("rita", "researcher")
+
+
+@pytest.fixture
+def annotator(db) -> User:
+    return _user("anna", "annotator")
+
+
+@pytest.fixture
+def other_annotator(db) -> User:
+    return _user("otto", "annotator")
+
+
+@pytest.fixture
+def staff(db) -> User:
+    return _user("sam", None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def researcher_client(client, researcher):
+    client.force_login(researcher)
+    return client
+
+
+@pytest.fixture
+def annotator_client(client, annotator):
+    client.force_login(annotator)
+    return client
+
+
+def jsonl_bytes(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+
+@pytest.fixture
+def demo_rows():
+    from selection.core.demo_data import make_demo_rows
+
+    return make_demo_rows(n_rows=120, seed=1)
+
+
+@pytest.fixture
+def demo_dataset(db, demo_rows):
+    from selection.services.datasets import dataset_import
+
+    return dataset_import(stream=io.BytesIO(jsonl_bytes(demo_rows)), name="demo-small", filename="demo.jsonl")
