@@ -1,0 +1,39 @@
+"""SARI as a real ``evaluate`` metric, loadable without the Hub.
+
+    evaluate.load("/abs/path/selection/core/metrics/sari_metric.py")   # or metrics.load_metric("sari")
+    .compute(sources=[...], predictions=[...], references=[[...], ...]) -> {"sari": 0-100}
+
+``evaluate`` copies this script and ``sari.py`` (its only relative import) into its module cache
+(``$HF_MODULES_CACHE``, by default ``$HF_HOME/modules``) and imports them from there, so the project itself need
+not be on ``sys.path``. Values equal ``corpus_sari``: evaluate's own ``sari`` conventions.
+"""
+
+import datasets
+import evaluate
+
+from .sari import corpus_sari
+
+_DESCRIPTION = "SARI (Xu et al. 2016) computed as Hugging Face evaluate's sari metric does (lowercase, 13a, 0/0=1)."
+_CITATION = "Xu, Napoles, Pavlick, Chen, Callison-Burch. Optimizing Statistical Machine Translation for Text " \
+            "Simplification. TACL 4, 2016."
+_INPUTS = "sources: list of str; predictions: list of str; references: list of lists of str. Returns {'sari'}."
+
+
+class Sari(evaluate.Metric):
+    """evaluate wrapper around :func:`corpus_sari`."""
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_INPUTS,
+            features=datasets.Features({
+                "sources": datasets.Value("string", id="sequence"),
+                "predictions": datasets.Value("string", id="sequence"),
+                "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references"),
+            }),
+            reference_urls=["https://aclanthology.org/Q16-1029/"],
+        )
+
+    def _compute(self, sources, predictions, references):
+        return {"sari": corpus_sari(sources, predictions, references)}
