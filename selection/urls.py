@@ -14,3 +14,20 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", jobs.job_cancel_view, name="job_cancel"),
     path("jobs/<int:pk>/retry/", jobs.job_retry_view, name="job_retry"),
 ]
+
+# Training runs, systems and results (issue #4).
+from selection.views import results, systems, training  # noqa: E402
+
+urlpatterns += [
+    path("training/", training.training_list, name="training_list"),
+    path("training/new/", training.training_new, name="training_new"),
+    path("training/<slug:name>/", training.training_detail, name="training_detail"),
+    path("training/<slug:name>/loss.svg", training.training_loss_svg, name="training_loss_svg"),
+    path("training/<slug:name>/generate/", training.training_generate, name="training_generate"),
+    path("systems/", systems.system_list, name="system_list"),
+    path("systems/import/", systems.system_import_view, name="system_import"),
+    path("systems/copy-baseline/", systems.system_copy_baseline_view, name="system_copy_baseline"),
+    path("systems/<int:pk>/", systems.system_detail, name="system_detail"),
+    path("results/", results.results, name="results"),
+    path("results/score/", results.results_score, name="results_score"),
+]

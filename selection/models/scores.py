@@ -1,2 +1,35 @@
-"""Placeholder: filled in by its owner."""
-__all__: list[str] = []
+"""Score reports: cached automatic scores of a set of systems on one split of a dataset.
+
+A report is keyed by everything its numbers depend on (dataset, split, the systems in order, the grouping,
+bootstrap settings, and a hash of every output scored), so a page asks for the key and, when a row exists,
+renders it without scoring again; changed outputs give a new key.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .datasets import Dataset
+from .jobs import Job
+
+__all__ = ["ScoreReport"]
+
+
+class ScoreReport(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="score_reports")
+    split = models.CharField(max_length=16, blank=True, help_text="Blank: every example of the dataset.")
+    systems = models.JSONField(help_text="System names, in the order asked for (the first two are compared).")
+    group_by = models.CharField(max_length=16, default="dataset")
+    outputs_hash = models.CharField(max_length=64, help_text="sha256 of every (system, example, output) scored.")
+    cache_key = models.CharField(max_length=64, unique=True)
+    params = models.JSONField(default=dict, blank=True, help_text="Bootstrap samples, seed, metric options.")
+    result = models.JSONField(default=dict, blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="score_reports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}/{self.split or 'all'}: {', '.join(self.systems)}"

@@ -1,0 +1,135 @@
+"""Training runs, systems and scores over the API. Researchers only; each view calls one service."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from deft_site.roles import IsResearcher
+from selection.api.serializers import JobSerializer
+from selection.api.training_serializers import (
+    CopyBaselineSerializer, GenerateSerializer, OutputImportSerializer, OutputSerializer, ScoreQuerySerializer,
+    SystemSerializer, TrainingRunCreateSerializer, TrainingRunSerializer,
+)
+from selection.models import System, TrainingRun
+from selection.services.scoring import ScoringError, score_report_create, scoring_systems
+from selection.services.systems import OutputImportError, SystemCreateError, system_copy_baseline, system_import
+from selection.services.systems import system_generate_submit
+from selection.services.training import TrainingRunError, training_loss_log, training_manifest, training_run_create
+
+
+def _bad(exc: Exception) -> Response:
+    return Response({"detail": str(exc), "line": getattr(exc, "line", None), "field": getattr(exc, "field", None)},
+                    status=status.HTTP_400_BAD_REQUEST)
+
+
+class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Training runs. POST creates a run and queues its training job."""
+
+    permission_classes = [IsResearcher]
+    serializer_class = TrainingRunSerializer
+    lookup_field = "name"
+    queryset = TrainingRun.objects.select_related("dataset", "job").order_by("-created_at")
+
+    @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
+    def create(self, request: Request) -> Response:
+        data = TrainingRunCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            run = training_run_create(name=v["name"], dataset=v["dataset"], config=v["config"], user=request.user,
+                                      split=v["split"], then_generate=v["then_generate"])
+        except TrainingRunError as exc:
+            return _bad(exc)
+        return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def loss(self, request: Request, name: str | None = None) -> Response:
+        """The loss log ({"step", "loss", "lr"} rows) and the manifest."""
+        run = self.get_object()
+        return Response({"loss": training_loss_log(run), "manifest": training_manifest(run)})
+
+    @extend_schema(request=GenerateSerializer, responses={202: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def generate(self, request: Request, name: str | None = None) -> Response:
+        run = self.get_object()
+        data = GenerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            job = system_generate_submit(name=v["system"], dataset=v["dataset"], split=v["split"] or None,
+                                         training_run=run, num_beams=v["num_beams"], batch_size=v["batch_size"],
+                                         max_new_tokens=v["max_new_tokens"], user=request.user)
+        except SystemCreateError as exc:
+            return _bad(exc)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SystemViewSet(viewsets.ReadOnlyModelViewSet):
+    """Systems (filter with ?dataset=NAME). POST import/ uploads outputs; POST copy-baseline/ adds the baseline."""
+
+    permission_classes = [IsResearcher]
+    serializer_class = SystemSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):  # noqa: ANN201
+        systems = System.objects.select_related("dataset", "training_run").order_by("dataset__name", "name")
+        dataset = self.request.query_params.get("dataset")
+        return systems.filter(dataset__name=dataset) if dataset else systems
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def outputs(self, request: Request, pk: str | None = None) -> Response:
+        page = self.paginate_queryset(self.get_object().outputs.select_related("example").order_by("example_id"))
+        return self.get_paginated_response(OutputSerializer(page, many=True).data)
+
+    @extend_schema(request=OutputImportSerializer, responses={201: SystemSerializer})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_outputs(self, request: Request) -> Response:
+        data = OutputImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            system = system_import(stream=v["file"].open("rb"), filename=v["file"].name, dataset=v["dataset"],
+                                   name=v["name"], split=v["split"] or None, description=v["description"],
+                                   user=request.user)
+        except (OutputImportError, SystemCreateError) as exc:
+            return _bad(exc)
+        return Response(SystemSerializer(system).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CopyBaselineSerializer, responses={201: SystemSerializer})
+    @action(detail=False, methods=["post"], url_path="copy-baseline")
+    def copy_baseline(self, request: Request) -> Response:
+        data = CopyBaselineSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            system = system_copy_baseline(dataset=v["dataset"], split=v["split"] or None, name=v["name"])
+        except SystemCreateError as exc:
+            return _bad(exc)
+        return Response(SystemSerializer(system).data, status=status.HTTP_201_CREATED)
+
+
+class ScoreView(APIView):
+    """GET /api/scores/?dataset=D&split=S&system=A&system=B[&by=task]: the (cached) score report."""
+
+    permission_classes = [IsResearcher]
+
+    @extend_schema(parameters=[ScoreQuerySerializer])
+    def get(self, request: Request) -> Response:
+        query = {"dataset": request.query_params.get("dataset"), "split": request.query_params.get("split", ""),
+                 "system": request.query_params.getlist("system"), "by": request.query_params.get("by", "dataset")}
+        data = ScoreQuerySerializer(data=query)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            systems = scoring_systems(dataset=v["dataset"], names=v["system"])
+            report = score_report_create(dataset=v["dataset"], split=v["split"] or None, systems=systems, by=v["by"],
+                                         user=request.user)
+        except ScoringError as exc:
+            return _bad(exc)
+        return Response(report.result)

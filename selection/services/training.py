@@ -1,0 +1,171 @@
+"""Training runs: create one (validated settings, a run directory, a background job) and run it.
+
+The fine-tuning itself is ``selection.core.training.train``; this module turns a dataset's split into its
+``{"id", "src", "tgt"}`` rows, wires the job's progress and cancellation to the trainer, and records the
+outcome. A failed or cancelled run's job can be retried: the trainer resumes from the last checkpoint in the
+same run directory. A run may carry ``then_generate`` so that, when training succeeds, a generation job is
+queued for the trained model (the demo pipeline uses this).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from selection.core.training import TrainingCancelled, TrainingConfig, read_loss_log
+from selection.jobs import JobCancelled, job_create, job_enqueue, job_handler
+from selection.models import Dataset, Job, TrainingRun
+from selection.services.systems import system_generate_submit
+
+
+class TrainingRunError(ValueError):
+    """A training run that cannot be created as asked (bad name, settings or data); says which."""
+
+
+def training_config_build(config: dict[str, Any] | None = None) -> TrainingConfig:
+    """A validated ``TrainingConfig``: ``settings.DEFT_BASE_MODEL`` unless ``config`` names a base model."""
+    values = dict(config or {})
+    values.setdefault("base_model", getattr(settings, "DEFT_BASE_MODEL", "tiny-t5"))
+    if values.get("max_steps") is not None:
+        values.setdefault("epochs", None)
+    try:
+        return TrainingConfig.from_dict(values).validate()
+    except (TypeError, ValueError) as exc:
+        raise TrainingRunError(f"bad training settings: {exc}") from None
+
+
+def training_examples(dataset: Dataset, split: str | None = "train") -> list[dict[str, str]]:
+    """The rows a run trains on: one per example of ``split`` (None: all), target = first reference."""
+    examples = dataset.examples.order_by("id")
+    if split:
+        examples = examples.filter(split=split)
+    return [{"id": ex.ext_id, "src": ex.src, "tgt": ex.refs[0]} for ex in examples.iterator(chunk_size=2000)]
+
+
+def training_run_create(
+    *,
+    name: str,
+    dataset: Dataset,
+    config: dict[str, Any] | None = None,
+    user: Any = None,
+    selection_run: Any = None,
+    split: str = "train",
+    then_generate: dict[str, Any] | None = None,
+    enqueue: bool = True,
+) -> TrainingRun:
+    """Create a run and its "training" job; with ``enqueue`` the job goes to the worker on commit.
+
+    ``then_generate`` = ``{"dataset": NAME, "split": "test", "system": NAME, "num_beams": 1, "batch_size": 32}``
+    queues a generation job for the trained model when training succeeds. Raises ``TrainingRunError``.
+    """
+    if not name or slugify(name) != name:
+        raise TrainingRunError(f"run name {name!r} must be a slug, e.g. {slugify(name) or 'run-1'!r}")
+    if TrainingRun.objects.filter(name=name).exists():
+        raise TrainingRunError(f"a training run named {name!r} already exists; pick another name")
+    cfg = training_config_build(config)
+    n_rows = dataset.examples.filter(split=split).count() if split else dataset.row_count
+    if n_rows == 0:
+        raise TrainingRunError(f"dataset {dataset.name!r} has no examples in split {split!r} to train on")
+    if then_generate:
+        _check_then_generate(then_generate)
+    run_dir = Path(settings.DEFT_RUNS_DIR) / name
+    with transaction.atomic():
+        job = job_create(kind="training", title=f"Train {name} on {dataset.name}", user=user,
+                         params={"run": name, "then_generate": then_generate or None})
+        run = TrainingRun.objects.create(
+            name=name, dataset=dataset, split=split or "", selection_run=selection_run, config=cfg.to_dict(),
+            run_dir=str(run_dir), job=job, created_by=job.created_by,
+        )
+        if enqueue:
+            job_enqueue(job)
+    return run
+
+
+def _check_then_generate(spec: dict[str, Any]) -> None:
+    missing = [k for k in ("dataset", "split", "system") if not spec.get(k)]
+    if missing:
+        raise TrainingRunError(f"then_generate lacks {', '.join(missing)}")
+    if not Dataset.objects.filter(name=spec["dataset"]).exists():
+        raise TrainingRunError(f"then_generate: no dataset named {spec['dataset']!r}")
+
+
+def training_run_execute(*, run: TrainingRun, report: Any) -> dict[str, Any]:
+    """Train (or resume) ``run`` under a job reporter; returns the job's result. Raises JobCancelled."""
+    cfg = TrainingConfig.from_dict(run.config)
+    rows = training_examples(run.dataset, run.split or None)
+    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING)
+    cancelled = {"flag": False}
+
+    def progress(step: int, total: int, loss: float) -> None:
+        try:
+            report.progress(step, total, f"step {step}/{total} · loss {loss:.4f}")
+        except JobCancelled:  # let the trainer save a checkpoint first; it then raises TrainingCancelled
+            cancelled["flag"] = True
+
+    def should_stop() -> bool:
+        return cancelled["flag"] or report.should_stop()
+
+    report.log(f"training {run.name}: {len(rows)} examples of {run.dataset.name}"
+               f" ({run.split or 'all splits'}), base model {cfg.base_model}")
+    try:
+        result = _train(cfg, rows, run.run_dir, progress, should_stop)
+    except TrainingCancelled as exc:
+        _finish(run, TrainingRun.Status.CANCELLED)
+        raise JobCancelled(str(exc)) from None
+    except BaseException:
+        _finish(run, TrainingRun.Status.FAILED)
+        raise
+    metrics = {"steps": result.steps, "total_steps": result.total_steps, "epochs": result.epochs,
+               "final_loss": result.final_loss, "train_seconds": result.train_seconds, "device": result.device,
+               "precision": result.precision, "num_parameters": result.num_parameters,
+               "resumed_from_step": result.resumed_from_step, "n_train": len(rows)}
+    _finish(run, TrainingRun.Status.COMPLETED, metrics)
+    report.log(f"done: {result.steps} steps, final loss {result.final_loss}")
+    return {"run": run.name, "final_dir": result.final_dir, **metrics}
+
+
+def _train(cfg, rows, run_dir, progress, should_stop):  # noqa: ANN001, ANN202 - a seam for the core call
+    from selection.core.training import train
+
+    return train(cfg, rows, run_dir, progress=progress, should_stop=should_stop)
+
+
+def _finish(run: TrainingRun, status: str, metrics: dict | None = None) -> None:
+    updates: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
+    if metrics is not None:
+        updates["metrics"] = metrics
+    TrainingRun.objects.filter(pk=run.pk).update(**updates)
+
+
+def training_manifest(run: TrainingRun) -> dict[str, Any]:
+    """The run directory's manifest.json ({} before training starts)."""
+    import json
+
+    path = Path(run.run_dir) / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def training_loss_log(run: TrainingRun) -> list[dict[str, float]]:
+    return read_loss_log(run.run_dir) if run.run_dir else []
+
+
+@job_handler("training")
+def _run_training(job: Job, report: Any) -> dict[str, Any]:
+    run = TrainingRun.objects.select_related("dataset").get(name=job.params["run"])
+    if run.job_id != job.pk:  # a retried job is the same row; anything else is a mix-up
+        TrainingRun.objects.filter(pk=run.pk).update(job=job)
+    result = training_run_execute(run=run, report=report)
+    spec = job.params.get("then_generate")
+    if spec:
+        gen = system_generate_submit(
+            name=spec["system"], dataset=Dataset.objects.get(name=spec["dataset"]), split=spec["split"],
+            training_run=run, num_beams=int(spec.get("num_beams", 1)), batch_size=int(spec.get("batch_size", 32)),
+            user=job.created_by,
+        )
+        report.log(f"queued generation job #{gen.pk} for system {spec['system']!r}")
+        result["generation_job"] = gen.pk
+    return result

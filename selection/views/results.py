@@ -1,0 +1,126 @@
+"""Results page: systems × evaluation sets with SARI / ROUGE-L and 95 % intervals, system statistics, a paired
+test of the first two systems, a plot, and CSV / JSON export (``?format=csv|json``)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from deft_site.roles import researcher_required
+from selection.models import Dataset, Job
+from selection.plots_results import grouped_bars_ci_svg
+from selection.services.scoring import (
+    GROUP_BY, ScoringError, score_report_cached, score_report_create, score_report_rows, score_report_submit,
+    scoring_is_large, scoring_systems,
+)
+
+
+def _query(request: HttpRequest) -> dict:
+    src = request.POST if request.method == "POST" else request.GET
+    by = src.get("by") or "dataset"
+    return {"dataset": src.get("dataset", ""), "split": src.get("split", None), "systems": src.getlist("system"),
+            "by": by if by in GROUP_BY else "dataset"}
+
+
+def _default_split(dataset: Dataset, split: str | None) -> str:
+    if split is not None:
+        return split
+    return "test" if dataset.examples.filter(split="test").exists() else ""
+
+
+@researcher_required
+def results(request: HttpRequest) -> HttpResponse:
+    q = _query(request)
+    datasets = Dataset.objects.filter(systems__isnull=False).distinct().order_by("name")
+    dataset = Dataset.objects.filter(name=q["dataset"]).first()
+    context = {"datasets": datasets, "dataset": dataset, "q": q, "group_by_choices": GROUP_BY}
+    if dataset is None:
+        return render(request, "selection/results_page.html", context)
+    split = _default_split(dataset, q["split"])
+    context.update(split=split, available=dataset.systems.order_by("name"))
+    if not q["systems"]:
+        return render(request, "selection/results_page.html", context)
+    try:
+        systems = scoring_systems(dataset=dataset, names=q["systems"])
+        report = score_report_cached(dataset=dataset, split=split or None, systems=systems, by=q["by"])
+        if report is None and (request.GET.get("format") or not scoring_is_large(
+                dataset=dataset, split=split or None, n_systems=len(systems))):
+            report = score_report_create(dataset=dataset, split=split or None, systems=systems, by=q["by"],
+                                         user=request.user)
+    except ScoringError as exc:
+        context["error"] = str(exc)
+        return render(request, "selection/results_page.html", context, status=400 if request.GET.get("format") else 200)
+    if report is None:
+        context["pending_job"] = _pending_job(dataset, split, q)
+        return render(request, "selection/results_page.html", context)
+    fmt = request.GET.get("format")
+    if fmt == "json":
+        return JsonResponse(report.result)
+    if fmt == "csv":
+        return _csv(report.result)
+    context.update(report=report, **_tables(report.result))
+    return render(request, "selection/results_page.html", context)
+
+
+@require_POST
+@researcher_required
+def results_score(request: HttpRequest) -> HttpResponse:
+    """Queue scoring of a large set as a job; the page then shows its progress."""
+    q = _query(request)
+    dataset = Dataset.objects.filter(name=q["dataset"]).first()
+    if dataset is None:
+        return redirect("selection:results")
+    try:
+        systems = scoring_systems(dataset=dataset, names=q["systems"])
+    except ScoringError:
+        return redirect(f"/results/?dataset={dataset.name}")
+    job = score_report_submit(dataset=dataset, split=_default_split(dataset, q["split"]) or None, systems=systems,
+                              by=q["by"], user=request.user)
+    return redirect("selection:job_detail", pk=job.pk)
+
+
+def _pending_job(dataset: Dataset, split: str, q: dict) -> Job | None:
+    return (Job.objects.filter(kind="scoring", params__dataset=dataset.name, params__split=split,
+                               params__systems=q["systems"], params__by=q["by"])
+            .exclude(status__in=Job.FINISHED).order_by("-created_at").first())
+
+
+def _fmt_ci(value: float, ci: list[float], digits: int) -> dict:
+    return {"value": round(value, digits), "low": round(ci[0], digits), "high": round(ci[1], digits)}
+
+
+def _tables(result: dict) -> dict:
+    """Rows of systems × evaluation sets per metric, stats rows, and the plots."""
+    groups = [g["name"] for g in result["groups"]]
+    metrics = []
+    for metric, label, digits in (("sari", "SARI", 1), ("rouge_l", "ROUGE-L", 3)):
+        rows = [{"system": name, "cells": [_fmt_ci(g["systems"][name][metric], g["systems"][name][f"{metric}_ci"],
+                                                   digits) for g in result["groups"]]}
+                for name in result["systems"]]
+        series = {name: [g["systems"][name][metric] for g in result["groups"]] for name in result["systems"]}
+        intervals = {name: [tuple(g["systems"][name][f"{metric}_ci"]) for g in result["groups"]]
+                     for name in result["systems"]}
+        plot = grouped_bars_ci_svg(groups, series, intervals, title=f"{label} (95 % bootstrap intervals)",
+                                   y_max=100.0 if metric == "sari" else 1.0,
+                                   value_format="{:.0f}" if metric == "sari" else "{:.2f}")
+        metrics.append({"key": metric, "label": label, "rows": rows, "plot": mark_safe(plot)})
+    stat_keys = sorted({k for s in result["stats"].values() for k in s})
+    stats_rows = [{"system": name, "values": [result["stats"][name].get(k) for k in stat_keys]}
+                  for name in result["systems"]]
+    return {"groups": groups, "metrics": metrics, "stat_keys": stat_keys, "stats_rows": stats_rows,
+            "group_sizes": [g["n"] for g in result["groups"]]}
+
+
+def _csv(result: dict) -> HttpResponse:
+    rows = score_report_rows(result)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["group", "system"])
+    writer.writeheader()
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="scores-{result["dataset"]}-{result["split"] or "all"}.csv"'
+    return response

@@ -1,0 +1,115 @@
+"""Training runs end to end on a tiny T5 (1 layer, d_model 32, a few steps): train → generate → score,
+cancellation with a checkpoint and resumption by retrying the job, pages and API permissions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from selection.jobs import job_run
+from selection.models import Job, System, TrainingRun
+from selection.services.training import TrainingRunError, training_run_create
+
+TINY = {"num_layers": 1, "d_model": 32, "d_ff": 64, "num_heads": 2, "vocab_size": 300, "batch_size": 16,
+        "log_every": 1, "checkpoint_every": 2, "max_steps": 3, "epochs": None}
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(settings, tmp_path):
+    settings.DEFT_RUNS_DIR = tmp_path / "runs"
+    return settings.DEFT_RUNS_DIR
+
+
+def _tiny_sets() -> list[str]:
+    return [arg for k, v in TINY.items() if k not in ("max_steps", "epochs") for arg in ("--set", f"{k}={v}")]
+
+
+def test_train_generate_score_end_to_end(demo_dataset, runs_dir, capsys):
+    call_command("train", "--dataset", demo_dataset.name, "--name", "tiny", "--max-steps", "3",
+                 "--generate-split", "test", *_tiny_sets())
+    run = TrainingRun.objects.get(name="tiny")
+    assert run.status == TrainingRun.Status.COMPLETED and run.metrics["steps"] == 3
+    run_dir = Path(run.run_dir)
+    assert run_dir == runs_dir / "tiny"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["config"]["d_model"] == 32
+    train_ids = (run_dir / "train_ids.txt").read_text().split()
+    assert train_ids == list(demo_dataset.examples.filter(split="train").order_by("id").values_list("ext_id", flat=True))
+    assert len((run_dir / "loss.jsonl").read_text().splitlines()) == 3
+    assert (run_dir / "final" / "config.json").exists()
+
+    system = System.objects.get(dataset=demo_dataset, name="tiny")
+    assert system.kind == System.Kind.GENERATED and system.training_run == run
+    test_ids = set(demo_dataset.examples.filter(split="test").values_list("id", flat=True))
+    assert set(system.outputs.values_list("example_id", flat=True)) == test_ids
+
+    call_command("generate", "--copy-baseline", "--dataset", demo_dataset.name, "--split", "test")
+    capsys.readouterr()
+    call_command("score", "--dataset", demo_dataset.name, "--split", "test", "--system", "tiny", "--system", "copy",
+                 "--json", "--n-boot", "200")
+    result = json.loads(capsys.readouterr().out)
+    assert result["systems"] == ["tiny", "copy"] and result["n"] == len(test_ids)
+    assert result["paired"]["a"] == "tiny"
+    assert 0 <= result["groups"][-1]["systems"]["tiny"]["sari"] <= 100
+
+
+def test_cancel_saves_checkpoint_and_retry_resumes(demo_dataset):
+    run = training_run_create(name="resumable", dataset=demo_dataset, config=TINY, enqueue=False)
+    Job.objects.filter(pk=run.job.pk).update(cancel_requested=True)  # as if cancelled while it trains
+    job = job_run(run.job.pk)
+    run.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED and run.status == TrainingRun.Status.CANCELLED
+    assert (Path(run.run_dir) / "checkpoints" / "step-1" / "trainer_state.json").exists()
+
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, cancel_requested=False)  # what job_retry does
+    job = job_run(job.pk)
+    run.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert run.status == TrainingRun.Status.COMPLETED and run.metrics["resumed_from_step"] == 1
+    assert [r["step"] for r in map(json.loads, (Path(run.run_dir) / "loss.jsonl").read_text().splitlines())] == [1, 2, 3]
+
+
+def test_create_rejects_bad_settings_and_names(demo_dataset):
+    with pytest.raises(TrainingRunError, match="learning_rate"):
+        training_run_create(name="bad", dataset=demo_dataset, config={"learning_rate": -1}, enqueue=False)
+    with pytest.raises(TrainingRunError, match="unknown training settings"):
+        training_run_create(name="bad", dataset=demo_dataset, config={"epoch": 3}, enqueue=False)
+    with pytest.raises(TrainingRunError, match="slug"):
+        training_run_create(name="Bad Name", dataset=demo_dataset, config={}, enqueue=False)
+    with pytest.raises(TrainingRunError, match="no examples"):
+        training_run_create(name="nosplit", dataset=demo_dataset, config={}, split="nope", enqueue=False)
+    assert not TrainingRun.objects.exists() and not Job.objects.exists()
+
+
+def test_pages_form_and_api(researcher_client, demo_dataset, django_capture_on_commit_callbacks):
+    page = researcher_client.get(f"/training/new/?dataset={demo_dataset.name}")
+    assert page.status_code == 200 and f'value="{demo_dataset.name}-run"' in page.content.decode()
+    response = researcher_client.post("/training/new/", {
+        "name": "web-run", "dataset": demo_dataset.name, "split": "train", "epochs": 1, "learning_rate": 0.001,
+        "lr_scheduler": "linear", "warmup_ratio": 0, "batch_size": 8, "grad_accumulation": 1,
+        "max_source_length": 32, "max_target_length": 32, "seed": 3, "precision": "fp32", "num_layers": 1,
+        "d_model": 32, "generate_split": "test"})
+    assert response.status_code == 302 and response["Location"] == "/training/web-run/"
+    run = TrainingRun.objects.get(name="web-run")
+    assert run.config["seed"] == 3 and run.job.kind == "training"
+    assert run.job.params["then_generate"] == {"dataset": demo_dataset.name, "split": "test", "system": "web-run"}
+    detail = researcher_client.get("/training/web-run/").content.decode()
+    assert "no loss logged yet" in detail and "<svg" in detail
+    assert researcher_client.get("/training/").status_code == 200
+
+    api = researcher_client.post("/api/training-runs/", {"name": "api-run", "dataset": demo_dataset.name,
+                                 "config": {"max_steps": 2, "num_layers": 1}}, content_type="application/json")
+    assert api.status_code == 201, api.content
+    assert api.json()["config"]["max_steps"] == 2 and api.json()["config"]["epochs"] is None
+    bad = researcher_client.post("/api/training-runs/", {"name": "api-run2", "dataset": demo_dataset.name,
+                                 "config": {"batch_size": 0}}, content_type="application/json")
+    assert bad.status_code == 400 and "batch_size" in bad.json()["detail"]
+    assert researcher_client.get("/api/training-runs/api-run/loss/").json()["loss"] == []
+
+
+@pytest.mark.parametrize("url", ["/training/", "/training/new/", "/systems/", "/systems/import/", "/results/",
+                                 "/api/training-runs/", "/api/systems/", "/api/scores/?dataset=x&system=a"])
+def test_annotators_are_refused(annotator_client, url):
+    assert annotator_client.get(url).status_code == 403
