@@ -1,0 +1,126 @@
+"""python manage.py agreement FILE: every agreement statistic for ratings from anywhere.
+
+FILE is a JSON raters x items matrix (null = missing; or {"ratings": ..., "raters", "items", "categories"})
+or a CSV with the header ``rater,item,label`` (one rating per row). ``--json`` prints one object whose keys
+are those of :func:`annotation.stats.agreement.agreement_report`; an undefined statistic is null and its
+reason is under ``"undefined"``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.stats.agreement import LEVELS, agreement_report, load_ratings
+
+
+def _check_csv(text: str) -> None:
+    """Name the first malformed line before the loader sees it (the loader reports duplicates itself)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise CommandError("the CSV file is empty: expected a header rater,item,label")
+    if [h.strip() for h in header[:3]] != ["rater", "item", "label"]:
+        raise CommandError(f"line 1: the CSV header must start with rater,item,label; got {','.join(header)!r}")
+    for line_no, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) < 3:
+            raise CommandError(f"line {line_no}: expected 3 fields rater,item,label; got {len(row)}: {row!r}")
+        for field, value in zip(("rater", "item"), row[:2]):
+            if not value.strip():
+                raise CommandError(f"line {line_no}: field {field!r} is empty")
+
+
+def read_ratings(path: str) -> tuple[Any, list, list, list]:
+    """load_ratings with every failure turned into a CommandError that names the file, line or field."""
+    p = Path(path)
+    if not p.is_file():
+        raise CommandError(f"{path}: no such file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if p.suffix.lower() == ".csv":
+        _check_csv(text)
+    try:
+        return load_ratings(p)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CommandError(f"{path}: {exc}") from None
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: undefined numbers become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The readable form: one statistic per line, its interval when bootstrapped, or why it is undefined."""
+    ci = report.get("ci", {})
+    undefined = report["undefined"]
+    rows = [("percent agreement", "percent_agreement", report["percent_agreement"])]
+    rows += [(f"Krippendorff alpha ({lv})", f"krippendorff_alpha.{lv}", report["krippendorff_alpha"][lv])
+             for lv in LEVELS]
+    rows += [("Fleiss' kappa", "fleiss_kappa", report["fleiss_kappa"]),
+             ("Scott's pi (mean over pairs)", "scotts_pi", report["scotts_pi"]),
+             ("Gwet's AC1", "gwet_ac1", report["gwet_ac1"])]
+    rows += [(f"Cohen's kappa {w} (mean over pairs)", f"cohen_kappa.{w}", report["cohen_kappa"][w])
+             for w in ("unweighted", "linear", "quadratic")]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{report['n_raters']} raters x {report['n_items']} items (level: {report['level']})", ""]
+    for label, key, value in rows:
+        line = f"{label:<{width}}  {_fmt(value):>7}"
+        if value is None:
+            line += f"  undefined: {undefined.get(key, '')}"
+        elif ci.get(key):
+            lo, hi = ci[key]
+            line += f"  [{_fmt(lo)}, {_fmt(hi)}]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = ("Agreement statistics (percent agreement, Krippendorff's alpha at every level, Fleiss' kappa, "
+            "Scott's pi, Gwet's AC1, Cohen's kappa) for a JSON raters x items matrix or a rater,item,label CSV.")
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("file", help="JSON matrix (null = missing) or CSV rater,item,label")
+        parser.add_argument("--level", choices=LEVELS, default="nominal",
+                            help="level of measurement of the labels: picks the headline alpha")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                            help="item-bootstrap resamples for 95%% intervals (0 = none)")
+        parser.add_argument("--seed", type=int, default=0, metavar="S", help="bootstrap seed")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["bootstrap"] < 0:
+            raise CommandError("--bootstrap must be 0 or more resamples")
+        matrix, _raters, _items, categories = read_ratings(options["file"])
+        try:
+            report = agreement_report(matrix, level=options["level"], bootstrap=options["bootstrap"],
+                                      random_state=options["seed"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        report = _clean(report)
+        report["categories"] = [c if isinstance(c, str) else float(c) for c in categories]
+        if options["json"]:
+            self.stdout.write(json.dumps(report, allow_nan=False))
+        else:
+            self.stdout.write(format_table(report))
