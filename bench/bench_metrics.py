@@ -119,6 +119,9 @@ def main() -> None:
         f"{t_sari_ref / t_sari:.1f}x | {sari_diff:.1e} | {ours.sari.mean():.4f} |",
         f"| ROUGE-L | rouge_score RougeScorer.score_multi | {t_rouge_ref:.2f} | {t_rouge:.3f} | "
         f"{t_rouge_ref / t_rouge:.1f}x | {rouge_diff:.1e} | {rouge.mean():.4f} |",
+        "",
+        f"Targets: SARI >= 10x {'met' if t_sari_ref / t_sari >= 10 else 'NOT met'}, "
+        f"ROUGE-L >= 3x {'met' if t_rouge_ref / t_rouge >= 3 else 'NOT met'} in this run.",
     ]
     print("\n".join(lines))
     if args.write:

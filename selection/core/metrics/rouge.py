@@ -9,7 +9,7 @@
 * Several references: the best F-measure (rouge-score's ``score_multi``). Corpus = mean of per-example F
   (not evaluate's random bootstrap aggregate).
 
-Why it is fast (~30x rouge-score, see bench/bench_metrics.py): every distinct string is tokenised once, tokens
+Why it is fast (measured against rouge-score in bench/bench_metrics.py): every distinct string is tokenised once, tokens
 become integer ids written as characters of a string, and the LCS length comes from RapidFuzz's bit-parallel
 ``LCSseq`` instead of a Python dynamic-programming table.
 """

@@ -12,7 +12,7 @@ Conventions (see docs/metrics.md), all as in ``evaluate``:
 * corpus SARI = 100 x the mean of sentence SARIs. Per-example scores and their components are reported on the
   same 0-100 scale, so ``sari == (sari_add + sari_keep + sari_del) / 3`` for every row.
 
-Why this is fast (~15x ``evaluate`` on 10k examples x 4 references, see bench/bench_metrics.py): each distinct
+Why this is fast (measured against a naive evaluate-style SARI in bench/bench_metrics.py): each distinct
 string is tokenised once, and the 13a regexes, which only ever act inside one whitespace-separated token, run
 once per distinct raw token instead of once per sentence; n-grams become integer ids, and all the counting of
 one n-gram order for the whole corpus is a single integer sort of (example, n-gram, role) keys.
