@@ -1,1 +1,280 @@
-"""Placeholder: the annotation models are written by their owner."""
+"""Blinded human evaluation: studies, their items, one slot per (item, rater), judgments and their history.
+
+Blinding lives in the data: annotators only ever see `Study.public_token`, `Slot.token` and texts; which
+system wrote a text is known only through `Item.system_a/system_b` and `Slot.left_is_a`, never serialised
+to an annotator. See annotation/blinding.md for the design.
+"""
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from selection.models import Dataset, Example, System
+
+
+def new_token() -> str:
+    """An opaque, unguessable id (no order, no count, no system information)."""
+    return secrets.token_urlsafe(12)
+
+
+def default_questions() -> dict:
+    return {
+        "pairwise": True,
+        "accuracy": True,
+        "likert": [],
+        "error_flags": [],
+        "comment": True,
+    }
+
+
+class Study(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        LIVE = "live", "live"
+        PAUSED = "paused", "paused"
+        CLOSED = "closed", "closed"
+
+    class Identical(models.TextChoices):
+        SHOW = "show", "show to raters like any pair"
+        TIE = "tie", "count as a tie without asking raters"
+        EXCLUDE = "exclude", "leave out of the study"
+
+    name = models.SlugField(max_length=100, unique=True)
+    public_title = models.CharField(
+        max_length=200, default="Text editing evaluation",
+        help_text="What annotators see: must not name a system.",
+    )
+    public_token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="studies")
+    split = models.CharField(max_length=16, default="test")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    n_examples = models.PositiveIntegerField(help_text="Examples sampled, stratified by task.")
+    raters_per_item = models.PositiveSmallIntegerField(default=3)
+    seed = models.IntegerField(default=0)
+    control_rate = models.FloatField(default=0.1, help_text="Share of each rater's slots that are controls.")
+    control_kinds = models.JSONField(default=list, blank=True, help_text='Subset of ["degraded", "gold"].')
+    qc_min_pass = models.FloatField(default=0.75, help_text="Share of controls a rater must pass.")
+    questions = models.JSONField(default=default_questions)
+    guidelines = models.TextField(blank=True, help_text="Markdown; raw HTML is escaped.")
+    practice_count = models.PositiveSmallIntegerField(default=0)
+    identical_outputs = models.CharField(max_length=8, choices=Identical.choices, default=Identical.TIE)
+    quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
+    reservation_minutes = models.PositiveIntegerField(default=30)
+    open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")
+    secret = models.CharField(max_length=64, default=new_token, editable=False)
+    summary = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(raters_per_item__gte=1), name="study_k_positive"),
+            models.CheckConstraint(condition=models.Q(control_rate__gte=0) & models.Q(control_rate__lt=1),
+                                   name="study_control_rate_range"),
+            models.CheckConstraint(condition=models.Q(status__in=["draft", "live", "paused", "closed"]),
+                                   name="study_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+
+class StudySystem(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="study_systems")
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "system"], name="studysystem_unique"),
+            models.UniqueConstraint(fields=["study", "position"], name="studysystem_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}:{self.system_id}"
+
+
+class Item(models.Model):
+    """One example with two texts to compare (a pair of systems, or a control pair)."""
+
+    class Kind(models.TextChoices):
+        REAL = "real", "real pair"
+        CONTROL = "control", "control"
+        PRACTICE = "practice", "practice"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
+    example = models.ForeignKey(Example, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REAL)
+    # Canonical sides: system_a has the lower position. Null for a text no system wrote (controls).
+    system_a = models.ForeignKey(StudySystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    system_b = models.ForeignKey(StudySystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text_a = models.TextField()
+    text_b = models.TextField()
+    identical = models.BooleanField(default=False)
+    order_key = models.BigIntegerField(default=0, help_text="Seeded random key: a rater-independent tiebreak.")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["study", "kind"])]
+
+    def __str__(self) -> str:
+        return f"item {self.pk} of {self.study_id}"
+
+
+class Control(models.Model):
+    class Kind(models.TextChoices):
+        GOLD = "gold", "gold item with a known answer"
+        DEGRADED = "degraded", "a real output made worse"
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="control")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    degradation = models.CharField(max_length=16, blank=True, help_text="drop, shuffle or reverse")
+    expected = models.CharField(max_length=8, default="a", help_text="Canonical side expected to win: a, b or tie.")
+    source_system = models.ForeignKey(StudySystem, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(expected__in=["a", "b", "tie", "both_bad"]),
+                                              name="control_expected_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} control for item {self.item_id}"
+
+
+class Invite(models.Model):
+    """A link for external raters (crowd platforms): /join/<token>/?pid=PARTICIPANT."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="invites")
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    label = models.CharField(max_length=100, blank=True)
+    max_participants = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"invite {self.label or self.pk} to {self.study_id}"
+
+
+class StudyRater(models.Model):
+    """A rater's membership of a study: where invitees' accounts, practice and completion codes live."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="raters")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_memberships")
+    invite = models.ForeignKey(Invite, null=True, blank=True, on_delete=models.SET_NULL, related_name="raters")
+    participant_id = models.CharField(max_length=100, blank=True)
+    practice_done = models.BooleanField(default=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    qc_passed = models.BooleanField(null=True)
+    completion_code = models.CharField(max_length=32, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "user"], name="studyrater_unique"),
+            models.UniqueConstraint(fields=["invite", "participant_id"], condition=~models.Q(participant_id=""),
+                                    name="studyrater_unique_participant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.study_id}"
+
+
+class Slot(models.Model):
+    """One item for one rater, with its own left/right order and its place in the rater's queue."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "reserved"
+        DONE = "done", "done"
+        SKIPPED = "skipped", "skipped"
+        EXPIRED = "expired", "expired"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="slots")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="slots")
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    # Seat in 0..k-1 for real items; the unique (item, seat) makes over-assignment impossible in the DB.
+    # Released (NULL) when a reservation expires or the rater skips.
+    seat = models.PositiveSmallIntegerField(null=True, blank=True)
+    left_is_a = models.BooleanField()
+    seed = models.BigIntegerField(help_text="The stored seed the left/right tiebreak came from.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RESERVED)
+    reserved_at = models.DateTimeField(auto_now_add=True)
+    reserved_until = models.DateTimeField()
+    skip_reason = models.CharField(max_length=200, blank=True)
+    flag_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["reserved_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "rater"], name="slot_one_per_item_rater"),
+            models.UniqueConstraint(fields=["item", "seat"], name="slot_unique_seat"),
+        ]
+        indexes = [models.Index(fields=["rater", "status"]), models.Index(fields=["item", "status"])]
+
+    def __str__(self) -> str:
+        return f"slot {self.token}"
+
+
+class Judgment(models.Model):
+    """What a rater answered for a slot; stored in canonical a/b terms plus what was on the left."""
+
+    slot = models.OneToOneField(Slot, on_delete=models.CASCADE, related_name="judgment")
+    preference = models.CharField(max_length=8, blank=True, help_text="left, right, tie, both_bad or empty")
+    accurate_left = models.BooleanField(null=True)
+    accurate_right = models.BooleanField(null=True)
+    likert = models.JSONField(default=dict, blank=True, help_text="{scale: {left: n, right: n}}")
+    error_flags = models.JSONField(default=dict, blank=True, help_text="{left: [...], right: [...]}")
+    comment = models.TextField(blank=True)
+    seconds = models.FloatField(default=0)
+    idempotency_key = models.CharField(max_length=64)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    revision_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(preference__in=["", "left", "right", "tie", "both_bad"]),
+                                   name="judgment_preference_valid"),
+            models.CheckConstraint(condition=models.Q(seconds__gte=0), name="judgment_seconds_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"judgment on {self.slot_id}"
+
+
+class JudgmentRevision(models.Model):
+    """The previous answer each time a rater changes one."""
+
+    judgment = models.ForeignKey(Judgment, on_delete=models.CASCADE, related_name="revisions")
+    previous = models.JSONField()
+    idempotency_key = models.CharField(max_length=64)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+
+class StudyEvent(models.Model):
+    """Audit log: launch, pause, close, and every unblinded peek before close."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    action = models.CharField(max_length=16)
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,1 +1,178 @@
-"""Reads of the annotation app."""
+"""Reads of the annotation app.
+
+Two audiences, kept apart: `slot_payload`, `rater_progress` and `rater_studies` build what annotators see and
+take nothing that names a system; `judgment_records`, `study_progress*` are for researchers (unblinded).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import markdown
+from django.contrib.auth.models import User
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils.html import escape
+
+from annotation.models import Item, Judgment, Slot, Study, StudyEvent, StudyRater
+from annotation.services.assignment import rater_may_join
+from annotation.services.judgments import control_passed
+from annotation.worddiff import diff_html
+from selection.core.text import split_instruction
+
+
+def study_list() -> QuerySet[Study]:
+    return Study.objects.select_related("dataset").annotate(n_systems=Count("study_systems", distinct=True))
+
+
+def guidelines_html(study: Study) -> str:
+    """Markdown with every raw HTML tag escaped first (annotators see it)."""
+    return markdown.markdown(escape(study.guidelines), extensions=["sane_lists"])
+
+
+def study_progress(study: Study) -> dict[str, Any]:
+    """Real judgments done against items × k (tie-counted identical items need no rater)."""
+    askable = study.items.filter(kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    total = askable.count() * study.raters_per_item
+    done = Judgment.objects.filter(slot__item__study=study, slot__item__kind=Item.Kind.REAL,
+                                   slot__item__in=askable).count()
+    active = (Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED)
+              .values("rater").distinct().count())
+    return {"name": study.name, "url": reverse("annotation:study_detail", args=[study.name]),
+            "status": study.status, "done": done, "total": total,
+            "percent": round(100 * done / total, 1) if total else 0.0, "active_raters": active,
+            "raters": study.raters.count()}
+
+
+def study_progress_all() -> list[dict]:
+    """For the staff dashboard: every study that is not a draft, newest first."""
+    return [study_progress(s) for s in Study.objects.exclude(status=Study.Status.DRAFT).order_by("-created_at")]
+
+
+def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict]:
+    """One flat, unblinded record per judgment: for export and for the study report."""
+    names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
+    rows = []
+    qs = (Judgment.objects.filter(slot__item__study=study)
+          .select_related("slot__item__example", "slot__item__control", "slot__rater").order_by("submitted_at", "pk"))
+    for j in qs:
+        slot, item = j.slot, j.slot.item
+        a = names.get(item.system_a_id, "reference" if item.kind != Item.Kind.REAL else "")
+        b = names.get(item.system_b_id, "degraded" if hasattr(item, "control") and item.control.kind == "degraded"
+                      else "input" if item.kind != Item.Kind.REAL else "")
+        if item.kind != Item.Kind.REAL and hasattr(item, "control") and item.control.kind == "gold":
+            a, b = "reference", "input"
+        left, right = (a, b) if slot.left_is_a else (b, a)
+        control = getattr(item, "control", None) if item.kind != Item.Kind.REAL else None
+        preferred = {"left": left, "right": right}.get(j.preference, "")
+        rows.append({
+            "item": item.pk, "example": item.example.ext_id, "task": item.example.task,
+            "rater": slot.rater.username, "slot": slot.token,
+            "left_system": left, "right_system": right, "system_a": a, "system_b": b,
+            "answer": j.preference, "preferred_system": preferred,
+            "accurate_left": j.accurate_left, "accurate_right": j.accurate_right,
+            "accurate_a": j.accurate_left if slot.left_is_a else j.accurate_right,
+            "accurate_b": j.accurate_right if slot.left_is_a else j.accurate_left,
+            "likert": {k: {"left": v["left"], "right": v["right"], "a": v["left" if slot.left_is_a else "right"],
+                           "b": v["right" if slot.left_is_a else "left"]} for k, v in j.likert.items()},
+            "error_flags": j.error_flags, "comment": j.comment, "seconds": j.seconds,
+            "identical": item.identical, "is_control": control is not None,
+            "control_kind": control.kind if control else "", "control_expected": control.expected if control else "",
+            "control_passed": control_passed(control, slot, j) if control else None,
+            "flag": slot.flag_reason, "revisions": j.revision_count,
+            "submitted_at": j.submitted_at.isoformat(),
+        })
+    if include_auto_ties and study.identical_outputs == Study.Identical.TIE:
+        for item in study.items.filter(kind=Item.Kind.REAL, identical=True).select_related("example"):
+            a, b = names[item.system_a_id], names[item.system_b_id]
+            rows.append({"item": item.pk, "example": item.example.ext_id, "task": item.example.task, "rater": "",
+                         "left_system": a, "right_system": b, "system_a": a, "system_b": b, "answer": "tie",
+                         "preferred_system": "", "identical": True, "is_control": False, "auto": True})
+    return rows
+
+
+def study_events(study: Study) -> QuerySet[StudyEvent]:
+    return study.events.select_related("user")
+
+
+def rater_studies(user: User) -> list[dict]:
+    """The live studies a user may rate, with their own progress (no system information)."""
+    out = []
+    member_of = set(StudyRater.objects.filter(user=user).values_list("study_id", flat=True))
+    for study in Study.objects.filter(status__in=[Study.Status.LIVE, Study.Status.PAUSED]):
+        if study.pk in member_of or rater_may_join(study, user):
+            out.append({"token": study.public_token, "title": study.public_title, "status": study.status,
+                        **rater_progress(study, user)})
+    return out
+
+
+def rater_progress(study: Study, user: User) -> dict[str, int]:
+    """Done and left for this rater: real pairs still open to them plus their quota, controls not counted apart."""
+    mine = Slot.objects.filter(item__study=study, rater=user)
+    done = mine.filter(status=Slot.Status.DONE).count()
+    askable = study.items.filter(kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    open_real = (askable.exclude(slots__rater=user)
+                 .annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
+                 .filter(taken__lt=study.raters_per_item).count())
+    real_done = mine.filter(status=Slot.Status.DONE, item__kind=Item.Kind.REAL).count()
+    if study.quota_per_rater is not None:
+        open_real = max(0, min(open_real, study.quota_per_rater - real_done))
+    reserved = mine.filter(status=Slot.Status.RESERVED).count()
+    left = open_real + reserved
+    total = done + left
+    return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
+
+
+def slot_payload(slot: Slot) -> dict[str, Any]:
+    """What the annotator's page shows for a slot: texts and diffs by side, never a system, id or kind."""
+    item = slot.item
+    instruction, source = split_instruction(item.example.src)
+    left, right = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
+    answer = None
+    judgment = Judgment.objects.filter(slot=slot).first() if slot.pk else None
+    if judgment:
+        answer = {"preference": judgment.preference, "accurate_left": judgment.accurate_left,
+                  "accurate_right": judgment.accurate_right, "likert": judgment.likert,
+                  "error_flags": judgment.error_flags, "comment": judgment.comment}
+    return {
+        "slot": slot.token, "instruction": instruction, "input": source,
+        "left": {"text": left, "diff_html": diff_html(source, left)},
+        "right": {"text": right, "diff_html": diff_html(source, right)},
+        "answer": answer,
+    }
+
+
+def practice_payloads(study: Study) -> list[dict[str, Any]]:
+    """Practice pairs with the expected answer, for feedback before real work (sides alternate)."""
+    out = []
+    for i, item in enumerate(study.items.filter(kind=Item.Kind.PRACTICE).order_by("order_key")):
+        fake = Slot(item=item, left_is_a=bool(i % 2), token=f"practice-{i + 1}")
+        payload = slot_payload(fake)
+        payload["expected"] = "left" if fake.left_is_a else "right"
+        out.append(payload)
+    return out
+
+
+def rater_last_judged(study: Study, user: User) -> Slot | None:
+    """The rater's most recently answered slot: the target of 'go back'."""
+    j = (Judgment.objects.filter(slot__item__study=study, slot__rater=user).order_by("-updated_at", "-pk")
+         .select_related("slot__item__example").first())
+    return j.slot if j else None
+
+
+def preview_payload(*, dataset_id: int, split: str, system_ids: list[int]) -> dict[str, Any] | None:
+    """A sample pair, laid out as a rater would see it, for the wizard's live preview."""
+    from selection.models import Output
+
+    if len(system_ids) < 2:
+        return None
+    first = (Output.objects.filter(system_id=system_ids[0], example__dataset_id=dataset_id, example__split=split)
+             .select_related("example").order_by("example_id").first())
+    other = first and Output.objects.filter(system_id=system_ids[1], example=first.example).first()
+    if not first or not other:
+        return None
+    item = Item(example=first.example, text_a=first.text, text_b=other.text)
+    return slot_payload(Slot(item=item, left_is_a=True, token="preview"))

@@ -1,2 +1,17 @@
+from django.urls import path
+
+from annotation.views import rater, researcher
+
 app_name = "annotation"
-urlpatterns: list = []
+urlpatterns = [
+    path("studies/", researcher.study_list, name="study_list"),
+    path("studies/new/", researcher.study_wizard, name="study_wizard"),
+    path("studies/preview/", researcher.study_preview, name="study_preview"),
+    path("studies/<slug:name>/", researcher.study_detail, name="study_detail"),
+    path("studies/<slug:name>/export/", researcher.study_export, name="study_export"),
+    path("work/", rater.work_home, name="work_home"),
+    path("work/<str:token>/", rater.rate, name="rate"),
+    path("work/<str:token>/guidelines/", rater.guidelines, name="guidelines"),
+    path("work/<str:token>/done/", rater.done, name="done"),
+    path("join/<str:token>/", rater.join, name="join"),
+]

@@ -1,1 +1,20 @@
-urlpatterns: list = []
+"""Annotation API. A SimpleRouter (no root view): selection.api already serves the /api/ root."""
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from annotation.api import views
+
+router = SimpleRouter()
+router.register("studies", views.StudyViewSet, basename="study")
+
+urlpatterns = router.urls + [
+    path("work/", views.WorkListView.as_view(), name="work-list"),
+    path("work/slots/<str:slot>/", views.SlotView.as_view(), name="work-slot"),
+    path("work/slots/<str:slot>/judgment/", views.SlotJudgmentView.as_view(), name="work-judgment"),
+    path("work/slots/<str:slot>/skip/", views.SlotSkipView.as_view(), name="work-skip"),
+    path("work/slots/<str:slot>/flag/", views.SlotFlagView.as_view(), name="work-flag"),
+    path("work/<str:token>/next/", views.WorkNextView.as_view(), name="work-next"),
+    path("work/<str:token>/previous/", views.WorkPreviousView.as_view(), name="work-previous"),
+    path("work/<str:token>/finish/", views.WorkFinishView.as_view(), name="work-finish"),
+    path("work/<str:token>/practice-done/", views.WorkPracticeDoneView.as_view(), name="work-practice-done"),
+]

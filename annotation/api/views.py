@@ -1,0 +1,213 @@
+"""REST API: researchers manage studies and read unblinded judgments; annotators get and answer their own
+pairs. An annotator asking for a slot that is not theirs gets 404, a researcher endpoint 403."""
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation import selectors, services
+from annotation.api import serializers as s
+from annotation.models import Slot, Study
+from deft_site.roles import IsResearcher
+
+
+def _refuse(exc: services.AnnotationError) -> Response:
+    code = {services.NotAllowed: status.HTTP_403_FORBIDDEN, services.StudyNotLive: status.HTTP_409_CONFLICT,
+            services.StudyFrozen: status.HTTP_409_CONFLICT}.get(type(exc), status.HTTP_400_BAD_REQUEST)
+    return Response({"detail": str(exc)}, status=code)
+
+
+class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Studies (researchers only)."""
+
+    permission_classes = [IsResearcher]
+    serializer_class = s.StudySerializer
+    lookup_field = "name"
+    queryset = Study.objects.select_related("dataset").order_by("-created_at")
+
+    @extend_schema(request=s.StudyCreateSerializer, responses={201: s.StudySerializer})
+    def create(self, request: Request) -> Response:
+        data = s.StudyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            study = services.study_create(**data.validated_data, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        return Response(s.StudySerializer(study).data, status=status.HTTP_201_CREATED)
+
+    def _transition(self, request: Request, func) -> Response:  # noqa: ANN001
+        try:
+            study = func(study=self.get_object(), user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        return Response(s.StudySerializer(study).data)
+
+    @extend_schema(request=None, responses=s.StudySerializer)
+    @action(detail=True, methods=["post"])
+    def launch(self, request: Request, name: str) -> Response:
+        return self._transition(request, services.study_launch)
+
+    @extend_schema(request=None, responses=s.StudySerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, name: str) -> Response:
+        return self._transition(request, services.study_pause)
+
+    @extend_schema(request=None, responses=s.StudySerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, name: str) -> Response:
+        return self._transition(request, services.study_resume)
+
+    @extend_schema(request=None, responses=s.StudySerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, name: str) -> Response:
+        return self._transition(request, services.study_close)
+
+    @extend_schema(parameters=[OpenApiParameter("peek", bool, description="Before close: look anyway (logged).")],
+                   responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def judgments(self, request: Request, name: str) -> Response:
+        """Unblinded judgments, one flat record each; after close, or with ?peek=1 (logged)."""
+        study = self.get_object()
+        if study.status != Study.Status.CLOSED:
+            if request.query_params.get("peek") not in ("1", "true"):
+                raise PermissionDenied("Unblinded results are available after close, or with ?peek=1 (logged).")
+            services.study_peek(study=study, user=request.user, note="API judgments before close")
+        return Response({"results": selectors.judgment_records(study)})
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def progress(self, request: Request, name: str) -> Response:
+        return Response(selectors.study_progress(self.get_object()))
+
+
+def _member_study(request: Request, token: str) -> Study:
+    study = get_object_or_404(Study, public_token=token)
+    try:
+        services.rater_join(study=study, user=request.user)
+    except services.NotAllowed:
+        raise Http404 from None
+    return study
+
+
+def _own_slot(request: Request, token: str) -> Slot:
+    """Only the rater's own slot exists for them: everyone else gets 404."""
+    return get_object_or_404(Slot.objects.select_related("item__study", "item__example"), token=token,
+                             rater=request.user)
+
+
+class WorkListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.WorkStudySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The studies this user may rate, with their own progress."""
+        return Response(selectors.rater_studies(request.user))
+
+
+class WorkNextView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=s.WorkNextSerializer)
+    def post(self, request: Request, token: str) -> Response:
+        """Reserve (or return the current) pair for this rater."""
+        study = _member_study(request, token)
+        try:
+            slot = services.slot_next(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        progress = selectors.rater_progress(study, request.user)
+        return Response({"slot": selectors.slot_payload(slot) if slot else None, "progress": progress,
+                         "finished": slot is None})
+
+
+class WorkPreviousView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.WorkSlotSerializer)
+    def get(self, request: Request, token: str) -> Response:
+        """The rater's last answered pair, with their answer, to change it."""
+        study = _member_study(request, token)
+        slot = selectors.rater_last_judged(study, request.user)
+        if slot is None:
+            raise Http404("Nothing answered yet.")
+        return Response(selectors.slot_payload(slot))
+
+
+class WorkFinishView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=s.CompletionSerializer)
+    def post(self, request: Request, token: str) -> Response:
+        """The completion code once nothing is left (valid for payment only if quality checks passed)."""
+        study = _member_study(request, token)
+        if selectors.rater_progress(study, request.user)["left"] and study.status != Study.Status.CLOSED:
+            return Response({"detail": "Work is left."}, status=status.HTTP_409_CONFLICT)
+        member = services.rater_finish(study=study, user=request.user)
+        return Response({"completion_code": member.completion_code, "finished": True})
+
+
+class WorkPracticeDoneView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, token: str) -> Response:
+        study = _member_study(request, token)
+        study.raters.filter(user=request.user).update(practice_done=True)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SlotView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.WorkSlotSerializer)
+    def get(self, request: Request, slot: str) -> Response:
+        return Response(selectors.slot_payload(_own_slot(request, slot)))
+
+
+class SlotJudgmentView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.AnswerSerializer, responses=s.StoredSerializer)
+    def post(self, request: Request, slot: str) -> Response:
+        """Store an answer. Acknowledged only once stored; the same idempotency_key again stores nothing new."""
+        own = _own_slot(request, slot)
+        data = s.AnswerSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError(data.errors)
+        answer = dict(data.validated_data)
+        key = answer.pop("idempotency_key")
+        try:
+            _, created = services.judgment_submit(slot=own, user=request.user, answer=answer, idempotency_key=key)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        return Response({"stored": True, "created": created,
+                         "progress": selectors.rater_progress(own.item.study, request.user)},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SlotSkipView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ReasonSerializer, responses={204: None})
+    def post(self, request: Request, slot: str) -> Response:
+        own = _own_slot(request, slot)
+        services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SlotFlagView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ReasonSerializer, responses={204: None})
+    def post(self, request: Request, slot: str) -> Response:
+        own = _own_slot(request, slot)
+        services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,13 @@
+"""Writes of the annotation app: studies, assignment, judgments, invites, simulation.
+
+Import from here: `from annotation.services import study_create, slot_next, judgment_submit, ...`.
+"""
+from .assignment import rater_join, slot_flag, slot_next, slot_reclaim_expired, slot_skip  # noqa: F401
+from .errors import (  # noqa: F401
+    AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive,
+)
+from .judgments import control_passed, judgment_submit, rater_finish, completion_code_valid  # noqa: F401
+from .studies import (  # noqa: F401
+    invite_create, invite_join, questions_normalise, study_close, study_create, study_launch, study_pause,
+    study_peek, study_resume, study_update,
+)

@@ -1,0 +1,182 @@
+"""Handing out work: one slot at a time from a queue with reservations that expire, never more than k raters
+per item, nobody seeing an item twice, each rater's own random order and a balanced left/right order.
+
+Concurrency (see annotation/blinding.md): on PostgreSQL candidate items are locked with
+`SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent requests take different items instead of queueing; the seats
+of a locked item are counted under its lock. SQLite has no row locks, so there the transaction takes the
+database's write lock first (a no-op UPDATE), which serialises assignment. Either way the unique constraints
+(item, rater) and (item, seat) make an over-assigned item impossible in the database itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from annotation.models import Item, Slot, Study, StudyRater
+
+from .errors import NotAllowed, StudyNotLive
+
+LOCK_CHUNK = 16
+
+
+def stable_int(*parts: object) -> int:
+    """A seeded 62-bit integer from its parts: the same on every run and machine."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 2
+
+
+def rater_may_join(study: Study, user: User) -> bool:
+    from deft_site.roles import is_annotator
+
+    return (StudyRater.objects.filter(study=study, user=user).exists()
+            or (study.open_to_annotators and is_annotator(user)))
+
+
+@transaction.atomic
+def rater_join(*, study: Study, user: User) -> StudyRater:
+    """The user's membership of the study; annotators join open studies on first request."""
+    member = StudyRater.objects.filter(study=study, user=user).first()
+    if member:
+        return member
+    if not rater_may_join(study, user):
+        raise NotAllowed("You are not a rater of this study.")
+    member, _ = StudyRater.objects.get_or_create(study=study, user=user)
+    return member
+
+
+def slot_reclaim_expired(*, study: Study, now: datetime | None = None) -> int:
+    """Expired reservations give their seat back to the queue (the rater keeps having seen the item)."""
+    now = now or timezone.now()
+    return Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED, reserved_until__lt=now).update(
+        status=Slot.Status.EXPIRED, seat=None)
+
+
+def _take_write_lock_if_sqlite(study: Study) -> None:
+    if connection.vendor == "sqlite":
+        Study.objects.filter(pk=study.pk).update(seed=F("seed"))
+
+
+def slot_next(*, study: Study, user: User, now: datetime | None = None) -> Slot | None:
+    """The rater's current slot, or a newly reserved one; None when nothing is left for them."""
+    now = now or timezone.now()
+    rater_join(study=study, user=user)
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return _slot_next(study, user, now)
+        except IntegrityError:  # another request took the same seat or slot: try again
+            continue
+    return None
+
+
+def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
+    _take_write_lock_if_sqlite(study)
+    study.refresh_from_db(fields=["status"])
+    if study.status != Study.Status.LIVE:
+        raise StudyNotLive(f"This study is {study.status}: no work is handed out.")
+    until = now + timedelta(minutes=study.reservation_minutes)
+    current = (Slot.objects.filter(item__study=study, rater=user, status=Slot.Status.RESERVED,
+                                   reserved_until__gte=now).order_by("reserved_at", "id").first())
+    if current:
+        Slot.objects.filter(pk=current.pk).update(reserved_until=until)
+        return current
+    slot_reclaim_expired(study=study, now=now)
+    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
+    n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+    if study.quota_per_rater is not None and n_real >= study.quota_per_rater:
+        return None
+    n_total = mine.count()
+    want_control = random.Random(stable_int(study.seed, user.pk, n_total, "control")).random() < study.control_rate
+    order = [_real_slot, _control_slot] if not want_control else [_control_slot, _real_slot]
+    for make in order:
+        slot = make(study, user, until)
+        if slot:
+            return slot
+    return None
+
+
+def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
+    return sorted(ids, key=lambda pk: stable_int(study.seed, study.pk, user.pk, pk))
+
+
+def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
+    k = study.raters_per_item
+    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    open_ids = list(askable.exclude(slots__rater=user)
+                    .annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
+                    .filter(taken__lt=k).values_list("pk", flat=True))
+    ordered = _rater_order(study, user, open_ids)
+    lockable = connection.features.has_select_for_update_skip_locked
+    for start in range(0, len(ordered), LOCK_CHUNK):
+        chunk = ordered[start:start + LOCK_CHUNK]
+        rows = Item.objects.filter(pk__in=chunk)
+        if lockable:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        locked = {item.pk: item for item in rows}
+        for pk in chunk:
+            if pk not in locked:
+                continue
+            taken = set(Slot.objects.filter(item_id=pk, seat__isnull=False).values_list("seat", flat=True))
+            free = [s for s in range(k) if s not in taken]
+            if free and not Slot.objects.filter(item_id=pk, rater=user).exists():
+                return _slot_create(study, user, locked[pk], until, seat=free[0])
+    return None
+
+
+def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
+    ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
+               .values_list("pk", flat=True))
+    if not ids:
+        return None
+    item = Item.objects.get(pk=_rater_order(study, user, ids)[0])
+    return _slot_create(study, user, item, until, seat=None)
+
+
+def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:
+    seed = stable_int(study.seed, user.pk, item.pk, "side")
+    slot = Slot(item=item, rater=user, seat=seat, seed=seed, reserved_until=until,
+                left_is_a=_left_is_a(study, user, item, seed))
+    with transaction.atomic():  # a savepoint: a lost race raises IntegrityError to slot_next, which retries
+        slot.save()
+    return slot
+
+
+def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
+    """Balance sides for this pair of systems: first for this rater, then overall, then the stored seed."""
+    same_pair = Slot.objects.filter(item__study=study, item__system_a=item.system_a_id,
+                                    item__system_b=item.system_b_id).exclude(status=Slot.Status.EXPIRED)
+    for scope in (same_pair.filter(rater=user), same_pair):
+        counts = scope.aggregate(a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
+        if 2 * counts["a_left"] != counts["n"]:
+            return 2 * counts["a_left"] < counts["n"]
+    return bool(seed & 1)
+
+
+@transaction.atomic
+def slot_skip(*, slot: Slot, user: User, reason: str = "") -> Slot:
+    """Give the slot back: its seat returns to the queue, the rater will not get the item again."""
+    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    if slot.rater_id != user.pk:
+        raise NotAllowed("Not your slot.")
+    if slot.status == Slot.Status.RESERVED:
+        slot.status, slot.seat, slot.skip_reason = Slot.Status.SKIPPED, None, reason[:200]
+        slot.save(update_fields=["status", "seat", "skip_reason"])
+    return slot
+
+
+@transaction.atomic
+def slot_flag(*, slot: Slot, user: User, reason: str) -> Slot:
+    """Flag a pair for the researchers (broken text, offensive content...) without skipping it."""
+    if slot.rater_id != user.pk:
+        raise NotAllowed("Not your slot.")
+    Slot.objects.filter(pk=slot.pk).update(flag_reason=reason[:200])
+    slot.flag_reason = reason[:200]
+    return slot

@@ -1,0 +1,165 @@
+"""Storing answers: idempotent submission, revisions kept as history, control scoring, completion codes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
+
+from .errors import InvalidAnswer, NotAllowed, StudyNotLive
+
+PREFERENCES = ("left", "right", "tie", "both_bad")
+ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
+
+
+def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
+    """Validate an answer against the study's questions; returns the fields to store."""
+    q = study.questions
+    pref = answer.get("preference") or ""
+    if pref and pref not in PREFERENCES:
+        raise InvalidAnswer(f"preference must be one of {PREFERENCES}.")
+    if q.get("pairwise") and not pref:
+        raise InvalidAnswer("Choose which output is better (or tie / both bad).")
+    acc = {}
+    for side in ("left", "right"):
+        value = answer.get(f"accurate_{side}")
+        if q.get("accuracy") and value is None:
+            raise InvalidAnswer(f"Say whether the {side} output is an accurate edit.")
+        acc[f"accurate_{side}"] = None if value is None else bool(value)
+    likert: dict[str, dict[str, int]] = {}
+    given = answer.get("likert") or {}
+    for scale in q.get("likert", []):
+        likert[scale["key"]] = {}
+        for side in ("left", "right"):
+            try:
+                value = int((given.get(scale["key"]) or {})[side])
+            except (KeyError, TypeError, ValueError):
+                raise InvalidAnswer(f"Rate {scale['label']} of the {side} output.") from None
+            if not scale["min"] <= value <= scale["max"]:
+                raise InvalidAnswer(f"{scale['label']} is rated {scale['min']}-{scale['max']}.")
+            likert[scale["key"]][side] = value
+    allowed = set(q.get("error_flags", []))
+    flags = {side: sorted(set((answer.get("error_flags") or {}).get(side) or []) & allowed)
+             for side in ("left", "right")}
+    try:
+        seconds = max(0.0, min(float(answer.get("seconds") or 0), 24 * 3600.0))
+    except (TypeError, ValueError):
+        raise InvalidAnswer("seconds must be a number.") from None
+    comment = str(answer.get("comment") or "")[:2000] if q.get("comment") else ""
+    return {"preference": pref, **acc, "likert": likert, "error_flags": flags, "comment": comment,
+            "seconds": seconds}
+
+
+def judgment_submit(*, slot: Slot, user: User, answer: dict[str, Any], idempotency_key: str) -> tuple[Judgment, bool]:
+    """Store an answer once. The same idempotency key again returns what was stored (created=False); a new key
+    on an answered slot changes the answer and keeps the previous one as a JudgmentRevision."""
+    key = (idempotency_key or "").strip()[:64]
+    if not key:
+        raise InvalidAnswer("An idempotency key is required.")
+    try:
+        with transaction.atomic():
+            return _submit(slot, user, answer, key)
+    except IntegrityError:  # the same first submission raced itself: the other copy was stored
+        return Judgment.objects.get(slot_id=slot.pk), False
+
+
+def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[Judgment, bool]:
+    slot = Slot.objects.select_for_update().select_related("item__study").get(pk=slot.pk)
+    if slot.rater_id != user.pk:
+        raise NotAllowed("Not your slot.")
+    study = slot.item.study
+    existing = Judgment.objects.filter(slot=slot).first()
+    if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
+        return existing, False
+    if study.status not in (Study.Status.LIVE, Study.Status.PAUSED):
+        raise StudyNotLive(f"This study is {study.status}: answers are no longer accepted.")
+    fields = _clean(study, answer)
+    if existing:
+        previous = {f: getattr(existing, f) for f in ANSWER_FIELDS}
+        JudgmentRevision.objects.create(judgment=existing, previous=previous, idempotency_key=existing.idempotency_key)
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.idempotency_key, existing.revision_count = key, existing.revision_count + 1
+        existing.save()
+        return existing, False
+    if slot.status == Slot.Status.SKIPPED:
+        raise NotAllowed("This pair was skipped.")
+    if slot.status == Slot.Status.EXPIRED:
+        _reseat(slot)
+    judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
+    slot.status = Slot.Status.DONE
+    slot.save(update_fields=["status", "seat"])
+    return judgment, True
+
+
+def _reseat(slot: Slot) -> None:
+    """A late answer to an expired reservation counts only if the item still has a free seat."""
+    item = Item.objects.select_for_update().get(pk=slot.item_id)
+    if item.kind != Item.Kind.REAL:
+        return
+    taken = set(item.slots.filter(seat__isnull=False).values_list("seat", flat=True))
+    free = [s for s in range(item.study.raters_per_item) if s not in taken]
+    if not free:
+        raise NotAllowed("This reservation expired and the pair went to another rater.")
+    slot.seat = free[0]
+
+
+def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
+    """Did the rater rate the known-worse side worse? None when the study asks nothing to tell."""
+    expected_left = "left" if (control.expected == "a") == slot.left_is_a else "right"
+    bad_side = "right" if expected_left == "left" else "left"
+    if control.expected in ("tie", "both_bad"):
+        return judgment.preference == control.expected if judgment.preference else None
+    if judgment.preference:
+        return judgment.preference == expected_left
+    bad_accurate = getattr(judgment, f"accurate_{bad_side}")
+    if bad_accurate is not None:
+        return bad_accurate is False
+    if judgment.likert:
+        good = sum(v[expected_left] for v in judgment.likert.values())
+        bad = sum(v[bad_side] for v in judgment.likert.values())
+        return good > bad
+    return None
+
+
+def rater_controls(study: Study, user: User) -> tuple[int, int]:
+    """(passed, scored) over the rater's judged controls."""
+    passed = scored = 0
+    for j in Judgment.objects.filter(slot__rater=user, slot__item__study=study,
+                                     slot__item__kind=Item.Kind.CONTROL).select_related("slot__item__control"):
+        ok = control_passed(j.slot.item.control, j.slot, j)
+        if ok is not None:
+            scored += 1
+            passed += ok
+    return passed, scored
+
+
+def _code(study: Study, member: StudyRater, passed: bool) -> str:
+    who = member.participant_id or f"user{member.user_id}"
+    msg = f"{study.pk}:{who}:{'ok' if passed else 'qc'}".encode()
+    return hmac.new(study.secret.encode(), msg, hashlib.sha256).hexdigest()[:10].upper()
+
+
+@transaction.atomic
+def rater_finish(*, study: Study, user: User) -> StudyRater:
+    """Score the rater's controls and issue a completion code. The code is valid (completion_code_valid) only
+    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way."""
+    member = StudyRater.objects.select_for_update().get(study=study, user=user)
+    passed, scored = rater_controls(study, user)
+    member.qc_passed = scored == 0 or passed / scored >= study.qc_min_pass
+    member.completion_code = _code(study, member, member.qc_passed)
+    member.finished_at = member.finished_at or timezone.now()
+    member.save(update_fields=["qc_passed", "completion_code", "finished_at"])
+    return member
+
+
+def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
+    """What a researcher checks before paying a crowd worker."""
+    member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()
+    return bool(member and member.completion_code and hmac.compare_digest(
+        _code(study, member, True), (code or "").strip().upper()))

@@ -1,0 +1,324 @@
+"""Study design: create (sample items, build controls and practice), update while a draft, launch, pause, close,
+peek (logged), and invite links."""
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import defaultdict
+from itertools import combinations
+from typing import Any, Iterable
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from annotation.controls import degrade_any
+from annotation.models import Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
+from selection.models import Dataset, Example, Output, System
+
+from .errors import AnnotationError, NotAllowed, StudyFrozen
+
+QUESTION_DEFAULTS: dict[str, Any] = {"pairwise": True, "accuracy": True, "likert": [], "error_flags": [],
+                                     "comment": True}
+DESIGN_FIELDS = ("dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
+                 "questions", "practice_count", "identical_outputs")
+
+
+def questions_normalise(questions: dict | None) -> dict:
+    """Fill defaults and validate: Likert scales need a key, a label and min < max; at least one question."""
+    q = {**QUESTION_DEFAULTS, **(questions or {})}
+    scales = []
+    for scale in q["likert"] or []:
+        if isinstance(scale, str):
+            scale = {"key": scale, "label": scale.replace("_", " ").capitalize()}
+        key = re.sub(r"[^a-z0-9_]", "_", str(scale.get("key", "")).strip().lower())
+        lo, hi = int(scale.get("min", 1)), int(scale.get("max", 5))
+        if not key or lo >= hi or hi - lo > 9:
+            raise AnnotationError(f"Likert scale {scale!r}: needs a key and 1 < max-min+1 <= 10 points.")
+        scales.append({"key": key, "label": str(scale.get("label") or key), "min": lo, "max": hi})
+    q["likert"] = scales
+    q["error_flags"] = [str(f).strip() for f in q["error_flags"] or [] if str(f).strip()]
+    q["pairwise"], q["accuracy"], q["comment"] = bool(q["pairwise"]), bool(q["accuracy"]), bool(q["comment"])
+    if not (q["pairwise"] or q["accuracy"] or q["likert"]):
+        raise AnnotationError("A study needs at least one question: pairwise, accuracy or a Likert scale.")
+    return {k: q[k] for k in QUESTION_DEFAULTS}
+
+
+def _event(study: Study, user: User | None, action: str, note: str = "") -> None:
+    StudyEvent.objects.create(study=study, user=user if getattr(user, "pk", None) else None, action=action,
+                              note=note[:300])
+
+
+@transaction.atomic
+def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_examples: int,
+                 raters_per_item: int = 3, split: str = "test", seed: int = 0, control_rate: float = 0.1,
+                 control_kinds: Iterable[str] = ("degraded", "gold"), questions: dict | None = None,
+                 guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
+                 quota_per_rater: int | None = None, reservation_minutes: int = 30,
+                 public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
+                 user: User | None = None, launch: bool = False) -> Study:
+    """Create a draft study and build its items; `launch=True` launches it at once."""
+    systems = list(systems)
+    if Study.objects.filter(name=name).exists():
+        raise AnnotationError(f"A study named {name!r} already exists.")
+    study = Study(name=name, public_title=public_title, dataset=dataset, split=split, n_examples=n_examples,
+                  raters_per_item=raters_per_item, seed=seed, control_rate=control_rate,
+                  control_kinds=list(control_kinds), questions=questions_normalise(questions),
+                  guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
+                  quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
+                  open_to_annotators=open_to_annotators, created_by=user if getattr(user, "pk", None) else None)
+    _validate_design(study, systems)
+    study.save()
+    StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
+    _items_build(study)
+    _event(study, user, "create")
+    if launch:
+        study_launch(study=study, user=user)
+    return study
+
+
+@transaction.atomic
+def study_update(*, study: Study, systems: Iterable[System] | None = None, user: User | None = None,
+                 **fields: Any) -> Study:
+    """Change a draft; design changes rebuild its items. A launched study is frozen."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.is_frozen:
+        raise StudyFrozen(f"Study {study.name!r} is {study.status}: its design is frozen.")
+    if "questions" in fields:
+        fields["questions"] = questions_normalise(fields["questions"])
+    for key, value in fields.items():
+        if not hasattr(study, key) or key in ("status", "public_token", "secret", "id", "pk"):
+            raise AnnotationError(f"Unknown or protected study field {key!r}.")
+        setattr(study, key, value)
+    systems = list(systems) if systems is not None else [ss.system for ss in study.study_systems.all()]
+    _validate_design(study, systems)
+    study.save()
+    study.items.all().delete()
+    study.study_systems.all().delete()
+    StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
+    _items_build(study)
+    _event(study, user, "update")
+    return study
+
+
+def _validate_design(study: Study, systems: list[System]) -> None:
+    if len(systems) < 2 or len({s.pk for s in systems}) != len(systems):
+        raise AnnotationError("A study compares two or more distinct systems.")
+    wrong = [s.name for s in systems if s.dataset_id != study.dataset_id]
+    if wrong:
+        raise AnnotationError(f"Systems {wrong} have no outputs for dataset {study.dataset.name!r}.")
+    if study.n_examples < 1 or study.raters_per_item < 1:
+        raise AnnotationError("Items and raters per item must be at least 1.")
+    if not 0 <= study.control_rate < 1:
+        raise AnnotationError("The control rate is a share in [0, 1).")
+    if set(study.control_kinds) - {"degraded", "gold"}:
+        raise AnnotationError("Control kinds are 'degraded' and 'gold'.")
+    if study.identical_outputs not in Study.Identical.values:
+        raise AnnotationError(f"identical_outputs must be one of {Study.Identical.values}.")
+
+
+def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:
+    """Examples of the split that every system has an output for."""
+    ids = (Output.objects.filter(system__in=systems, example__dataset=study.dataset, example__split=study.split)
+           .values("example_id").annotate(n=Count("system", distinct=True)).filter(n=len(systems))
+           .values_list("example_id", flat=True))
+    return list(Example.objects.filter(pk__in=list(ids)).order_by("pk"))
+
+
+def stratified_sample(examples: list[Example], n: int, rng: random.Random) -> list[Example]:
+    """n examples, each task keeping its share (largest remainder), drawn at random within each task."""
+    by_task: dict[str, list[Example]] = defaultdict(list)
+    for ex in examples:
+        by_task[ex.task].append(ex)
+    n = min(n, len(examples))
+    quotas = {t: n * len(v) / len(examples) for t, v in sorted(by_task.items())}
+    alloc = {t: math.floor(q) for t, q in quotas.items()}
+    for t in sorted(quotas, key=lambda t: (-(quotas[t] - alloc[t]), t))[: n - sum(alloc.values())]:
+        alloc[t] += 1
+    return [ex for t in sorted(by_task) for ex in rng.sample(by_task[t], alloc[t])]
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _items_build(study: Study) -> None:
+    """Real items (every system pair of every sampled example), controls and practice, in a shuffled order
+    so that database ids say nothing about systems or kinds."""
+    rng = random.Random(study.seed)
+    sss = list(study.study_systems.select_related("system").order_by("position"))
+    systems = [ss.system for ss in sss]
+    eligible = _eligible_examples(study, systems)
+    if not eligible:
+        raise AnnotationError(f"No {study.split!r} example of {study.dataset.name!r} has outputs from every system.")
+    sample = stratified_sample(eligible, study.n_examples, rng)
+    texts = {(o.system_id, o.example_id): o.text
+             for o in Output.objects.filter(system__in=systems, example__in=sample)}
+    items: list[Item] = []
+    excluded = 0
+    for ex in sample:
+        for ssa, ssb in combinations(sss, 2):
+            a, b = texts[(ssa.system_id, ex.pk)], texts[(ssb.system_id, ex.pk)]
+            identical = _same(a, b)
+            if identical and study.identical_outputs == Study.Identical.EXCLUDE:
+                excluded += 1
+                continue
+            items.append(Item(study=study, example=ex, kind=Item.Kind.REAL, system_a=ssa, system_b=ssb,
+                              text_a=a, text_b=b, identical=identical))
+    controls = _controls_plan(study, items, sample, rng)
+    practice = _practice_plan(study, eligible, sample, sss, texts, rng)
+    everything = items + [c[0] for c in controls] + [p[0] for p in practice]
+    rng.shuffle(everything)
+    for item in everything:
+        item.order_key = rng.getrandbits(62)
+    Item.objects.bulk_create(everything)
+    Control.objects.bulk_create(Control(item=item, **spec) for item, spec in controls + practice)
+    study.summary = {"examples": len(sample), "eligible_examples": len(eligible), "real_items": len(items),
+                     "identical": sum(i.identical for i in items), "identical_excluded": excluded,
+                     "controls": len(controls), "practice": len(practice),
+                     "pairs_per_example": len(sss) * (len(sss) - 1) // 2}
+    study.save(update_fields=["summary"])
+
+
+def _controls_plan(study: Study, items: list[Item], sample: list[Example],
+                   rng: random.Random) -> list[tuple[Item, dict]]:
+    """Enough controls that every rater can get `control_rate` of their slots as controls."""
+    askable = [i for i in items if not (i.identical and study.identical_outputs == Study.Identical.TIE)]
+    if study.control_rate <= 0 or not askable or not study.control_kinds:
+        return []
+    per_rater = min(len(askable), study.quota_per_rater or len(askable))
+    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * per_rater))
+    kinds = sorted(study.control_kinds)
+    out: list[tuple[Item, dict]] = []
+    for i in range(n * 3):
+        if len(out) >= n:
+            break
+        kind = kinds[i % len(kinds)]
+        made = _gold(study, rng.choice(sample)) if kind == "gold" else _degraded(study, rng.choice(askable), rng)
+        if made:
+            out.append(made)
+    return out
+
+
+def _degraded(study: Study, real: Item, rng: random.Random,
+              kind: Item.Kind = Item.Kind.CONTROL) -> tuple[Item, dict] | None:
+    use_a = rng.random() < 0.5
+    good, ss = (real.text_a, real.system_a) if use_a else (real.text_b, real.system_b)
+    made = degrade_any(good, rng, source=real.example.input_text)
+    if made is None:
+        return None
+    how, bad = made
+    item = Item(study=study, example=real.example, kind=kind, system_a=ss, system_b=None, text_a=good, text_b=bad)
+    return item, {"kind": Control.Kind.DEGRADED, "degradation": how, "expected": "a", "source_system": ss}
+
+
+def _gold(study: Study, ex: Example) -> tuple[Item, dict] | None:
+    """The reference against the unedited input: a careful rater prefers the reference."""
+    refs = ex.refs or []
+    if not refs or _same(refs[0], ex.input_text):
+        return None
+    item = Item(study=study, example=ex, kind=Item.Kind.CONTROL, text_a=refs[0], text_b=ex.input_text)
+    return item, {"kind": Control.Kind.GOLD, "degradation": "", "expected": "a", "source_system": None}
+
+
+def _practice_plan(study: Study, eligible: list[Example], sample: list[Example], sss: list[StudySystem],
+                   texts: dict, rng: random.Random) -> list[tuple[Item, dict]]:
+    """Practice pairs (a real output against a degraded copy) from examples outside the sample when possible."""
+    if not study.practice_count:
+        return []
+    chosen = {e.pk for e in sample}
+    pool = [e for e in eligible if e.pk not in chosen] or sample
+    if len(pool) > study.practice_count * 5:
+        pool = rng.sample(pool, study.practice_count * 5)
+    extra = {(o.system_id, o.example_id): o.text for o in Output.objects.filter(
+        system__in=[s.system for s in sss], example__in=pool)}
+    out: list[tuple[Item, dict]] = []
+    for ex in pool:
+        if len(out) >= study.practice_count:
+            break
+        ss = rng.choice(sss)
+        text = extra.get((ss.system_id, ex.pk)) or texts.get((ss.system_id, ex.pk))
+        real = Item(study=study, example=ex, system_a=ss, system_b=ss, text_a=text, text_b=text)
+        made = _degraded(study, real, rng, kind=Item.Kind.PRACTICE)
+        if made:
+            out.append(made)
+    return out
+
+
+def _transition(study: Study, allowed_from: tuple[str, ...], to: str, user: User | None) -> Study:
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.status not in allowed_from:
+        raise AnnotationError(f"Study {study.name!r} is {study.status}; cannot become {to}.")
+    study.status = to
+    now = timezone.now()
+    if to == Study.Status.LIVE and not study.launched_at:
+        study.launched_at = now
+    if to == Study.Status.CLOSED:
+        study.closed_at = now
+    study.save(update_fields=["status", "launched_at", "closed_at"])
+    _event(study, user, to)
+    return study
+
+
+@transaction.atomic
+def study_launch(*, study: Study, user: User | None = None) -> Study:
+    """Freeze the design and start handing out work."""
+    if not study.items.filter(kind=Item.Kind.REAL).exists():
+        raise AnnotationError("A study without items cannot launch.")
+    return _transition(study, (Study.Status.DRAFT,), Study.Status.LIVE, user)
+
+
+@transaction.atomic
+def study_pause(*, study: Study, user: User | None = None) -> Study:
+    return _transition(study, (Study.Status.LIVE,), Study.Status.PAUSED, user)
+
+
+@transaction.atomic
+def study_resume(*, study: Study, user: User | None = None) -> Study:
+    return _transition(study, (Study.Status.PAUSED,), Study.Status.LIVE, user)
+
+
+@transaction.atomic
+def study_close(*, study: Study, user: User | None = None) -> Study:
+    """No more work; unblinded results become visible to researchers."""
+    return _transition(study, (Study.Status.LIVE, Study.Status.PAUSED, Study.Status.DRAFT),
+                       Study.Status.CLOSED, user)
+
+
+@transaction.atomic
+def study_peek(*, study: Study, user: User, note: str = "") -> None:
+    """Log an unblinded look at a study's results before it closed (closed studies need no log)."""
+    if study.status != Study.Status.CLOSED:
+        _event(study, user, "peek", note or "unblinded results viewed before close")
+
+
+@transaction.atomic
+def invite_create(*, study: Study, label: str = "", max_participants: int | None = None) -> Invite:
+    return Invite.objects.create(study=study, label=label, max_participants=max_participants)
+
+
+@transaction.atomic
+def invite_join(*, invite: Invite, participant_id: str) -> StudyRater:
+    """The account of an external rater for this study: created on first arrival, the same one after."""
+    pid = re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
+    if not pid:
+        raise AnnotationError("A participant id is needed (letters, digits, '-', '_', '.').")
+    invite = Invite.objects.select_for_update().get(pk=invite.pk)
+    existing = StudyRater.objects.filter(invite=invite, participant_id=pid).select_related("user").first()
+    if existing:
+        return existing
+    if not invite.active or invite.study.status in (Study.Status.CLOSED,):
+        raise NotAllowed("This invitation is no longer open.")
+    if invite.max_participants is not None and invite.raters.count() >= invite.max_participants:
+        raise NotAllowed("This invitation is full.")
+    username = f"p-{invite.pk}-{pid}"[:150]
+    user = User.objects.create_user(username=username)
+    user.set_unusable_password()
+    user.save()
+    return StudyRater.objects.create(study=invite.study, user=user, invite=invite, participant_id=pid)
+
+
+def study_has_judgments(study: Study) -> bool:
+    return study.items.filter(Q(slots__judgment__isnull=False)).exists()

@@ -1,0 +1,203 @@
+// The annotator's page: keyboard-first answering, practice first, submissions that survive a lost connection.
+// Answers wait in localStorage until the server acknowledges them (same idempotency key on every retry).
+(function () {
+  "use strict";
+  const cfg = document.getElementById("rate-config");
+  if (!cfg) return;
+  const study = cfg.dataset.study, api = cfg.dataset.api;
+  const form = document.getElementById("answer-form");
+  const statusEl = document.getElementById("status");
+  const banner = document.getElementById("mode-banner");
+  const dialog = document.getElementById("guidelines");
+  const pendingKey = "deft-pending-" + study;
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  let current = JSON.parse(document.getElementById("first-payload").textContent);
+  const practice = JSON.parse(document.getElementById("practice-payloads").textContent) || [];
+  let practiceIndex = 0, shownAt = performance.now(), active = 0, busy = false;
+
+  const questions = () => Array.from(form.querySelectorAll("fieldset.q"));
+  function setActive(i) {
+    const qs = questions();
+    if (!qs.length) return;
+    active = Math.max(0, Math.min(i, qs.length - 1));
+    qs.forEach((q, j) => q.classList.toggle("active", j === active));
+    const checked = qs[active].querySelector("input:checked") || qs[active].querySelector("input");
+    if (checked) checked.focus({ preventScroll: false });
+  }
+  function say(text) { statusEl.textContent = text; }
+  function uuid() {
+    return (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
+  }
+  function render(p) {
+    document.getElementById("instruction").textContent = p.instruction || "—";
+    document.getElementById("input-text").textContent = p.input;
+    for (const side of ["left", "right"]) {
+      document.getElementById(side + "-diff").innerHTML = p[side].diff_html;  // escaped by the server
+      document.getElementById(side + "-text").textContent = p[side].text;
+    }
+    form.reset();
+    if (p.answer) restore(p.answer);
+    shownAt = performance.now();
+    setActive(0);
+    window.scrollTo(0, 0);
+  }
+  function restore(a) {
+    const set = (name, value) => { const el = form.querySelector(`input[name="${name}"][value="${value}"]`); if (el) el.checked = true; };
+    if (a.preference) set("preference", a.preference);
+    for (const side of ["left", "right"]) {
+      if (a["accurate_" + side] !== null && a["accurate_" + side] !== undefined) set("accurate_" + side, a["accurate_" + side] ? "yes" : "no");
+      for (const f of (a.error_flags || {})[side] || []) set("flag-" + side, f);
+    }
+    for (const [key, sides] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, sides.left); set(`likert-${key}-B`, sides.right); }
+    const c = form.querySelector("#comment"); if (c) c.value = a.comment || "";
+  }
+  function collect() {
+    const val = (name) => { const el = form.querySelector(`input[name="${name}"]:checked`); return el ? el.value : null; };
+    const answer = { preference: val("preference") || "", likert: {}, error_flags: { left: [], right: [] } };
+    for (const side of ["left", "right"]) {
+      const v = val("accurate_" + side);
+      answer["accurate_" + side] = v === null ? null : v === "yes";
+      answer.error_flags[side] = Array.from(form.querySelectorAll(`input[name="flag-${side}"]:checked`)).map((e) => e.value);
+    }
+    form.querySelectorAll("fieldset.likert").forEach((fs) => {
+      const key = fs.dataset.scale, side = fs.dataset.side;
+      const el = fs.querySelector("input:checked");
+      answer.likert[key] = answer.likert[key] || {};
+      if (el) answer.likert[key][side] = parseInt(el.value, 10);
+    });
+    const c = form.querySelector("#comment"); answer.comment = c ? c.value : "";
+    return answer;
+  }
+  function missing() {
+    return questions().findIndex((q) => !q.querySelector("input:checked"));
+  }
+  function progress(p) {
+    document.getElementById("progress-bar").style.width = p.percent + "%";
+    document.querySelector(".rate-progress .progress").setAttribute("aria-valuenow", p.percent);
+    document.getElementById("progress-text").textContent = `${p.done} done · ${p.left} left`;
+  }
+  async function call(method, url, body) {
+    const resp = await fetch(url, { method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: body ? JSON.stringify(body) : undefined });
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    return { ok: resp.ok, status: resp.status, data };
+  }
+  const pending = () => JSON.parse(localStorage.getItem(pendingKey) || "[]");
+  const savePending = (list) => localStorage.setItem(pendingKey, JSON.stringify(list));
+
+  async function flush() {
+    // Send every unacknowledged answer, oldest first; keep what the network lost, drop what the server refused.
+    let list = pending();
+    while (list.length) {
+      const p = list[0];
+      let r;
+      try { r = await call("POST", `${api}slots/${p.slot}/judgment/`, p.body); }
+      catch (e) { say("Connection lost: your answer is kept and will be sent again."); setTimeout(flush, 3000); return false; }
+      if (r.status >= 500) { say("Server busy: retrying…"); setTimeout(flush, 3000); return false; }
+      list.shift(); savePending(list);
+      if (r.ok) { progress(r.data.progress); say("Saved."); }
+      else { say("Not saved: " + ((r.data && (r.data.detail || JSON.stringify(r.data))) || r.status)); }
+    }
+    return true;
+  }
+  async function next() {
+    let r;
+    try { r = await call("POST", `${api}${study}/next/`); }
+    catch (e) { say("Connection lost: retrying…"); setTimeout(next, 3000); return; }
+    if (!r.ok) { say((r.data && r.data.detail) || "Could not load the next pair."); return; }
+    progress(r.data.progress);
+    if (r.data.finished) { window.location.href = cfg.dataset.doneUrl; return; }
+    current = r.data.slot; render(current);
+  }
+  async function submit() {
+    if (busy) return;
+    const gap = missing();
+    if (gap >= 0) { setActive(gap); say("Please answer the highlighted question."); return; }
+    const answer = collect();
+    if (practiceIndex < practice.length) return practiceFeedback(answer);
+    busy = true;
+    answer.seconds = Math.round((performance.now() - shownAt) / 100) / 10;
+    answer.idempotency_key = uuid();
+    const list = pending(); list.push({ slot: current.slot, body: answer }); savePending(list);
+    say("Saving…");
+    const ok = await flush();
+    busy = false;
+    if (ok) await next();
+  }
+  function practiceFeedback(answer) {
+    const p = practice[practiceIndex];
+    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + (p.expected === "left" ? "right" : "left")] === false;
+    say((good ? "Right. " : "Not quite. ") + `The better output was ${p.expected === "left" ? "A" : "B"}. Press Enter to go on.`);
+    practiceIndex += 1;
+    waitingFeedback = startNextPractice;
+  }
+  let waitingFeedback = null;
+  async function startNextPractice() {
+    waitingFeedback = null;
+    if (practiceIndex < practice.length) { banner.textContent = `Practice ${practiceIndex + 1} of ${practice.length}: not recorded.`; render(practice[practiceIndex]); return; }
+    banner.hidden = true; say("Practice over: real pairs now.");
+    try { await call("POST", `${api}${study}/practice-done/`); } catch (e) { /* harmless to repeat */ }
+    if (current) render(current); else await next();
+  }
+  async function back() {
+    if (practiceIndex < practice.length) return;
+    const r = await call("GET", `${api}${study}/previous/`);
+    if (!r.ok) { say("Nothing to go back to."); return; }
+    current = r.data; render(current); say("Your previous answer: change it and submit again.");
+  }
+  async function skip() {
+    if (practiceIndex < practice.length || !current) return;
+    const reason = window.prompt("Why skip this pair? (optional)") ;
+    if (reason === null) return;
+    await call("POST", `${api}slots/${current.slot}/skip/`, { reason });
+    await next();
+  }
+  async function flag() {
+    if (!current) return;
+    const reason = window.prompt("What is wrong with this pair?");
+    if (!reason) return;
+    await call("POST", `${api}slots/${current.slot}/flag/`, { reason });
+    say("Flagged. Please still answer, or skip with K.");
+  }
+  function pick(n) {
+    const qs = questions(); if (!qs.length) return;
+    const inputs = Array.from(qs[active].querySelectorAll("input"));
+    const byValue = inputs.find((i) => i.value === String(n));
+    const target = qs[active].classList.contains("likert") ? byValue : inputs[n - 1];
+    if (!target) return;
+    target.checked = true;
+    if (active < qs.length - 1) setActive(active + 1); else { target.focus(); say("All answered: press Enter to submit."); }
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (dialog.open) return;  // Esc closes it natively
+    const typing = e.target.matches("textarea, input[type=text]");
+    if (typing) { if (e.key === "Escape") { e.target.blur(); setActive(active); } return; }
+    if (e.key === "Enter") { e.preventDefault(); if (waitingFeedback) waitingFeedback(); else submit(); return; }
+    if (/^[1-9]$/.test(e.key)) { e.preventDefault(); pick(parseInt(e.key, 10)); return; }
+    const k = e.key.toLowerCase();
+    if (e.key === "ArrowDown") { e.preventDefault(); setActive(active + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); setActive(active - 1); }
+    else if (k === "b") { e.preventDefault(); back(); }
+    else if (k === "k") { e.preventDefault(); skip(); }
+    else if (k === "f") { e.preventDefault(); flag(); }
+    else if (k === "g") { e.preventDefault(); dialog.showModal(); }
+  });
+  form.addEventListener("submit", (e) => { e.preventDefault(); if (waitingFeedback) waitingFeedback(); else submit(); });
+  form.addEventListener("change", (e) => {
+    const fs = e.target.closest("fieldset.q"); if (fs) { const i = questions().indexOf(fs); if (i >= 0) active = i; questions().forEach((q, j) => q.classList.toggle("active", j === active)); }
+  });
+  document.getElementById("back-btn").addEventListener("click", back);
+  document.getElementById("skip-btn").addEventListener("click", skip);
+  document.getElementById("flag-btn").addEventListener("click", flag);
+  document.getElementById("guide-btn").addEventListener("click", () => dialog.showModal());
+
+  (async function start() {
+    await flush();
+    if (practice.length) { banner.hidden = false; startNextPractice(); }
+    else if (current) render(current);
+    else await next();
+  })();
+})();

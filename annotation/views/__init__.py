@@ -1,0 +1,1 @@
+"""Pages of the annotation app: researchers' study pages (researcher.py) and annotators' work (rater.py)."""

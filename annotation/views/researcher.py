@@ -1,0 +1,125 @@
+"""Researchers' pages: study list, the design wizard with a live preview, study detail (launch / pause / close,
+invites), and the unblinded export (after close, or a logged peek)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from annotation import selectors, services
+from annotation.forms import StudyForm
+from annotation.models import Study
+from deft_site.roles import researcher_required
+
+
+@researcher_required
+def study_list(request: HttpRequest) -> HttpResponse:
+    studies = [(s, selectors.study_progress(s)) for s in selectors.study_list()]
+    return render(request, "annotation/study_list.html", {"studies": studies})
+
+
+@researcher_required
+def study_wizard(request: HttpRequest) -> HttpResponse:
+    form = StudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        design = form.design()
+        launch = "launch" in request.POST
+        try:
+            study = services.study_create(**design, user=request.user, launch=launch)
+        except services.AnnotationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Study {study.name} {'launched' if launch else 'saved as a draft'}.")
+            return redirect("annotation:study_detail", name=study.name)
+    return render(request, "annotation/study_wizard.html", {"form": form})
+
+
+@researcher_required
+@require_POST
+def study_preview(request: HttpRequest) -> HttpResponse:
+    """The rater's page for a sample pair under the design being edited (HTML fragment)."""
+    form = StudyForm(request.POST)
+    form.is_valid()
+    d = form.cleaned_data
+    try:
+        questions = services.questions_normalise(form.design()["questions"]) if {"q_likert", "q_error_flags"} <= d.keys() \
+            else services.questions_normalise(None)
+    except (services.AnnotationError, KeyError):
+        questions = services.questions_normalise(None)
+    payload = None
+    if d.get("dataset") and d.get("systems"):
+        payload = selectors.preview_payload(dataset_id=d["dataset"].pk, split=d.get("split", "test"),
+                                            system_ids=[s.pk for s in d["systems"]])
+    study = Study(public_title=d.get("public_title") or "Text editing evaluation", guidelines=d.get("guidelines", ""))
+    return render(request, "annotation/_rate_pair.html", {
+        "payload": payload, "questions": questions, "preview": True, "study": study,
+        "guidelines_html": selectors.guidelines_html(study), "progress": {"done": 0, "total": 10, "left": 10, "percent": 0},
+    })
+
+
+@researcher_required
+def study_detail(request: HttpRequest, name: str) -> HttpResponse:
+    study = get_object_or_404(Study, name=name)
+    if request.method == "POST":
+        return _study_action(request, study)
+    return render(request, "annotation/study_detail.html", {
+        "study": study, "progress": selectors.study_progress(study),
+        "systems": study.study_systems.select_related("system"), "events": selectors.study_events(study)[:50],
+        "invites": study.invites.all(), "guidelines_html": selectors.guidelines_html(study),
+        "raters": study.raters.select_related("user").order_by("joined_at")[:200],
+    })
+
+
+def _study_action(request: HttpRequest, study: Study) -> HttpResponse:
+    actions = {"launch": services.study_launch, "pause": services.study_pause, "resume": services.study_resume,
+               "close": services.study_close}
+    action = request.POST.get("action", "")
+    try:
+        if action in actions:
+            actions[action](study=study, user=request.user)
+            messages.success(request, f"Study {action}ed." if not action.endswith("e") else f"Study {action}d.")
+        elif action == "invite":
+            invite = services.invite_create(study=study, label=request.POST.get("label", ""))
+            messages.success(request, f"Invite link created: /join/{invite.token}/?pid=PARTICIPANT_ID")
+        else:
+            messages.error(request, "Unknown action.")
+    except services.AnnotationError as exc:
+        messages.error(request, str(exc))
+    return redirect("annotation:study_detail", name=study.name)
+
+
+@researcher_required
+def study_export(request: HttpRequest, name: str) -> HttpResponse:
+    """Unblinded judgments, one row each; before close only with ?peek=1, which is logged."""
+    study = get_object_or_404(Study, name=name)
+    if study.status != Study.Status.CLOSED:
+        if request.GET.get("peek") != "1":
+            return HttpResponse("Unblinded results are available after close, or with ?peek=1 (logged).",
+                                status=403, content_type="text/plain")
+        services.study_peek(study=study, user=request.user, note="export before close")
+    fmt = request.GET.get("format", "csv")
+    records = selectors.judgment_records(study)
+    body, ctype = (records_jsonl(records), "application/jsonl") if fmt == "jsonl" else (records_csv(records), "text/csv")
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f'attachment; filename="{study.name}-judgments.{"jsonl" if fmt == "jsonl" else "csv"}"'
+    return response
+
+
+def records_csv(records: list[dict]) -> str:
+    out = io.StringIO()
+    fields = list(records[0].keys()) if records else ["item", "rater", "left_system", "right_system", "answer",
+                                                      "seconds", "is_control", "submitted_at"]
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()})
+    return out.getvalue()
+
+
+def records_jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
