@@ -13,9 +13,10 @@ from typing import Sequence
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from selection.core.text import strip_instruction
+
 __all__ = ["SystemStats", "system_stats", "strip_instruction"]
 
-_MAX_INSTRUCTION_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -36,25 +37,6 @@ class SystemStats:
             "mean_edit_distance": self.mean_edit_distance,
             "length_ratio": self.length_ratio,
         }
-
-
-def strip_instruction(src: str, max_words: int = _MAX_INSTRUCTION_WORDS) -> str:
-    """Drop a CoEDIT-style instruction ("Fix grammar: ...") from a source text.
-
-    The instruction is the text before the first ``": "``; it is removed only when it has at most
-    ``max_words`` words and does not itself hold a sentence end, so that a sentence which merely contains a
-    colon ("The rule is simple: ...") keeps its long prefix. A short genuine prefix such as "Note: ..." is
-    indistinguishable from an instruction and is removed too: call this only on instruction-prefixed data.
-
-    >>> strip_instruction("Fix grammar: She go to school.")
-    'She go to school.'
-    >>> strip_instruction("The committee, after a long debate about the budget, concluded: no.")
-    'The committee, after a long debate about the budget, concluded: no.'
-    """
-    head, sep, tail = src.partition(": ")
-    if not sep or not head.strip() or len(head.split()) > max_words or re.search(r"[.!?]\s", head):
-        return src
-    return tail.lstrip()
 
 
 def _words(text: str) -> list[str]:
