@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from selection.core.training import TrainingCancelled, TrainingConfig, read_loss_log
 from selection.jobs import JobCancelled, job_create, job_enqueue, job_handler
 from selection.models import Dataset, Job, TrainingRun
-from selection.services.systems import system_generate_submit
+from selection.services.systems import system_copy_baseline, system_generate_submit
 
 
 class TrainingRunError(ValueError):
@@ -169,3 +169,27 @@ def _run_training(job: Job, report: Any) -> dict[str, Any]:
         report.log(f"queued generation job #{gen.pk} for system {spec['system']!r}")
         result["generation_job"] = gen.pk
     return result
+
+
+def demo_pipeline_enqueue(
+    *, dataset: Dataset, selection_dataset: Dataset | None = None, config: dict[str, Any] | None = None,
+    user: Any = None, split: str = "test", prefix: str = "demo",
+) -> list[TrainingRun]:
+    """Queue the demo's systems: the copy baseline now, and tiny models trained in the background on the
+    full data (``<prefix>-full``) and on a selection's export (``<prefix>-ucs``), each generating outputs for
+    ``dataset``'s ``split`` when it finishes (systems named like the runs). Idempotent: runs that already
+    exist are returned as they are, so ``make run`` may call it every time.
+    """
+    system_copy_baseline(dataset=dataset, split=split)
+    plan = [(f"{prefix}-full", dataset)] + ([(f"{prefix}-ucs", selection_dataset)] if selection_dataset else [])
+    runs = []
+    for name, train_on in plan:
+        existing = TrainingRun.objects.filter(name=name).first()
+        if existing is not None:
+            runs.append(existing)
+            continue
+        runs.append(training_run_create(
+            name=name, dataset=train_on, config=config, user=user, split="train",
+            then_generate={"dataset": dataset.name, "split": split, "system": name},
+        ))
+    return runs

@@ -139,3 +139,23 @@ def test_scoring_job(evalset):
     report = ScoreReport.objects.get(pk=job.result["score_report"])
     assert report.job_id == job.pk and report.params["n_boot"] == 50
     assert np.isfinite(report.result["groups"][-1]["systems"]["copy"]["sari"])
+
+
+def test_large_sets_are_scored_by_a_job_from_the_page(researcher_client, evalset, monkeypatch):
+    monkeypatch.setattr("selection.services.scoring.SYNC_LIMIT", 3)
+    url = "/results/?dataset=evalset&split=test&system=model&system=copy"
+    page = researcher_client.get(url).content.decode()
+    assert "Score in the background" in page and not ScoreReport.objects.exists()
+    response = researcher_client.post("/results/score/", {"dataset": "evalset", "split": "test", "by": "dataset",
+                                                           "system": ["model", "copy"]})
+    job = Job.objects.get(kind="scoring")
+    assert response.status_code == 302 and job.params["systems"] == ["model", "copy"]
+    assert "job-widget" in researcher_client.get(url).content.decode()  # the page follows the job
+    assert job_run(job.pk).status == Job.Status.SUCCEEDED
+    assert "Paired bootstrap" in researcher_client.get(url).content.decode()
+
+
+def test_results_page_without_a_choice(researcher_client, evalset):
+    assert "evalset" in researcher_client.get("/results/").content.decode()
+    page = researcher_client.get("/results/?dataset=evalset").content.decode()
+    assert 'value="model"' in page and 'value="test"' in page

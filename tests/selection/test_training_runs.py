@@ -26,7 +26,7 @@ def _tiny_sets() -> list[str]:
     return [arg for k, v in TINY.items() if k not in ("max_steps", "epochs") for arg in ("--set", f"{k}={v}")]
 
 
-def test_train_generate_score_end_to_end(demo_dataset, runs_dir, capsys):
+def test_train_generate_score_end_to_end(demo_dataset, runs_dir, capsys, researcher_client):
     call_command("train", "--dataset", demo_dataset.name, "--name", "tiny", "--max-steps", "3",
                  "--generate-split", "test", *_tiny_sets())
     run = TrainingRun.objects.get(name="tiny")
@@ -53,6 +53,11 @@ def test_train_generate_score_end_to_end(demo_dataset, runs_dir, capsys):
     assert result["systems"] == ["tiny", "copy"] and result["n"] == len(test_ids)
     assert result["paired"]["a"] == "tiny"
     assert 0 <= result["groups"][-1]["systems"]["tiny"]["sari"] <= 100
+
+    page = researcher_client.get("/training/tiny/").content.decode()
+    assert '<path d="M' in page and "Generate outputs" in page and '&quot;status&quot;: &quot;completed&quot;' in page
+    svg = researcher_client.get("/training/tiny/loss.svg")
+    assert svg["Content-Type"] == "image/svg+xml" and "step 3" in svg.content.decode()
 
 
 def test_cancel_saves_checkpoint_and_retry_resumes(demo_dataset):
@@ -113,3 +118,18 @@ def test_pages_form_and_api(researcher_client, demo_dataset, django_capture_on_c
                                  "/api/training-runs/", "/api/systems/", "/api/scores/?dataset=x&system=a"])
 def test_annotators_are_refused(annotator_client, url):
     assert annotator_client.get(url).status_code == 403
+
+
+def test_demo_pipeline_queues_two_runs_that_generate(demo_dataset, django_capture_on_commit_callbacks):
+    from selection.services.datasets import dataset_create_from_examples
+    from selection.services.training import demo_pipeline_enqueue
+
+    subset = dataset_create_from_examples(name="demo-sel", parent=demo_dataset,
+                                          examples=demo_dataset.examples.filter(split="train")[:30])
+    with django_capture_on_commit_callbacks() as callbacks:
+        runs = demo_pipeline_enqueue(dataset=demo_dataset, selection_dataset=subset, config=TINY)
+    assert [r.name for r in runs] == ["demo-full", "demo-ucs"] and runs[1].dataset == subset
+    assert len(callbacks) == 2  # both jobs handed to the worker on commit
+    assert runs[1].job.params["then_generate"] == {"dataset": demo_dataset.name, "split": "test", "system": "demo-ucs"}
+    assert System.objects.get(name="copy").outputs.count() == 12
+    assert [r.pk for r in demo_pipeline_enqueue(dataset=demo_dataset, selection_dataset=subset)] == [r.pk for r in runs]
