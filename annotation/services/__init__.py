@@ -6,6 +6,7 @@ from .assignment import rater_join, slot_flag, slot_next, slot_reclaim_expired, 
 from .errors import (  # noqa: F401
     AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive,
 )
+from .simulation import simulate_raters  # noqa: F401
 from .judgments import control_passed, judgment_submit, rater_finish, completion_code_valid  # noqa: F401
 from .studies import (  # noqa: F401
     invite_create, invite_join, questions_normalise, study_close, study_create, study_launch, study_pause,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -22,7 +23,7 @@ from annotation.models import Item, Slot, Study, StudyRater
 
 from .errors import NotAllowed, StudyNotLive
 
-LOCK_CHUNK = 16
+RETRIES = 50
 
 
 def stable_int(*parts: object) -> int:
@@ -66,12 +67,12 @@ def slot_next(*, study: Study, user: User, now: datetime | None = None) -> Slot 
     """The rater's current slot, or a newly reserved one; None when nothing is left for them."""
     now = now or timezone.now()
     rater_join(study=study, user=user)
-    for _ in range(5):
+    for attempt in range(RETRIES):
         try:
             with transaction.atomic():
                 return _slot_next(study, user, now)
-        except IntegrityError:  # another request took the same seat or slot: try again
-            continue
+        except (IntegrityError, _Busy):  # another request took the same seat, or held every open item
+            time.sleep(min(0.2, 0.005 * (attempt + 1)) * (1 + random.random()))
     return None
 
 
@@ -115,20 +116,27 @@ def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
                     .filter(taken__lt=k).values_list("pk", flat=True))
     ordered = _rater_order(study, user, open_ids)
     lockable = connection.features.has_select_for_update_skip_locked
-    for start in range(0, len(ordered), LOCK_CHUNK):
-        chunk = ordered[start:start + LOCK_CHUNK]
-        rows = Item.objects.filter(pk__in=chunk)
+    busy = False
+    for pk in ordered:
+        # One row at a time: a request holds the lock of the one item it is taking, never a whole batch.
+        rows = Item.objects.filter(pk=pk)
         if lockable:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
-        locked = {item.pk: item for item in rows}
-        for pk in chunk:
-            if pk not in locked:
-                continue
-            taken = set(Slot.objects.filter(item_id=pk, seat__isnull=False).values_list("seat", flat=True))
-            free = [s for s in range(k) if s not in taken]
-            if free and not Slot.objects.filter(item_id=pk, rater=user).exists():
-                return _slot_create(study, user, locked[pk], until, seat=free[0])
+        item = rows.first()
+        if item is None:  # another request is taking a seat of this item right now
+            busy = True
+            continue
+        taken = set(Slot.objects.filter(item_id=pk, seat__isnull=False).values_list("seat", flat=True))
+        free = [s for s in range(k) if s not in taken]
+        if free and not Slot.objects.filter(item_id=pk, rater=user).exists():
+            return _slot_create(study, user, item, until, seat=free[0])
+    if busy:
+        raise _Busy()
     return None
+
+
+class _Busy(Exception):
+    """Every open item was locked by concurrent requests: try again shortly rather than report no work."""
 
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:

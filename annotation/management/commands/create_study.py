@@ -1,0 +1,53 @@
+"""python manage.py create_study NAME --dataset D --split S --system A --system B --items N --raters-per-item K"""
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.services import AnnotationError, study_create
+from selection.models import Dataset, System
+
+
+class Command(BaseCommand):
+    help = "Create a blinded pairwise study (a draft, or live with --launch)."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("name")
+        parser.add_argument("--dataset", required=True)
+        parser.add_argument("--split", default="test")
+        parser.add_argument("--system", action="append", required=True, dest="systems")
+        parser.add_argument("--items", type=int, required=True, help="examples to sample (stratified by task)")
+        parser.add_argument("--raters-per-item", type=int, default=3)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--control-rate", type=float, default=0.1)
+        parser.add_argument("--practice", type=int, default=0)
+        parser.add_argument("--quota", type=int, default=None)
+        parser.add_argument("--likert", action="append", default=[], help="a Likert scale, e.g. fluency")
+        parser.add_argument("--no-accuracy", action="store_true")
+        parser.add_argument("--no-pairwise", action="store_true")
+        parser.add_argument("--identical", choices=["show", "tie", "exclude"], default="tie")
+        parser.add_argument("--guidelines", default="", help="a Markdown file")
+        parser.add_argument("--launch", action="store_true")
+
+    def handle(self, *args, **o) -> None:
+        try:
+            dataset = Dataset.objects.get(name=o["dataset"])
+        except Dataset.DoesNotExist:
+            raise CommandError(f"No dataset {o['dataset']!r}.") from None
+        systems = []
+        for name in o["systems"]:
+            system = System.objects.filter(dataset=dataset, name=name).first()
+            if not system:
+                raise CommandError(f"No system {name!r} for dataset {dataset.name!r}.")
+            systems.append(system)
+        guidelines = open(o["guidelines"], encoding="utf-8").read() if o["guidelines"] else ""
+        try:
+            study = study_create(
+                name=o["name"], dataset=dataset, split=o["split"], systems=systems, n_examples=o["items"],
+                raters_per_item=o["raters_per_item"], seed=o["seed"], control_rate=o["control_rate"],
+                practice_count=o["practice"], quota_per_rater=o["quota"], identical_outputs=o["identical"],
+                questions={"pairwise": not o["no_pairwise"], "accuracy": not o["no_accuracy"], "likert": o["likert"]},
+                guidelines=guidelines, launch=o["launch"])
+        except AnnotationError as exc:
+            raise CommandError(str(exc)) from None
+        s = study.summary
+        self.stdout.write(f"Study {study.name} ({study.status}): {s['real_items']} items from {s['examples']} examples, "
+                          f"{s['controls']} controls, {s['practice']} practice, k={study.raters_per_item}.")
+        self.stdout.write(f"Annotators work at /work/{study.public_token}/")

@@ -1,0 +1,40 @@
+"""python manage.py simulate_raters NAME --raters R [--seed S] [--prefer SYSTEM:P] [--random-clickers N]
+[--always-left N] [--threads T]"""
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.models import Study
+from annotation.services import simulate_raters
+
+
+class Command(BaseCommand):
+    help = "Synthetic raters work through a launched study via the same services as the web page."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("name")
+        parser.add_argument("--raters", type=int, required=True)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--prefer", action="append", default=[], help="SYSTEM:P, e.g. deft:0.7")
+        parser.add_argument("--random-clickers", type=int, default=0)
+        parser.add_argument("--always-left", type=int, default=0)
+        parser.add_argument("--threads", type=int, default=1)
+
+    def handle(self, *args, **o) -> None:
+        study = Study.objects.filter(name=o["name"]).first()
+        if not study:
+            raise CommandError(f"No study {o['name']!r}.")
+        if study.status != Study.Status.LIVE:
+            raise CommandError(f"Study {study.name} is {study.status}; launch it first.")
+        prefer = {}
+        for spec in o["prefer"]:
+            name, _, p = spec.rpartition(":")
+            try:
+                prefer[name] = float(p)
+            except ValueError:
+                raise CommandError(f"--prefer wants SYSTEM:P, got {spec!r}") from None
+            if not name or not 0 <= prefer[name] <= 1:
+                raise CommandError(f"--prefer wants SYSTEM:P with P in [0, 1], got {spec!r}")
+        result = simulate_raters(study=study, raters=o["raters"], seed=o["seed"], prefer=prefer,
+                                 random_clickers=o["random_clickers"], always_left=o["always_left"],
+                                 threads=o["threads"])
+        self.stdout.write(f"{result['raters']} synthetic raters stored {result['judgments']} judgments "
+                          f"({', '.join(f'{k}: {v}' for k, v in result['per_style'].items())}).")

@@ -1,0 +1,101 @@
+"""Synthetic raters: dry-run a launched study (design and analysis) before paying anyone, and drive load tests.
+
+Each synthetic rater is a real account working through the same `slot_next` and `judgment_submit` as the
+web page, in its own thread and database connection. Careful raters prefer a chosen system with a chosen
+probability and answer controls correctly most of the time; random clickers answer uniformly; always-left
+raters always pick the left output.
+"""
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import connection
+
+from annotation.models import Item, Slot, Study, StudyRater
+
+from .assignment import slot_next
+from .judgments import judgment_submit
+
+CAREFUL, RANDOM, LEFT = "careful", "random", "always_left"
+
+
+def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random) -> dict[str, Any]:
+    item = slot.item
+    q = study.questions
+    if style == RANDOM:
+        pref = rng.choice(["left", "right", "tie", "both_bad"])
+    elif style == LEFT:
+        pref = "left"
+    elif item.kind == Item.Kind.CONTROL:
+        good_left = ("a" == item.control.expected) == slot.left_is_a
+        correct = rng.random() < 0.92
+        pref = "left" if good_left == correct else "right"
+    else:
+        names = {"a": item.system_a.system.name, "b": item.system_b.system.name}
+        p_a = prefer.get(names["a"])
+        p_b = prefer.get(names["b"])
+        p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
+        if rng.random() < 0.1:
+            pref = "tie"
+        else:
+            a_wins = rng.random() < p
+            pref = "left" if a_wins == slot.left_is_a else "right"
+    answer: dict[str, Any] = {"preference": pref if q.get("pairwise") else ""}
+    if q.get("accuracy"):
+        answer["accurate_left"] = pref in ("left", "tie") if style != RANDOM else rng.random() < 0.5
+        answer["accurate_right"] = pref in ("right", "tie") if style != RANDOM else rng.random() < 0.5
+    likert = {}
+    for scale in q.get("likert", []):
+        lo, hi = scale["min"], scale["max"]
+        if style == RANDOM:
+            likert[scale["key"]] = {"left": rng.randint(lo, hi), "right": rng.randint(lo, hi)}
+        else:
+            good, bad = hi - rng.randint(0, 1), max(lo, hi - rng.randint(1, 3))
+            likert[scale["key"]] = {"left": good if pref != "right" else bad, "right": good if pref != "left" else bad}
+    answer["likert"] = likert
+    answer["seconds"] = round(rng.uniform(2, 6) if style == RANDOM else rng.lognormvariate(2.6, 0.4), 1)
+    return answer
+
+
+def _work(study_pk: int, user_pk: int, style: str, prefer: dict[str, float], seed: int) -> int:
+    rng = random.Random(seed)
+    study, user = Study.objects.get(pk=study_pk), User.objects.get(pk=user_pk)
+    n = 0
+    try:
+        while (slot := slot_next(study=study, user=user)) is not None:
+            slot = Slot.objects.select_related("item__system_a__system", "item__system_b__system",
+                                               "item__control").get(pk=slot.pk)
+            answer = _answer(study, slot, style, prefer, rng)
+            judgment_submit(slot=slot, user=user, answer=answer, idempotency_key=f"sim-{slot.token}")
+            n += 1
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
+    return n
+
+
+def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[str, float] | None = None,
+                    random_clickers: int = 0, always_left: int = 0, threads: int = 1) -> dict[str, Any]:
+    """Create `raters` careful + `random_clickers` + `always_left` synthetic accounts and let them work the
+    study concurrently until nothing is left. Returns judgments per style."""
+    prefer = prefer or {}
+    styles = [CAREFUL] * raters + [RANDOM] * random_clickers + [LEFT] * always_left
+    users = []
+    for i, style in enumerate(styles):
+        user, _ = User.objects.get_or_create(username=f"sim-{study.pk}-{style}-{seed}-{i}")
+        StudyRater.objects.get_or_create(study=study, user=user)
+        users.append((user.pk, style, seed * 1000 + i))
+    if threads <= 1:
+        counts = [_work(study.pk, u, s, prefer, sd) for u, s, sd in users]
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            counts = list(pool.map(lambda a: _work(study.pk, a[0], a[1], prefer, a[2]), users))
+    per_style: Counter = Counter()
+    for (_, style, _), n in zip(users, counts):
+        per_style[style] += n
+    return {"raters": len(users), "judgments": sum(counts), "per_style": dict(per_style)}

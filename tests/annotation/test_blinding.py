@@ -1,0 +1,111 @@
+"""Blinding as a security property: nothing an annotator can fetch names a system, and sides are balanced."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from annotation.models import Item, Slot, Study
+
+pytestmark = pytest.mark.django_db
+
+
+def _secrets(study: Study) -> list[str]:
+    """Every string that would reveal a system: names, ids, model paths, run ids."""
+    out = []
+    for ss in study.study_systems.select_related("system"):
+        s = ss.system
+        out += [s.name, s.model_path, s.params["run"], f'"system": {s.pk}', f"system_id", f"system-{s.pk}",
+                f"sys{s.pk}", "zebrasys", "secretpath", "runid", "study_system", "system_a", "system_b", study.name]
+    return out
+
+
+def _rater_pages(client, study: Study) -> list[tuple[str, str]]:
+    """Walk every annotator-facing page and API response for the study, answering as we go."""
+    token = study.public_token
+    seen = []
+
+    def get(url, method="get", **kw):
+        resp = getattr(client, method)(url, **kw)
+        assert resp.status_code in (200, 201, 204, 302), (url, resp.status_code)
+        body = resp.content.decode()
+        seen.append((url, body + json.dumps(dict(resp.headers))))
+        return resp
+
+    get("/work/")
+    get("/api/work/")
+    get(f"/work/{token}/guidelines/")
+    for i in range(200):
+        page = get(f"/work/{token}/")
+        if page.status_code == 302:
+            break
+        nxt = get(f"/api/work/{token}/next/", "post").json()
+        if nxt["finished"]:
+            break
+        slot = nxt["slot"]["slot"]
+        get(f"/api/work/slots/{slot}/")
+        get(f"/api/work/slots/{slot}/judgment/", "post", data={"idempotency_key": f"k{i}", "preference": "left",
+                                                                   "accurate_left": True, "accurate_right": False,
+                                                                   "seconds": 3}, content_type="application/json")
+        get(f"/api/work/{token}/previous/")
+    get(f"/work/{token}/done/")
+    get(f"/api/work/{token}/finish/", "post")
+    return seen
+
+
+def test_no_annotator_page_or_api_response_names_a_system(client, study_factory):
+    study = study_factory(n_systems=3, n_examples=6, raters_per_item=1, practice_count=2, control_rate=0.2,
+                          name="zebrasys-vs-secretpath",
+                          guidelines="Compare <script>alert(1)</script> **carefully**.")
+    user = User.objects.create_user("rater1")
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    client.force_login(user)
+    pages = _rater_pages(client, study)
+    assert len(pages) > 20
+    secrets = _secrets(study)
+    for url, body in pages:
+        for secret in secrets:
+            assert secret not in body, f"{secret!r} leaks on {url}"
+        assert "<script>alert(1)" not in body  # guidelines' raw HTML is escaped
+    # Slot tokens are opaque: not sequential ids, not derived from item ids.
+    tokens = list(Slot.objects.filter(rater=user).values_list("token", flat=True))
+    assert all(len(t) >= 16 and not t.isdigit() for t in tokens)
+    # The page markup is the same shape whichever system is on the left (element ids, classes).
+    ids = [set(re.findall(r'(?:id|class)="([^"]+)"', b)) for u, b in pages if u == f"/work/{study.public_token}/"]
+    assert all(x == ids[0] for x in ids[1:-1])
+
+
+def test_left_right_split_is_balanced_for_every_pair(study_factory):
+    from annotation.services import judgment_submit, slot_next
+
+    study = study_factory(n_systems=3, n_examples=12, raters_per_item=3, control_rate=0.0)
+    group = Group.objects.get_or_create(name="annotator")[0]
+    for i in range(4):
+        u = User.objects.create_user(f"b{i}")
+        u.groups.add(group)
+        while (s := slot_next(study=study, user=u)) is not None:
+            judgment_submit(slot=s, user=u, answer={"preference": "tie", "accurate_left": True, "accurate_right": True},
+                            idempotency_key=f"{s.pk}")
+    slots = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL)
+    for ssa, ssb in {(i.system_a_id, i.system_b_id) for i in study.items.filter(kind="real")}:
+        pair = slots.filter(item__system_a=ssa, item__system_b=ssb)
+        assert abs(2 * pair.filter(left_is_a=True).count() - pair.count()) <= 4
+        for u in User.objects.filter(username__startswith="b"):
+            mine = pair.filter(rater=u)
+            assert abs(2 * mine.filter(left_is_a=True).count() - mine.count()) <= 1
+
+
+def test_identical_outputs_render_identically(client, db, researcher):
+    from annotation.selectors import slot_payload
+    from annotation.services import slot_next, study_create
+    from tests.annotation.conftest import make_study_data
+
+    ds, systems = make_study_data(n_examples=6, seed=9, identical_every=1)
+    study = study_create(name="same", dataset=ds, systems=systems[:2], n_examples=6, raters_per_item=1,
+                         identical_outputs="show", control_rate=0, launch=True)
+    user = User.objects.create_user("r")
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    payload = slot_payload(slot_next(study=study, user=user))
+    assert payload["left"] == payload["right"]

@@ -1,0 +1,71 @@
+"""Under concurrent requests no item gets more than k raters: many threads ask for work at once on PostgreSQL.
+
+Runs on PostgreSQL (DATABASE_URL pointing at it, as CI does). When the suite runs on SQLite, this test
+points Django at a PostgreSQL database on 127.0.0.1 itself, and skips when none is reachable."""
+from __future__ import annotations
+
+import socket
+import threading
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection, connections
+
+from annotation.models import Item, Slot
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _pg_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def pg(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+                    + ("" if _pg_reachable() else " (and nothing listens on 127.0.0.1:5432)"))
+    return connection
+
+
+def test_many_threads_never_exceed_k_per_item(pg, study_factory):
+    from annotation.services import judgment_submit, slot_next
+
+    k = 3
+    study = study_factory(n_examples=12, raters_per_item=k, control_rate=0.0)
+    group = Group.objects.get_or_create(name="annotator")[0]
+    users = []
+    for i in range(12):
+        u = User.objects.create_user(f"c{i}")
+        u.groups.add(group)
+        users.append(u)
+    barrier = threading.Barrier(len(users))
+    errors = []
+
+    def work(user):
+        try:
+            barrier.wait()
+            while (slot := slot_next(study=study, user=user)) is not None:
+                judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
+                                                              "accurate_right": True}, idempotency_key=slot.token)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    done = Counter(Slot.objects.filter(item__study=study, status="done").values_list("item_id", flat=True))
+    n_items = Item.objects.filter(study=study, kind="real").count()
+    assert len(done) == n_items and set(done.values()) == {k}
+    pairs = list(Slot.objects.filter(item__study=study).values_list("item_id", "rater_id"))
+    assert len(pairs) == len(set(pairs))
