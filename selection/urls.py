@@ -31,3 +31,15 @@ urlpatterns += [
     path("results/", results.results, name="results"),
     path("results/score/", results.results_score, name="results_score"),
 ]
+
+# Selection runs (issue #3).
+from selection.views import selection_runs  # noqa: E402
+
+urlpatterns += [
+    path("selections/", selection_runs.selection_list, name="selection_list"),
+    path("selections/new/", selection_runs.selection_new, name="selection_new"),
+    path("selections/compare/", selection_runs.selection_compare, name="selection_compare"),
+    path("selections/<slug:name>/", selection_runs.selection_detail, name="selection_detail"),
+    path("selections/<slug:name>/export/", selection_runs.selection_export, name="selection_export"),
+    path("selections/<slug:name>/picks.jsonl", selection_runs.selection_picks_download, name="selection_picks"),
+]

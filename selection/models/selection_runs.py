@@ -20,18 +20,32 @@ class SelectionRun(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="selection_runs")
     strategy = models.CharField(max_length=32, choices=Strategy.choices, default=Strategy.UCS)
     params = models.JSONField(default=dict, help_text="All parameters, seed and embedder.")
+    seed = models.BigIntegerField(default=0)
+    embedder = models.CharField(max_length=200, blank=True, help_text="Embedder name; blank for strategies without one.")
+    embed_text = models.CharField(max_length=16, default="src", help_text="What was embedded: src, input or input+target.")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="selection_runs")
     summary = models.JSONField(default=dict, blank=True, help_text="Sizes per task, diagnostics.")
     exported_dataset = models.OneToOneField(Dataset, null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="from_selection")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="Set once, when the picks are saved.")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seed__gte=0), name="selection_seed_nonnegative"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def status(self) -> str:
+        """succeeded once the picks are saved; otherwise the job's status (queued, running, failed, ...)."""
+        if self.completed_at:
+            return "succeeded"
+        return self.job.status if self.job_id else "unknown"
 
 
 class SelectionPick(models.Model):
@@ -40,7 +54,7 @@ class SelectionPick(models.Model):
     run = models.ForeignKey(SelectionRun, on_delete=models.CASCADE, related_name="picks")
     example = models.ForeignKey(Example, on_delete=models.CASCADE, related_name="+")
     chosen = models.BooleanField()
-    reason = models.CharField(max_length=16, blank=True, help_text="base / easy / hard / random, or blank.")
+    reason = models.CharField(max_length=16, blank=True, help_text="base / easy / hard / random / whole_cluster, or blank.")
     cluster = models.IntegerField(null=True, blank=True)
     distance = models.FloatField(null=True, blank=True)
 
@@ -49,7 +63,8 @@ class SelectionPick(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "example"], name="pick_unique_per_example"),
             models.CheckConstraint(
-                condition=models.Q(chosen=False, reason="") | models.Q(chosen=True, reason__in=["base", "easy", "hard", "random", "kept"]),
+                condition=models.Q(chosen=False, reason="")
+                | models.Q(chosen=True, reason__in=["base", "easy", "hard", "random", "whole_cluster", "kept"]),
                 name="pick_reason_matches_chosen",
             ),
         ]

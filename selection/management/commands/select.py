@@ -1,0 +1,89 @@
+"""python manage.py select --dataset NAME [--strategy ucs|random|stratified] [--clusters K] ... [--out FILE.jsonl]
+
+Runs a selection inline with a terminal progress bar and prints sizes per task in D, D_base and D_c.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from selection.jobs import job_enqueue, job_run, terminal_progress
+from selection.models import Dataset
+from selection.services.embeddings import EMBED_TEXT_MODES
+from selection.services.selection_runs import (
+    STRATEGIES, SelectionError, selection_picks_write_jsonl, selection_run_create, selection_run_export,
+)
+
+
+class Command(BaseCommand):
+    help = "Select a core-set (UCS or a baseline) from a dataset; optionally write the picks and export a dataset."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dataset", required=True, help="Name of the dataset to select from.")
+        parser.add_argument("--name", help="Name of the run (a slug); default <dataset>-<strategy>-<n>.")
+        parser.add_argument("--strategy", choices=STRATEGIES, default="ucs")
+        parser.add_argument("--split", default="train", help="Which split to select from (default train).")
+        parser.add_argument("--base-fraction", type=float, help="Share of the data in D_base (default 0.1).")
+        parser.add_argument("--clusters", type=int, dest="n_clusters", help="K, the number of clusters (default 7).")
+        size = parser.add_mutually_exclusive_group()
+        size.add_argument("--per-cluster", type=int, help="A, examples taken per cluster.")
+        size.add_argument("--target-fraction", type=float,
+                          help="Share of the data in D_base ∪ D_c; A is solved for (default 1/3).")
+        parser.add_argument("--alpha", type=float, help="Share of A taken nearest the centroid (default 0).")
+        parser.add_argument("--beta", type=float, help="Share of A taken farthest from it (default 1).")
+        parser.add_argument("--embedder", help="Embedder name or local model path (default settings.DEFT_EMBEDDER).")
+        parser.add_argument("--embed-text", choices=EMBED_TEXT_MODES, help="What to embed (default src).")
+        parser.add_argument("--batch-size", type=int, help="Embedding batch size (default 64).")
+        parser.add_argument("--seed", type=int, help="Random seed (default 0).")
+        parser.add_argument("--out", help="Write one JSONL row per example (id, task, cluster, distance, chosen, reason).")
+        parser.add_argument("--export-dataset", metavar="NAME", help="Also save D_base ∪ D_c as a new dataset.")
+        parser.add_argument("--background", action="store_true", help="Enqueue for the worker instead of running here.")
+
+    def handle(self, *args, **opts) -> None:
+        dataset = Dataset.objects.filter(name=opts["dataset"]).first()
+        if dataset is None:
+            raise CommandError(f"no dataset named {opts['dataset']!r}")
+        keys = ("strategy", "split", "base_fraction", "n_clusters", "per_cluster", "target_fraction", "alpha",
+                "beta", "embedder", "embed_text", "batch_size", "seed")
+        params = {k: opts[k] for k in keys if opts.get(k) is not None}
+        try:
+            run = selection_run_create(dataset=dataset, params=params, name=opts.get("name"))
+        except SelectionError as exc:
+            raise CommandError(str(exc)) from None
+        if opts["background"]:
+            job_enqueue(run.job)
+            self.stdout.write(f"Selection run {run.name} queued as job #{run.job.pk}.")
+            return
+        job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "))
+        if job.status != "succeeded":
+            raise CommandError(f"selection run {run.name} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
+        run.refresh_from_db()
+        self._print_summary(run)
+        if opts.get("out"):
+            path = Path(opts["out"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as out:
+                count = selection_picks_write_jsonl(run=run, out=out)
+            self.stdout.write(f"Wrote {count} rows to {path}.")
+        if opts.get("export_dataset"):
+            try:
+                exported = selection_run_export(run=run, name=opts["export_dataset"])
+            except SelectionError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"Exported {exported.row_count} examples as dataset {exported.name}.")
+
+    def _print_summary(self, run) -> None:  # noqa: ANN001
+        sizes = run.summary["sizes"]
+        tasks = [t for t in sizes if t != "total"] + ["total"]
+        header = f"{'task':<16}{'D':>8}{'D_base':>8}{'D_c':>8}{'chosen':>8}{'share':>8}"
+        self.stdout.write(self.style.SUCCESS(f"Selection run {run.name} ({run.strategy}) done."))
+        self.stdout.write(header)
+        for task in tasks:
+            s = sizes[task]
+            share = s["chosen"] / s["D"] if s["D"] else 0.0
+            self.stdout.write(f"{task:<16}{s['D']:>8}{s['D_base']:>8}{s['D_c']:>8}{s['chosen']:>8}{share:>8.1%}")
+        diag = run.summary.get("diagnostics") or {}
+        if diag:
+            self.stdout.write(f"clusters vs tasks: purity {diag['purity']:.3f}, NMI {diag['nmi']:.3f}, "
+                              f"ARI {diag['ari']:.3f}; embedded {run.summary.get('embedded', 0)} new texts")
