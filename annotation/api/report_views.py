@@ -1,0 +1,48 @@
+"""GET /api/studies/<name or id>/report/: the study report as JSON (researchers only).
+
+Before close the report is unblinded only with ?peek=1, and each such call is logged as a peek.
+?exclude_flagged=1 makes the version without flagged raters primary (both versions are always included).
+"""
+from __future__ import annotations
+
+import json
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation import reports, services
+from annotation.models import Study
+from deft_site.roles import IsResearcher
+
+
+def study_lookup(ref: str) -> Study:
+    """A study by its name (the lookup the rest of the API uses), or by its numeric id."""
+    study = Study.objects.filter(name=ref).first()
+    if study is None and ref.isdigit():
+        study = Study.objects.filter(pk=int(ref)).first()
+    if study is None:
+        raise Http404(f"No study {ref!r}.")
+    return study
+
+
+class StudyReportView(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("peek", bool, description="Before close: look anyway (logged)."),
+        OpenApiParameter("exclude_flagged", bool, description="Primary results without flagged raters."),
+    ], responses={200: dict})
+    def get(self, request: Request, ref: str) -> Response:
+        study = study_lookup(ref)
+        if study.status != Study.Status.CLOSED:
+            if request.query_params.get("peek") not in ("1", "true"):
+                raise PermissionDenied("Unblinded results are available after close, or with ?peek=1 (logged).")
+            services.study_peek(study=study, user=request.user, note="API report before close")
+        exclude = request.query_params.get("exclude_flagged") in ("1", "true", "yes")
+        report = reports.study_report(study, exclude_flagged=exclude)
+        # Round-trip through json so tuple keys / numpy scalars never reach the renderer.
+        return Response(json.loads(json.dumps(report, default=lambda o: o.item() if hasattr(o, "item") else str(o))))

@@ -1,0 +1,89 @@
+"""python manage.py study_report STUDY [--json] [--html FILE] [--csv FILE] [--exclude-flagged] [--peek]"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation import reports, services
+from annotation.api.report_views import study_lookup
+from annotation.models import Study
+
+
+def _jsonable(o: Any) -> Any:
+    return o.item() if hasattr(o, "item") else str(o)
+
+
+class Command(BaseCommand):
+    help = ("The study report: agreement, preferences, Bradley-Terry, accuracy, raters, humans vs metrics. "
+            "Before close it needs --peek, which is logged.")
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("study", help="study name (or id)")
+        parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+        parser.add_argument("--html", metavar="FILE", help="write the self-contained HTML report to FILE")
+        parser.add_argument("--csv", metavar="FILE", help="write every number as long-format CSV to FILE")
+        parser.add_argument("--exclude-flagged", action="store_true", help="primary results without flagged raters")
+        parser.add_argument("--peek", action="store_true", help="allow unblinded results before close (logged)")
+        parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        try:
+            study = study_lookup(o["study"])
+        except Exception:  # Http404
+            raise CommandError(f"No study {o['study']!r}.") from None
+        if study.status != Study.Status.CLOSED:
+            if not o["peek"]:
+                raise CommandError(f"Study {study.name} is {study.status}: its unblinded report is available after "
+                                   "close, or with --peek (logged).")
+            services.study_peek(study=study, user=None, note="study_report command before close")
+        if o["bootstrap"] < 0:
+            raise CommandError("--bootstrap must be 0 or more")
+        report = reports.study_report(study, exclude_flagged=o["exclude_flagged"], bootstrap=o["bootstrap"],
+                                      seed=o["seed"])
+        if o["html"]:
+            Path(o["html"]).write_text(reports.report_html(report), encoding="utf-8")
+        if o["csv"]:
+            Path(o["csv"]).write_text(reports.report_csv(report), encoding="utf-8")
+        if o["json"]:
+            self.stdout.write(json.dumps(report, default=_jsonable))
+            return
+        self.stdout.write(summary_text(report))
+        for path in (o["html"], o["csv"]):
+            if path:
+                self.stdout.write(f"wrote {path}")
+
+
+def _f(x: float | None, d: int = 3) -> str:
+    return "—" if x is None else f"{x:.{d}f}"
+
+
+def summary_text(report: dict) -> str:
+    """A short readable summary: methods, headline numbers of every task, flagged raters."""
+    lines = [report["methods"], ""]
+    for task, s in report["results"][report["primary"]].items():
+        lines.append(f"[{task}] {s['n_judgments']} judgments on {s['n_items']} pairs")
+        ag = s["agreement"].get("preference")
+        if ag:
+            a = ag["alpha"]
+            ci = f" [{_f(a['ci'][0])}, {_f(a['ci'][1])}]" if a.get("ci") else ""
+            lines.append(f"  alpha (nominal, which system won) {_f(a['value'])}{ci}"
+                         + (f" ({a['reason']})" if a["reason"] else ""))
+        for p in s["pairs"]:
+            lines.append(f"  {p['a']} vs {p['b']}: {p['wins']['count']} wins / {p['ties']['count']} ties / "
+                         f"{p['losses']['count']} losses, win rate (ties half) {_f(p['win_rate_ties_half']['rate'])}, "
+                         f"sign test p {_f(p['sign_test_p'], 4)}")
+        bt = s.get("bradley_terry") or {}
+        if bt.get("rows"):
+            lines.append("  Bradley-Terry: " + ", ".join(f"{r['system']} {_f(r['strength'])}" for r in bt["rows"]))
+        elif bt:
+            lines.append(f"  Bradley-Terry: {bt.get('reason')}")
+        for a in (s.get("accuracy") or {}).get("by_system", []):
+            lines.append(f"  accurate {a['system']}: {a['accurate']}/{a['n']} = {_f(a['rate'])}")
+    flagged = report["raters"]["flagged"]
+    lines.append("")
+    lines.append("flagged raters: " + (", ".join(f"{r} ({', '.join(f)})" for r, f in flagged.items()) or "none"))
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""The study report page (researchers only): live while the study runs, unblinded after close or a logged peek.
+
+GET /studies/<name>/report/            the page (?exclude_flagged=1 drops flagged raters; ?peek=1 before close)
+GET /studies/<name>/report/?format=html|csv|json   downloads (the HTML file is self-contained)
+GET /studies/<name>/report/live/       JSON for the page's 10-second poll: {"changed", "version", "html"}
+"""
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from annotation import reports, selectors, services
+from annotation.models import Study
+from deft_site.roles import researcher_required
+
+
+def _session_key(study: Study) -> str:
+    return f"report-peek-{study.pk}"
+
+
+def report_visible(request: HttpRequest, study: Study, note: str) -> tuple[bool, bool]:
+    """(visible, peeking). Closed: visible. Otherwise only with ?peek=1, which logs a StudyEvent and lets this
+    session's live updates through without logging every poll."""
+    if study.status == Study.Status.CLOSED:
+        return True, False
+    if request.GET.get("peek") == "1":
+        services.study_peek(study=study, user=request.user, note=note)
+        request.session[_session_key(study)] = True
+        return True, True
+    return False, False
+
+
+def _plain(o: object) -> object:
+    """numpy scalars to Python numbers for json.dumps."""
+    return o.item() if hasattr(o, "item") else str(o)
+
+
+def _flag(request: HttpRequest) -> bool:
+    return request.GET.get("exclude_flagged") in ("1", "true", "yes")
+
+
+@researcher_required
+@require_GET
+def study_report_page(request: HttpRequest, name: str) -> HttpResponse:
+    study = get_object_or_404(Study, name=name)
+    exclude = _flag(request)
+    fmt = request.GET.get("format", "")
+    visible, peeking = report_visible(request, study, f"report {fmt or 'page'} before close")
+    if not visible:
+        return render(request, "annotation/report_gate.html",
+                      {"study": study, "progress": selectors.study_progress(study), "exclude_flagged": exclude},
+                      status=403)
+    report = reports.study_report(study, exclude_flagged=exclude)
+    suffix = "-without-flagged" if exclude else ""
+    if fmt in ("html", "csv", "json"):
+        body, ctype = {
+            "html": lambda: (reports.report_html(report), "text/html; charset=utf-8"),
+            "csv": lambda: (reports.report_csv(report), "text/csv; charset=utf-8"),
+            "json": lambda: (json.dumps(report, indent=1, default=_plain), "application/json"),
+        }[fmt]()
+        response = HttpResponse(body, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="{study.name}-report{suffix}.{fmt}"'
+        return response
+    live = study.status in (Study.Status.LIVE, Study.Status.PAUSED)
+    live_url = reverse("annotation:study_report_live", args=[study.name]) + f"?exclude_flagged={int(exclude)}"
+    return render(request, "annotation/report.html", {
+        **reports.report_display(report), "study": study, "peeking": peeking, "live": live,
+        "live_url": live_url, "peek_q": "peek=1" if peeking else "",
+    })
+
+
+@researcher_required
+@require_GET
+def study_report_live(request: HttpRequest, name: str) -> JsonResponse:
+    """The poll behind the live page: new HTML only when a judgment (or the status) changed."""
+    study = get_object_or_404(Study, name=name)
+    if study.status != Study.Status.CLOSED and not request.session.get(_session_key(study)):
+        raise PermissionDenied("Unblinded results are available after close, or after a logged peek.")
+    report = reports.study_report(study, exclude_flagged=_flag(request))
+    changed = request.GET.get("version") != report["version"]
+    html = render_to_string("annotation/report_body.html", reports.report_display(report), request) if changed else ""
+    return JsonResponse({"changed": changed, "version": report["version"], "status": study.status, "html": html})
