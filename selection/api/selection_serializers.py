@@ -3,13 +3,12 @@ from rest_framework import serializers
 
 from selection.models import SelectionRun
 from selection.services.embeddings import EMBED_TEXT_MODES
-from selection.services.selection_runs import STRATEGIES
 
 
 class SelectionRunCreateSerializer(serializers.Serializer):
     dataset = serializers.SlugField(max_length=100)
     name = serializers.SlugField(max_length=100, required=False)
-    strategy = serializers.ChoiceField(choices=STRATEGIES, required=False)
+    strategy = serializers.ChoiceField(choices=SelectionRun.Strategy.choices, required=False)
     split = serializers.CharField(required=False)
     base_fraction = serializers.FloatField(required=False)
     n_clusters = serializers.IntegerField(required=False)

@@ -27,7 +27,7 @@ from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
 
-STRATEGIES = ("ucs", "random", "stratified")
+STRATEGIES = tuple(SelectionRun.Strategy.values)
 EMBEDDING_STRATEGIES = ("ucs",)
 DEFAULTS: dict[str, Any] = {
     "strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "per_cluster": None, "target_fraction": None,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -238,6 +240,8 @@ def test_pages_show_the_run_its_pictures_and_the_comparison(client, researcher, 
                      "Download picks", "Export as dataset"):
         assert expected in page
     assert page.count("<svg") >= 2 + 3  # task mix, projection, one histogram per cluster
+    for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
+        ElementTree.fromstring(svg)  # well-formed, text escaped
 
     bad = client.post("/selections/new/", {"dataset": demo_dataset.name, "strategy": "ucs", "split": "train",
                                            "base_fraction": 0.1, "n_clusters": 3, "alpha": 0.8, "beta": 0.8,
