@@ -1,6 +1,7 @@
 """Training runs, systems and scores over the API. Researchers only; each view calls one service."""
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -119,7 +120,7 @@ class ScoreView(APIView):
 
     permission_classes = [IsResearcher]
 
-    @extend_schema(parameters=[ScoreQuerySerializer])
+    @extend_schema(parameters=[ScoreQuerySerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         query = {"dataset": request.query_params.get("dataset"), "split": request.query_params.get("split", ""),
                  "system": request.query_params.getlist("system"), "by": request.query_params.get("by", "dataset")}
