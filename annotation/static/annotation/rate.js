@@ -24,6 +24,7 @@
     const checked = qs[active].querySelector("input:checked") || qs[active].querySelector("input");
     if (checked) checked.focus({ preventScroll: false });
   }
+  function setBusy(b) { busy = b; form.dataset.state = b ? "busy" : "ready"; form.setAttribute("aria-busy", b ? "true" : "false"); }
   function say(text) { statusEl.textContent = text; }
   function uuid() {
     return (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
@@ -38,6 +39,7 @@
     form.reset();
     if (p.answer) restore(p.answer);
     shownAt = performance.now();
+    form.dataset.slot = p.slot;
     setActive(0);
     window.scrollTo(0, 0);
   }
@@ -93,13 +95,18 @@
       const p = list[0];
       let r;
       try { r = await call("POST", `${api}slots/${p.slot}/judgment/`, p.body); }
-      catch (e) { say("Connection lost: your answer is kept and will be sent again."); setTimeout(flush, 3000); return false; }
-      if (r.status >= 500) { say("Server busy: retrying…"); setTimeout(flush, 3000); return false; }
+      catch (e) { say("Connection lost: your answer is kept here and will be sent again."); return false; }
+      if (r.status >= 500) { say("Server busy: your answer is kept here; retrying…"); return false; }
       list.shift(); savePending(list);
       if (r.ok) { progress(r.data.progress); say("Saved."); }
       else { say("Not saved: " + ((r.data && (r.data.detail || JSON.stringify(r.data))) || r.status)); }
     }
     return true;
+  }
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+  async function sendAll() {
+    // Nothing moves on until every answer is acknowledged; unacknowledged ones survive a reload too.
+    for (let wait = 1000; !(await flush()); wait = Math.min(wait * 2, 15000)) await sleep(wait);
   }
   async function next() {
     let r;
@@ -116,14 +123,14 @@
     if (gap >= 0) { setActive(gap); say("Please answer the highlighted question."); return; }
     const answer = collect();
     if (practiceIndex < practice.length) return practiceFeedback(answer);
-    busy = true;
+    setBusy(true);
     answer.seconds = Math.round((performance.now() - shownAt) / 100) / 10;
     answer.idempotency_key = uuid();
     const list = pending(); list.push({ slot: current.slot, body: answer }); savePending(list);
     say("Saving…");
-    const ok = await flush();
-    busy = false;
-    if (ok) await next();
+    await sendAll();
+    await next();
+    setBusy(false);
   }
   function practiceFeedback(answer) {
     const p = practice[practiceIndex];
@@ -176,6 +183,7 @@
     const typing = e.target.matches("textarea, input[type=text]");
     if (typing) { if (e.key === "Escape") { e.target.blur(); setActive(active); } return; }
     if (e.key === "Enter") { e.preventDefault(); if (waitingFeedback) waitingFeedback(); else submit(); return; }
+    if (busy) { e.preventDefault(); return; }  // answers typed while the next pair loads would be lost
     if (/^[1-9]$/.test(e.key)) { e.preventDefault(); pick(parseInt(e.key, 10)); return; }
     const k = e.key.toLowerCase();
     if (e.key === "ArrowDown") { e.preventDefault(); setActive(active + 1); }
@@ -195,9 +203,11 @@
   document.getElementById("guide-btn").addEventListener("click", () => dialog.showModal());
 
   (async function start() {
-    await flush();
+    setBusy(true);
+    await sendAll();
     if (practice.length) { banner.hidden = false; startNextPractice(); }
     else if (current) render(current);
     else await next();
+    setBusy(false);
   })();
 })();

@@ -1,5 +1,6 @@
 // Study wizard: re-render the rater's-eye preview whenever the design changes (debounced POST of the form).
 (function () {
+  // Not form.dataset: the form has a field named "dataset", which shadows it.
   const form = document.getElementById("wizard-form");
   const box = document.getElementById("preview");
   if (!form || !box) return;
@@ -7,7 +8,7 @@
   async function refresh() {
     const body = new FormData(form);
     try {
-      const resp = await fetch(form.dataset.previewUrl, { method: "POST", body, credentials: "same-origin" });
+      const resp = await fetch(form.getAttribute("data-preview-url"), { method: "POST", body, credentials: "same-origin" });
       if (resp.ok) box.innerHTML = await resp.text();
     } catch (e) { /* keep the last preview */ }
   }
