@@ -1,0 +1,103 @@
+"""fast_kmeans: recovers separated blobs, exact distances, determinism, input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from selection.core.kmeans import FastKMeans, count_distinct_rows, fast_kmeans
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(30_000, centers=12, n_features=24, cluster_std=1.0, random_state=0)
+    return X.astype(np.float32), y
+
+
+@pytest.mark.parametrize("spherical", [False, True])
+@pytest.mark.parametrize("final_assign", [False, True])
+def test_recovers_separated_blobs(blobs, spherical, final_assign):
+    X, y = blobs
+    # min_sample below n forces the sample + full-pass schedule
+    res = fast_kmeans(X, 12, random_state=0, spherical=spherical, min_sample=2000,
+                      sample_per_centroid=50, final_assign=final_assign)
+    assert res.sample_size < len(X)
+    assert adjusted_rand_score(y, res.labels) > 0.99
+
+
+def test_distances_and_centres_match_definitions(blobs):
+    X, _ = blobs
+    res = fast_kmeans(X, 12, random_state=1, min_sample=2000, sample_per_centroid=50)
+    d = np.linalg.norm(X.astype(np.float64) - res.centers[res.labels], axis=1)
+    np.testing.assert_allclose(res.distances, d, rtol=1e-5, atol=1e-5)
+    assert res.inertia == pytest.approx(np.sum(d**2), rel=1e-6)
+    for k in range(12):  # default schedule ends on an update: centres are member means
+        np.testing.assert_allclose(res.centers[k], X[res.labels == k].mean(axis=0), atol=1e-3)
+
+
+def test_final_assign_labels_are_nearest_centres(blobs):
+    X, _ = blobs
+    res = fast_kmeans(X[:2000], 40, random_state=2, min_sample=500, sample_per_centroid=5,
+                      final_assign=True)
+    full = ((X[:2000, None, :].astype(np.float64) - res.centers[None]) ** 2).sum(-1)
+    best = full.min(axis=1)
+    assert np.all(full[np.arange(2000), res.labels] <= best + 1e-3)
+
+
+def test_cosine_distances(blobs):
+    X, _ = blobs
+    res = fast_kmeans(X, 12, random_state=0, spherical=True)
+    np.testing.assert_allclose(np.linalg.norm(res.centers, axis=1), 1.0, atol=1e-5)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    cos = np.einsum("ij,ij->i", Xn.astype(np.float64), res.centers[res.labels])
+    np.testing.assert_allclose(res.distances, 1 - cos, atol=1e-5)
+
+
+def test_deterministic_for_a_seed_and_seed_matters():
+    X, _ = make_blobs(3000, centers=30, n_features=8, cluster_std=3.0, random_state=0)
+    a = fast_kmeans(X, 30, random_state=5, min_sample=500, sample_per_centroid=5)
+    b = fast_kmeans(X, 30, random_state=5, min_sample=500, sample_per_centroid=5)
+    c = fast_kmeans(X, 30, random_state=6, min_sample=500, sample_per_centroid=5)
+    assert np.array_equal(a.labels, b.labels) and np.array_equal(a.centers, b.centers)
+    assert not np.array_equal(a.centers, c.centers)
+
+
+def test_not_worse_than_sklearn_on_overlapping_data():
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1500, 6)).astype(np.float32)
+    ours = fast_kmeans(X, 10, random_state=0).inertia
+    theirs = KMeans(10, random_state=0, n_init=1).fit(X).inertia_
+    assert ours <= theirs * 1.02
+
+
+def test_count_distinct_rows():
+    X = np.array([[1, 0], [1, 0], [0, 1], [2, 0], [-0.0, 1]], dtype=np.float32)
+    assert count_distinct_rows(X, 10) == (3, 5)
+    assert count_distinct_rows(X, 10, spherical=True) == (2, 5)
+    assert count_distinct_rows(X, 2) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "X,k,match",
+    [
+        (np.zeros((0, 3)), 1, "empty"),
+        (np.ones(5), 1, "2-D"),
+        (np.ones((4, 2)), 5, "n_clusters=5 is larger"),
+        (np.ones((4, 2)), 0, "n_clusters=0"),
+        (np.array([[np.nan, 1.0], [1.0, 2.0]]), 1, "NaN"),
+        (np.vstack([np.eye(2), np.zeros((1, 2))]), 2, "all-zero"),
+    ],
+)
+def test_bad_input(X, k, match):
+    with pytest.raises(ValueError, match=match):
+        fast_kmeans(X, k, spherical=match == "all-zero")
+
+
+def test_estimator_wrapper_predicts_its_own_labels(blobs):
+    X, _ = blobs
+    km = FastKMeans(12, random_state=0).fit(X[:3000])
+    assert adjusted_rand_score(km.labels_, km.predict(X[:3000])) > 0.99
