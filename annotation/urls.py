@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotation.views import rater, researcher
+from annotation.views import rater, report, researcher
 
 app_name = "annotation"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("studies/preview/", researcher.study_preview, name="study_preview"),
     path("studies/<slug:name>/", researcher.study_detail, name="study_detail"),
     path("studies/<slug:name>/export/", researcher.study_export, name="study_export"),
+    path("studies/<slug:name>/report/", report.study_report_page, name="study_report"),
+    path("studies/<slug:name>/report/live/", report.study_report_live, name="study_report_live"),
     path("work/", rater.work_home, name="work_home"),
     path("work/<str:token>/", rater.rate, name="rate"),
     path("work/<str:token>/guidelines/", rater.guidelines, name="guidelines"),

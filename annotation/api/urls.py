@@ -3,11 +3,14 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from annotation.api import views
+from annotation.api.report_views import StudyReportView
 
 router = SimpleRouter()
 router.register("studies", views.StudyViewSet, basename="study")
 
-urlpatterns = router.urls + [
+urlpatterns = [
+    path("studies/<str:ref>/report/", StudyReportView.as_view(), name="study-report"),
+    *router.urls,
     path("work/", views.WorkListView.as_view(), name="work-list"),
     path("work/slots/<str:slot>/", views.SlotView.as_view(), name="work-slot"),
     path("work/slots/<str:slot>/judgment/", views.SlotJudgmentView.as_view(), name="work-judgment"),
