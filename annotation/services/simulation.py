@@ -1,9 +1,10 @@
 """Synthetic raters: dry-run a launched study (design and analysis) before paying anyone, and drive load tests.
 
 Each synthetic rater is a real account working through the same `slot_next` and `judgment_submit` as the
-web page, in its own thread and database connection. Careful raters prefer a chosen system with a chosen
-probability and answer controls correctly most of the time; random clickers answer uniformly; always-left
-raters always pick the left output.
+web page, in its own thread and database connection. Each item has a seeded "true" winner (the preferred
+system wins it with the chosen probability), so items differ as real ones do; careful raters follow the
+truth 90 % of the time and answer controls correctly most of the time; random clickers answer uniformly;
+always-left raters always pick the left output.
 """
 from __future__ import annotations
 
@@ -22,9 +23,17 @@ from .assignment import slot_next
 from .judgments import judgment_submit
 
 CAREFUL, RANDOM, LEFT = "careful", "random", "always_left"
+FOLLOW_TRUTH = 0.9
+TIE_RATE = 0.05
 
 
-def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random) -> dict[str, Any]:
+def _true_winner_is_a(item: Item, p_a: float, seed: int) -> bool:
+    """The item's seeded ground truth: the same for every rater, different across items."""
+    return random.Random(f"{seed}:{item.pk}").random() < p_a
+
+
+def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random,
+            seed: int = 0) -> dict[str, Any]:
     item = slot.item
     q = study.questions
     if style == RANDOM:
@@ -40,10 +49,10 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
         p_a = prefer.get(names["a"])
         p_b = prefer.get(names["b"])
         p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
-        if rng.random() < 0.1:
+        if rng.random() < TIE_RATE:
             pref = "tie"
         else:
-            a_wins = rng.random() < p
+            a_wins = _true_winner_is_a(item, p, seed) == (rng.random() < FOLLOW_TRUTH)
             pref = "left" if a_wins == slot.left_is_a else "right"
     answer: dict[str, Any] = {"preference": pref if q.get("pairwise") else ""}
     if q.get("accuracy"):
@@ -62,7 +71,7 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
     return answer
 
 
-def _work(study_pk: int, user_pk: int, style: str, prefer: dict[str, float], seed: int) -> int:
+def _work(study_pk: int, user_pk: int, style: str, prefer: dict[str, float], seed: int, study_seed: int) -> int:
     rng = random.Random(seed)
     study, user = Study.objects.get(pk=study_pk), User.objects.get(pk=user_pk)
     n = 0
@@ -70,7 +79,7 @@ def _work(study_pk: int, user_pk: int, style: str, prefer: dict[str, float], see
         while (slot := slot_next(study=study, user=user)) is not None:
             slot = Slot.objects.select_related("item__system_a__system", "item__system_b__system",
                                                "item__control").get(pk=slot.pk)
-            answer = _answer(study, slot, style, prefer, rng)
+            answer = _answer(study, slot, style, prefer, rng, study_seed)
             judgment_submit(slot=slot, user=user, answer=answer, idempotency_key=f"sim-{slot.token}")
             n += 1
     finally:
@@ -91,10 +100,10 @@ def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[st
         StudyRater.objects.get_or_create(study=study, user=user)
         users.append((user.pk, style, seed * 1000 + i))
     if threads <= 1:
-        counts = [_work(study.pk, u, s, prefer, sd) for u, s, sd in users]
+        counts = [_work(study.pk, u, s, prefer, sd, seed) for u, s, sd in users]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            counts = list(pool.map(lambda a: _work(study.pk, a[0], a[1], prefer, a[2]), users))
+            counts = list(pool.map(lambda a: _work(study.pk, a[0], a[1], prefer, a[2], seed), users))
     per_style: Counter = Counter()
     for (_, style, _), n in zip(users, counts):
         per_style[style] += n

@@ -239,3 +239,25 @@ def test_command(rated_study, researcher, tmp_path):
     assert data["exclude_flagged"] is True and len(data["raters"]["flagged"]) == 2
     with pytest.raises(CommandError, match="No study"):
         call_command("study_report", "missing", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_simulated_study_flags_the_random_clicker_and_the_always_left_rater_and_nobody_else():
+    """The issue's scenario through `simulate_raters` itself: careful raters, one random clicker, one
+    always-left rater, all working through the same assignment and submission services as the web page."""
+    from annotation.models import Study
+    from annotation.services import simulate_raters
+
+    owner = User.objects.create_user(username="sim-owner")
+    ds, systems = make_study_data(n_examples=60, n_systems=2, seed=11)
+    study = study_create(name="sim", dataset=ds, systems=systems, n_examples=60, raters_per_item=3, seed=1,
+                         control_rate=0.2, user=owner, launch=True, questions={"pairwise": True})
+    done = simulate_raters(study=study, raters=4, seed=3, prefer={"zebrasys0": 0.7}, random_clickers=1,
+                           always_left=1)
+    assert done["per_style"]["careful"] > 0 and done["per_style"]["random"] > 0
+    rep = _report(Study.objects.get(pk=study.pk))
+    flagged = sorted(rep["raters"]["flagged"])
+    assert len(flagged) == 2
+    assert [name.split("-")[2] for name in flagged] == ["always_left", "random"]
+    (pair,) = rep["results"]["without_flagged"]["all"]["pairs"]
+    assert pair["a"] == "zebrasys0" and pair["win_rate_ties_half"]["rate"] > 0.55
