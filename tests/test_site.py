@@ -110,3 +110,8 @@ def test_openapi_schema_is_served(researcher_client):
     response = researcher_client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/datasets/" in response.content
+
+
+def test_migrations_match_the_models():
+    result = _run_manage("makemigrations", "--check", "--dry-run", env={"DJANGO_SETTINGS_MODULE": "deft_site.settings.test"})
+    assert result.returncode == 0, result.stdout + result.stderr
