@@ -1,20 +1,32 @@
-"""The demo `make run` loads once: users of each role, the demo dataset, and background work on it.
+"""The demo `make run` loads once: users of each role, the demo dataset, and a background pipeline on it.
 
-`demo_load` is idempotent: a second `make run` finds everything in place and changes nothing.
+The pipeline is the platform's own loop, run by the worker as one "demo_pipeline" job whose steps are jobs
+of their own (each visible with its progress under Jobs): a UCS selection on the demo's train split and its
+export, two tiny T5 models trained from a config (full data vs the core-set), their outputs on the test
+split as two systems (plus the copy baseline), a score report, and a launched blinded study of the two.
+`demo_load` is idempotent: a second `make run` finds everything in place and changes nothing; every step
+skips what already exists, so retrying a failed pipeline job resumes it.
 """
 from __future__ import annotations
 
 import io
 import json
-from typing import Callable
+from typing import Any, Callable
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
+from annotation.models import Study
+from annotation.services import study_create
 from deft_site.roles import ANNOTATOR, RESEARCHER
 from selection.core.demo_data import make_demo_rows
-from selection.models import Dataset
+from selection.jobs import job_handler, job_run, job_submit
+from selection.models import Dataset, Job, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
+from selection.services.scoring import score_report_create
+from selection.services.selection_runs import selection_run_create, selection_run_export
+from selection.services.systems import system_copy_baseline, system_generate
+from selection.services.training import training_run_create
 
 DEMO_USERS = [
     ("admin", "admin-demo", "admin"),
@@ -26,6 +38,18 @@ DEMO_USERS = [
 DEMO_DATASET = "demo"
 DEMO_ROWS = 3000
 DEMO_SEED = 0
+DEMO_SELECTION = {"strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "target_fraction": 0.325,
+                  "alpha": 0.0, "beta": 1.0, "seed": 0, "split": "train"}
+DEMO_TRAINING = {"epochs": 10, "seed": 0}
+DEMO_STUDY = "demo-study"
+DEMO_STUDY_ITEMS = 30
+SYSTEMS = ("demo-full", "demo-ucs")
+GUIDELINES = """Each item shows an **instruction**, the **input** text and two edited versions, A and B.
+
+* Choose the version that carries out the instruction better (`1` = A, `2` = B, `3` = tie, `4` = both bad).
+* Then say whether each version is an accurate edit for the instruction.
+* Judge the edit, not the style you would have chosen yourself. Press `Enter` to submit.
+"""
 
 
 def demo_users_create() -> list[User]:
@@ -52,8 +76,83 @@ def demo_dataset_create() -> Dataset:
                           origin=Dataset.Origin.DEMO, description=f"Synthetic demo data: {DEMO_ROWS} rows, seed {DEMO_SEED}.")
 
 
-def demo_load(say: Callable[[str], None] = print) -> None:
+def demo_load(say: Callable[[str], None] = print) -> Job:
+    """Users and dataset now; the pipeline as a background job (queued once, ever)."""
     with transaction.atomic():
-        demo_users_create()
+        users = demo_users_create()
         dataset = demo_dataset_create()
     say(f"Demo dataset '{dataset.name}': {dataset.row_count} rows.")
+    job = Job.objects.filter(kind="demo_pipeline").order_by("-created_at").first()
+    if job is None:
+        job = job_submit(kind="demo_pipeline", title="Demo pipeline: select, train, generate, score, study",
+                         params={"dataset": dataset.name}, user=users[1])
+        say(f"Queued the demo pipeline (job #{job.pk}): a UCS selection, two tiny models, their outputs, "
+            "scores and a blinded study. Follow it at /jobs/.")
+    else:
+        say(f"Demo pipeline: job #{job.pk} is {job.status}.")
+    return job
+
+
+@job_handler("demo_pipeline")
+def _demo_pipeline(job: Job, report: Any) -> dict:
+    dataset = Dataset.objects.get(name=job.params["dataset"])
+    researcher = job.created_by
+    steps = 7
+    report.progress(0, steps, "UCS selection")
+    selection = _demo_selection(dataset, researcher)
+    coreset = selection.exported_dataset
+    report.progress(1, steps, "copy baseline")
+    system_copy_baseline(dataset=dataset, split="test")
+    for i, (name, train_on, selected_by) in enumerate(zip(SYSTEMS, (dataset, coreset), (None, selection))):
+        report.progress(2 + 2 * i, steps, f"training {name}")
+        run = _demo_training(name, train_on, selected_by, researcher, report)
+        report.progress(3 + 2 * i, steps, f"generating {name}")
+        if not System.objects.filter(dataset=dataset, name=name).exists():
+            system_generate(name=name, dataset=dataset, split="test", training_run=run, user=researcher)
+    report.progress(6, steps, "scores and study")
+    systems = [System.objects.get(dataset=dataset, name=name) for name in SYSTEMS]
+    score_report_create(dataset=dataset, split="test", systems=[*systems, System.objects.get(dataset=dataset, name="copy")])
+    study = Study.objects.filter(name=DEMO_STUDY).first() or study_create(
+        name=DEMO_STUDY, dataset=dataset, systems=systems, n_examples=DEMO_STUDY_ITEMS, raters_per_item=3,
+        split="test", seed=0, control_rate=0.1, guidelines=GUIDELINES, practice_count=1, user=researcher,
+        launch=True, public_title="Which edit is better?",
+    )
+    report.progress(steps, steps, "done")
+    return {"url": f"/results/?dataset={dataset.name}&split=test&system={SYSTEMS[0]}&system={SYSTEMS[1]}&system=copy",
+            "study": study.name, "coreset": coreset.name}
+
+
+def _demo_selection(dataset: Dataset, user: User | None) -> SelectionRun:
+    """The UCS run on the demo's train split, done and exported (D_base ∪ D_c as a dataset)."""
+    run = SelectionRun.objects.filter(name="demo-ucs").first()
+    if run is None:
+        run = selection_run_create(dataset=dataset, params=DEMO_SELECTION, name="demo-ucs", user=user)
+    if not run.completed_at:
+        _run_step(run.job, "selection")
+        run.refresh_from_db()
+    if run.exported_dataset is None:
+        selection_run_export(run=run, user=user)
+        run.refresh_from_db()
+    return run
+
+
+def _demo_training(name: str, dataset: Dataset, selection: SelectionRun | None, user: User | None,
+                   report: Any) -> TrainingRun:
+    run = TrainingRun.objects.filter(name=name).first()
+    if run is None:
+        run = training_run_create(name=name, dataset=dataset, config=DEMO_TRAINING, user=user,
+                                  selection_run=selection, enqueue=False)
+    if run.status != TrainingRun.Status.COMPLETED:
+        report.log(f"training {name} on {dataset.name} ({dataset.row_count} rows), job #{run.job_id}")
+        _run_step(run.job, f"training {name}")
+        run.refresh_from_db()
+    return run
+
+
+def _run_step(job: Job, what: str) -> None:
+    """Run a step's own job here (it keeps its own progress and log); retry it if an earlier try failed."""
+    if job.status in (Job.Status.FAILED, Job.Status.CANCELLED):
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, cancel_requested=False, error="")
+    done = job_run(job.pk)
+    if done.status != Job.Status.SUCCEEDED:
+        raise RuntimeError(f"{what} failed (job #{done.pk}): {done.error.splitlines()[0] if done.error else done.status}")

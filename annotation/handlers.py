@@ -1,1 +1,2 @@
 """Imports every annotation module that registers job handlers."""
+from annotation import demo  # noqa: F401

@@ -4,6 +4,7 @@ It reads from both apps (deft_site sits above them), each through its selectors.
 """
 from __future__ import annotations
 
+from annotation import selectors as annotation_selectors
 from selection import selectors as selection_selectors
 from selection.models import Job
 
@@ -15,20 +16,9 @@ def dashboard_context() -> dict:
         "failed_jobs": selection_selectors.job_list(Job.Status.FAILED)[:20],
         "datasets": selection_selectors.dataset_list()[:20],
         "disk": selection_selectors.disk_usage(),
-        "runs": _runs(),
-        "studies": _studies(),
+        "embedding_cache": selection_selectors.embedding_cache_stats(),
+        "runs": selection_selectors.run_summaries(),
+        "studies": annotation_selectors.study_progress_all(),
     }
-    context["disk_total"] = sum(context["disk"].values())
+    context["disk_total"] = sum(context["disk"].values()) + context["embedding_cache"]["bytes"]
     return context
-
-
-def _runs() -> list[dict]:
-    summarise = getattr(selection_selectors, "run_summaries", None)
-    return summarise() if summarise else []
-
-
-def _studies() -> list[dict]:
-    from annotation import selectors as annotation_selectors
-
-    progress = getattr(annotation_selectors, "study_progress_all", None)
-    return progress() if progress else []

@@ -1,7 +1,9 @@
 """Admin for the selection app: search, filters, and read-only views of records immutable once created."""
 from django.contrib import admin
 
-from selection.models import Dataset, Example, Job, Output, SelectionPick, SelectionRun, System, TrainingRun
+from selection.models import (
+    Dataset, Embedding, Example, Job, Output, ScoreReport, SelectionPick, SelectionRun, System, TrainingRun,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,3 +71,18 @@ class OutputAdmin(ReadOnlyAdmin):
     list_display = ["system", "example", "text"]
     search_fields = ["text", "example__ext_id"]
     list_filter = ["system"]
+
+
+@admin.register(Embedding)
+class EmbeddingAdmin(ReadOnlyAdmin):
+    list_display = ["embedder", "text_sha256", "dim", "created_at"]
+    list_filter = ["embedder"]
+    search_fields = ["text_sha256"]
+    exclude = ["vector"]
+
+
+@admin.register(ScoreReport)
+class ScoreReportAdmin(ReadOnlyAdmin):
+    list_display = ["dataset", "split", "systems", "group_by", "created_at"]
+    list_filter = ["group_by", "split"]
+    search_fields = ["dataset__name"]

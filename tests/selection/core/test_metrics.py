@@ -238,3 +238,20 @@ def test_evaluate_loads_the_local_metrics_offline_in_a_fresh_cache(tmp_path):
     assert sari == {"sari": pytest.approx(26.953601953601954)}
     assert rouge == {"rougeL": pytest.approx(0.8)}
     assert list(tmp_path.glob("modules/evaluate_modules/metrics/sari_metric/*/sari.py"))
+
+
+AWKWARD = [
+    ("a\x01b c", "a\x01b", ["a b c", "a\x01b c"]),                  # the fast path's internal separator
+    ("x\u00a0y\u2003z", "x y\u2009z", ["x y", "x\u00a0z"]),           # Unicode spaces
+    ("supercalifragilistic word", "supercalifragilisticexpialidocious word", ["word"]),  # tokens over 8 bytes
+    ("Tom &amp; Jerry -\nok", "Tom & Jerry - ok", ["tom and jerry ok"]),  # entities, hyphen at line end
+    ("caf\u00e9, na\u00efve.", "cafe, naive.", ["caf\u00e9 na\u00efve"]),
+]
+
+
+@pytest.mark.parametrize("src,pred,refs", AWKWARD)
+def test_sari_matches_the_reference_on_awkward_strings(src, pred, refs):
+    ours = sari_scores([src], [pred], [refs])
+    expected = reference_sari_sentence(src, pred, refs)
+    got = (ours.sari[0], ours.add[0], ours.keep[0], ours.delete[0])
+    assert got == pytest.approx([100 * v for v in expected], abs=1e-9)
