@@ -21,6 +21,7 @@ setup: $(VENV)/.installed
 run: setup
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py recover_jobs
 	$(PY) manage.py load_demo
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py db_worker --queue-name '*' --no-reload >var/worker.log 2>&1 & worker=$$!; \

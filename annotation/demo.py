@@ -20,7 +20,7 @@ from annotation.models import Study
 from annotation.services import study_create
 from deft_site.roles import ANNOTATOR, RESEARCHER
 from selection.core.demo_data import make_demo_rows
-from selection.jobs import job_handler, job_run, job_submit
+from selection.jobs import INTERRUPTED, job_handler, job_requeue, job_retry, job_run, job_submit
 from selection.models import Dataset, Job, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import score_report_create
@@ -40,7 +40,8 @@ DEMO_ROWS = 3000
 DEMO_SEED = 0
 DEMO_SELECTION = {"strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "target_fraction": 0.325,
                   "alpha": 0.0, "beta": 1.0, "seed": 0, "split": "train"}
-DEMO_TRAINING = {"epochs": 10, "seed": 0}
+# One torch thread: the worker shares two cores with the web server (two threads ran 7x slower under load).
+DEMO_TRAINING = {"epochs": 10, "seed": 0, "num_threads": 1}
 DEMO_STUDY = "demo-study"
 DEMO_STUDY_ITEMS = 30
 SYSTEMS = ("demo-full", "demo-ucs")
@@ -88,6 +89,9 @@ def demo_load(say: Callable[[str], None] = print) -> Job:
                          params={"dataset": dataset.name}, user=users[1])
         say(f"Queued the demo pipeline (job #{job.pk}): a UCS selection, two tiny models, their outputs, "
             "scores and a blinded study. Follow it at /jobs/.")
+    elif job.status == Job.Status.FAILED and job.error == INTERRUPTED:
+        job = job_retry(job)
+        say(f"Resuming the demo pipeline (job #{job.pk}), interrupted when the worker last stopped.")
     else:
         say(f"Demo pipeline: job #{job.pk} is {job.status}.")
     return job
@@ -152,7 +156,7 @@ def _demo_training(name: str, dataset: Dataset, selection: SelectionRun | None, 
 def _run_step(job: Job, what: str) -> None:
     """Run a step's own job here (it keeps its own progress and log); retry it if an earlier try failed."""
     if job.status in (Job.Status.FAILED, Job.Status.CANCELLED):
-        Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, cancel_requested=False, error="")
+        job_requeue(job)
     done = job_run(job.pk)
     if done.status != Job.Status.SUCCEEDED:
         raise RuntimeError(f"{what} failed (job #{done.pk}): {done.error.splitlines()[0] if done.error else done.status}")

@@ -152,12 +152,32 @@ def job_retry(job: Job) -> Job:
     if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
         raise ValueError(f"Only failed or cancelled jobs can be retried; job #{job.pk} is {job.status}.")
     with transaction.atomic():
-        Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.QUEUED, cancel_requested=False, error="", finished_at=None, started_at=None
-        )
-        job.refresh_from_db()
+        job_requeue(job)
         job_enqueue(job)
     return job
+
+
+def job_requeue(job: Job) -> Job:
+    """Put a finished job back in the queued state (not enqueued: the caller runs or enqueues it)."""
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.QUEUED, cancel_requested=False, error="", finished_at=None, started_at=None
+    )
+    job.refresh_from_db()
+    return job
+
+
+INTERRUPTED = "Interrupted: the worker stopped while this job ran. Retry to resume it."
+
+
+def jobs_interrupted_fail() -> int:
+    """Mark jobs left "running" by a worker that is gone as failed, so they can be retried (and resume).
+
+    Only call this when no worker is running (e.g. as `make run` starts its worker): a live worker's jobs
+    would be marked too.
+    """
+    return Job.objects.filter(status=Job.Status.RUNNING).update(
+        status=Job.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED
+    )
 
 
 def terminal_progress(label: str = "") -> ProgressSink:

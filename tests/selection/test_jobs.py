@@ -127,3 +127,15 @@ def test_job_pages_and_json(researcher_client):
     assert (data["status"], data["done"], data["total"], data["percent"]) == ("succeeded", 2, 2, 100.0)
     api = researcher_client.get(f"/api/jobs/{job.pk}/").json()
     assert api["result"] == {"counted": 2}
+
+
+@pytest.mark.django_db
+def test_jobs_left_running_by_a_dead_worker_become_retryable():
+    from selection.jobs import INTERRUPTED
+
+    job = job_create(kind="test_count", title="orphan", params={"n": 2})
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    call_command("recover_jobs", verbosity=0)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (Job.Status.FAILED, INTERRUPTED)
+    assert job_run(job_retry(job).pk).status == Job.Status.SUCCEEDED
