@@ -16,7 +16,8 @@ import traceback
 from typing import Any, Callable, Protocol
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from selection.models import Job
@@ -70,7 +71,7 @@ class Reporter:
 
     def log(self, line: str) -> None:
         stamped = f"[{timezone.now():%H:%M:%S}] {line}\n"
-        Job.objects.filter(pk=self.job.pk).update(log=F("log") + stamped)
+        Job.objects.filter(pk=self.job.pk).update(log=Concat(F("log"), Value(stamped), output_field=TextField()))
         if self.echo:
             print(line, file=sys.stderr)
 

@@ -139,3 +139,15 @@ def test_jobs_left_running_by_a_dead_worker_become_retryable():
     job.refresh_from_db()
     assert (job.status, job.error) == (Job.Status.FAILED, INTERRUPTED)
     assert job_run(job_retry(job).pk).status == Job.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_job_log_appends_lines():
+    from selection.jobs import Reporter
+
+    job = job_create(kind="test_count", title="logs", params={"n": 1})
+    reporter = Reporter(job)
+    reporter.log("first")
+    reporter.log("second")
+    job.refresh_from_db()
+    assert [line.split("] ", 1)[1] for line in job.log.splitlines()] == ["first", "second"]
