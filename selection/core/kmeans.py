@@ -13,7 +13,8 @@ unit; at 10^6 × 384 × 1000 that is 3.8e11 multiply-adds, a few seconds of floa
    least ``min_sample``), each one blocked float32 GEMM: argmin ||x||² − 2x·c + ||c||²;
 3. ``full_passes`` Lloyd steps over all the data, streamed in chunks so memory stays
    bounded: assign every point, then move each centre to the mean of its members
-   (default: 1 pass when N·K > 2e8, else up to 10 until the inertia settles).
+   (default, by cost: up to 10 passes while N·K <= 2e7, 3 while <= 2e8, else 1;
+   passes stop early once the inertia settles).
 
 The result ends on that update: clusters are the last assignment's member sets, centres
 are exactly their means, and distances are to those means (one O(N·d) sweep, no GEMM).
@@ -152,7 +153,7 @@ def fast_kmeans(
         back[order] = np.arange(n)
     else:
         X_full, stat_full, back = X, _row_stat(X, spherical, chunk_size), None
-        passes = full_passes if full_passes is not None else (1 if n * K > 2e8 else 10)
+        passes = full_passes if full_passes is not None else _auto_passes(n, K)
 
     prev = np.inf
     done = 0
@@ -236,6 +237,13 @@ class FastKMeans:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _auto_passes(n: int, K: int) -> int:
+    """Full-data Lloyd steps by cost: each pass is a GEMM of n·K·d plus O(n·d) updates."""
+    if n * K <= 2e7:
+        return 10
+    return 3 if n * K <= 2e8 else 1
 
 
 def _converged(prev: float, inertia: float, tol: float) -> bool:
