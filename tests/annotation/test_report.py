@@ -55,15 +55,15 @@ def _build_rated_study():
     from annotation.models import Study
 
     owner = User.objects.create_user(username="report-owner")
-    ds, systems = make_study_data(n_examples=30, n_systems=2, seed=5)
-    study = study_create(name="rep", dataset=ds, systems=systems, n_examples=30, raters_per_item=3, seed=1,
-                         control_rate=0.25, quota_per_rater=15, user=owner, launch=True,
+    ds, systems = make_study_data(n_examples=60, n_systems=2, seed=5)
+    study = study_create(name="rep", dataset=ds, systems=systems, n_examples=60, raters_per_item=3, seed=1,
+                         control_rate=0.25, quota_per_rater=30, user=owner, launch=True,
                          questions={"pairwise": True, "accuracy": True,
                                     "likert": [{"key": "fluency", "label": "Fluency", "min": 1, "max": 5}]})
     rng = random.Random(7)
     truth = {}
     for item in study.items.filter(kind=Item.Kind.REAL).select_related("system_a__system"):
-        zero_wins = rng.random() < 0.8
+        zero_wins = rng.random() < 0.7
         truth[item.pk] = zero_wins == (item.system_a.system.name == "zebrasys0")
     group = Group.objects.get_or_create(name="annotator")[0]
     users = [owner]
@@ -98,8 +98,9 @@ def _rated_study_data(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def rated_study(_rated_study_data, db):
-    """Two systems, 30 examples, 3 raters per item: four careful raters (zebrasys0 truly better on about 80 %
-    of the pairs), one random clicker and one always-left rater, at most 15 real pairs each."""
+    """Two systems, 60 examples, 3 raters per item: four careful raters (zebrasys0 truly better on about 70 %
+    of the pairs), one random clicker and one always-left rater, at most 30 real pairs each (fewer make the
+    rater flags depend on which items each rater happened to get)."""
     _rated_study_data.refresh_from_db()
     return _rated_study_data
 
@@ -152,7 +153,7 @@ def test_methods_paragraph(rated_study):
     assert "3 raters per item" in text
     alpha = rep["results"]["all_raters"]["all"]["agreement"]["preference"]["alpha"]["value"]
     assert f"Krippendorff's alpha (nominal) = {alpha:.2f}" in text
-    assert "zebrasys0" in text and "30 examples" in text and "control pairs" in text
+    assert "zebrasys0" in text and "60 examples" in text and "control pairs" in text
 
 
 def test_report_is_cached_until_a_judgment_changes(rated_study, django_assert_max_num_queries):
@@ -249,8 +250,8 @@ def test_simulated_study_flags_the_random_clicker_and_the_always_left_rater_and_
     from annotation.services import simulate_raters
 
     owner = User.objects.create_user(username="sim-owner")
-    ds, systems = make_study_data(n_examples=60, n_systems=2, seed=11)
-    study = study_create(name="sim", dataset=ds, systems=systems, n_examples=60, raters_per_item=3, seed=1,
+    ds, systems = make_study_data(n_examples=90, n_systems=2, seed=11)
+    study = study_create(name="sim", dataset=ds, systems=systems, n_examples=90, raters_per_item=3, seed=1,
                          control_rate=0.2, user=owner, launch=True, questions={"pairwise": True})
     done = simulate_raters(study=study, raters=4, seed=3, prefer={"zebrasys0": 0.7}, random_clickers=1,
                            always_left=1)
