@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= deft_site.settings.dev
 
-.PHONY: setup run test worker demo bench chromium clean
+.PHONY: setup run test worker chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +48,6 @@ chromium:
 	      || echo "chromium could not be installed: browser tests will skip"; \
 	  else echo "chromium is not installed and this user cannot install it: browser tests will skip"; fi; \
 	fi
-
-bench: setup
-	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) var

@@ -9,7 +9,6 @@ all N in order. Baseline in the same process: np.save / np.load of the same floa
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -17,26 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdb import setup_django  # noqa: E402
 
 
-def setup_django(postgres: bool) -> None:
-    if postgres:
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/postgres"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deft_site.settings.test")
-    import django
-
-    django.setup()
+def setup_schema() -> None:
     from django.db import connection
 
     from selection.models import Embedding
 
     with connection.schema_editor() as editor:  # just this table: the bench needs nothing else
-        if postgres:
-            editor.execute("DROP TABLE IF EXISTS selection_embedding")
         editor.create_model(Embedding)
 
 
@@ -46,7 +35,8 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    setup_django(args.postgres)
+    setup_django(args.postgres, migrate=False)
+    setup_schema()
     from selection.services import embeddings as svc
 
     rng = np.random.default_rng(0)

@@ -7,30 +7,15 @@ then create rows one by one in a transaction) on the first 10,000 rows, scaled u
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def setup_django(postgres: bool) -> None:
-    if postgres:
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/postgres"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deft_site.settings.test")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", run_syncdb=True, verbosity=0)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdb import setup_django  # noqa: E402
 
 
 def write_file(path: Path, rows: int) -> None:

@@ -12,7 +12,7 @@ from deft_site.roles import IsResearcher
 from selection import selectors
 from selection.api.serializers import DatasetImportSerializer, DatasetSerializer, ExampleSerializer, JobSerializer
 from selection.jobs import job_cancel, job_retry
-from selection.models import Dataset, Job
+from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
 from selection.views.datasets import jsonl_download
 

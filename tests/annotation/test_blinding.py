@@ -17,7 +17,7 @@ def _secrets(study: Study) -> list[str]:
     out = []
     for ss in study.study_systems.select_related("system"):
         s = ss.system
-        out += [s.name, s.model_path, s.params["run"], f'"system": {s.pk}', f"system_id", f"system-{s.pk}",
+        out += [s.name, s.model_path, s.params["run"], f'"system": {s.pk}', "system_id", f"system-{s.pk}",
                 f"sys{s.pk}", "zebrasys", "secretpath", "runid", "study_system", "system_a", "system_b", study.name]
     return out
 

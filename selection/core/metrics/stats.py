@@ -6,7 +6,6 @@ that rewrites freely shows a large edit distance.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
