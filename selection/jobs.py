@@ -10,6 +10,7 @@ TASKS_BACKEND=rq); `job_run` runs one in this process, which is what the worker'
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 import traceback
@@ -24,6 +25,7 @@ from selection.models import Job
 
 Handler = Callable[[Job, "Reporter"], "dict | None"]
 _HANDLERS: dict[str, Handler] = {}
+_DIGITS = re.compile(r"[\d.,]+")
 
 
 class JobCancelled(Exception):
@@ -58,6 +60,8 @@ class Reporter:
 
     def progress(self, done: int, total: int | None = None, stage: str | None = None, force: bool = False) -> None:
         if stage is not None:
+            # A new stage is shown at once; a stage whose counters alone moved ("step 40/750") waits its turn.
+            force = force or _DIGITS.sub("#", stage) != _DIGITS.sub("#", self._stage)
             self._stage = stage
         if self.echo:
             self.echo(done, total, self._stage)

@@ -151,3 +151,18 @@ def test_job_log_appends_lines():
     reporter.log("second")
     job.refresh_from_db()
     assert [line.split("] ", 1)[1] for line in job.log.splitlines()] == ["first", "second"]
+
+
+@pytest.mark.django_db
+def test_a_new_stage_is_written_at_once_but_counters_are_throttled():
+    from selection.jobs import Reporter
+
+    job = job_create(kind="test_count", title="stages", params={"n": 1})
+    reporter = Reporter(job, min_interval=60)
+    reporter.progress(1, 10, "embedding 1/10", force=True)
+    reporter.progress(2, 10, "embedding 2/10")
+    job.refresh_from_db()
+    assert (job.progress_done, job.stage) == (1, "embedding 1/10")
+    reporter.progress(3, 10, "clustering")
+    job.refresh_from_db()
+    assert (job.progress_done, job.stage) == (3, "clustering")
