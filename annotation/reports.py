@@ -34,9 +34,6 @@ from selection.core.metrics import bootstrap_ci
 
 ALL = "all"
 METRICS = ("sari", "rougeL")
-# Bradley–Terry intervals refit the model per resample (about 0.5 ms each in annotation.stats): capped so a
-# live report with per-task sections and both rater versions recomputes in about a second.
-BT_BOOTSTRAP = 200
 
 __all__ = ["ALL", "build_report", "report_csv", "study_report", "study_report_inputs"]
 
@@ -222,7 +219,7 @@ def results_section(records: list[Mapping], *, scales: list[dict], scores: Mappi
         },
         "pairs": pairwise_preferences(prefs) if prefs else [],
         "position_bias": position_bias(asked) if asked else None,
-        "bradley_terry": bradley_terry(prefs, bootstrap=min(bootstrap, BT_BOOTSTRAP), random_state=seed)
+        "bradley_terry": bradley_terry(prefs, bootstrap=bootstrap, random_state=seed)
         if prefs else None,
         "accuracy": _accuracy_section(acc),
         "likert": _likert_section(real, scales, bootstrap, seed),
@@ -390,7 +387,7 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
         parts.append("No rater was flagged by the quality checks.")
     parts.append("Win rates count ties as half a win where one number is given, with Wilson intervals and an "
                  "exact sign test (ties dropped); Bradley-Terry strengths are maximum-likelihood estimates "
-                 f"(ties half a win) with intervals from {meta.get('bt_bootstrap', 0)} item resamples.")
+                 f"(ties half a win) with intervals from {meta.get('bootstrap', 0)} item resamples.")
     return " ".join(parts)
 
 
@@ -410,7 +407,7 @@ def build_report(records: list[Mapping], *, meta: Mapping[str, Any] | None = Non
     each ``{task: section}`` with ``"all"`` first; ``exclude_flagged`` picks which one is ``primary``.
     """
     meta = dict(meta or {})
-    meta.update(bootstrap=bootstrap, bt_bootstrap=min(bootstrap, BT_BOOTSTRAP), report_seed=seed)
+    meta.update(bootstrap=bootstrap, report_seed=seed)
     scales = list((meta.get("questions") or {}).get("likert", []))
     kw = {"scales": scales, "scores": scores or {}, "bootstrap": bootstrap, "seed": seed}
     raters = rater_table(list(records), **dict(rater_params or {}))

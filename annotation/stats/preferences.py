@@ -221,6 +221,8 @@ def _existence_problem(w: np.ndarray, systems: list[str]) -> str | None:
         parts.append(f"never loses: {', '.join(never_lose)}")
     if parts:
         return "no maximum likelihood estimate: " + "; ".join(parts)
+    if len(systems) == 2:
+        return None  # with two systems, both winning and losing already makes the graph strongly connected
     n_comp, labels = connected_components(w > 0, directed=True, connection="strong")
     if n_comp > 1:
         groups = sorted(", ".join(s for s, lab in zip(systems, labels, strict=True) if lab == c)
