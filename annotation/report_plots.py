@@ -11,13 +11,9 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from selection.plots import svg_frame
+
 BLUE, ORANGE, GREY, INK, MUTED, LINE = "#1f77b4", "#ff7f0e", "#c8ccd0", "#1b1f24", "#57606a", "#d0d7de"
-
-
-def _svg(width: int, height: int, title: str, body: list[str]) -> str:
-    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}" '
-            f'style="max-width:{width}px;font:12px system-ui,sans-serif">'
-            f'<title>{escape(title)}</title>{"".join(body)}</svg>')
 
 
 def _f(x: float) -> str:
@@ -71,7 +67,7 @@ def interval_plot(rows: Sequence[Mapping[str, Any]], *, title: str, lo: float = 
                             f'stroke="{INK}" stroke-width="2"/>')
         body.append(f'<circle cx="{_f(x(value))}" cy="{_f(y)}" r="5" fill="{BLUE}"><title>{escape(tip)}</title>'
                     f'</circle><text x="{label_w + plot_w + 8}" y="{_f(y + 4)}">{show(value)}</text>')
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body, font_px=12)
 
 
 def win_tie_loss_plot(pairs: Sequence[Mapping[str, Any]], *, title: str) -> str:
@@ -112,7 +108,7 @@ def win_tie_loss_plot(pairs: Sequence[Mapping[str, Any]], *, title: str) -> str:
         lx = label_w + j * 120
         body.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
                     f'<text x="{lx + 14}" y="{ly}">{text}</text>')
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body, font_px=12)
 
 
 def _jitter(key: Any) -> float:
@@ -151,7 +147,7 @@ def scatter_plot(points: Sequence[Mapping[str, Any]], *, x_key: str, title: str,
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle">{escape(x_label)}</text>')
     body.append(f'<text x="12" y="{top + plot_h / 2}" text-anchor="middle" transform="rotate(-90 12 '
                 f'{top + plot_h / 2})">human preference for a</text>')
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body, font_px=12)
 
 
 def stat_rows(stats: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]) -> list[dict[str, Any]]:

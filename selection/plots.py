@@ -18,9 +18,13 @@ def colour_map(labels: Iterable[str]) -> dict[str, str]:
     return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(sorted(set(labels)))}
 
 
-def _svg(width: int, height: int, title: str, body: Sequence[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-            f'role="img" aria-label="{escape(title)}" style="max-width:{width}px;font:11px system-ui,sans-serif">'
+def svg_frame(width: int, height: int, title: str, body: Sequence[str], font_px: int = 11) -> str:
+    """An accessible inline SVG (role, label, title) that scales down on small screens.
+
+    No xmlns: inline SVG in HTML needs none, and leaving it out keeps exported reports free of any URL.
+    """
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}" '
+            f'style="max-width:{width}px;font:{font_px}px system-ui,sans-serif">'
             f'<title>{escape(title)}</title>{"".join(body)}</svg>')
 
 
@@ -76,7 +80,7 @@ def stacked_bars_svg(
             body.append(f'<text x="{_fmt(x + bar_w / 2)}" y="{top + plot_h + 28}" text-anchor="middle" fill="#57606a">'
                         f'{escape(annotations[i])}</text>')
     body += legend(colours, left + n * (bar_w + gap) + 12, top + 10)
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body)
 
 
 def scatter_svg(
@@ -106,7 +110,7 @@ def scatter_svg(
     y = 34 + 16 * len(colours) + 8
     body.append(f'<circle cx="{size + 13}" cy="{y - 4}" r="3.2" fill="#fff" stroke="#111"/>'
                 f'<text x="{size + 22}" y="{y}">{escape(marked_label)}</text>')
-    return _svg(size + legend_w, size + 20, title, body)
+    return svg_frame(size + legend_w, size + 20, title, body)
 
 
 def histogram_svg(
@@ -147,7 +151,7 @@ def histogram_svg(
                     f'<text x="{left}" y="{height - 6}">{lo:.2f}</text>'
                     f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end">{hi:.2f}</text>'
                     f'<text x="{left - 3}" y="{top + 8}" text-anchor="end">{peak:g}</text>')
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body)
 
 
 def bars_svg(labels: Sequence[str], values: Sequence[float], *, title: str, colour: str = "#1f77b4",
@@ -162,4 +166,4 @@ def bars_svg(labels: Sequence[str], values: Sequence[float], *, title: str, colo
         body.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(str(label))}</text>'
                     f'<rect x="{left}" y="{y}" width="{_fmt(w)}" height="{row - 6}" fill="{colour}"/>'
                     f'<text x="{_fmt(left + w + 4)}" y="{y + 12}">{escape(value_format.format(value))}</text>')
-    return _svg(width, 30 + len(labels) * row, title, body)
+    return svg_frame(width, 30 + len(labels) * row, title, body)

@@ -8,13 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Mapping, Sequence
 
-from selection.plots import colour_map, legend
-
-
-def _svg(width: int, height: int, title: str, body: Sequence[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-            f'role="img" aria-label="{escape(title)}" style="max-width:{width}px;font:11px system-ui,sans-serif">'
-            f'<title>{escape(title)}</title>{"".join(body)}</svg>')
+from selection.plots import colour_map, legend, svg_frame
 
 
 def loss_curve_svg(rows: Sequence[Mapping[str, float]], *, title: str = "Training loss",
@@ -28,7 +22,7 @@ def loss_curve_svg(rows: Sequence[Mapping[str, float]], *, title: str = "Trainin
     if not points:
         body.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#57606a">'
                     f'no loss logged yet</text>')
-        return _svg(width, height, title, body)
+        return svg_frame(width, height, title, body)
     x1 = max(p[0] for p in points) or 1.0
     y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
     y0, y1 = (y0 - 0.5, y1 + 0.5) if y1 == y0 else (y0, y1)
@@ -48,7 +42,7 @@ def loss_curve_svg(rows: Sequence[Mapping[str, float]], *, title: str = "Trainin
         body.append(f'<text x="{left - 4}" y="{py(value) + 4:.1f}" text-anchor="end">{value:.3g}</text>')
     body.append(f'<text x="{left}" y="{height - 8}">0</text>'
                 f'<text x="{left + pw}" y="{height - 8}" text-anchor="end">step {x1:g}</text>')
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body)
 
 
 def grouped_bars_ci_svg(
@@ -93,4 +87,4 @@ def grouped_bars_ci_svg(
         body.append(f'<text x="{x0 + n_series * bar_w / 2:.1f}" y="{top + ph + 14}" text-anchor="middle">'
                     f'{escape(str(group))}</text>')
     body += legend(colours, left + len(groups) * group_w + 12, top + 10)
-    return _svg(width, height, title, body)
+    return svg_frame(width, height, title, body)
