@@ -275,7 +275,8 @@ def rater_table(records: list[Mapping], min_controls: int = 3, **params: Any) ->
             "rater": rater, "n_judgments": len(mine), "n_controls": len(scored),
             "controls_passed": sum(scored), "control_accuracy": sum(scored) / len(scored) if scored else None,
             "median_seconds": statistics.median(secs) if secs else None,
-            "alpha_vs_others": q.get("alpha_vs_others"), "alpha_delta": q.get("alpha_delta"),
+            "alpha_vs_others": q.get("alpha_vs_others"), "ac1_vs_others": q.get("ac1_vs_others"),
+            "alpha_delta": q.get("alpha_delta"),
             "share_left": q.get("share_left"), "share_right": q.get("share_right"), "share_tie": q.get("share_tie"),
             "flags": q.get("flags", []),
         })

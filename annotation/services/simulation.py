@@ -71,27 +71,37 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
     return answer
 
 
-def _work(study_pk: int, user_pk: int, style: str, prefer: dict[str, float], seed: int, study_seed: int) -> int:
-    rng = random.Random(seed)
-    study, user = Study.objects.get(pk=study_pk), User.objects.get(pk=user_pk)
-    n = 0
+def _work(study_pk: int, raters: list[tuple[int, str, int]], prefer: dict[str, float], study_seed: int) -> list[int]:
+    """Let a group of raters take turns, one slot each per round (as people working at the same time do),
+    until none of them gets more work. Returns judgments per rater."""
+    study = Study.objects.get(pk=study_pk)
+    users = [(User.objects.get(pk=pk), style, random.Random(seed)) for pk, style, seed in raters]
+    counts = [0] * len(users)
+    active = list(range(len(users)))
     try:
-        while (slot := slot_next(study=study, user=user)) is not None:
-            slot = Slot.objects.select_related("item__system_a__system", "item__system_b__system",
-                                               "item__control").get(pk=slot.pk)
-            answer = _answer(study, slot, style, prefer, rng, study_seed)
-            judgment_submit(slot=slot, user=user, answer=answer, idempotency_key=f"sim-{slot.token}")
-            n += 1
+        while active:
+            for i in list(active):
+                user, style, rng = users[i]
+                slot = slot_next(study=study, user=user)
+                if slot is None:
+                    active.remove(i)
+                    continue
+                slot = Slot.objects.select_related("item__system_a__system", "item__system_b__system",
+                                                   "item__control").get(pk=slot.pk)
+                answer = _answer(study, slot, style, prefer, rng, study_seed)
+                judgment_submit(slot=slot, user=user, answer=answer, idempotency_key=f"sim-{slot.token}")
+                counts[i] += 1
     finally:
         if threading.current_thread() is not threading.main_thread():
             connection.close()
-    return n
+    return counts
 
 
 def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[str, float] | None = None,
                     random_clickers: int = 0, always_left: int = 0, threads: int = 1) -> dict[str, Any]:
     """Create `raters` careful + `random_clickers` + `always_left` synthetic accounts and let them work the
-    study concurrently until nothing is left. Returns judgments per style."""
+    study until nothing is left, taking turns (one slot each per round) within each of `threads` concurrent
+    groups, so every rater gets a share of the items. Returns judgments per style."""
     prefer = prefer or {}
     styles = [CAREFUL] * raters + [RANDOM] * random_clickers + [LEFT] * always_left
     users = []
@@ -99,12 +109,15 @@ def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[st
         user, _ = User.objects.get_or_create(username=f"sim-{study.pk}-{style}-{seed}-{i}")
         StudyRater.objects.get_or_create(study=study, user=user)
         users.append((user.pk, style, seed * 1000 + i))
-    if threads <= 1:
-        counts = [_work(study.pk, u, s, prefer, sd, seed) for u, s, sd in users]
+    n_groups = max(1, min(threads, len(users)))
+    groups = [users[i::n_groups] for i in range(n_groups)]
+    if len(groups) == 1:
+        per_group = [_work(study.pk, groups[0], prefer, seed)]
     else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            counts = list(pool.map(lambda a: _work(study.pk, a[0], a[1], prefer, a[2], seed), users))
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            per_group = list(pool.map(lambda group: _work(study.pk, group, prefer, seed), groups))
+    counts = {rater: n for group, ns in zip(groups, per_group) for rater, n in zip(group, ns)}
     per_style: Counter = Counter()
-    for (_, style, _), n in zip(users, counts):
+    for (_, style, _), n in counts.items():
         per_style[style] += n
-    return {"raters": len(users), "judgments": sum(counts), "per_style": dict(per_style)}
+    return {"raters": len(users), "judgments": sum(counts.values()), "per_style": dict(per_style)}

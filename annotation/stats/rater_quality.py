@@ -12,7 +12,14 @@ majority label of the *other* raters on the same units (a unit is an item and it
 made position-free: +1 when the alphabetically first system wins, -1 when the second wins, 0 for a tie or
 both bad; a tied majority counts as missing). A careful rater scores well above 0; a random clicker, or a
 rater who always picks one side while sides are randomised, scores near 0. Control items are left out of
-it. ``alpha_delta`` = alpha(all raters) - alpha(without this rater) is reported too: negative when the
+it. The "others" are the raters that the objective checks (controls, side and tie balance, speed) did not
+flag: a careful rater who shared many items with a random clicker would otherwise be judged against noise.
+
+The random-clicking flag uses Gwet's AC1 between the rater and that majority (``ac1_vs_others``), not
+alpha: when one system wins most items the majority hardly varies, and alpha (like kappa) then falls to
+about 0 even for a rater who agrees on 90 % of the units (the "high agreement, low kappa" paradox). AC1
+stays near the agreement actually reached: about 0.9 for such a careful rater, about 0.1 for a uniform
+random clicker. ``alpha_delta`` = alpha(all raters) - alpha(without this rater) is reported too: negative when the
 rater lowers the group's agreement.
 """
 
@@ -24,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from annotation.stats.agreement import krippendorff_alpha
+from annotation.stats.agreement import gwet_ac1, krippendorff_alpha
 from annotation.stats.preferences import Judgment, parse_judgments, preference_summary
 
 __all__ = ["RaterQuality", "exclude_raters", "rater_quality", "results_without_flagged"]
@@ -42,13 +49,13 @@ class RaterQuality:
     """
 
     def __init__(self, controls: Mapping[Any, str] | None = None, min_control_accuracy: float = 0.7,
-                 min_controls: int = 3, max_random_alpha: float = 0.1, min_units: int = 10,
+                 min_controls: int = 3, max_random_ac1: float = 0.3, min_units: int = 10,
                  max_side_share: float = 0.9, max_tie_share: float = 0.9, min_answers: int = 10,
                  min_median_seconds: float = 2.0) -> None:
         self.controls = controls
         self.min_control_accuracy = min_control_accuracy
         self.min_controls = min_controls
-        self.max_random_alpha = max_random_alpha
+        self.max_random_ac1 = max_random_ac1
         self.min_units = min_units
         self.max_side_share = max_side_share
         self.max_tie_share = max_tie_share
@@ -70,20 +77,26 @@ class RaterQuality:
             mine = [(j, c) for j, c in zip(js, is_control, strict=True) if j.rater == r]
             m = {**_balance([j for j, _ in mine]),
                  **_control_accuracy([j for j, c in mine if c], controls),
-                 **_agreement(matrix, row[r], self.group_alpha_),
                  "median_seconds": _median_seconds([j for j, _ in mine])}
-            m["flags"] = self._flags(m)
+            m["flags"] = self._objective_flags(m)
             self.report_[r] = m
+        reference = np.array([not self.report_[r]["flags"] for r in raters])
+        for r, m in self.report_.items():
+            m.update(_agreement(matrix, row[r], self.group_alpha_, reference))
+            if self._agrees_like_chance(m):
+                m["flags"].insert(1 if "low_control_accuracy" in m["flags"] else 0, "random_clicking")
         self.flagged_ = {r: m["flags"] for r, m in self.report_.items() if m["flags"]}
         return self
 
-    def _flags(self, m: dict[str, Any]) -> list[str]:
+    def _agrees_like_chance(self, m: dict[str, Any]) -> bool:
+        ac1 = m["ac1_vs_others"]
+        return ac1 is not None and m["n_shared_units"] >= self.min_units and ac1 < self.max_random_ac1
+
+    def _objective_flags(self, m: dict[str, Any]) -> list[str]:
+        """Flags that need no other rater: controls, answer balance, speed."""
         flags = []
         if m["n_controls"] >= self.min_controls and m["control_accuracy"] < self.min_control_accuracy:
             flags.append("low_control_accuracy")
-        alpha = m["alpha_vs_others"]
-        if alpha is not None and m["n_shared_units"] >= self.min_units and alpha < self.max_random_alpha:
-            flags.append("random_clicking")
         if m["n_answers"] >= self.min_answers:
             if m["share_left"] >= self.max_side_share:
                 flags.append("always_left")
@@ -144,26 +157,31 @@ def _alpha_or_none(matrix: np.ndarray) -> float | None:
     return krippendorff_alpha(matrix, "nominal", categories=[-1.0, 0.0, 1.0]).value
 
 
-def _majority_of_others(matrix: np.ndarray, i: int) -> np.ndarray:
-    others = np.delete(matrix, i, axis=0)
+def _majority_of_others(matrix: np.ndarray, i: int, reference: np.ndarray) -> np.ndarray:
+    """Per unit, the majority label of the reference raters other than row i (NaN when tied or none)."""
+    keep = reference.copy()
+    keep[i] = False
+    others = matrix[keep]
     counts = np.stack([(others == v).sum(axis=0) for v in (-1.0, 0.0, 1.0)])
     best = counts.max(axis=0)
     unique_best = (counts == best).sum(axis=0) == 1
     return np.where((best > 0) & unique_best, np.array([-1.0, 0.0, 1.0])[counts.argmax(axis=0)], np.nan)
 
 
-def _agreement(matrix: np.ndarray, i: int, group_alpha: float | None) -> dict[str, Any]:
-    if matrix.shape[1] == 0 or matrix.shape[0] < 2:
+def _agreement(matrix: np.ndarray, i: int, group_alpha: float | None, reference: np.ndarray) -> dict[str, Any]:
+    others = reference.sum() - reference[i]
+    if matrix.shape[1] == 0 or others < 1:
         return {"n_shared_units": 0, "alpha_vs_others": None, "alpha_vs_others_reason": "no other raters",
-                "alpha_delta": None}
-    majority = _majority_of_others(matrix, i)
+                "ac1_vs_others": None, "alpha_delta": None}
+    majority = _majority_of_others(matrix, i, reference)
     pair = np.vstack([matrix[i], majority])
     shared = int((~np.isnan(pair)).all(axis=0).sum())
     stat = krippendorff_alpha(pair, "nominal", categories=[-1.0, 0.0, 1.0])
+    ac1 = gwet_ac1(pair, categories=[-1.0, 0.0, 1.0])
     without = _alpha_or_none(np.delete(matrix, i, axis=0)) if matrix.shape[0] > 2 else None
     delta = None if group_alpha is None or without is None else group_alpha - without
     return {"n_shared_units": shared, "alpha_vs_others": stat.value, "alpha_vs_others_reason": stat.reason,
-            "alpha_delta": delta}
+            "ac1_vs_others": ac1.value, "alpha_delta": delta}
 
 
 def rater_quality(records: Iterable[Mapping | Judgment], **params: Any) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def test_too_fast_and_always_tie_flags():
 
 def test_thresholds_are_parameters():
     records = simulate_study(0)
-    lenient = RaterQuality(max_random_alpha=-1.0, min_control_accuracy=0.0, max_side_share=1.01).fit(records)
+    lenient = RaterQuality(max_random_ac1=-1.0, min_control_accuracy=0.0, max_side_share=1.01).fit(records)
     assert lenient.flagged_ == {}
 
 
