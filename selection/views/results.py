@@ -109,7 +109,7 @@ def _tables(result: dict) -> dict:
                                    value_format="{:.0f}" if metric == "sari" else "{:.2f}")
         metrics.append({"key": metric, "label": label, "rows": rows, "plot": mark_safe(plot)})
     stat_keys = sorted({k for s in result["stats"].values() for k in s})
-    stats_rows = [{"system": name, "values": [result["stats"][name].get(k) for k in stat_keys]}
+    stats_rows = [{"system": name, "values": [_stat_text(k, result["stats"][name].get(k)) for k in stat_keys]}
                   for name in result["systems"]]
     return {"groups": groups, "metrics": metrics, "stat_keys": stat_keys, "stats_rows": stats_rows,
             "group_sizes": [g["n"] for g in result["groups"]]}
@@ -124,3 +124,10 @@ def _csv(result: dict) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="scores-{result["dataset"]}-{result["split"] or "all"}.csv"'
     return response
+
+
+def _stat_text(key: str, value: float | int | None) -> str:
+    """The example count as a whole number, rates and means to three decimals."""
+    if value is None:
+        return "—"
+    return str(int(value)) if key == "n" else f"{value:.3f}"
