@@ -20,6 +20,7 @@ class SelectionRunCreateSerializer(serializers.Serializer):
     embedder = serializers.CharField(required=False)
     embed_text = serializers.ChoiceField(choices=EMBED_TEXT_MODES, required=False)
     batch_size = serializers.IntegerField(required=False)
+    eps = serializers.FloatField(required=False)
 
 
 class SelectionRunSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-"""Selection runs: a core-set chosen from a dataset by a strategy (UCS or a baseline), immutable once done."""
+"""Selection runs: a core-set chosen from a dataset by a strategy (UCS, SemDeDup or a baseline), immutable once done."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -15,6 +15,7 @@ class SelectionRun(models.Model):
         UCS = "ucs", "UCS (DEFT)"
         RANDOM = "random", "random"
         STRATIFIED = "stratified", "stratified random"
+        SEMDEDUP = "semdedup", "SemDeDup (near-duplicates removed)"
 
     name = models.SlugField(max_length=100, unique=True)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="selection_runs")
@@ -54,7 +55,7 @@ class SelectionPick(models.Model):
     run = models.ForeignKey(SelectionRun, on_delete=models.CASCADE, related_name="picks")
     example = models.ForeignKey(Example, on_delete=models.CASCADE, related_name="+")
     chosen = models.BooleanField()
-    reason = models.CharField(max_length=16, blank=True, help_text="base / easy / hard / random / whole_cluster, or blank.")
+    reason = models.CharField(max_length=16, blank=True, help_text="base / easy / hard / random / whole_cluster / kept, or blank.")
     cluster = models.IntegerField(null=True, blank=True)
     distance = models.FloatField(null=True, blank=True)
 

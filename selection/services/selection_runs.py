@@ -21,6 +21,7 @@ from django.utils.text import slugify
 
 from selection.core import baselines as core_baselines
 from selection.core import diagnostics as core_diagnostics
+from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
 from selection.jobs import job_create, job_enqueue, job_handler
 from selection.models import Dataset, Example, SelectionPick, SelectionRun
@@ -28,11 +29,11 @@ from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
 
 STRATEGIES = tuple(SelectionRun.Strategy.values)
-EMBEDDING_STRATEGIES = ("ucs",)
+EMBEDDING_STRATEGIES = ("ucs", "semdedup")
 DEFAULTS: dict[str, Any] = {
     "strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "per_cluster": None, "target_fraction": None,
     "alpha": 0.0, "beta": 1.0, "seed": 0, "embedder": None, "embed_text": "src", "split": "train",
-    "batch_size": 64,
+    "batch_size": 64, "eps": 0.05,  # eps: SemDeDup's duplicate threshold (cosine similarity > 1 - eps)
 }
 DEFAULT_TARGET_FRACTION = 1 / 3
 PROJECTION_POINTS = 3000
@@ -68,12 +69,18 @@ def selection_params_normalise(raw: dict[str, Any]) -> dict[str, Any]:
         raise SelectionError(f"unknown embed_text {params['embed_text']!r}; use one of "
                              f"{', '.join(embedding_service.EMBED_TEXT_MODES)}", "embed_text")
     for key, kind in (("base_fraction", float), ("alpha", float), ("beta", float), ("n_clusters", int),
-                      ("seed", int), ("batch_size", int), ("per_cluster", int), ("target_fraction", float)):
+                      ("seed", int), ("batch_size", int), ("per_cluster", int), ("target_fraction", float),
+                      ("eps", float)):
         if params[key] is not None:
             params[key] = _coerce(params[key], kind, key)
     if params["per_cluster"] is not None and params["target_fraction"] is not None:
         raise SelectionError("give either per_cluster (A) or target_fraction, not both", "per_cluster")
-    if params["per_cluster"] is None and params["target_fraction"] is None:
+    if params["strategy"] == "semdedup":
+        given = [key for key in ("per_cluster", "target_fraction") if params[key] is not None]
+        if given:
+            raise SelectionError(f"semdedup keeps every example that is not a near-duplicate; {given[0]} does not "
+                                 "apply (tune eps instead)", given[0])
+    elif params["per_cluster"] is None and params["target_fraction"] is None:
         params["target_fraction"] = DEFAULT_TARGET_FRACTION
     if params["seed"] < 0:
         raise SelectionError("seed must be a non-negative integer", "seed")
@@ -191,6 +198,11 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
 
 def _selector(params: dict[str, Any], n: int | None = None) -> Any:
     """The core estimator for the parameters. Baselines get the size a UCS run with them would aim at."""
+    if params["strategy"] == "semdedup":
+        return core_semdedup.SemDeDupSelector(
+            base_fraction=params["base_fraction"], n_clusters=params["n_clusters"], eps=params["eps"],
+            random_state=params["seed"],
+        )
     ucs = core_ucs.UCSSelector(
         base_fraction=params["base_fraction"], n_clusters=params["n_clusters"], per_cluster=params["per_cluster"],
         target_fraction=params["target_fraction"], alpha=params["alpha"], beta=params["beta"],
@@ -206,7 +218,7 @@ def _selector(params: dict[str, Any], n: int | None = None) -> Any:
 
 
 def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarray | None, n_embedded: int) -> dict:
-    """What the run page shows, computed once: sizes per task, and for UCS the cluster diagnostics,
+    """What the run page shows, computed once: sizes per task, and for UCS / SemDeDup the cluster diagnostics,
     a 2-D projection (subsampled) and per-cluster distance histograms with their cut-offs."""
     reasons = selector.reason_
     names = sorted(set(tasks.tolist()))
@@ -224,12 +236,16 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
     labels = selector.labels_
     remain_tasks = tasks[remain]
     report = core_diagnostics.cluster_report(labels, remain_tasks)
-    summary["per_cluster"] = int(selector.per_cluster_)
+    if hasattr(selector, "per_cluster_"):
+        summary["per_cluster"] = int(selector.per_cluster_)
+    if hasattr(selector, "n_removed_"):
+        summary["duplicates_removed"] = int(selector.n_removed_)
     summary["diagnostics"] = {k: report[k] for k in ("purity", "nmi", "ari")}
     distances = selector.distance_[remain]
     chosen_remain = selector.chosen_mask_[remain]
     histograms = core_diagnostics.distance_histograms(
-        labels, distances, easy_cutoff=selector.easy_cutoff_, hard_cutoff=selector.hard_cutoff_,
+        labels, distances, easy_cutoff=getattr(selector, "easy_cutoff_", None),
+        hard_cutoff=getattr(selector, "hard_cutoff_", None),
         bins=HISTOGRAM_BINS)
     clusters = []
     for row, hist in zip(report["counts"], histograms):

@@ -23,7 +23,8 @@ class SelectionRunForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
     name = forms.SlugField(max_length=100, required=False, help_text="Blank: <dataset>-<strategy>-<n>.")
     strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES], initial=DEFAULTS["strategy"],
-                                 help_text="ucs: DEFT's clustering core-set; random / stratified: same-size baselines.")
+                                 help_text="ucs: DEFT's clustering core-set; random / stratified: same-size baselines; "
+                                           "semdedup: everything but near-duplicates inside clusters.")
     split = forms.CharField(initial=DEFAULTS["split"], help_text="Which split of the dataset to select from.")
     base_fraction = forms.FloatField(initial=DEFAULTS["base_fraction"], min_value=0, max_value=1,
                                      help_text="Share of the data in D_base (stratified by task).")
@@ -35,6 +36,9 @@ class SelectionRunForm(forms.Form):
                                                  "Blank with A blank: 1/3.")
     alpha = forms.FloatField(initial=DEFAULTS["alpha"], min_value=0, max_value=1, help_text="Share of A that is easy.")
     beta = forms.FloatField(initial=DEFAULTS["beta"], min_value=0, max_value=1, help_text="Share of A that is hard.")
+    eps = forms.FloatField(initial=DEFAULTS["eps"], required=False, min_value=0, max_value=1, label="SemDeDup eps",
+                           help_text="semdedup only: pairs in a cluster with cosine similarity above 1 − eps are "
+                                     "duplicates; the one nearest the centroid stays.")
     seed = forms.IntegerField(initial=DEFAULTS["seed"], min_value=0)
     embedder = forms.CharField(required=False, help_text="Blank: the site default (e.g. minilm), or a local model path.")
     embed_text = forms.ChoiceField(choices=[(m, m) for m in EMBED_TEXT_MODES], initial=DEFAULTS["embed_text"],

@@ -272,3 +272,49 @@ def test_annotators_are_refused_everywhere(annotator_client, demo_dataset):
     assert annotator_client.post("/api/selections/", {"dataset": demo_dataset.name}).status_code == 403
     assert annotator_client.post(f"/selections/{run.name}/export/").status_code == 403
     assert not Example.objects.filter(dataset__origin="selection").exists()
+
+
+def test_cli_semdedup_run_drops_only_near_duplicates_inside_clusters(demo_dataset, settings, tmp_path):
+    settings.DEFT_DATA_DIR = tmp_path / "data"
+    out_file = tmp_path / "semdedup.jsonl"
+    eps = 0.6
+    run_cli("--dataset", demo_dataset.name, "--name", "dedup", "--strategy", "semdedup", "--embedder", "tfidf",
+            "--clusters", "3", "--base-fraction", "0.1", "--eps", str(eps), "--seed", "1", "--out", str(out_file))
+    run = SelectionRun.objects.get(name="dedup")
+    train = list(demo_dataset.examples.filter(split="train").order_by("id"))
+    rows = read_jsonl(out_file.read_text())
+    assert [r["id"] for r in rows] == [ex.ext_id for ex in train]
+    assert run.params["eps"] == eps and run.params["target_fraction"] is None and run.embedder == "tfidf"
+    assert sum(r["reason"] == "base" for r in rows) == round(0.1 * len(train))
+    for r in rows:
+        assert r["chosen"] == (r["reason"] in ("base", "kept")) and r["reason"] in ("base", "kept", None)
+        assert (r["cluster"] is None) == (r["reason"] == "base")
+    removed = [r for r in rows if not r["chosen"]]
+    assert 0 < len(removed) == run.summary["duplicates_removed"]
+    assert run.summary["sizes"]["total"]["chosen"] == len(rows) - len(removed)
+
+    # Recompute the vectors (tfidf is fitted on the texts it embeds, so it is not cached; same texts, same
+    # vectors): kept members of a cluster are no duplicates of each other, and each dropped member duplicates a
+    # member of its cluster nearer the centroid.
+    from selection.core.embedders import get_embedder
+
+    clustered = [r for r in rows if r["reason"] != "base"]
+    by_id = {ex.ext_id: ex for ex in train}
+    X = get_embedder("tfidf").embed(embedding_service.embedding_texts([by_id[r["id"]] for r in clustered], "src"))
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    S = Xn @ Xn.T
+    cluster = np.array([r["cluster"] for r in clustered])
+    distance = np.array([r["distance"] for r in clustered])
+    kept = np.array([r["chosen"] for r in clustered])
+    for k in set(cluster.tolist()):
+        members = np.flatnonzero((cluster == k) & kept)
+        block = S[np.ix_(members, members)] - 2 * np.eye(len(members))
+        assert block.max(initial=-1) <= 1 - eps + 1e-5
+    for j in np.flatnonzero(~kept):
+        peers = np.flatnonzero((cluster == cluster[j]) & (distance <= distance[j]) & (np.arange(len(kept)) != j))
+        assert S[j, peers].max() > 1 - eps - 1e-5
+
+    with pytest.raises(CommandError, match=r"eps must be in \(0, 1\)"):
+        run_cli("--dataset", demo_dataset.name, "--strategy", "semdedup", "--embedder", "tfidf", "--eps", "1.5")
+    with pytest.raises(CommandError, match="per_cluster does not apply"):
+        run_cli("--dataset", demo_dataset.name, "--strategy", "semdedup", "--embedder", "tfidf", "--per-cluster", "3")

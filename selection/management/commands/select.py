@@ -1,4 +1,4 @@
-"""python manage.py select --dataset NAME [--strategy ucs|random|stratified] [--clusters K] ... [--out FILE.jsonl]
+"""python manage.py select --dataset NAME [--strategy ucs|random|stratified|semdedup] [--clusters K] [--eps E] ... [--out FILE.jsonl]
 
 Runs a selection inline with a terminal progress bar and prints sizes per task in D, D_base and D_c.
 """
@@ -17,7 +17,7 @@ from selection.services.selection_runs import (
 
 
 class Command(BaseCommand):
-    help = "Select a core-set (UCS or a baseline) from a dataset; optionally write the picks and export a dataset."
+    help = "Select a core-set (UCS, SemDeDup or a baseline) from a dataset; optionally write the picks and export a dataset."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dataset", required=True, help="Name of the dataset to select from.")
@@ -32,6 +32,8 @@ class Command(BaseCommand):
                           help="Share of the data in D_base ∪ D_c; A is solved for (default 1/3).")
         parser.add_argument("--alpha", type=float, help="Share of A taken nearest the centroid (default 0).")
         parser.add_argument("--beta", type=float, help="Share of A taken farthest from it (default 1).")
+        parser.add_argument("--eps", type=float,
+                            help="semdedup only: drop near-duplicates with cosine similarity > 1 - eps (default 0.05).")
         parser.add_argument("--embedder", help="Embedder name or local model path (default settings.DEFT_EMBEDDER).")
         parser.add_argument("--embed-text", choices=EMBED_TEXT_MODES, help="What to embed (default src).")
         parser.add_argument("--batch-size", type=int, help="Embedding batch size (default 64).")
@@ -45,7 +47,7 @@ class Command(BaseCommand):
         if dataset is None:
             raise CommandError(f"no dataset named {opts['dataset']!r}")
         keys = ("strategy", "split", "base_fraction", "n_clusters", "per_cluster", "target_fraction", "alpha",
-                "beta", "embedder", "embed_text", "batch_size", "seed")
+                "beta", "embedder", "embed_text", "batch_size", "seed", "eps")
         params = {k: opts[k] for k in keys if opts.get(k) is not None}
         try:
             run = selection_run_create(dataset=dataset, params=params, name=opts.get("name"))
