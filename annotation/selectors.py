@@ -9,12 +9,12 @@ from typing import Any
 
 import markdown
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.html import escape
 
 from annotation.models import Item, Judgment, Slot, Study, StudyEvent, StudyRater
-from annotation.services.assignment import rater_may_join
+from annotation.services.assignment import rater_may_join, slots_ahead
 from annotation.services.judgments import control_passed
 from annotation.worddiff import diff_html
 from selection.core.text import split_instruction
@@ -108,20 +108,11 @@ def rater_studies(user: User) -> list[dict]:
 
 
 def rater_progress(study: Study, user: User) -> dict[str, int]:
-    """Done and left for this rater: real pairs still open to them plus their quota, controls not counted apart."""
+    """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
+    singles a control out."""
     mine = Slot.objects.filter(item__study=study, rater=user)
     done = mine.filter(status=Slot.Status.DONE).count()
-    askable = study.items.filter(kind=Item.Kind.REAL)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    open_real = (askable.exclude(slots__rater=user)
-                 .annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
-                 .filter(taken__lt=study.raters_per_item).count())
-    real_done = mine.filter(status=Slot.Status.DONE, item__kind=Item.Kind.REAL).count()
-    if study.quota_per_rater is not None:
-        open_real = max(0, min(open_real, study.quota_per_rater - real_done))
-    reserved = mine.filter(status=Slot.Status.RESERVED).count()
-    left = open_real + reserved
+    left = mine.filter(status=Slot.Status.RESERVED).count() + slots_ahead(study, user)
     total = done + left
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 

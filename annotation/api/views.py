@@ -89,7 +89,8 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 def _member_study(request: Request, token: str) -> Study:
-    study = get_object_or_404(Study, public_token=token)
+    """As on the pages: a draft, or a study the user may not rate, does not exist for them (404, nobody joins)."""
+    study = get_object_or_404(Study.objects.exclude(status=Study.Status.DRAFT), public_token=token)
     try:
         services.rater_join(study=study, user=request.user)
     except services.NotAllowed:

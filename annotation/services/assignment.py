@@ -92,14 +92,48 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
     n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
     if study.quota_per_rater is not None and n_real >= study.quota_per_rater:
         return None
-    n_total = mine.count()
-    want_control = random.Random(stable_int(study.seed, user.pk, n_total, "control")).random() < study.control_rate
-    order = [_real_slot, _control_slot] if not want_control else [_control_slot, _real_slot]
-    for make in order:
-        slot = make(study, user, until)
+    # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
+    # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
+    if _wants_control(study, user, mine.count()) and _open_real(study, user).exists():
+        slot = _control_slot(study, user, until)
         if slot:
             return slot
-    return None
+    return _real_slot(study, user, until)
+
+
+def _wants_control(study: Study, user: User, n_taken: int) -> bool:
+    """The seeded draw for the rater's (n_taken + 1)-th slot."""
+    return random.Random(stable_int(study.seed, user.pk, n_taken, "control")).random() < study.control_rate
+
+
+def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
+    """Real items this rater has never held that still have a free seat."""
+    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    return (askable.exclude(slots__rater=user).annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
+            .filter(taken__lt=study.raters_per_item))
+
+
+def slots_ahead(study: Study, user: User) -> int:
+    """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
+
+    Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
+    and done + left does not move when a control comes: progress cannot tell a control apart."""
+    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
+    real = _open_real(study, user).count()
+    if study.quota_per_rater is not None:
+        n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+        real = max(0, min(real, study.quota_per_rater - n_real))
+    controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
+    ahead, n_taken = 0, mine.count()
+    while real > 0:
+        if controls and _wants_control(study, user, n_taken + ahead):
+            controls -= 1
+        else:
+            real -= 1
+        ahead += 1
+    return ahead
 
 
 def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
@@ -108,12 +142,7 @@ def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
 
 def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
     k = study.raters_per_item
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    open_ids = list(askable.exclude(slots__rater=user)
-                    .annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
-                    .filter(taken__lt=k).values_list("pk", flat=True))
+    open_ids = list(_open_real(study, user).values_list("pk", flat=True))
     ordered = _rater_order(study, user, open_ids)
     lockable = connection.features.has_select_for_update_skip_locked
     busy = False

@@ -105,3 +105,15 @@ def test_invite_link_gives_account_and_completion_code(client, study_factory):
     client.logout()
     client.get(f"/join/{invite.token}/?pid=PX1")
     assert User.objects.filter(username__startswith=f"p-{invite.pk}-").count() == 1
+
+
+def test_draft_study_does_not_exist_for_annotators_on_the_api(annotator_client, annotator, study_factory):
+    """A draft is not published: its token gives the same 404 on the API as on the pages, and joins nobody."""
+    study = study_factory(name="draft-one", launch=False)
+    token = study.public_token
+    assert annotator_client.get(f"/work/{token}/").status_code == 404
+    assert annotator_client.post(f"/api/work/{token}/next/").status_code == 404
+    assert annotator_client.get(f"/api/work/{token}/previous/").status_code == 404
+    assert annotator_client.post(f"/api/work/{token}/practice-done/").status_code == 404
+    assert annotator_client.post(f"/api/work/{token}/finish/").status_code == 404
+    assert not study.raters.filter(user=annotator).exists()

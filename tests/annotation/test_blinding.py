@@ -109,3 +109,29 @@ def test_identical_outputs_render_identically(client, db, researcher):
     user.groups.add(Group.objects.get_or_create(name="annotator")[0])
     payload = slot_payload(slot_next(study=study, user=user))
     assert payload["left"] == payload["right"]
+
+
+@pytest.mark.parametrize("quota", [None, 10])
+def test_progress_counts_do_not_single_out_controls(client, study_factory, quota):
+    """A rater watching "done · left" must not tell a control from a real pair: for a lone rater the total
+    (done + left) stays the same from the first pair to the last, whatever kind each pair is, and nothing is
+    handed out once "left" reaches 0 (no tail of leftover controls after the real pairs)."""
+    study = study_factory(n_systems=3, n_examples=8, raters_per_item=1, control_rate=0.3, quota_per_rater=quota)
+    user = User.objects.create_user("lone")
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    client.force_login(user)
+    token, totals, lefts, kinds = study.public_token, [], [], []
+    for i in range(200):
+        nxt = client.post(f"/api/work/{token}/next/").json()
+        totals.append(nxt["progress"]["total"])
+        if nxt["finished"]:
+            break
+        lefts.append(nxt["progress"]["left"])
+        kinds.append(Slot.objects.get(token=nxt["slot"]["slot"]).item.kind)
+        stored = client.post(f"/api/work/slots/{nxt['slot']['slot']}/judgment/",
+                             data={"idempotency_key": f"k{i}", "preference": "left", "accurate_left": True,
+                                   "accurate_right": False}, content_type="application/json").json()
+        totals.append(stored["progress"]["total"])
+    assert "control" in kinds and "real" in kinds
+    assert len(set(totals)) == 1, totals
+    assert lefts == list(range(len(kinds), 0, -1))
