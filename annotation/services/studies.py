@@ -300,14 +300,19 @@ def invite_create(*, study: Study, label: str = "", max_participants: int | None
 
 
 @transaction.atomic
-def invite_join(*, invite: Invite, participant_id: str) -> StudyRater:
-    """The account of an external rater for this study: created on first arrival, the same one after."""
+def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> StudyRater:
+    """The account of an external rater for this study: created on first arrival; the same one after, but
+    only where `may_resume` (the browser that joined first proves it, see `views.rater.join`). Participant
+    ids are often easy to learn, so an id alone must not open somebody else's answers."""
     pid = re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
     if not pid:
         raise AnnotationError("A participant id is needed (letters, digits, '-', '_', '.').")
     invite = Invite.objects.select_for_update().get(pk=invite.pk)
     existing = StudyRater.objects.filter(invite=invite, participant_id=pid).select_related("user").first()
     if existing:
+        if not may_resume:
+            raise NotAllowed("This participant id has already started in another browser. "
+                             "Continue there, or ask the researcher to help.")
         return existing
     if not invite.active or invite.study.status in (Study.Status.CLOSED,):
         raise NotAllowed("This invitation is no longer open.")

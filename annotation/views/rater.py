@@ -64,15 +64,24 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "annotation/done.html", {"study": study, "member": member, "progress": progress})
 
 
+JOIN_SALT = "annotation.join"
+JOIN_COOKIE_AGE = 90 * 24 * 3600  # a crowd study's participant may come back to it for weeks
+
+
 def join(request: HttpRequest, token: str) -> HttpResponse:
     """Crowd-platform entry: /join/<invite>/?pid=PARTICIPANT (PROLIFIC_PID also accepted)."""
     invite = get_object_or_404(Invite, token=token)
     pid = request.GET.get("pid") or request.GET.get("PROLIFIC_PID") or request.POST.get("pid") or ""
     if not pid:
         return render(request, "annotation/join.html", {"invite": invite})
+    cookie = f"deft-join-{invite.pk}"
+    resume_pid = request.get_signed_cookie(cookie, default=None, salt=JOIN_SALT)
     try:
-        member = services.invite_join(invite=invite, participant_id=pid)
+        member = services.invite_join(invite=invite, participant_id=pid, may_resume=resume_pid == pid)
     except services.AnnotationError as exc:
         return render(request, "annotation/join.html", {"invite": invite, "error": str(exc)}, status=403)
     login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("annotation:rate", token=invite.study.public_token)
+    response = redirect("annotation:rate", token=invite.study.public_token)
+    response.set_signed_cookie(cookie, member.participant_id, salt=JOIN_SALT, max_age=JOIN_COOKIE_AGE,
+                               httponly=True, samesite="Lax", secure=request.is_secure())
+    return response

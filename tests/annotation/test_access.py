@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from annotation.services import slot_next
@@ -101,10 +102,28 @@ def test_invite_link_gives_account_and_completion_code(client, study_factory):
     code = client.post(f"/api/work/{study.public_token}/finish/").json()["completion_code"]
     assert completion_code_valid(study=study, participant_id="PX1", code=code)
     assert not completion_code_valid(study=study, participant_id="PX1", code="WRONG")
-    # the same participant arriving again gets the same account
-    client.logout()
-    client.get(f"/join/{invite.token}/?pid=PX1")
+    # the same participant arriving again in the same browser (session gone, join cookie kept) gets the same account
+    del client.cookies[settings.SESSION_COOKIE_NAME]
+    assert client.get(f"/join/{invite.token}/?pid=PX1").status_code == 302
     assert User.objects.filter(username__startswith=f"p-{invite.pk}-").count() == 1
+
+
+def test_a_participant_id_alone_does_not_open_someone_elses_work(client, study_factory):
+    """Crowd worker ids are easy to learn: another browser presenting the same id is refused, not logged in."""
+    from django.test import Client
+
+    from annotation.services import invite_create
+
+    study = study_factory(name="crowd-2", n_examples=3, raters_per_item=1, control_rate=0.0, open_to_annotators=False)
+    invite = invite_create(study=study)
+    assert client.get(f"/join/{invite.token}/?pid=PX9").status_code == 302
+    intruder = Client()
+    resp = intruder.get(f"/join/{invite.token}/?pid=PX9")
+    assert resp.status_code == 403 and b"already started in another browser" in resp.content
+    assert intruder.post(f"/api/work/{study.public_token}/next/").status_code in (401, 403)
+    forged = Client()
+    forged.cookies[f"deft-join-{invite.pk}"] = "PX9"  # unsigned: refused too
+    assert forged.get(f"/join/{invite.token}/?pid=PX9").status_code == 403
 
 
 def test_draft_study_does_not_exist_for_annotators_on_the_api(annotator_client, annotator, study_factory):

@@ -139,8 +139,10 @@ def test_excluding_flagged_raters_changes_results_and_says_so(rated_study):
     kept = rep["results"]["without_flagged"]["all"]
     everyone = rep["results"]["all_raters"]["all"]
     assert kept["n_judgments"] < everyone["n_judgments"]
-    # The always-left rater's position bias disappears from the kept judgments.
-    assert abs(kept["position_bias"]["share_left"] - 0.5) < abs(everyone["position_bias"]["share_left"] - 0.5)
+    # The always-left rater pulled the left share up; without it the sides are balanced (sides are randomised
+    # per rater, so careful raters land near one half).
+    assert everyone["position_bias"]["share_left"] > kept["position_bias"]["share_left"]
+    assert abs(kept["position_bias"]["share_left"] - 0.5) < 0.1
     rows = {r["name"]: r for r in rep["comparison"]["all"]}
     win = rows["zebrasys0 vs zebrasys1: win rate (ties half)"]
     assert win["delta"] == pytest.approx(win["without_flagged"] - win["all_raters"])
