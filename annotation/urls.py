@@ -1,8 +1,10 @@
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
 from annotation.views import rater, report, researcher
 
 app_name = "annotation"
+# Nothing a rater sees is stored by browsers or proxies (shared machines, back-button history).
 urlpatterns = [
     path("studies/", researcher.study_list, name="study_list"),
     path("studies/new/", researcher.study_wizard, name="study_wizard"),
@@ -11,9 +13,9 @@ urlpatterns = [
     path("studies/<slug:name>/export/", researcher.study_export, name="study_export"),
     path("studies/<slug:name>/report/", report.study_report_page, name="study_report"),
     path("studies/<slug:name>/report/live/", report.study_report_live, name="study_report_live"),
-    path("work/", rater.work_home, name="work_home"),
-    path("work/<str:token>/", rater.rate, name="rate"),
-    path("work/<str:token>/guidelines/", rater.guidelines, name="guidelines"),
-    path("work/<str:token>/done/", rater.done, name="done"),
-    path("join/<str:token>/", rater.join, name="join"),
+    path("work/", never_cache(rater.work_home), name="work_home"),
+    path("work/<str:token>/", never_cache(rater.rate), name="rate"),
+    path("work/<str:token>/guidelines/", never_cache(rater.guidelines), name="guidelines"),
+    path("work/<str:token>/done/", never_cache(rater.done), name="done"),
+    path("join/<str:token>/", never_cache(rater.join), name="join"),
 ]

@@ -136,3 +136,11 @@ def test_draft_study_does_not_exist_for_annotators_on_the_api(annotator_client, 
     assert annotator_client.post(f"/api/work/{token}/practice-done/").status_code == 404
     assert annotator_client.post(f"/api/work/{token}/finish/").status_code == 404
     assert not study.raters.filter(user=annotator).exists()
+
+
+def test_rater_pages_and_work_api_are_never_cached(annotator_client, study_factory):
+    study = study_factory(name="nocache")
+    for response in (annotator_client.get("/work/"), annotator_client.get(f"/work/{study.public_token}/"),
+                     annotator_client.post(f"/api/work/{study.public_token}/next/")):
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
