@@ -22,14 +22,14 @@ def _run(*args) -> str:
 def test_create_simulate_export(study_data):
     ds, systems = study_data
     msg = _run("create_study", "cli", "--dataset", ds.name, "--split", "test", "--system", systems[0].name,
-               "--system", systems[1].name, "--system", systems[2].name, "--items", "6", "--raters-per-item", "2",
+               "--system", systems[1].name, "--system", systems[2].name, "--items", "15", "--raters-per-item", "2",
                "--seed", "4", "--control-rate", "0.2", "--launch")
     study = Study.objects.get(name="cli")
-    assert study.status == "live" and "18 items" in msg
+    assert study.status == "live" and "45 items" in msg
     msg = _run("simulate_raters", "cli", "--raters", "3", "--random-clickers", "1", "--always-left", "1",
                "--prefer", f"{systems[0].name}:0.9", "--seed", "1")
     real_done = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, status="done").count()
-    assert real_done == 18 * 2
+    assert real_done == 45 * 2
     rows = list(csv.DictReader(io.StringIO(_run("export_study", "cli", "--format", "csv"))))
     assert len(rows) == Slot.objects.filter(item__study=study, status="done").count()
     for col in ("item", "rater", "left_system", "right_system", "answer", "seconds", "is_control", "submitted_at"):
