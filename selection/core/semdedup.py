@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .kmeans import fast_kmeans
-from .ucs import SelectionMixin, UCSSelector, _check_base_fraction, stratified_base_split
+from .ucs import BaseSplitMixin, SelectionMixin, _check_base_fraction
 
 __all__ = ["SemDeDupSelector", "cluster_duplicates"]
 
@@ -61,7 +61,7 @@ def cluster_duplicates(
     return out
 
 
-class SemDeDupSelector(SelectionMixin):
+class SemDeDupSelector(SelectionMixin, BaseSplitMixin):
     """SemDeDup: D_base ∪ (D_remain without near-duplicates); see the module docstring.
 
     Parameters
@@ -97,13 +97,6 @@ class SemDeDupSelector(SelectionMixin):
         self.random_state = random_state
         self.kmeans_options = kmeans_options
 
-    def split_base(self, tasks: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(D_base, D_remain) indices as ``fit`` computes them; embed only D_remain."""
-        self._check_params()
-        if len(tasks) == 0:
-            raise ValueError("the dataset is empty (len(tasks) == 0)")
-        return stratified_base_split(tasks, self.base_fraction, self._streams()[0])
-
     def fit(
         self,
         X: np.ndarray,
@@ -120,7 +113,7 @@ class SemDeDupSelector(SelectionMixin):
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] == 0:
             raise ValueError(f"X must be a 2-D array (n × d), got shape {X.shape}")
-        split_rng, kmeans_seed = self._streams()
+        split_rng, kmeans_seed, _ = self._streams()
         base, remain, X_remain = self._split(X, tasks, remain_indices, split_rng)
         K = int(self.n_clusters)
         if K > len(remain):
@@ -179,12 +172,3 @@ class SemDeDupSelector(SelectionMixin):
             raise ValueError(f"distance must be 'cosine' or 'euclidean', got distance={self.distance!r}")
         if self.kmeans_options is not None and not isinstance(self.kmeans_options, dict):
             raise ValueError(f"kmeans_options must be a dict or None, got {self.kmeans_options!r}")
-
-    def _streams(self) -> tuple[np.random.Generator, int]:
-        """The split and k-means streams, spawned as UCSSelector does, so that for the same
-        random_state both selectors draw the same D_base and cluster alike."""
-        split, km, _ = np.random.SeedSequence(self.random_state).spawn(3)
-        return np.random.default_rng(split), int(km.generate_state(1)[0])
-
-    # The D_base / D_remain bookkeeping (checks on remain_indices) is UCS's, unchanged.
-    _split = UCSSelector._split

@@ -167,7 +167,70 @@ class SelectionMixin:
             yield row
 
 
-class UCSSelector(SelectionMixin):
+class BaseSplitMixin:
+    """D_base / D_remain bookkeeping shared by the selectors that split off a stratified D_base first
+    (UCS, SemDeDup): the same random_state gives them the same D_base and the same k-means seed."""
+
+    def split_base(self, tasks: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(D_base, D_remain) indices, as ``fit`` would compute them for this random_state.
+
+        Call this first, embed only D_remain, then ``fit(X_remain, tasks, remain_indices=...)``.
+        """
+        self._check_params()
+        if len(tasks) == 0:
+            raise ValueError("the dataset is empty (len(tasks) == 0)")
+        return stratified_base_split(tasks, self.base_fraction, self._streams()[0])
+
+    def _streams(self) -> tuple[np.random.Generator, int, np.random.Generator]:
+        """Independent streams for the split, k-means and the random picks, so that
+        split_base + fit(X_remain) and fit(X_all) agree for the same random_state."""
+        seq = np.random.SeedSequence(self.random_state)
+        split, km, pick = seq.spawn(3)
+        return (
+            np.random.default_rng(split),
+            int(km.generate_state(1)[0]),
+            np.random.default_rng(pick),
+        )
+
+    def _split(
+        self,
+        X: np.ndarray,
+        tasks: np.ndarray,
+        remain_indices: Sequence[int] | np.ndarray | None,
+        split_rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = len(tasks)
+        if remain_indices is None:
+            if len(X) != n:
+                raise ValueError(
+                    f"X has {len(X)} rows but tasks has {n}; pass remain_indices when X "
+                    "holds only the D_remain rows"
+                )
+            base, remain = stratified_base_split(tasks, self.base_fraction, split_rng)
+            X_remain = X if len(base) == 0 else X[remain]
+            return base, remain, X_remain
+        remain = np.asarray(remain_indices, dtype=np.int64)
+        if remain.ndim != 1 or len(remain) != len(X):
+            raise ValueError(
+                f"remain_indices has {len(remain)} entries but X has {len(X)} rows; they must match"
+            )
+        if len(remain) and (remain.min() < 0 or remain.max() >= n):
+            raise ValueError(f"remain_indices must lie in [0, n={n})")
+        mask = np.ones(n, dtype=bool)
+        mask[remain] = False
+        base = np.flatnonzero(mask)
+        if len(base) + len(remain) != n:
+            raise ValueError("remain_indices contains duplicates")
+        expected = round_half_up(self.base_fraction * n)
+        if len(base) != expected:
+            raise ValueError(
+                f"remain_indices leaves |D_base|={len(base)}, but base_fraction="
+                f"{self.base_fraction} of n={n} needs {expected}; use split_base(tasks)"
+            )
+        return base, remain, X
+
+
+class UCSSelector(SelectionMixin, BaseSplitMixin):
     """Unsupervised Core-set Selection: D_base ∪ D_c (see docs/deft-method.md).
 
     Parameters
@@ -219,16 +282,6 @@ class UCSSelector(SelectionMixin):
         self.kmeans_options = kmeans_options
 
     # ---------------------------------------------------------------- public API
-    def split_base(self, tasks: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(D_base, D_remain) indices, as ``fit`` would compute them for this random_state.
-
-        Call this first, embed only D_remain, then ``fit(X_remain, tasks, remain_indices=...)``.
-        """
-        self._check_params()
-        if len(tasks) == 0:
-            raise ValueError("the dataset is empty (len(tasks) == 0)")
-        return stratified_base_split(tasks, self.base_fraction, self._streams()[0])
-
     def fit(
         self,
         X: np.ndarray,
@@ -320,53 +373,6 @@ class UCSSelector(SelectionMixin):
         if self.target_fraction is not None and not 0 < self.target_fraction <= 1:
             raise ValueError(f"target_fraction must be in (0, 1], got target_fraction={self.target_fraction}")
 
-    def _streams(self) -> tuple[np.random.Generator, int, np.random.Generator]:
-        """Independent streams for the split, k-means and the random picks, so that
-        split_base + fit(X_remain) and fit(X_all) agree for the same random_state."""
-        seq = np.random.SeedSequence(self.random_state)
-        split, km, pick = seq.spawn(3)
-        return (
-            np.random.default_rng(split),
-            int(km.generate_state(1)[0]),
-            np.random.default_rng(pick),
-        )
-
-    def _split(
-        self,
-        X: np.ndarray,
-        tasks: np.ndarray,
-        remain_indices: Sequence[int] | np.ndarray | None,
-        split_rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        n = len(tasks)
-        if remain_indices is None:
-            if len(X) != n:
-                raise ValueError(
-                    f"X has {len(X)} rows but tasks has {n}; pass remain_indices when X "
-                    "holds only the D_remain rows"
-                )
-            base, remain = stratified_base_split(tasks, self.base_fraction, split_rng)
-            X_remain = X if len(base) == 0 else X[remain]
-            return base, remain, X_remain
-        remain = np.asarray(remain_indices, dtype=np.int64)
-        if remain.ndim != 1 or len(remain) != len(X):
-            raise ValueError(
-                f"remain_indices has {len(remain)} entries but X has {len(X)} rows; they must match"
-            )
-        if len(remain) and (remain.min() < 0 or remain.max() >= n):
-            raise ValueError(f"remain_indices must lie in [0, n={n})")
-        mask = np.ones(n, dtype=bool)
-        mask[remain] = False
-        base = np.flatnonzero(mask)
-        if len(base) + len(remain) != n:
-            raise ValueError("remain_indices contains duplicates")
-        expected = round_half_up(self.base_fraction * n)
-        if len(base) != expected:
-            raise ValueError(
-                f"remain_indices leaves |D_base|={len(base)}, but base_fraction="
-                f"{self.base_fraction} of n={n} needs {expected}; use split_base(tasks)"
-            )
-        return base, remain, X
 
     def _target(self, n: int, n_base: int, n_remain: int) -> int | None:
         if self.per_cluster is not None:
