@@ -161,4 +161,4 @@ def _run_step(job: Job, what: str) -> None:
         job_requeue(job)
     done = job_run(job.pk)
     if done.status != Job.Status.SUCCEEDED:
-        raise RuntimeError(f"{what} failed (job #{done.pk}): {done.error.splitlines()[0] if done.error else done.status}")
+        raise RuntimeError(f"{what} failed (job #{done.pk}): {done.error_headline or done.status}")

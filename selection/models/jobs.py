@@ -51,6 +51,11 @@ class Job(models.Model):
         return self.status in self.FINISHED
 
     @property
+    def error_headline(self) -> str:
+        """The first line of the error ("ValueError: ..."), without the traceback that follows it."""
+        return self.error.splitlines()[0] if self.error else ""
+
+    @property
     def percent(self) -> float | None:
         if not self.progress_total:
             return None

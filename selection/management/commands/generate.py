@@ -57,5 +57,5 @@ class Command(BaseCommand):
             return
         job = job_run(job.pk, echo=terminal_progress(f"{name} "))
         if job.status != Job.Status.SUCCEEDED:
-            raise CommandError(f"generation {job.status}: {job.error.splitlines()[0] if job.error else ''}")
+            raise CommandError(f"generation {job.status}: {job.error_headline}")
         self.stdout.write(self.style.SUCCESS(f"System {name}: {job.result['outputs']} outputs on {dataset.name}."))

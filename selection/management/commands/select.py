@@ -59,7 +59,7 @@ class Command(BaseCommand):
             return
         job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "))
         if job.status != "succeeded":
-            raise CommandError(f"selection run {run.name} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
+            raise CommandError(f"selection run {run.name} {job.status}: {job.error_headline}")
         run.refresh_from_db()
         self._print_summary(run)
         if opts.get("out"):

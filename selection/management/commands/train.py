@@ -64,7 +64,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Training {run.name} in {run.run_dir}")
         job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "))
         if job.status != Job.Status.SUCCEEDED:
-            raise CommandError(f"training {job.status}: {job.error.splitlines()[0] if job.error else ''} "
+            raise CommandError(f"training {job.status}: {job.error_headline} "
                                f"(retry job #{job.pk} to resume from the last checkpoint)")
         r = job.result
         self.stdout.write(self.style.SUCCESS(
