@@ -1,10 +1,9 @@
 """Under concurrent requests no item gets more than k raters: many threads ask for work at once on PostgreSQL.
 
 Runs on PostgreSQL (DATABASE_URL pointing at it, as CI does). When the suite runs on SQLite, this test
-points Django at a PostgreSQL database on 127.0.0.1 itself, and skips when none is reachable."""
+skips (fails under CI=true) when the suite is not on PostgreSQL."""
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 
@@ -13,23 +12,16 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, connections
 
 from annotation.models import Item, Slot
+from tests.needs import need, port_open
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _pg_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def pg(transactional_db):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
-                    + ("" if _pg_reachable() else " (and nothing listens on 127.0.0.1:5432)"))
+    need(connection.vendor == "postgresql",
+         "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+         + ("" if port_open(5432) else " (and nothing listens on 127.0.0.1:5432)"))
     return connection
 
 

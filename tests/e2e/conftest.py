@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.needs import need
 from tests.annotation.conftest import study_data, study_factory  # noqa: F401  (shared study fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,12 +23,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install -y chromium)")
+    need(Path(CHROMIUM).exists(), f"needs Debian's chromium at {CHROMIUM} (apt-get install -y chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("needs the playwright Python package")
+        need(False, "needs the playwright Python package")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b

@@ -1,7 +1,6 @@
 """Background jobs end to end: through django-tasks-db's worker, through RQ on Redis, cancel and retry."""
 from __future__ import annotations
 
-import socket
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +9,7 @@ from django.test import override_settings
 from selection.jobs import job_cancel, job_create, job_handler, job_retry, job_run, job_submit
 from selection.models import Dataset, Job
 from tests.conftest import jsonl_bytes
+from tests.needs import need, port_open
 
 ROWS = [{"_id": f"r{i}", "task": "gec", "src": f"Fix grammar: row {i}", "tgt": f"Row {i}."} for i in range(5)]
 CALLS: list[int] = []
@@ -43,18 +43,10 @@ def test_job_runs_end_to_end_through_the_db_worker(tmp_path):
     assert job.started_at and job.finished_at and job.seconds >= 0
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.mark.redis
-@pytest.mark.skipif(not _redis_up(), reason="Redis is not reachable on 127.0.0.1:6379")
 @pytest.mark.django_db(transaction=True)
 def test_the_same_job_runs_on_an_rq_worker(tmp_path):
+    need(port_open(6379), "Redis is not reachable on 127.0.0.1:6379")
     rq_tasks = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     with override_settings(TASKS=rq_tasks, RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:6379/15"}}):
         import django_rq
