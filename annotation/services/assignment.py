@@ -197,12 +197,22 @@ def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
     return bool(seed & 1)
 
 
+def study_accepts_writes(study: Study, what: str) -> None:
+    """Annotators write (answer, skip, flag, finish) only while a study is live or paused: never before launch
+    and never after close. Raises StudyNotLive (HTTP 409) naming what was refused."""
+    if study.status == Study.Status.DRAFT:
+        raise StudyNotLive(f"This study has not started yet: {what} not accepted.")
+    if study.status == Study.Status.CLOSED:
+        raise StudyNotLive(f"This study is closed: {what} no longer accepted.")
+
+
 @transaction.atomic
 def slot_skip(*, slot: Slot, user: User, reason: str = "") -> Slot:
     """Give the slot back: its seat returns to the queue, the rater will not get the item again."""
-    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    slot = Slot.objects.select_for_update(of=("self",)).select_related("item__study").get(pk=slot.pk)
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    study_accepts_writes(slot.item.study, "skips are")
     if slot.status == Slot.Status.RESERVED:
         slot.status, slot.seat, slot.skip_reason = Slot.Status.SKIPPED, None, reason[:200]
         slot.save(update_fields=["status", "seat", "skip_reason"])
@@ -214,6 +224,7 @@ def slot_flag(*, slot: Slot, user: User, reason: str) -> Slot:
     """Flag a pair for the researchers (broken text, offensive content...) without skipping it."""
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    study_accepts_writes(Study.objects.get(items=slot.item_id), "flags are")
     Slot.objects.filter(pk=slot.pk).update(flag_reason=reason[:200])
     slot.flag_reason = reason[:200]
     return slot
