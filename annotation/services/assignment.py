@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
+from annotation.sides import side_choice
 
 from .errors import NotAllowed, StudyNotLive
 
@@ -178,7 +179,7 @@ def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
 
 
 def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:
-    seed = stable_int(study.seed, user.pk, item.pk, "side")
+    seed = stable_int(study.secret, study.seed, user.pk, item.pk, "side")
     slot = Slot(item=item, rater=user, seat=seat, seed=seed, reserved_until=until,
                 left_is_a=_left_is_a(study, user, item, seed))
     with transaction.atomic():  # a savepoint: a lost race raises IntegrityError to slot_next, which retries
@@ -186,15 +187,22 @@ def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: in
     return slot
 
 
+def _side_imbalance(slots) -> int:  # noqa: ANN001 (a QuerySet of Slot)
+    """(times system a was on the left) - (times system b was), over slots that are or will be judged."""
+    counts = slots.filter(status__in=(Slot.Status.RESERVED, Slot.Status.DONE)).aggregate(
+        a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
+    return 2 * counts["a_left"] - counts["n"]
+
+
 def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
-    """Balance sides for this pair of systems: first for this rater, then overall, then the stored seed."""
-    same_pair = Slot.objects.filter(item__study=study, item__system_a=item.system_a_id,
-                                    item__system_b=item.system_b_id).exclude(status=Slot.Status.EXPIRED)
-    for scope in (same_pair.filter(rater=user), same_pair):
-        counts = scope.aggregate(a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
-        if 2 * counts["a_left"] != counts["n"]:
-            return 2 * counts["a_left"] < counts["n"]
-    return bool(seed & 1)
+    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice."""
+    if item.kind == Item.Kind.REAL:
+        same_pair = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, item__system_a=item.system_a_id,
+                                        item__system_b=item.system_b_id)
+    else:
+        same_pair = Slot.objects.filter(item__study=study, item__kind=item.kind)
+    return side_choice(_side_imbalance(same_pair.filter(rater=user)), _side_imbalance(same_pair),
+                       random.Random(seed).random())
 
 
 def study_accepts_writes(study: Study, what: str) -> None:
