@@ -170,12 +170,17 @@ class _Busy(Exception):
 
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
+    """The rater's next control. Controls of one example come one after another (in the rater's own order), so
+    with several systems a control's input comes back as often as a real pair's would."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", flat=True))
+               .values_list("pk", "example_id"))
     if not ids:
         return None
-    item = Item.objects.get(pk=_rater_order(study, user, ids)[0])
-    return _slot_create(study, user, item, until, seat=None)
+    started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
+                  .values_list("example_id", flat=True))
+    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
+                                      stable_int(study.seed, study.pk, user.pk, row[0])))
+    return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
 
 
 def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:

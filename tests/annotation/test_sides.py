@@ -65,7 +65,7 @@ def test_sides_are_hard_to_guess_and_balanced_in_a_simulated_study(db):
 
 
 def test_three_systems_balance_every_pair_per_rater(db):
-    ds, systems = make_study_data(n_examples=15, n_systems=3, seed=22)
+    ds, systems = make_study_data(n_examples=30, n_systems=3, seed=22)
     study = study_create(name="sides3", dataset=ds, systems=systems, n_examples=15, raters_per_item=2,
                          control_rate=0.3, seed=5, launch=True)
     slots = _simulate(study, n_raters=3, seed=5)
