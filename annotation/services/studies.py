@@ -58,8 +58,9 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
-                 user: User | None = None, launch: bool = False) -> Study:
-    """Create a draft study and build its items; `launch=True` launches it at once."""
+                 user: User | None = None, owner: User | None = None, launch: bool = False) -> Study:
+    """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
+    else the user who creates it (see annotation.blinding for what owning a study means)."""
     systems = list(systems)
     if Study.objects.filter(name=name).exists():
         raise AnnotationError(f"A study named {name!r} already exists.")
@@ -69,6 +70,7 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
                   open_to_annotators=open_to_annotators, created_by=user if getattr(user, "pk", None) else None)
+    study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
     study.save()
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
@@ -292,6 +294,25 @@ def study_peek(*, study: Study, user: User, note: str = "") -> None:
     """Log an unblinded look at a study's results before it closed (closed studies need no log)."""
     if study.status != Study.Status.CLOSED:
         _event(study, user, "peek", note or "unblinded results viewed before close")
+
+
+@transaction.atomic
+def study_share(*, study: Study, user: User, by: User | None = None) -> None:
+    """Make a researcher a collaborator: they may then manage, peek at and export the study."""
+    from deft_site.roles import is_researcher
+
+    if not is_researcher(user):
+        raise AnnotationError(f"{user.username} is not a researcher: only researchers can share a study.")
+    if user.pk == study.owner_id:
+        raise AnnotationError(f"{user.username} owns this study already.")
+    study.collaborators.add(user)
+    _event(study, by, "share", f"collaborator {user.username} added")
+
+
+@transaction.atomic
+def study_unshare(*, study: Study, user: User, by: User | None = None) -> None:
+    study.collaborators.remove(user)
+    _event(study, by, "unshare", f"collaborator {user.username} removed")
 
 
 @transaction.atomic
