@@ -320,12 +320,17 @@ def invite_create(*, study: Study, label: str = "", max_participants: int | None
     return Invite.objects.create(study=study, label=label, max_participants=max_participants)
 
 
+def participant_id_clean(participant_id: str | None) -> str:
+    """The participant id as stored: letters, digits, '-', '_' and '.', at most 100 characters."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
+
+
 @transaction.atomic
 def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> StudyRater:
     """The account of an external rater for this study: created on first arrival; the same one after, but
     only where `may_resume` (the browser that joined first proves it, see `views.rater.join`). Participant
     ids are often easy to learn, so an id alone must not open somebody else's answers."""
-    pid = re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
+    pid = participant_id_clean(participant_id)
     if not pid:
         raise AnnotationError("A participant id is needed (letters, digits, '-', '_', '.').")
     invite = Invite.objects.select_for_update().get(pk=invite.pk)
@@ -335,8 +340,10 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
             raise NotAllowed("This participant id has already started in another browser. "
                              "Continue there, or ask the researcher to help.")
         return existing
-    if not invite.active or invite.study.status in (Study.Status.CLOSED,):
-        raise NotAllowed("This invitation is no longer open.")
+    if not invite.active or invite.study.status in (Study.Status.CLOSED, Study.Status.DRAFT):
+        raise NotAllowed("This invitation is not open.")
+    if invite.study.status != Study.Status.LIVE:
+        raise NotAllowed("This study is paused for now: please come back to this link later.")
     if invite.max_participants is not None and invite.raters.count() >= invite.max_participants:
         raise NotAllowed("This invitation is full.")
     username = f"p-{invite.pk}-{pid}"[:150]
