@@ -91,8 +91,8 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     context = {"invite": invite, "study": study, "pid": pid, "returning": bool(existing and resume_pid == pid),
                **selectors.invite_welcome(invite)}
     if request.method != "POST":
-        if not context["open"] and not context["returning"]:
-            return render(request, "annotation/join.html", context, status=410)
+        if not (context["open"] or context["returning"] or context["paused"]):
+            return render(request, "annotation/join.html", context, status=410)  # closed or full: for good
         return render(request, "annotation/join.html", context)
     if not pid:
         return render(request, "annotation/join.html", {**context, "error": "Please enter your participant id."},
