@@ -174,6 +174,7 @@ def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
 
 
 _ORDERS: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
+_FIRST_WINDOW = 64
 
 
 def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
@@ -201,7 +202,7 @@ def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
 def _open_in_rater_order(study: Study, user: User):  # noqa: ANN202 (an iterator of item ids)
     """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
     the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
-    order, start, size = _askable_in_rater_order(study, user), 0, 64
+    order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
     while start < len(order):
         window = order[start:start + size]
         open_here = set(_open_real(study, user).filter(pk__in=window).values_list("pk", flat=True))
