@@ -86,3 +86,17 @@ def test_corpus_interval_and_paired_test():
     assert paired.p_value == pytest.approx(min(1.0, 2 * share))
     same = scores.paired(scores, "gleu", n_resamples=50)
     assert same.mean_diff == 0 and same.p_value == 1.0
+
+
+@pytest.mark.parametrize("counts", [[4] * 300, [10] * 37, [1] * 20, [3] * 50, [2, 4, 4, 1, 3] * 9])
+def test_reference_draws_are_the_jfleg_scripts(counts):
+    """random.seed(j * 101), then random.randint(0, k - 1) per sentence: the script's draws, exactly."""
+    import random as stdlib_random
+
+    from selection.core.metrics.gleu import reference_indices
+
+    got = reference_indices(counts, 40)
+    script_random = stdlib_random.Random()  # the module-level functions are methods of one such instance
+    for j in range(40):
+        script_random.seed(j * 101)
+        assert list(got[j]) == [script_random.randint(0, k - 1) for k in counts]
