@@ -483,7 +483,12 @@ def _run_dataset_import(job, report) -> dict:  # noqa: ANN001
                 stream=raw, name=params["name"], filename=params.get("filename", path.name),
                 default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
                 user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
+                skip_invalid=bool(params.get("skip_invalid", False)),
             )
     finally:
         path.unlink(missing_ok=True)
-    return {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
+    result = {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
+    if dataset.summary.get("skipped_count"):
+        result["skipped"] = dataset.summary["skipped_count"]
+        result["skipped_lines"] = [row["line"] for row in dataset.summary["skipped"][:50]]
+    return result
