@@ -9,7 +9,7 @@ from typing import Any
 
 import markdown
 from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -128,9 +128,13 @@ def rater_studies(user: User) -> list[dict]:
 def rater_progress(study: Study, user: User) -> dict[str, int]:
     """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
     singles a control out."""
-    mine = Slot.objects.filter(item__study=study, rater=user)
-    done = mine.filter(status=Slot.Status.DONE).count()
-    left = mine.filter(status=Slot.Status.RESERVED).count() + slots_ahead(study, user)
+    status, real = Slot.Status, Q(item__kind=Item.Kind.REAL)
+    mine = Slot.objects.filter(item__study=study, rater=user).aggregate(
+        done=Count("pk", filter=Q(status=status.DONE)), reserved=Count("pk", filter=Q(status=status.RESERVED)),
+        taken=Count("pk", filter=~Q(status=status.EXPIRED)),
+        real=Count("pk", filter=real & ~Q(status__in=[status.EXPIRED, status.SKIPPED])))
+    done = mine["done"]
+    left = mine["reserved"] + slots_ahead(study, user, n_taken=mine["taken"], n_real=mine["real"])
     total = done + left
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 
@@ -141,7 +145,8 @@ def slot_payload(slot: Slot) -> dict[str, Any]:
     instruction, source = split_instruction(item.example.src)
     left, right = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
     answer = None
-    judgment = Judgment.objects.filter(slot=slot).first() if slot.pk else None
+    # A reserved slot has no answer yet (answering marks it done): no query for the pair just handed out.
+    judgment = Judgment.objects.filter(slot=slot).first() if slot.pk and slot.status != Slot.Status.RESERVED else None
     if judgment:
         answer = {"preference": judgment.preference, "accurate_left": judgment.accurate_left,
                   "accurate_right": judgment.accurate_right, "likert": judgment.likert,

@@ -9,8 +9,13 @@ from drf_spectacular.views import SpectacularAPIView
 from deft_site import accounts, views
 from deft_site.roles import IsResearcher
 
+# A database outage raised outside a view is a 503 too (deft_site/outage.py); anything else is Django's 500.
+handler500 = "deft_site.outage.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.dashboard, name="dashboard"),

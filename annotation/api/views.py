@@ -21,7 +21,7 @@ from deft_site.roles import IsResearcher
 
 def _refuse(exc: services.AnnotationError) -> Response:
     code = {services.NotAllowed: status.HTTP_403_FORBIDDEN, services.StudyNotLive: status.HTTP_409_CONFLICT,
-            services.StudyFrozen: status.HTTP_409_CONFLICT}.get(type(exc), status.HTTP_400_BAD_REQUEST)
+            services.StudyFrozen: status.HTTP_409_CONFLICT, services.WorkLeft: status.HTTP_409_CONFLICT}.get(type(exc), status.HTTP_400_BAD_REQUEST)
     return Response({"detail": str(exc)}, status=code)
 
 
@@ -162,11 +162,13 @@ class WorkFinishView(APIView):
 
     @extend_schema(request=None, responses=s.CompletionSerializer)
     def post(self, request: Request, token: str) -> Response:
-        """The completion code once nothing is left (valid for payment only if quality checks passed)."""
+        """The completion code once nothing is left (valid for payment only if quality checks passed); 409 while
+        work is left, and after close unless the code was issued before."""
         study = _member_study(request, token)
-        if selectors.rater_progress(study, request.user)["left"] and study.status != Study.Status.CLOSED:
-            return Response({"detail": "Work is left."}, status=status.HTTP_409_CONFLICT)
-        member = services.rater_finish(study=study, user=request.user)
+        try:
+            member = services.rater_finish(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response({"completion_code": member.completion_code, "finished": True})
 
 
@@ -215,7 +217,10 @@ class SlotSkipView(APIView):
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
         own = _own_slot(request, slot)
-        services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        try:
+            services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -225,5 +230,8 @@ class SlotFlagView(APIView):
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
         own = _own_slot(request, slot)
-        services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        try:
+            services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@ Import from here: `from annotation.services import study_create, slot_next, judg
 """
 from .assignment import rater_join, slot_flag, slot_next, slot_reclaim_expired, slot_skip  # noqa: F401
 from .errors import (  # noqa: F401
-    AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive,
+    AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive, WorkLeft,
 )
 from .simulation import simulate_raters  # noqa: F401
 from .judgments import control_passed, judgment_submit, rater_finish, completion_code_valid  # noqa: F401

@@ -58,10 +58,14 @@ def guidelines(request: HttpRequest, token: str) -> HttpResponse:
 def done(request: HttpRequest, token: str) -> HttpResponse:
     study = _member_study(request, token)
     progress = selectors.rater_progress(study, request.user)
-    member = None
+    member, refused = None, ""
     if progress["left"] == 0 or study.status == Study.Status.CLOSED:
-        member = services.rater_finish(study=study, user=request.user)
-    return render(request, "annotation/done.html", {"study": study, "member": member, "progress": progress})
+        try:
+            member = services.rater_finish(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            refused = str(exc)
+    return render(request, "annotation/done.html", {"study": study, "member": member, "progress": progress,
+                                                    "refused": refused})
 
 
 JOIN_SALT = "annotation.join"

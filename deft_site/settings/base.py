@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "deft_site.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,10 +193,13 @@ SPECTACULAR_SETTINGS = {
 # Background jobs: Django's tasks API (django-tasks backport). The embedded default is the
 # database-backed worker (`manage.py db_worker`); set TASKS_BACKEND=rq to run the same jobs on RQ workers.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+# The job queues: `interactive` (imports, scoring, exports), `long` (training, generation, embedding), `gpu`
+# (training a worker opts into), and `default` for anything not routed. Each is one RQ queue on Redis.
+DEFT_QUEUES = ["default", "interactive", "long", "gpu"]
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for name in DEFT_QUEUES}
 _TASK_BACKENDS = {
     "db": {"BACKEND": "django_tasks_db.DatabaseBackend"},
-    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": DEFT_QUEUES},
     "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
 }
 TASKS = {"default": _TASK_BACKENDS[os.environ.get("TASKS_BACKEND", "db")]}

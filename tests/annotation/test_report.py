@@ -55,7 +55,7 @@ def _build_rated_study():
     from annotation.models import Study
 
     owner = User.objects.create_user(username="report-owner")
-    ds, systems = make_study_data(n_examples=60, n_systems=2, seed=5)
+    ds, systems = make_study_data(n_examples=90, n_systems=2, seed=5)
     study = study_create(name="rep", dataset=ds, systems=systems, n_examples=60, raters_per_item=3, seed=1,
                          control_rate=0.25, quota_per_rater=30, user=owner, launch=True,
                          questions={"pairwise": True, "accuracy": True,
@@ -253,7 +253,7 @@ def test_simulated_study_flags_the_random_clicker_and_the_always_left_rater_and_
     from annotation.services import simulate_raters
 
     owner = User.objects.create_user(username="sim-owner")
-    ds, systems = make_study_data(n_examples=90, n_systems=2, seed=11)
+    ds, systems = make_study_data(n_examples=120, n_systems=2, seed=11)
     study = study_create(name="sim", dataset=ds, systems=systems, n_examples=90, raters_per_item=3, seed=1,
                          control_rate=0.2, user=owner, launch=True, questions={"pairwise": True})
     done = simulate_raters(study=study, raters=4, seed=3, prefer={"zebrasys0": 0.7}, random_clickers=1,
