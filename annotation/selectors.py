@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import escape
 
-from annotation.models import Item, Judgment, Slot, Study, StudyEvent, StudyRater
+from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
 from annotation.services.judgments import control_passed
 from annotation.worddiff import diff_html
@@ -90,6 +90,24 @@ def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict
                          "left_system": a, "right_system": b, "system_a": a, "system_b": b, "answer": "tie",
                          "preferred_system": "", "identical": True, "is_control": False, "auto": True})
     return rows
+
+
+def invite_welcome(invite: Invite) -> dict[str, Any]:
+    """What the welcome / consent page of an invite link tells a participant (nothing about systems)."""
+    study = invite.study
+    askable = study.items.filter(kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    pairs = askable.count()
+    if study.quota_per_rater is not None:
+        pairs = min(pairs, study.quota_per_rater)
+    if pairs and study.control_rate:
+        pairs = round(pairs / (1 - study.control_rate))  # checks are pairs like any other
+    full = invite.max_participants is not None and invite.raters.count() >= invite.max_participants
+    return {"open": invite.active and study.status == Study.Status.LIVE and not full,
+            "paused": study.status == Study.Status.PAUSED, "closed": study.status == Study.Status.CLOSED or not invite.active,
+            "full": full, "pairs": pairs, "practice": study.practice_count,
+            "questions": study.questions, "guidelines_html": guidelines_html(study)}
 
 
 def study_events(study: Study) -> QuerySet[StudyEvent]:

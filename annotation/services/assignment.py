@@ -22,6 +22,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
+from annotation.sides import side_choice
 
 from .errors import NotAllowed, StudyNotLive
 
@@ -239,16 +240,21 @@ class _Busy(Exception):
 
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
+    """The rater's next control. Controls of one example come one after another (in the rater's own order), so
+    with several systems a control's input comes back as often as a real pair's would."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", flat=True))
+               .values_list("pk", "example_id"))
     if not ids:
         return None
-    item = Item.objects.get(pk=_rater_order(study, user, ids)[0])
-    return _slot_create(study, user, item, until, seat=None)
+    started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
+                  .values_list("example_id", flat=True))
+    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
+                                      stable_int(study.seed, study.pk, user.pk, row[0])))
+    return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
 
 
 def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:
-    seed = stable_int(study.seed, user.pk, item.pk, "side")
+    seed = stable_int(study.secret, study.seed, user.pk, item.pk, "side")
     slot = Slot(item=item, rater=user, seat=seat, seed=seed, reserved_until=until,
                 left_is_a=_left_is_a(study, user, item, seed))
     with transaction.atomic():  # a savepoint: a lost race raises IntegrityError to slot_next, which retries
@@ -256,23 +262,40 @@ def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: in
     return slot
 
 
+def _side_imbalance(slots) -> int:  # noqa: ANN001 (a QuerySet of Slot)
+    """(times system a was on the left) - (times system b was), over slots that are or will be judged."""
+    counts = slots.filter(status__in=(Slot.Status.RESERVED, Slot.Status.DONE)).aggregate(
+        a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
+    return 2 * counts["a_left"] - counts["n"]
+
+
 def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
-    """Balance sides for this pair of systems: first for this rater, then overall, then the stored seed."""
-    same_pair = Slot.objects.filter(item__study=study, item__system_a=item.system_a_id,
-                                    item__system_b=item.system_b_id).exclude(status=Slot.Status.EXPIRED)
-    for scope in (same_pair.filter(rater=user), same_pair):
-        counts = scope.aggregate(a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
-        if 2 * counts["a_left"] != counts["n"]:
-            return 2 * counts["a_left"] < counts["n"]
-    return bool(seed & 1)
+    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice."""
+    if item.kind == Item.Kind.REAL:
+        same_pair = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, item__system_a=item.system_a_id,
+                                        item__system_b=item.system_b_id)
+    else:
+        same_pair = Slot.objects.filter(item__study=study, item__kind=item.kind)
+    return side_choice(_side_imbalance(same_pair.filter(rater=user)), _side_imbalance(same_pair),
+                       random.Random(seed).random())
+
+
+def study_accepts_writes(study: Study, what: str) -> None:
+    """Annotators write (answer, skip, flag, finish) only while a study is live or paused: never before launch
+    and never after close. Raises StudyNotLive (HTTP 409) naming what was refused."""
+    if study.status == Study.Status.DRAFT:
+        raise StudyNotLive(f"This study has not started yet: {what} not accepted.")
+    if study.status == Study.Status.CLOSED:
+        raise StudyNotLive(f"This study is closed: {what} no longer accepted.")
 
 
 @transaction.atomic
 def slot_skip(*, slot: Slot, user: User, reason: str = "") -> Slot:
     """Give the slot back: its seat returns to the queue, the rater will not get the item again."""
-    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    slot = Slot.objects.select_for_update(of=("self",)).select_related("item__study").get(pk=slot.pk)
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    study_accepts_writes(slot.item.study, "skips are")
     if slot.status == Slot.Status.RESERVED:
         slot.status, slot.seat, slot.skip_reason = Slot.Status.SKIPPED, None, reason[:200]
         slot.save(update_fields=["status", "seat", "skip_reason"])
@@ -284,6 +307,7 @@ def slot_flag(*, slot: Slot, user: User, reason: str) -> Slot:
     """Flag a pair for the researchers (broken text, offensive content...) without skipping it."""
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    study_accepts_writes(Study.objects.get(items=slot.item_id), "flags are")
     Slot.objects.filter(pk=slot.pk).update(flag_reason=reason[:200])
     slot.flag_reason = reason[:200]
     return slot
