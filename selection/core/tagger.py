@@ -247,13 +247,13 @@ def _build_head(encoder, trainable_layers: int, n_phrases: int):
             self.op = nn.Linear(hidden, 2)
             self.phrase = nn.Linear(hidden, n_phrases + 1)
 
-        def forward(self, states, segments, mask):
+        def forward(self, states, segments, mask, positions):
             h = states + self.segment(segments)
             ext = (1.0 - mask[:, None, None, :].to(h.dtype)) * torch.finfo(h.dtype).min
             for layer in self.layers:
                 out = layer(h, attention_mask=ext)
                 h = out[0] if isinstance(out, tuple) else out
-            h = self.dropout(h)
+            h = self.dropout(_gather(h, positions))
             return self.op(h), self.phrase(h)
 
     return TaggerHead()
@@ -273,15 +273,24 @@ def _mlp_head(hidden: int, n_phrases: int, width: int = 256):
             self.op = nn.Linear(width, 2)
             self.phrase = nn.Linear(width, n_phrases + 1)
 
-        def forward(self, states, segments, mask):
+        def forward(self, states, segments, mask, positions):
+            # Only the tag slots are computed: the word's first piece, its neighbours, the instruction's [CLS].
             h = (states + self.segment(segments)) * mask[:, :, None].to(states.dtype)
-            prev = torch.nn.functional.pad(h, (0, 0, 1, 0))[:, :-1]
-            nxt = torch.nn.functional.pad(h, (0, 0, 0, 1))[:, 1:]
-            cls = h[:, :1].expand_as(h)
-            z = self.mlp(torch.cat([h, prev, nxt, cls], dim=-1))
+            here = _gather(h, positions)
+            prev = _gather(h, (positions - 1).clamp(min=0))
+            nxt = _gather(h, (positions + 1).clamp(max=h.shape[1] - 1))
+            cls = h[:, :1].expand_as(here)
+            z = self.mlp(torch.cat([here, prev, nxt, cls], dim=-1))
             return self.op(z), self.phrase(z)
 
     return MLPTaggerHead()
+
+
+def _gather(h, positions):
+    """``h[b, positions[b, s]]`` for every batch row b and slot s."""
+    import torch
+
+    return torch.gather(h, 1, positions[:, :, None].expand(-1, -1, h.shape[-1]))
 
 
 class FeatureCache:
@@ -521,10 +530,7 @@ def _step_loss(head, items, rows, op_weight, phrase_weight):
     import torch.nn.functional as F
 
     states, segments, mask, positions, slot_mask = _assemble(items)
-    op_logits, phrase_logits = head(states, segments, mask)
-    gather = positions[:, :, None].expand(-1, -1, op_logits.shape[-1])
-    op_slot = torch.gather(op_logits, 1, gather)
-    ph_slot = torch.gather(phrase_logits, 1, positions[:, :, None].expand(-1, -1, phrase_logits.shape[-1]))
+    op_slot, ph_slot = head(states, segments, mask, positions)
     op_labels = torch.full(positions.shape, IGNORE, dtype=torch.long)
     ph_labels = torch.full(positions.shape, IGNORE, dtype=torch.long)
     for b, row in enumerate(rows):
@@ -584,12 +590,11 @@ def _logits(head, items, batch_size: int = 64):
         for start in range(0, len(items), batch_size):
             chunk = items[start:start + batch_size]
             states, segments, mask, positions, slot_mask = _assemble(chunk)
-            op_logits, ph_logits = head(states, segments, mask)
+            op_logits, ph_logits = head(states, segments, mask, positions)
+            op_lp, ph_lp = torch.log_softmax(op_logits, -1), torch.log_softmax(ph_logits, -1)
             for b, (_, txt) in enumerate(chunk):
                 n = len(txt[1]) + 1
-                pos = positions[b, :n]
-                out.append((torch.log_softmax(op_logits[b, pos], -1), torch.log_softmax(ph_logits[b, pos], -1),
-                            slot_mask[b, :n]))
+                out.append((op_lp[b, :n], ph_lp[b, :n], slot_mask[b, :n]))
     return out
 
 
