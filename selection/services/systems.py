@@ -71,6 +71,8 @@ def _iter_output_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, s
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise OutputImportError(f"not valid JSON ({exc.msg})", line=line_no) from None
+        except RecursionError:
+            raise OutputImportError("JSON nested too deeply", line=line_no) from None
         if not isinstance(record, dict):
             raise OutputImportError("each line must be a JSON object with `id` and `output`", line=line_no)
         yield line_no, _field_id(record, line_no), _field_output(record, line_no)
@@ -82,7 +84,13 @@ def _iter_csv(text: str) -> Iterator[tuple[int, str, str]]:
     if "id" not in header or "output" not in header:
         raise OutputImportError(f"the CSV header must name `id` and `output`, found {header}", line=1)
     reader.fieldnames = header
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over csv's 131,072-character limit
+            raise OutputImportError(f"unreadable CSV ({exc})", line=reader.line_num + 1) from None
         line_no = reader.line_num
         yield line_no, _field_id(record, line_no), _field_output(record, line_no)
 
@@ -91,6 +99,8 @@ def _field_id(record: dict, line: int) -> str:
     value = record.get("id")
     if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, (list, dict)):
         raise OutputImportError("missing `id`", line=line, field="id")
+    if "\x00" in str(value):
+        raise OutputImportError("contains a NUL character (\\0)", line=line, field="id")
     return str(value).strip()
 
 
@@ -99,6 +109,8 @@ def _field_output(record: dict, line: int) -> str:
     if not isinstance(value, str):
         raise OutputImportError("`output` must be a string" if value is not None else "missing `output`",
                                 line=line, field="output")
+    if "\x00" in value:
+        raise OutputImportError("contains a NUL character (\\0)", line=line, field="output")
     return value
 
 
