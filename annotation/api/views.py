@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import selectors, services
+from annotation import blinding, selectors, services
 from annotation.api import serializers as s
 from annotation.models import Slot, Study
 from deft_site.roles import IsResearcher
@@ -31,7 +31,21 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     permission_classes = [IsResearcher]
     serializer_class = s.StudySerializer
     lookup_field = "name"
-    queryset = Study.objects.select_related("dataset").order_by("-created_at")
+    queryset = Study.objects.select_related("dataset", "owner").prefetch_related("collaborators").order_by("-created_at")
+
+    def get_queryset(self):  # noqa: ANN201
+        """The list holds the studies this researcher may manage (all of them for admins)."""
+        qs = super().get_queryset()
+        return blinding.manageable_studies(self.request.user, qs) if self.action == "list" else qs
+
+    def get_object(self) -> Study:
+        """Another researcher's study: 403 (admins pass, logged), through annotation.blinding."""
+        study = super().get_object()
+        try:
+            blinding.require_manager(self.request.user, study, self.action)
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        return study
 
     @extend_schema(request=s.StudyCreateSerializer, responses={201: s.StudySerializer})
     def create(self, request: Request) -> Response:
@@ -76,10 +90,11 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def judgments(self, request: Request, name: str) -> Response:
         """Unblinded judgments, one flat record each; after close, or with ?peek=1 (logged)."""
         study = self.get_object()
-        if study.status != Study.Status.CLOSED:
-            if request.query_params.get("peek") not in ("1", "true"):
-                raise PermissionDenied("Unblinded results are available after close, or with ?peek=1 (logged).")
-            services.study_peek(study=study, user=request.user, note="API judgments before close")
+        try:
+            blinding.unblind(study=study, user=request.user, peek=request.query_params.get("peek"),
+                             channel="API judgments")
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
         return Response({"results": selectors.judgment_records(study)})
 
     @extend_schema(responses={200: dict})

@@ -9,6 +9,6 @@ from .errors import (  # noqa: F401
 from .simulation import simulate_raters  # noqa: F401
 from .judgments import control_passed, judgment_submit, rater_finish, completion_code_valid  # noqa: F401
 from .studies import (  # noqa: F401
-    invite_create, invite_join, questions_normalise, study_close, study_create, study_launch, study_pause,
-    study_peek, study_resume, study_update,
+    invite_create, invite_join, participant_id_clean, questions_normalise, study_close, study_create, study_launch, study_pause,
+    study_peek, study_resume, study_share, study_unshare, study_update,
 )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -40,9 +42,9 @@ def rater_may_join(study: Study, user: User) -> bool:
             or (study.open_to_annotators and is_annotator(user)))
 
 
-@transaction.atomic
 def rater_join(*, study: Study, user: User) -> StudyRater:
-    """The user's membership of the study; annotators join open studies on first request."""
+    """The user's membership of the study; annotators join open studies on first request (get_or_create is
+    atomic on its own, so a member's every request is one read, not a transaction)."""
     member = StudyRater.objects.filter(study=study, user=user).first()
     if member:
         return member
@@ -89,13 +91,14 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         Slot.objects.filter(pk=current.pk).update(reserved_until=until)
         return current
     slot_reclaim_expired(study=study, now=now)
-    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-    n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
-    if study.quota_per_rater is not None and n_real >= study.quota_per_rater:
+    mine = (Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
+            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL)
+                                                     & ~Q(status=Slot.Status.SKIPPED))))
+    if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
-    if _wants_control(study, user, mine.count()) and _open_real(study, user).exists():
+    if _wants_control(study, user, mine["taken"]) and _open_real(study, user).exists():
         slot = _control_slot(study, user, until)
         if slot:
             return slot
@@ -116,38 +119,104 @@ def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
             .filter(taken__lt=study.raters_per_item))
 
 
-def slots_ahead(study: Study, user: User) -> int:
+def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real: int | None = None) -> int:
     """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
 
     Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
-    and done + left does not move when a control comes: progress cannot tell a control apart."""
+    and done + left does not move when a control comes: progress cannot tell a control apart. `n_taken` (the
+    rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
+    that has counted them already."""
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
     real = _open_real(study, user).count()
     if study.quota_per_rater is not None:
-        n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+        if n_real is None:
+            n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
         real = max(0, min(real, study.quota_per_rater - n_real))
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
-    ahead, n_taken = 0, mine.count()
-    while real > 0:
-        if controls and _wants_control(study, user, n_taken + ahead):
+    ahead = 0
+    n_taken = mine.count() if n_taken is None else n_taken
+    draws = _control_draws(study, user, n_taken + real + controls)  # each step uses up a real or a control
+    while real > 0 and controls > 0:
+        if draws[n_taken + ahead]:
             controls -= 1
         else:
             real -= 1
         ahead += 1
-    return ahead
+    return ahead + real  # once the controls are used up, every step is a real pair
+
+
+_DRAWS: OrderedDict[tuple, bytes] = OrderedDict()
+_DRAWS_LOCK = threading.Lock()
+_DRAWS_RATERS = 4096
+
+
+def _control_draws(study: Study, user: User, upto: int) -> bytes:
+    """`_wants_control` for the rater's slots 0..upto-1, memoised per process (at most _DRAWS_RATERS raters).
+
+    The draws are a pure function of the study (its token, seed and rate) and the rater. Replaying thousands of
+    seeded draws for every progress bar took most of an annotator's request (bench/RESULTS.md, "Annotators
+    under load"); now each is drawn once per process."""
+    key = (study.public_token, study.seed, study.control_rate, user.pk)
+    with _DRAWS_LOCK:
+        draws = _DRAWS.get(key, b"")
+        _DRAWS[key] = draws
+        _DRAWS.move_to_end(key)
+        while len(_DRAWS) > _DRAWS_RATERS:
+            _DRAWS.popitem(last=False)
+    if len(draws) < upto:
+        draws += bytes(_wants_control(study, user, n) for n in range(len(draws), upto))
+        with _DRAWS_LOCK:
+            if len(draws) > len(_DRAWS.get(key, b"")):
+                _DRAWS[key] = draws
+    return draws
 
 
 def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
     return sorted(ids, key=lambda pk: stable_int(study.seed, study.pk, user.pk, pk))
 
 
+_ORDERS: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
+_FIRST_WINDOW = 64
+
+
+def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
+    """Every askable real item of the study in this rater's order, memoised per process like _control_draws.
+
+    A live study's items never change (a study is frozen once launched), so the order is computed once per
+    rater rather than hashing and sorting every open item on every request."""
+    key = (study.public_token, study.seed, study.identical_outputs, user.pk)
+    with _DRAWS_LOCK:
+        order = _ORDERS.get(key)
+        if order is not None:
+            _ORDERS.move_to_end(key)
+            return order
+    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    order = tuple(_rater_order(study, user, list(askable.values_list("pk", flat=True))))
+    with _DRAWS_LOCK:
+        _ORDERS[key] = order
+        while len(_ORDERS) > _DRAWS_RATERS:
+            _ORDERS.popitem(last=False)
+    return order
+
+
+def _open_in_rater_order(study: Study, user: User):  # noqa: ANN202 (an iterator of item ids)
+    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
+    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
+    order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
+    while start < len(order):
+        window = order[start:start + size]
+        open_here = set(_open_real(study, user).filter(pk__in=window).values_list("pk", flat=True))
+        yield from (pk for pk in window if pk in open_here)
+        start, size = start + size, size * 4
+
+
 def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
     k = study.raters_per_item
-    open_ids = list(_open_real(study, user).values_list("pk", flat=True))
-    ordered = _rater_order(study, user, open_ids)
     lockable = connection.features.has_select_for_update_skip_locked
     busy = False
-    for pk in ordered:
+    for pk in _open_in_rater_order(study, user):
         # One row at a time: a request holds the lock of the one item it is taking, never a whole batch.
         rows = Item.objects.filter(pk=pk)
         if lockable:
@@ -158,7 +227,8 @@ def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
             continue
         taken = set(Slot.objects.filter(item_id=pk, seat__isnull=False).values_list("seat", flat=True))
         free = [s for s in range(k) if s not in taken]
-        if free and not Slot.objects.filter(item_id=pk, rater=user).exists():
+        if free:  # the rater held none of these items (_open_real); a concurrent copy of this request that
+            # took the same one since loses on the unique (item, rater) constraint and slot_next retries
             return _slot_create(study, user, item, until, seat=free[0])
     if busy:
         raise _Busy()

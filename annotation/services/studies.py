@@ -58,8 +58,9 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
-                 user: User | None = None, launch: bool = False) -> Study:
-    """Create a draft study and build its items; `launch=True` launches it at once."""
+                 user: User | None = None, owner: User | None = None, launch: bool = False) -> Study:
+    """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
+    else the user who creates it (see annotation.blinding for what owning a study means)."""
     systems = list(systems)
     if Study.objects.filter(name=name).exists():
         raise AnnotationError(f"A study named {name!r} already exists.")
@@ -69,6 +70,7 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
                   open_to_annotators=open_to_annotators, created_by=user if getattr(user, "pk", None) else None)
+    study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
     study.save()
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
@@ -310,8 +312,32 @@ def study_peek(*, study: Study, user: User, note: str = "") -> None:
 
 
 @transaction.atomic
+def study_share(*, study: Study, user: User, by: User | None = None) -> None:
+    """Make a researcher a collaborator: they may then manage, peek at and export the study."""
+    from deft_site.roles import is_researcher
+
+    if not is_researcher(user):
+        raise AnnotationError(f"{user.username} is not a researcher: only researchers can share a study.")
+    if user.pk == study.owner_id:
+        raise AnnotationError(f"{user.username} owns this study already.")
+    study.collaborators.add(user)
+    _event(study, by, "share", f"collaborator {user.username} added")
+
+
+@transaction.atomic
+def study_unshare(*, study: Study, user: User, by: User | None = None) -> None:
+    study.collaborators.remove(user)
+    _event(study, by, "unshare", f"collaborator {user.username} removed")
+
+
+@transaction.atomic
 def invite_create(*, study: Study, label: str = "", max_participants: int | None = None) -> Invite:
     return Invite.objects.create(study=study, label=label, max_participants=max_participants)
+
+
+def participant_id_clean(participant_id: str | None) -> str:
+    """The participant id as stored: letters, digits, '-', '_' and '.', at most 100 characters."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
 
 
 @transaction.atomic
@@ -319,7 +345,7 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
     """The account of an external rater for this study: created on first arrival; the same one after, but
     only where `may_resume` (the browser that joined first proves it, see `views.rater.join`). Participant
     ids are often easy to learn, so an id alone must not open somebody else's answers."""
-    pid = re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
+    pid = participant_id_clean(participant_id)
     if not pid:
         raise AnnotationError("A participant id is needed (letters, digits, '-', '_', '.').")
     invite = Invite.objects.select_for_update().get(pk=invite.pk)
@@ -329,8 +355,10 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
             raise NotAllowed("This participant id has already started in another browser. "
                              "Continue there, or ask the researcher to help.")
         return existing
-    if not invite.active or invite.study.status in (Study.Status.CLOSED,):
-        raise NotAllowed("This invitation is no longer open.")
+    if not invite.active or invite.study.status in (Study.Status.CLOSED, Study.Status.DRAFT):
+        raise NotAllowed("This invitation is not open.")
+    if invite.study.status != Study.Status.LIVE:
+        raise NotAllowed("This study is paused for now: please come back to this link later.")
     if invite.max_participants is not None and invite.raters.count() >= invite.max_participants:
         raise NotAllowed("This invitation is full.")
     username = f"p-{invite.pk}-{pid}"[:150]

@@ -65,7 +65,8 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             job = system_generate_submit(name=v["system"], dataset=v["dataset"], split=v["split"] or None,
                                          training_run=run, num_beams=v["num_beams"], batch_size=v["batch_size"],
-                                         max_new_tokens=v["max_new_tokens"], user=request.user)
+                                         max_new_tokens=v["max_new_tokens"], user=request.user,
+                                         add_instruction=v["add_instruction"])
         except SystemCreateError as exc:
             return _bad(exc)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -41,7 +41,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
             dataset = dataset_import(
                 stream=upload.open("rb"), name=data.validated_data["name"], filename=upload.name,
                 default_split=data.validated_data["split"], description=data.validated_data["description"],
-                user=request.user,
+                user=request.user, skip_invalid=data.validated_data["skip_invalid"],
             )
         except DatasetImportError as exc:
             return Response({"detail": str(exc), "line": exc.line, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST)

@@ -8,7 +8,6 @@ diagnostics); this module moves rows in and out of the database and reports prog
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -19,8 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from selection import params as selection_params
 from selection.core import baselines as core_baselines
 from selection.core import diagnostics as core_diagnostics
+from selection.core import embedders as core_embedders
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
 from selection.jobs import job_create, job_enqueue, job_handler
@@ -28,17 +29,14 @@ from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
 
-STRATEGIES = tuple(SelectionRun.Strategy.values)
-EMBEDDING_STRATEGIES = ("ucs", "semdedup")
-DEFAULTS: dict[str, Any] = {
-    "strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "per_cluster": None, "target_fraction": None,
-    "alpha": 0.0, "beta": 1.0, "seed": 0, "embedder": None, "embed_text": "src", "split": "train",
-    "batch_size": 64, "eps": 0.05,  # eps: SemDeDup's duplicate threshold (cosine similarity > 1 - eps)
-}
-DEFAULT_TARGET_FRACTION = 1 / 3
+STRATEGIES = selection_params.STRATEGIES
+EMBEDDING_STRATEGIES = selection_params.EMBEDDING_STRATEGIES
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in selection_params.PARAMS}
+DEFAULT_TARGET_FRACTION = selection_params.DEFAULT_TARGET_FRACTION
 PROJECTION_POINTS = 3000
 HISTOGRAM_BINS = 20
 PICK_BATCH = 5000
+STARVED_RATIO = 0.5  # warn when a task's share of the selection is below half its share of the pool
 
 
 class SelectionError(ValueError):
@@ -53,62 +51,12 @@ class SelectionError(ValueError):
 
 
 def selection_params_normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    """Fill defaults, coerce types and check every parameter; the result is what the run records.
-
-    Numeric checks beyond types (fractions in range, alpha + beta <= 1, ...) are the core's, so a run
-    and a notebook give the same message.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise SelectionError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
-    params = {key: raw.get(key) if raw.get(key) is not None else default for key, default in DEFAULTS.items()}
-    params["embedder"] = params["embedder"] or settings.DEFT_EMBEDDER
-    if params["strategy"] not in STRATEGIES:
-        raise SelectionError(f"unknown strategy {params['strategy']!r}; use one of {', '.join(STRATEGIES)}", "strategy")
-    if params["embed_text"] not in embedding_service.EMBED_TEXT_MODES:
-        raise SelectionError(f"unknown embed_text {params['embed_text']!r}; use one of "
-                             f"{', '.join(embedding_service.EMBED_TEXT_MODES)}", "embed_text")
-    for key, kind in (("base_fraction", float), ("alpha", float), ("beta", float), ("n_clusters", int),
-                      ("seed", int), ("batch_size", int), ("per_cluster", int), ("target_fraction", float),
-                      ("eps", float)):
-        if params[key] is not None:
-            params[key] = _coerce(params[key], kind, key)
-    if params["per_cluster"] is not None and params["target_fraction"] is not None:
-        raise SelectionError("give either per_cluster (A) or target_fraction, not both", "per_cluster")
-    if params["strategy"] == "semdedup":
-        given = [key for key in ("per_cluster", "target_fraction") if params[key] is not None]
-        if given:
-            raise SelectionError(f"semdedup keeps every example that is not a near-duplicate; {given[0]} does not "
-                                 "apply (tune eps instead)", given[0])
-    elif params["per_cluster"] is None and params["target_fraction"] is None:
-        params["target_fraction"] = DEFAULT_TARGET_FRACTION
-    if params["seed"] < 0:
-        raise SelectionError("seed must be a non-negative integer", "seed")
-    if params["batch_size"] < 1:
-        raise SelectionError("batch_size must be at least 1", "batch_size")
+    """Fill defaults, coerce types and check every parameter (`selection.params.SelectionParams.parse`, the one
+    validation the form, the API, the CLI and the core share); the result is what the run records."""
     try:
-        _selector(params)._check_params()  # the core's own checks and messages (it has no public validator)
-    except ValueError as exc:
-        raise SelectionError(str(exc), _field_named_in(str(exc))) from None
-    return params
-
-
-def _coerce(value: Any, kind: type, key: str) -> Any:
-    if isinstance(value, bool):
-        raise SelectionError(f"{key} must be a number, got {value!r}", key)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SelectionError(f"{key} must be a number, got {value!r}", key) from None
-    if kind is int:
-        if number != int(number):
-            raise SelectionError(f"{key} must be a whole number, got {value!r}", key)
-        return int(number)
-    return number
-
-
-def _field_named_in(message: str) -> str | None:
-    return next((key for key in DEFAULTS if re.search(rf"\b{key}\b", message)), None)
+        return selection_params.SelectionParams.parse(raw, default_embedder=settings.DEFT_EMBEDDER).as_dict()
+    except selection_params.SelectionParamsError as exc:
+        raise SelectionError(str(exc), exc.field) from None
 
 
 # ---------------------------------------------------------------- create / submit
@@ -169,6 +117,7 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
     examples = list(run.dataset.examples.filter(split=params["split"]).order_by("id")
                     .only("id", "ext_id", "task", "src", "refs"))
     tasks = np.array([ex.task for ex in examples])
+    sources = np.array([core_embedders.text_for_embedding(ex.src, None, "input") for ex in examples], dtype=object)
     report.log(f"{len(examples)} examples in split {params['split']!r} of {run.dataset.name}")
     report.progress(0, None, "base split")
     selector = _selector(params, n=len(examples))
@@ -178,12 +127,16 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
         X_remain, n_embedded = _embed([examples[i] for i in remain], params, report)
         report.log(f"embedded {n_embedded} new texts; the rest came from the cache")
         report.progress(0, None, "clustering")
-        selector.fit(X_remain, tasks, remain_indices=remain)
+        grouping = {"groups": sources} if params.get("group_by_source") else {}
+        selector.fit(X_remain, tasks, remain_indices=remain, **grouping)
     else:
         report.progress(0, None, "picking")
         selector.fit(None, tasks)
     report.progress(0, None, "picking")
-    summary = _summary(params, tasks, selector, X_remain, n_embedded)
+    instructions = np.array([core_diagnostics.instruction_of(ex.src) for ex in examples], dtype=object)
+    summary = _summary(params, tasks, selector, X_remain, n_embedded, sources=sources, instructions=instructions)
+    for warning in summary["warnings"]:
+        report.log(f"warning: {warning}")
     if X_remain is not None:
         summary["embedder_name"] = embedding_service.embedder_get(params["embedder"]).name
     report.progress(0, len(examples), "saving")
@@ -217,9 +170,12 @@ def _selector(params: dict[str, Any], n: int | None = None) -> Any:
     return baseline(size=min(size, n), random_state=params["seed"])
 
 
-def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarray | None, n_embedded: int) -> dict:
-    """What the run page shows, computed once: sizes per task, and for UCS / SemDeDup the cluster diagnostics,
-    a 2-D projection (subsampled) and per-cluster distance histograms with their cut-offs."""
+def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarray | None, n_embedded: int, *,
+             sources: np.ndarray, instructions: np.ndarray) -> dict:
+    """What the run page shows, computed once: sizes per task, warnings for starved tasks, how many distinct
+    source sentences were chosen, and for UCS / SemDeDup the cluster diagnostics (agreement with the task and
+    with the instruction phrasing, purity beside its majority-class baseline), a 2-D projection (subsampled)
+    and per-cluster distance histograms with their cut-offs."""
     reasons = selector.reason_
     names = sorted(set(tasks.tolist()))
     sizes: dict[str, dict[str, int]] = {}
@@ -228,8 +184,13 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
         base = int(np.sum(mask & (reasons == "base")))
         chosen = int(np.sum(mask & selector.chosen_mask_))
         sizes[task] = {"D": int(mask.sum()), "D_base": base, "D_c": chosen - base, "chosen": chosen}
-    summary: dict[str, Any] = {"tasks": names, "sizes": sizes, "embedded": n_embedded,
-                               "reasons": dict(Counter(r for r in reasons.tolist() if r))}
+    starved = core_diagnostics.starved_tasks(tasks, selector.chosen_mask_, ratio=STARVED_RATIO)
+    summary: dict[str, Any] = {
+        "tasks": names, "sizes": sizes, "embedded": n_embedded,
+        "reasons": dict(Counter(r for r in reasons.tolist() if r)),
+        "starved": starved, "warnings": [_starved_message(row) for row in starved],
+        "sources": core_diagnostics.source_spread(sources, selector.chosen_mask_),
+    }
     if X_remain is None:
         return summary
     remain = selector.remain_indices_
@@ -240,7 +201,8 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
         summary["per_cluster"] = int(selector.per_cluster_)
     if hasattr(selector, "n_removed_"):
         summary["duplicates_removed"] = int(selector.n_removed_)
-    summary["diagnostics"] = {k: report[k] for k in ("purity", "nmi", "ari")}
+    by_task = core_diagnostics.agreement(labels, remain_tasks)
+    summary["diagnostics"] = {**by_task, "instruction": core_diagnostics.agreement(labels, instructions[remain])}
     distances = selector.distance_[remain]
     chosen_remain = selector.chosen_mask_[remain]
     histograms = core_diagnostics.distance_histograms(
@@ -267,6 +229,12 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
         "task": remain_tasks[idx].tolist(), "chosen": chosen_remain[idx].tolist(),
     }
     return summary
+
+
+def _starved_message(row: dict) -> str:
+    return (f"task {row['task']!r} is starved: {row['chosen_share']:.1%} of the selection against "
+            f"{row['pool_share']:.1%} of the pool ({row['chosen']} of {row['pool']} rows chosen). A larger "
+            "base_fraction (D_base is stratified by task), more clusters or the 'stratified' baseline keep its share.")
 
 
 def _embed(examples: list[Example], params: dict, report: Any) -> tuple[np.ndarray, int]:

@@ -97,10 +97,11 @@ def _rated_study_data(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def rated_study(_rated_study_data, db):
+def rated_study(_rated_study_data, db, researcher):
     """Two systems, 60 examples, 3 raters per item: four careful raters (zebrasys0 truly better on about 70 %
     of the pairs), one random clicker and one always-left rater, at most 30 real pairs each (fewer make the
-    rater flags depend on which items each rater happened to get)."""
+    rater flags depend on which items each rater happened to get). Owned by the `researcher` fixture."""
+    type(_rated_study_data).objects.filter(pk=_rated_study_data.pk).update(owner=researcher)
     _rated_study_data.refresh_from_db()
     return _rated_study_data
 
