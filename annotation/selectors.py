@@ -142,7 +142,7 @@ def rater_progress(study: Study, user: User) -> dict[str, int]:
 def slot_payload(slot: Slot) -> dict[str, Any]:
     """What the annotator's page shows for a slot: texts and diffs by side, never a system, id or kind."""
     item = slot.item
-    instruction, source = split_instruction(item.example.src)
+    instruction, source = split_instruction(item.example.src, (item.example.extra or {}).get("instruction"))
     left, right = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
     answer = None
     # A reserved slot has no answer yet (answering marks it done): no query for the pair just handed out.

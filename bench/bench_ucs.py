@@ -1,22 +1,35 @@
-"""UCS selection speed and k-means quality: ours vs scikit-learn and faiss.
+"""UCS selection speed and k-means quality: ours vs scikit-learn KMeans, MiniBatchKMeans and faiss.
 
-For each N in --sizes and K in --ks, on synthetic clustered float32 data (d=384, 2,000
-Gaussian blobs of Zipf-like sizes, seed 0), it times the whole selection given the
-embeddings (clustering, distances, per-cluster picks: alpha=0, beta=1, A=0.3·N/K):
+Data sets (--data, any of):
+  real-src    22,041 MiniLM vectors: each distinct `src` (instruction + input) of
+              ../shared/data/coedit/train_pool.jsonl, embedded once (bench/real_data.py caches them)
+  real-input  6,614 MiniLM vectors of the distinct inputs (instruction dropped)
+  real-rows   41,593 rows: every row of the pool with its src vector (duplicates included, as UCS sees D)
+  synth:N     N synthetic float32 points, d=384: 2,000 Gaussian blobs of Zipf-like sizes, noise comparable
+              to the spread of the centres (seed 0)
 
-  ours     UCSSelector(distance="euclidean").fit, in a fresh subprocess (peak RSS = data + fit)
-  sklearn  sklearn.cluster.KMeans(n_clusters=K) with default settings + a Python loop
-           over clusters for the picks (skipped where N·K > --sklearn-max-nk; then
-           k-means++ seeding alone is timed at K/10 and scaled to give a lower bound)
-  faiss    faiss.Kmeans(d, K, niter=20) (trains on a 256·K sample) + the same loop
+For each data set and K in --ks, the whole selection given the embeddings is timed (clustering, distances,
+per-cluster picks: alpha=0, beta=1, A=0.3·N/K):
 
-Quality: full-data inertia (sum of squared L2 distances of every point to its nearest
-centre), measured identically for all three with a faiss IndexFlatL2 search.
-Wall time and CPU time (all threads) are both reported: on a shared machine wall time
-depends on the load, printed with each row.
+  ours     UCSSelector(distance="euclidean").fit (fast_kmeans with its defaults)
+  sklearn  sklearn.cluster.KMeans(n_clusters=K) defaults (k-means++ on all data, Lloyd to convergence),
+           skipped where N·K > --sklearn-max-nk (its sequential seeding alone would take many minutes)
+  minibatch sklearn.cluster.MiniBatchKMeans(n_clusters=K) defaults
+  faiss    faiss.Kmeans(d, K, niter=20) (trains on a 256·K sample), then one search for the labels
+  (baselines get the same per-cluster loop for the picks)
 
-Run:  .venv/bin/python bench/bench_ucs.py            (all sizes; ~20+ min on 2 cores)
-      .venv/bin/python bench/bench_ucs.py --sizes 70000 --ks 7 100
+Quality: full-data inertia (sum of squared L2 distances of every point to its nearest centre), computed the
+same way for every method (faiss IndexFlatL2 search over all points). Threads: every method runs under
+threadpool_limits(--threads) and faiss.omp_set_num_threads(--threads), in this one process, each method
+once per row; wall and CPU time (process_time: all threads) are both reported, with the 1-min load.
+For ours, --mislabel also runs fast_kmeans(final_assign=False) (the previous default) and reports the share
+of points whose label was not their nearest final centre.
+
+Targets: ours' inertia within 0.5 % of the best baseline at every row; faiss / ours time >= 3 at 1M, K=1000.
+
+Run:  nice -n 10 .venv/bin/python bench/bench_ucs.py --data real-src real-rows --ks 7 100 1000 --mislabel
+      nice -n 10 .venv/bin/python bench/bench_ucs.py --data synth:70000 --ks 7 100 1000
+      nice -n 10 .venv/bin/python bench/bench_ucs.py --data synth:1000000 --ks 1000 --mislabel
 """
 
 from __future__ import annotations
@@ -24,17 +37,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 D = 384
 
@@ -55,6 +67,21 @@ def make_data(n: int, d: int = D, n_true: int = 2000, seed: int = 0) -> np.ndarr
     return X
 
 
+def load(spec: str) -> np.ndarray:
+    from real_data import distinct_texts, minilm_vectors, pool_rows
+
+    if spec.startswith("synth:"):
+        return make_data(int(spec.split(":", 1)[1]))
+    if spec in ("real-src", "real-input"):
+        return minilm_vectors(spec.split("-", 1)[1])[0]
+    if spec == "real-rows":
+        X, texts = minilm_vectors("src")
+        row_of = {t: i for i, t in enumerate(texts)}
+        assert len(texts) == len(distinct_texts("src"))
+        return np.ascontiguousarray(X[[row_of[r["src"]] for r in pool_rows()]])
+    raise SystemExit(f"unknown data set {spec!r}")
+
+
 def full_inertia(X: np.ndarray, centres: np.ndarray) -> float:
     import faiss
 
@@ -67,11 +94,21 @@ def full_inertia(X: np.ndarray, centres: np.ndarray) -> float:
     return total
 
 
+def nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    import faiss
+
+    index = faiss.IndexFlatL2(X.shape[1])
+    index.add(np.ascontiguousarray(centres, dtype=np.float32))
+    return np.concatenate([index.search(X[a : a + 200_000], 1)[1][:, 0] for a in range(0, len(X), 200_000)])
+
+
 def loop_picks(X: np.ndarray, labels: np.ndarray, centres: np.ndarray, A: int) -> np.ndarray:
     """The straightforward per-cluster loop a notebook would write (hard picks)."""
     chosen = []
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(centres) + 1))
     for k in range(len(centres)):
-        members = np.flatnonzero(labels == k)
+        members = order[bounds[k] : bounds[k + 1]]
         dist = np.linalg.norm(X[members] - centres[k], axis=1)
         chosen.append(members[np.argsort(dist)[::-1][:A]])
     return np.sort(np.concatenate(chosen))
@@ -87,67 +124,41 @@ def timed(fn):
     return out, time.perf_counter() - t, time.process_time() - c
 
 
-def child_ours(n: int, K: int, distance: str, centres_path: str) -> None:
-    """Fresh process: make the data, time ours, print JSON (peak RSS includes X)."""
+def run_ours(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
     from selection.core.ucs import UCSSelector
 
-    _reset_peak_rss()  # ru_maxrss would include the parent's RSS inherited at fork
-    X = make_data(n)
-    tasks = np.zeros(n, dtype=np.int8)
-    rss_data = _peak_rss_mb()
-    sel = UCSSelector(n_clusters=K, per_cluster=per_cluster(n, K), alpha=0.0, beta=1.0,
-                      distance=distance, random_state=0)
-    _, wall, cpu = timed(lambda: sel.fit(X, tasks))
-    np.save(centres_path, sel.cluster_centers_)
-    print(json.dumps({
-        "wall": wall, "cpu": cpu, "selected": int(len(sel.selected_indices_)),
-        "rss_peak_mb": _peak_rss_mb(),
-        "rss_after_data_mb": rss_data, "data_mb": X.nbytes / 2**20,
-    }))
+    sel = UCSSelector(n_clusters=K, per_cluster=A, alpha=0.0, beta=1.0, distance="euclidean", random_state=0)
+    _, wall, cpu = timed(lambda: sel.fit(X, np.zeros(len(X), dtype=np.int8)))
+    return {"wall": wall, "cpu": cpu}, sel.cluster_centers_
 
 
-def _reset_peak_rss() -> None:
-    with open("/proc/self/clear_refs", "w") as fh:  # Linux: "5" resets VmHWM
-        fh.write("5")
+def run_mislabel(X: np.ndarray, K: int) -> dict:
+    """The previous default (labels = assignment before the last mean update): share not nearest."""
+    from selection.core.kmeans import fast_kmeans
 
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def run_ours(n: int, K: int, distance: str = "euclidean") -> tuple[dict, np.ndarray]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "centres.npy")
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(n), str(K), distance, path],
-            capture_output=True, text=True, check=True,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1]), np.load(path)
+    old = fast_kmeans(X, K, random_state=0, final_assign=False, init_per_centroid=3)
+    wrong = int(np.sum(old.labels != nearest(X, old.centers)))
+    return {"mislabelled": wrong, "share": wrong / len(X)}
 
 
 def run_sklearn(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
     from sklearn.cluster import KMeans
 
-    km, wall, cpu = timed(lambda: KMeans(n_clusters=K).fit(X))
+    km, wall, cpu = timed(lambda: KMeans(n_clusters=K, random_state=0).fit(X))
     _, w2, c2 = timed(lambda: loop_picks(X, km.labels_, km.cluster_centers_, A))
     return {"wall": wall + w2, "cpu": cpu + c2, "n_iter": int(km.n_iter_)}, km.cluster_centers_
 
 
-def estimate_sklearn_init(X: np.ndarray, K: int) -> dict:
-    """sklearn's greedy k-means++ costs ∝ N·K·(2+ln K): time it on at most 50,000 rows
-    at K/10 centres and scale up (a lower bound for the whole fit: Lloyd comes on top)."""
-    from sklearn.cluster import kmeans_plusplus
+def run_minibatch(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
+    from sklearn.cluster import MiniBatchKMeans
 
-    k_small = max(2, K // 10)
-    n_sub = min(len(X), 50_000)
-    _, wall, cpu = timed(lambda: kmeans_plusplus(X[:n_sub], k_small, random_state=0))
-    scale = (len(X) / n_sub) * (K * (2 + np.log(K))) / (k_small * (2 + np.log(k_small)))
-    return {"init_only_wall_est": wall * scale, "init_only_cpu_est": cpu * scale,
-            "measured_k": k_small, "measured_n": n_sub}
+    def fit():
+        km = MiniBatchKMeans(n_clusters=K, random_state=0).fit(X)
+        return km, km.predict(X)
+
+    (km, labels), wall, cpu = timed(fit)
+    _, w2, c2 = timed(lambda: loop_picks(X, labels, km.cluster_centers_, A))
+    return {"wall": wall + w2, "cpu": cpu + c2, "n_iter": int(km.n_iter_)}, km.cluster_centers_
 
 
 def run_faiss(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
@@ -166,59 +177,64 @@ def run_faiss(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[70_000, 1_000_000])
+    ap.add_argument("--data", nargs="+", default=["real-src", "real-rows", "synth:70000", "synth:1000000"])
     ap.add_argument("--ks", type=int, nargs="+", default=[7, 100, 1000])
-    ap.add_argument("--sklearn-max-nk", type=float, default=1.1e8)
-    ap.add_argument("--cosine-too", action="store_true", help="also time ours with cosine")
-    ap.add_argument("--json", type=str, default=None)
+    ap.add_argument("--methods", nargs="+", default=["ours", "sklearn", "minibatch", "faiss"])
+    ap.add_argument("--sklearn-max-nk", type=float, default=2.5e7)
+    ap.add_argument("--threads", type=int, default=1, help="BLAS / OpenMP threads for every method (default 1)")
+    ap.add_argument("--mislabel", action="store_true", help="also measure the old default's mislabelled share")
+    ap.add_argument("--json", type=str, default=None, help="append the rows to this JSON-lines file")
     args = ap.parse_args()
+    import faiss
+
+    faiss.omp_set_num_threads(args.threads)
+    runners = {"ours": run_ours, "sklearn": run_sklearn, "minibatch": run_minibatch, "faiss": run_faiss}
     rows = []
-    for n in args.sizes:
-        X = make_data(n)
+    for spec in args.data:
+        X = load(spec)
+        n = len(X)
         for K in args.ks:
             A = per_cluster(n, K)
-            load = os.getloadavg()[0]
-            ours, c_ours = run_ours(n, K)
-            ours["inertia"] = full_inertia(X, c_ours)
-            row = {"n": n, "K": K, "A": A, "load1": load, "ours": ours}
-            if args.cosine_too:
-                row["ours_cosine"] = run_ours(n, K, "cosine")[0]
-            fa, c_fa = run_faiss(X, K, A)
-            fa["inertia"] = full_inertia(X, c_fa)
-            row["faiss"] = fa
-            if n * K <= args.sklearn_max_nk:
-                sk, c_sk = run_sklearn(X, K, A)
-                sk["inertia"] = full_inertia(X, c_sk)
-                row["sklearn"] = sk
-            else:
-                row["sklearn"] = {"skipped": True, **estimate_sklearn_init(X, K)}
+            row: dict = {"data": spec, "n": n, "K": K, "A": A, "threads": args.threads,
+                         "load1": os.getloadavg()[0]}
+            for name in args.methods:
+                if name == "sklearn" and n * K > args.sklearn_max_nk:
+                    row[name] = {"skipped": f"N·K > {args.sklearn_max_nk:g}"}
+                    continue
+                with threadpool_limits(args.threads):
+                    res, centres = runners[name](X, K, A)
+                res["inertia"] = full_inertia(X, centres)
+                row[name] = res
+            if args.mislabel:
+                with threadpool_limits(args.threads):
+                    row["mislabel"] = run_mislabel(X, K)
             rows.append(row)
             print(json.dumps(row), flush=True)
+            if args.json:
+                with open(args.json, "a") as fh:
+                    fh.write(json.dumps(row) + "\n")
         del X
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
     print_table(rows)
 
 
 def print_table(rows: list[dict]) -> None:
-    print("\n| N | K | load | ours s (cpu s) | faiss s (cpu s) | sklearn s (cpu s) | "
-          "faiss/ours time | inertia ours/faiss | inertia ours/sklearn | ours peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    names = ["ours", "sklearn", "minibatch", "faiss"]
+    print("\n| data | N | K | load | " + " | ".join(f"{m} s (CPU s)" for m in names)
+          + " | ours / best inertia | faiss / ours time (CPU) | old default mislabelled |")
+    print("|---|---|---|---|" + "---|" * len(names) + "---|---|---|")
     for r in rows:
-        o, f, s = r["ours"], r["faiss"], r["sklearn"]
-        if s.get("skipped"):
-            sk = f"skipped; k-means++ alone ≈{s['init_only_wall_est']:.0f} (est.)"
-            ratio_sk = "n/a"
-        else:
-            sk = f"{s['wall']:.1f} ({s['cpu']:.1f})"
-            ratio_sk = f"{o['inertia'] / s['inertia']:.4f}"
-        print(f"| {r['n']:,} | {r['K']} | {r['load1']:.1f} | {o['wall']:.1f} ({o['cpu']:.1f}) | "
-              f"{f['wall']:.1f} ({f['cpu']:.1f}) | {sk} | {f['wall'] / o['wall']:.1f}× | "
-              f"{o['inertia'] / f['inertia']:.4f} | {ratio_sk} | {o['rss_peak_mb']:.0f} |")
+        cells = []
+        for m in names:
+            v = r.get(m)
+            cells.append("—" if v is None else "skipped" if "skipped" in v else f"{v['wall']:.1f} ({v['cpu']:.1f})")
+        base = [r[m]["inertia"] for m in names[1:] if m in r and "inertia" in r[m]]
+        ratio = f"{r['ours']['inertia'] / min(base):.4f}" if base and "ours" in r else "—"
+        sp = (f"{r['faiss']['wall'] / r['ours']['wall']:.1f}× ({r['faiss']['cpu'] / r['ours']['cpu']:.1f}×)"
+              if "faiss" in r and "ours" in r else "—")
+        mis = f"{r['mislabel']['mislabelled']:,} ({r['mislabel']['share']:.1%})" if "mislabel" in r else "—"
+        print(f"| {r['data']} | {r['n']:,} | {r['K']} | {r['load1']:.1f} | " + " | ".join(cells)
+              + f" | {ratio} | {sp} | {mis} |")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child_ours(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
-    else:
-        main()
+    main()

@@ -24,7 +24,7 @@ from django.views.defaults import server_error as django_server_error
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-MESSAGE = "The database is unavailable for a moment. Nothing you sent was stored by this request; try again."
+MESSAGE = "The database is unavailable for a moment. Try again shortly: an answer sent again with the same key is stored once."
 _HTML = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Service unavailable</title>"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body>"
          "<h1>Back in a moment</h1><p>" + MESSAGE + "</p></body></html>")

@@ -29,7 +29,8 @@ def selection_run_page(run: SelectionRun) -> dict[str, Any]:
     tasks = summary.get("tasks") or []
     colours = plots.colour_map(tasks)
     context: dict[str, Any] = {"size_rows": selection_size_rows(summary), "diagnostics": summary.get("diagnostics"),
-                               "clusters": summary.get("clusters") or [], "plots": {}}
+                               "clusters": summary.get("clusters") or [], "plots": {},
+                               "warnings": summary.get("warnings") or [], "sources": summary.get("sources") or {}}
     clusters = summary.get("clusters") or []
     if clusters:
         context["plots"]["task_mix"] = mark_safe(plots.stacked_bars_svg(

@@ -123,7 +123,7 @@ def test_database_outage_in_a_view_is_a_503_json_for_the_api_and_a_page_for_brow
     api = middleware.process_exception(factory.post("/api/work/abc/next/"), error)
     assert api.status_code == 503 and api["Retry-After"] == "5"
     body = json.loads(api.content)
-    assert body["code"] == "database_unavailable" and "try again" in body["detail"]
+    assert body["code"] == "database_unavailable" and "Try again" in body["detail"]
     page = middleware.process_exception(factory.get("/work/"), error)
     assert page.status_code == 503 and b"Back in a moment" in page.content
     assert middleware.process_exception(factory.get("/work/"), ValueError("a bug")) is None

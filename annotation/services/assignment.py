@@ -91,13 +91,14 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         Slot.objects.filter(pk=current.pk).update(reserved_until=until)
         return current
     slot_reclaim_expired(study=study, now=now)
-    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-    n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
-    if study.quota_per_rater is not None and n_real >= study.quota_per_rater:
+    mine = (Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
+            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL)
+                                                     & ~Q(status=Slot.Status.SKIPPED))))
+    if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
-    if _wants_control(study, user, mine.count()) and _open_real(study, user).exists():
+    if _wants_control(study, user, mine["taken"]) and _open_real(study, user).exists():
         slot = _control_slot(study, user, until)
         if slot:
             return slot
@@ -226,7 +227,8 @@ def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
             continue
         taken = set(Slot.objects.filter(item_id=pk, seat__isnull=False).values_list("seat", flat=True))
         free = [s for s in range(k) if s not in taken]
-        if free and not Slot.objects.filter(item_id=pk, rater=user).exists():
+        if free:  # the rater held none of these items (_open_real); a concurrent copy of this request that
+            # took the same one since loses on the unique (item, rater) constraint and slot_next retries
             return _slot_create(study, user, item, until, seat=free[0])
     if busy:
         raise _Busy()

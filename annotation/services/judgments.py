@@ -34,19 +34,19 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
         acc[f"accurate_{side}"] = None if value is None else bool(value)
     likert: dict[str, dict[str, int]] = {}
     given = answer.get("likert") or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("likert must be an object: {scale: {\"left\": n, \"right\": n}}.")
     for scale in q.get("likert", []):
         likert[scale["key"]] = {}
         for side in ("left", "right"):
             try:
                 value = int((given.get(scale["key"]) or {})[side])
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise InvalidAnswer(f"Rate {scale['label']} of the {side} output.") from None
             if not scale["min"] <= value <= scale["max"]:
                 raise InvalidAnswer(f"{scale['label']} is rated {scale['min']}-{scale['max']}.")
             likert[scale["key"]][side] = value
-    allowed = set(q.get("error_flags", []))
-    flags = {side: sorted(set((answer.get("error_flags") or {}).get(side) or []) & allowed)
-             for side in ("left", "right")}
+    flags = _error_flags(answer.get("error_flags"), set(q.get("error_flags", [])))
     try:
         seconds = max(0.0, min(float(answer.get("seconds") or 0), 24 * 3600.0))
     except (TypeError, ValueError):
@@ -54,6 +54,23 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
     comment = str(answer.get("comment") or "")[:2000] if q.get("comment") else ""
     return {"preference": pref, **acc, "likert": likert, "error_flags": flags, "comment": comment,
             "seconds": seconds}
+
+
+def _error_flags(given: Any, allowed: set[str]) -> dict[str, list[str]]:
+    """{"left": [...], "right": [...]}: lists of flag names per side; names the study does not ask are dropped."""
+    given = given or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("error_flags must be an object: {\"left\": [flag, ...], \"right\": [flag, ...]}.")
+    unknown = sorted(set(given) - {"left", "right"}, key=str)
+    if unknown:
+        raise InvalidAnswer(f"error_flags has sides {unknown}: only 'left' and 'right'.")
+    flags = {}
+    for side in ("left", "right"):
+        names = given.get(side) or []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidAnswer(f"error_flags.{side} must be a list of flag names (strings).")
+        flags[side] = sorted(set(names) & allowed)
+    return flags
 
 
 def judgment_submit(*, slot: Slot, user: User, answer: dict[str, Any], idempotency_key: str) -> tuple[Judgment, bool]:

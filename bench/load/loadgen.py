@@ -38,6 +38,7 @@ class Stats:
     status: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     acked: dict[str, str] = field(default_factory=dict)  # slot token -> idempotency key acknowledged
+    timeline: list[tuple[float, str, int]] = field(default_factory=list)  # (perf_counter, kind, status; 0 = no reply)
     retries: int = 0
     started: float = 0.0
     ended: float = 0.0
@@ -61,11 +62,13 @@ async def _request(session: aiohttp.ClientSession, stats: Stats, kind: str, meth
             body = await resp.read()
             code = resp.status
     except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+        stats.timeline.append((time.perf_counter(), kind, 0))
         stats.count(kind, "connection_error")
         if len(stats.errors) < 50:
             stats.errors.append(f"{kind}: {type(exc).__name__}: {exc}")
         return 0, None
     stats.latencies[kind].append(time.perf_counter() - t0)
+    stats.timeline.append((time.perf_counter(), kind, code))
     stats.count(kind, code)
     try:
         data = json.loads(body) if body[:1] in (b"{", b"[") else body.decode("utf-8", "replace")
@@ -155,10 +158,11 @@ def _summary(stats: Stats, window: float, **extra) -> dict:
 
 
 async def run_annotators(base: str, invite: str, study: str, users: int = 200, seconds: float = 60.0,
-                         think: float = 0.0, run_id: str | None = None, join_concurrency: int = 20) -> tuple[dict, Stats]:
-    """Join `users` annotators (not timed), then let them all work for `seconds`."""
+                         think: float = 0.0, run_id: str | None = None, join_concurrency: int = 20,
+                         stats: Stats | None = None, on_start: asyncio.Event | None = None) -> tuple[dict, Stats]:
+    """Join `users` annotators (not timed), then let them all work for `seconds` (`on_start` is set then)."""
     _check_loopback(base)
-    stats, start, deadline, joined = Stats(), asyncio.Event(), [float("inf")], [0]
+    stats, start, deadline, joined = stats or Stats(), asyncio.Event(), [float("inf")], [0]
     run_id = run_id or f"load{uuid.uuid4().hex[:6]}"
     gate = asyncio.Semaphore(join_concurrency)
 
@@ -176,6 +180,8 @@ async def run_annotators(base: str, invite: str, study: str, users: int = 200, s
     stats.started = time.perf_counter()
     deadline[0] = stats.started + seconds
     start.set()
+    if on_start is not None:
+        on_start.set()
     await asyncio.gather(*tasks)
     stats.ended = time.perf_counter()
     return _summary(stats, stats.ended - stats.started, users=users, joined=joined[0],

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "deft_site.outage.DatabaseOutageMiddleware",
+    "deft_site.uploads.UploadLimitMiddleware",  # before anything reads the body (CSRF does)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -158,6 +159,13 @@ LOGOUT_REDIRECT_URL = "login"
 # Uploads of datasets and outputs can be large; the import streams from a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Refused (413, a clear message) before a byte is read or written: deft_site/uploads.py.
+DEFT_UPLOAD_MAX_BYTES = int(float(os.environ.get("DEFT_UPLOAD_MAX_MB", "200")) * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "deft_site.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 REST_FRAMEWORK = {
     # Browsers use their session (with CSRF); scripts send "Authorization: Token <key>" made on /account/tokens/.
@@ -179,6 +187,8 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
     },
+    "DEFAULT_PARSER_CLASSES": ["deft_site.parsers.SafeJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

@@ -255,7 +255,8 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
     ``labels_`` (cluster of each clustered row), ``cluster_centers_``, ``cluster_sizes_``,
     ``per_cluster_`` (A used), ``target_size_`` (or None), ``cluster_`` / ``distance_``
     (length n; -1 / NaN for D_base), ``easy_cutoff_`` (per cluster, largest easy distance,
-    NaN if none) and ``hard_cutoff_`` (smallest hard distance, NaN if none), ``inertia_``.
+    NaN if none) and ``hard_cutoff_`` (smallest hard distance, NaN if none), ``inertia_``,
+    ``groups_`` (integer group code per example of D when ``fit`` got ``groups``, else None).
     """
 
     def __init__(
@@ -288,6 +289,7 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
         X: np.ndarray,
         tasks: Sequence[Any] | np.ndarray,
         remain_indices: Sequence[int] | np.ndarray | None = None,
+        groups: Sequence[Any] | np.ndarray | None = None,
     ) -> "UCSSelector":
         """Select D_base ∪ D_c.
 
@@ -296,6 +298,11 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
             ``remain_indices[i]`` (D_base is then the complement and must have
             round_half_up(base_fraction·n) members).
         tasks : task label of each of the n examples of D.
+        groups : optional key of each of the n examples (e.g. its source sentence without the
+            instruction). Picks then spread over groups: a row whose group already has a row
+            in the selection (D_base included) is taken only once every other candidate group
+            of the cluster has one, so A picks are not bundles of one sentence's variants.
+            Easy picks still come nearest first and hard ones farthest first within that rule.
         All parameter checks run before any clustering work.
         """
         self._check_params()
@@ -315,12 +322,23 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
                 f"(n={n}, base_fraction={self.base_fraction})"
             )
         target = self._target(n, len(base), len(remain))
+        codes = None
+        if groups is not None:
+            if len(groups) != n:
+                raise ValueError(f"groups has {len(groups)} entries but tasks has {n}; they must match")
+            _, codes = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
 
         options = {"random_state": kmeans_seed, **(self.kmeans_options or {})}
         km = fast_kmeans(X_remain, K, spherical=self.distance == "cosine", **options)
         sizes = np.bincount(km.labels, minlength=K)
         A = int(self.per_cluster) if target is None else solve_per_cluster(sizes, len(base), target)
-        picks, why, easy_cut, hard_cut = self._pick(km.labels, km.distances, sizes, A, pick_rng)
+        if codes is None:
+            picks, why, easy_cut, hard_cut = self._pick(km.labels, km.distances, sizes, A, pick_rng)
+        else:
+            used = np.bincount(codes[base], minlength=codes.max() + 1)
+            picks, why, easy_cut, hard_cut = self._pick_spread(
+                km.labels, km.distances, sizes, A, pick_rng, codes[remain], used)
+        self.groups_ = None if codes is None else codes
 
         self.base_indices_ = base
         self.remain_indices_ = remain
@@ -424,6 +442,78 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
         if not picks:
             return np.empty(0, np.int64), np.empty(0, object), easy_cut, hard_cut
         return np.concatenate(picks), np.concatenate(why), easy_cut, hard_cut
+
+
+    def _pick_spread(
+        self,
+        labels: np.ndarray,
+        distances: np.ndarray,
+        sizes: np.ndarray,
+        A: int,
+        rng: np.random.Generator,
+        codes: np.ndarray,
+        used: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`_pick`, with rows ranked first by how many rows of their group are already
+        chosen (``used``, updated as picks are made), then by distance: easy, hard, random."""
+        n_easy = round_half_up(self.alpha * A)
+        n_hard = min(round_half_up(self.beta * A), A - n_easy)
+        n_rand = A - n_easy - n_hard
+        order = np.lexsort((distances, labels))
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        K = len(sizes)
+        easy_cut = np.full(K, np.nan)
+        hard_cut = np.full(K, np.nan)
+        picks: list[np.ndarray] = []
+        why: list[np.ndarray] = []
+        for k in range(K):
+            members = order[starts[k] : starts[k + 1]]  # nearest first
+            if len(members) <= A:
+                picks.append(members)
+                why.append(np.full(len(members), "whole_cluster", dtype=object))
+                np.add.at(used, codes[members], 1)
+                continue
+            easy = _spread_take(members, n_easy, codes, used)
+            left = members[~np.isin(members, easy)]
+            hard = _spread_take(left[::-1], n_hard, codes, used)
+            left = left[~np.isin(left, hard)]
+            rand = _spread_take(rng.permutation(left), n_rand, codes, used)
+            if n_easy:
+                easy_cut[k] = distances[easy].max()
+            if n_hard:
+                hard_cut[k] = distances[hard].min()
+            picks += [easy, hard, np.sort(rand)]
+            why += [
+                np.full(n_easy, "easy", dtype=object),
+                np.full(n_hard, "hard", dtype=object),
+                np.full(n_rand, "random", dtype=object),
+            ]
+        if not picks:
+            return np.empty(0, np.int64), np.empty(0, object), easy_cut, hard_cut
+        return np.concatenate(picks), np.concatenate(why), easy_cut, hard_cut
+
+
+def _spread_take(candidates: np.ndarray, k: int, codes: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """The first ``k`` candidates (given in order of preference) by (rows of their group already
+    used + earlier candidates of the same group, preference); ``used`` is updated in place."""
+    if k == 0:
+        return candidates[:0]
+    g = codes[candidates]
+    key = used[g] + _cumcount(g)
+    chosen = candidates[np.argsort(key, kind="stable")[:k]]
+    np.add.at(used, codes[chosen], 1)
+    return chosen
+
+
+def _cumcount(values: np.ndarray) -> np.ndarray:
+    """For each position, how many earlier positions hold the same value."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    new_run = np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]])
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(values)), 0))
+    out = np.empty(len(values), dtype=np.int64)
+    out[order] = np.arange(len(values)) - run_start
+    return out
 
 
 def _check_base_fraction(base_fraction: float) -> None:

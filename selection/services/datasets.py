@@ -32,6 +32,7 @@ from selection.models import Dataset, Example
 from selection.models.datasets import Split
 
 MAX_ROW_BYTES = 1024 * 1024
+MAX_NESTING = 32  # levels of lists and objects in one row's values
 BATCH_SIZE = 2000
 ID_FIELDS = ("_id", "id")
 SPLITS = tuple(s.value for s in Split)
@@ -91,6 +92,8 @@ def parse_record(record: Any, line: int, default_split: str) -> ParsedRow:
     if split not in SPLITS:
         raise DatasetImportError(f"unknown split {split!r}; use one of {', '.join(SPLITS)} (or valid, dev, tune)",
                                  line, "split")
+    for key, value in record.items():
+        _check_value(value, line, str(key))
     if unscoreable:
         raise unscoreable[0]
     return ParsedRow(ext_id=ext_id, task=task, src=src, refs=refs, split=split, extra=extra)
@@ -111,6 +114,26 @@ def _deferred(check: Callable[[], Any], unscoreable: list) -> Any:
     except UnscoreableRowError as exc:
         unscoreable.append(exc)
         return None
+
+
+def _check_value(value: Any, line: int, field: str, depth: int = 0) -> None:
+    """No NUL characters (PostgreSQL cannot store them) and no nesting deeper than MAX_NESTING."""
+    if "\x00" in field:
+        raise DatasetImportError("a field name contains a NUL character", line, field.replace("\x00", "\\0"))
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise DatasetImportError("contains a NUL character (\\0)", line, field)
+        return
+    if depth >= MAX_NESTING and isinstance(value, (list, dict)):
+        raise DatasetImportError(f"is nested more than {MAX_NESTING} levels deep", line, field)
+    if isinstance(value, list):
+        for item in value:
+            _check_value(item, line, field, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                raise DatasetImportError("a key contains a NUL character", line, field)
+            _check_value(item, line, field, depth + 1)
 
 
 def _required_id(record: dict, line: int) -> str:
@@ -188,6 +211,8 @@ def iter_jsonl(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, Par
             record = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DatasetImportError(f"invalid JSON ({exc.msg} at column {exc.colno})", number) from None
+        except RecursionError:
+            raise DatasetImportError(f"JSON nested too deeply (more than {MAX_NESTING} levels)", number) from None
         yield number, _parse_or_unscoreable(record, number, default_split)
 
 
@@ -197,7 +222,7 @@ def iter_csv(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, Parse
     header = reader.fieldnames or []
     if not (set(header) & set(ID_FIELDS)) or "src" not in header or not ({"tgt", "refs"} & set(header)):
         raise DatasetImportError(f"wrong CSV header {header!r}: expected {CSV_REQUIRED_HINT}", 1)
-    for record in reader:
+    for record in _csv_records(reader):
         row_number = reader.line_num
         if None in record:
             raise DatasetImportError("has more columns than the header", row_number)
@@ -208,10 +233,22 @@ def iter_csv(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, Parse
         yield row_number, _parse_or_unscoreable(record, row_number, default_split)
 
 
+def _csv_records(reader: csv.DictReader) -> Iterator[dict]:
+    """The reader's rows, its errors (a field over csv's 131,072-character limit...) naming the row."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DatasetImportError(f"unreadable CSV ({exc})", reader.line_num + 1) from None
+        yield record
+
+
 def _json_list(value: str, line: int, field: str) -> Any:
     try:
         return json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise DatasetImportError("looks like a JSON list but does not parse", line, field) from None
 
 
@@ -483,7 +520,12 @@ def _run_dataset_import(job, report) -> dict:  # noqa: ANN001
                 stream=raw, name=params["name"], filename=params.get("filename", path.name),
                 default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
                 user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
+                skip_invalid=bool(params.get("skip_invalid", False)),
             )
     finally:
         path.unlink(missing_ok=True)
-    return {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
+    result = {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
+    if dataset.summary.get("skipped_count"):
+        result["skipped"] = dataset.summary["skipped_count"]
+        result["skipped_lines"] = [row["line"] for row in dataset.summary["skipped"][:50]]
+    return result

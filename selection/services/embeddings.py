@@ -1,15 +1,17 @@
 """The embedding cache: embed each distinct (embedder, text) once, in batches, and reuse it everywhere.
 
-`embeddings_for_texts` is the one entry point: it hashes the texts, embeds only those not yet stored (in
-batches, each committed on its own so an interrupted job resumes where it stopped), and returns the matrix
+`embeddings_for_texts` is the one entry point: it hashes the texts, embeds each distinct one not yet stored
+once (in batches, each committed on its own so an interrupted job resumes where it stopped), and returns the matrix
 in the order of the texts. A second selection on the same data with other K, A, alpha or beta embeds nothing.
 """
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+from django.conf import settings
 
 from selection.core import embedders as core_embedders
 from selection.models import Embedding, Example
@@ -25,13 +27,18 @@ def text_sha256(text: str) -> str:
 
 
 def embedder_get(spec: str) -> Any:
-    """The embedder for a spec (a short name such as "minilm", a model id or a local path)."""
-    return core_embedders.get_embedder(spec)
+    """The embedder for a spec (a short name such as "minilm", a model id or a local path). TF-IDF fits are
+    cached by corpus under DEFT_DATA_DIR/cache/tfidf, so a second selection on the same texts does not refit."""
+    embedder = core_embedders.get_embedder(spec)
+    if isinstance(embedder, core_embedders.TfidfSvdEmbedder) and embedder.cache_dir is None:
+        embedder.cache_dir = Path(settings.DEFT_DATA_DIR) / "cache" / "tfidf"
+    return embedder
 
 
 def embedding_is_cacheable(embedder: Any) -> bool:
     """False for embedders fitted on the texts they are given (TF-IDF + SVD): a vector depends on the whole
-    corpus, so it is neither reusable for another run nor comparable across batches; they embed in one call."""
+    corpus, so it is neither reusable for another run nor comparable across batches; they embed in one call
+    (TF-IDF caches that whole fit by corpus instead, see `embedder_get`)."""
     return not isinstance(embedder, core_embedders.TfidfSvdEmbedder)
 
 
@@ -94,7 +101,7 @@ def embeddings_for_texts(
         raise ValueError("batch_size must be at least 1")
     if not embedding_is_cacheable(embedder):
         vectors = np.asarray(embedder.embed(list(texts), batch_size=batch_size, progress=progress), dtype=np.float32)
-        return vectors, len(texts)
+        return vectors, 0 if getattr(embedder, "last_cache_hit_", False) else len(set(texts))
     hashes = [text_sha256(t) for t in texts]
     todo = embeddings_missing(embedder_name=embedder.name, hashes=hashes)
     total = len(set(hashes))

@@ -153,6 +153,35 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def subsample_pool(train_path: Path, max_rows: int, seed: int) -> tuple[Path, int]:
+    """A per-task stratified random ``max_rows`` of the pool, written next to the runs (same file each time)."""
+    import random
+
+    records = [line for line in train_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(records) <= max_rows:
+        return train_path, len(records)
+    by_task: dict[str, list[str]] = {}
+    for line in records:
+        try:
+            task = json.loads(line).get("task", "")
+        except json.JSONDecodeError as exc:
+            raise ReproductionError(f"{train_path}: a line is not valid JSON ({exc.msg})") from None
+        by_task.setdefault(str(task), []).append(line)
+    rng = random.Random(seed)
+    kept: list[str] = []
+    for task in sorted(by_task):
+        lines = by_task[task]
+        kept.extend(rng.sample(lines, max(1, round(max_rows * len(lines) / len(records)))))
+    folder = Path(settings.DEFT_DATA_DIR) / "reproduce"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{train_path.stem}-{_file_hash(train_path)[:10]}-{max_rows}-seed{seed}.jsonl"
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        tmp.replace(out)
+    return out, len(records)
+
+
 def reproduction_datasets(*, train_path: Path, eval_path: Path) -> tuple[Dataset, Dataset]:
     """The training pool and the evaluation sets as platform datasets (imported once, found by content hash).
 

@@ -18,11 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from selection import params as selection_params
 from selection.core import baselines as core_baselines
 from selection.core import diagnostics as core_diagnostics
+from selection.core import embedders as core_embedders
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
-from selection import params as selection_params
 from selection.jobs import job_create, job_enqueue, job_handler
 from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
@@ -35,6 +36,7 @@ DEFAULT_TARGET_FRACTION = selection_params.DEFAULT_TARGET_FRACTION
 PROJECTION_POINTS = 3000
 HISTOGRAM_BINS = 20
 PICK_BATCH = 5000
+STARVED_RATIO = 0.5  # warn when a task's share of the selection is below half its share of the pool
 
 
 class SelectionError(ValueError):
@@ -115,6 +117,7 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
     examples = list(run.dataset.examples.filter(split=params["split"]).order_by("id")
                     .only("id", "ext_id", "task", "src", "refs"))
     tasks = np.array([ex.task for ex in examples])
+    sources = np.array([core_embedders.text_for_embedding(ex.src, None, "input") for ex in examples], dtype=object)
     report.log(f"{len(examples)} examples in split {params['split']!r} of {run.dataset.name}")
     report.progress(0, None, "base split")
     selector = _selector(params, n=len(examples))
@@ -124,12 +127,16 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
         X_remain, n_embedded = _embed([examples[i] for i in remain], params, report)
         report.log(f"embedded {n_embedded} new texts; the rest came from the cache")
         report.progress(0, None, "clustering")
-        selector.fit(X_remain, tasks, remain_indices=remain)
+        grouping = {"groups": sources} if params.get("group_by_source") else {}
+        selector.fit(X_remain, tasks, remain_indices=remain, **grouping)
     else:
         report.progress(0, None, "picking")
         selector.fit(None, tasks)
     report.progress(0, None, "picking")
-    summary = _summary(params, tasks, selector, X_remain, n_embedded)
+    instructions = np.array([core_diagnostics.instruction_of(ex.src) for ex in examples], dtype=object)
+    summary = _summary(params, tasks, selector, X_remain, n_embedded, sources=sources, instructions=instructions)
+    for warning in summary["warnings"]:
+        report.log(f"warning: {warning}")
     if X_remain is not None:
         summary["embedder_name"] = embedding_service.embedder_get(params["embedder"]).name
     report.progress(0, len(examples), "saving")
@@ -163,9 +170,12 @@ def _selector(params: dict[str, Any], n: int | None = None) -> Any:
     return baseline(size=min(size, n), random_state=params["seed"])
 
 
-def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarray | None, n_embedded: int) -> dict:
-    """What the run page shows, computed once: sizes per task, and for UCS / SemDeDup the cluster diagnostics,
-    a 2-D projection (subsampled) and per-cluster distance histograms with their cut-offs."""
+def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarray | None, n_embedded: int, *,
+             sources: np.ndarray, instructions: np.ndarray) -> dict:
+    """What the run page shows, computed once: sizes per task, warnings for starved tasks, how many distinct
+    source sentences were chosen, and for UCS / SemDeDup the cluster diagnostics (agreement with the task and
+    with the instruction phrasing, purity beside its majority-class baseline), a 2-D projection (subsampled)
+    and per-cluster distance histograms with their cut-offs."""
     reasons = selector.reason_
     names = sorted(set(tasks.tolist()))
     sizes: dict[str, dict[str, int]] = {}
@@ -174,8 +184,13 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
         base = int(np.sum(mask & (reasons == "base")))
         chosen = int(np.sum(mask & selector.chosen_mask_))
         sizes[task] = {"D": int(mask.sum()), "D_base": base, "D_c": chosen - base, "chosen": chosen}
-    summary: dict[str, Any] = {"tasks": names, "sizes": sizes, "embedded": n_embedded,
-                               "reasons": dict(Counter(r for r in reasons.tolist() if r))}
+    starved = core_diagnostics.starved_tasks(tasks, selector.chosen_mask_, ratio=STARVED_RATIO)
+    summary: dict[str, Any] = {
+        "tasks": names, "sizes": sizes, "embedded": n_embedded,
+        "reasons": dict(Counter(r for r in reasons.tolist() if r)),
+        "starved": starved, "warnings": [_starved_message(row) for row in starved],
+        "sources": core_diagnostics.source_spread(sources, selector.chosen_mask_),
+    }
     if X_remain is None:
         return summary
     remain = selector.remain_indices_
@@ -186,7 +201,8 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
         summary["per_cluster"] = int(selector.per_cluster_)
     if hasattr(selector, "n_removed_"):
         summary["duplicates_removed"] = int(selector.n_removed_)
-    summary["diagnostics"] = {k: report[k] for k in ("purity", "nmi", "ari")}
+    by_task = core_diagnostics.agreement(labels, remain_tasks)
+    summary["diagnostics"] = {**by_task, "instruction": core_diagnostics.agreement(labels, instructions[remain])}
     distances = selector.distance_[remain]
     chosen_remain = selector.chosen_mask_[remain]
     histograms = core_diagnostics.distance_histograms(
@@ -213,6 +229,12 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
         "task": remain_tasks[idx].tolist(), "chosen": chosen_remain[idx].tolist(),
     }
     return summary
+
+
+def _starved_message(row: dict) -> str:
+    return (f"task {row['task']!r} is starved: {row['chosen_share']:.1%} of the selection against "
+            f"{row['pool_share']:.1%} of the pool ({row['chosen']} of {row['pool']} rows chosen). A larger "
+            "base_fraction (D_base is stratified by task), more clusters or the 'stratified' baseline keep its share.")
 
 
 def _embed(examples: list[Example], params: dict, report: Any) -> tuple[np.ndarray, int]:

@@ -89,3 +89,16 @@ def test_embed_text_modes_choose_what_is_embedded():
     assert "He go home." in both and "He goes home." in both and "Fix grammar" not in both
     with pytest.raises(ValueError, match="embed_text"):
         svc.embedding_texts([ex], "target")
+
+
+def test_a_tfidf_fit_is_cached_by_corpus_under_the_data_dir(settings, tmp_path):
+    settings.DEFT_DATA_DIR = tmp_path
+    first = svc.embedder_get("tfidf:3")
+    X, n_new = svc.embeddings_for_texts(embedder=first, texts=TEXTS)
+    assert n_new == len(set(TEXTS)) and first.last_cache_hit_ is False
+    assert len(list((tmp_path / "cache" / "tfidf").glob("*.npy"))) == 1
+
+    second = svc.embedder_get("tfidf:3")
+    X2, n_new2 = svc.embeddings_for_texts(embedder=second, texts=list(reversed(TEXTS)))
+    assert n_new2 == 0 and second.last_cache_hit_ is True
+    np.testing.assert_array_equal(X2, X[::-1])

@@ -104,7 +104,10 @@ def test_score_command(evalset, capsys):
     call_command("score", "--dataset", "evalset", "--split", "test", "--system", "model", "--system", "copy",
                  "--n-boot", "100")
     out = capsys.readouterr().out
-    assert "asset" in out and "paired bootstrap model - copy (sari)" in out
+    assert "asset (n=2), headline: sari, fkgl" in out and "paired bootstrap model - copy (SARI)" in out
+    lines = out.splitlines()
+    asset_model = lines[lines.index(next(x for x in lines if x.startswith("asset (n=2)"))) + 1].split()
+    assert asset_model[0] == "model" and asset_model[1] == "SARI" and asset_model[5] == "FKGL"  # headline first
     call_command("score", "--dataset", "evalset", "--system", "model", "--by", "task", "--json", "--n-boot", "100")
     assert json.loads(capsys.readouterr().out)["group_by"] == "task"
     with pytest.raises(CommandError, match="no system"):

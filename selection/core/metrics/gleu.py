@@ -55,12 +55,41 @@ def _pair_stats(h: list[str], h_grams: list[Counter], s_grams: list[Counter], r:
 
 @lru_cache(maxsize=8)
 def _indices_cached(ref_counts: tuple[int, ...], iterations: int) -> np.ndarray:
-    out = np.empty((iterations, len(ref_counts)), dtype=np.int64)
+    if len(set(ref_counts)) == 1:
+        out = _uniform_draws(ref_counts[0], len(ref_counts), iterations)
+    else:
+        out = np.empty((iterations, len(ref_counts)), dtype=np.int64)
+        rng = random.Random()
+        for j in range(iterations):
+            rng.seed(j * 101)
+            out[j] = [rng.randint(0, k - 1) for k in ref_counts]
+    out.setflags(write=False)
+    return out
+
+
+def _uniform_draws(k: int, n: int, iterations: int) -> np.ndarray:
+    """``random.seed(j * 101); [random.randint(0, k - 1) for _ in range(n)]`` for every j, in numpy.
+
+    Python's ``randint(0, k - 1)`` takes the top ``b = k.bit_length()`` bits of the next 32-bit Mersenne
+    Twister output and retries while the value is >= k, so the draws are the accepted candidates in order.
+    numpy's MT19937, given the very state ``random.seed`` leaves, produces the same 32-bit outputs
+    (checked against ``random`` itself in the tests).
+    """
+    out = np.empty((iterations, n), dtype=np.int64)
     rng = random.Random()
+    bit_generator = np.random.MT19937()
+    shift = np.uint64(32 - k.bit_length())
     for j in range(iterations):
         rng.seed(j * 101)
-        out[j] = [rng.randint(0, k - 1) for k in ref_counts]
-    out.setflags(write=False)
+        internal = rng.getstate()[1]
+        bit_generator.state = {"bit_generator": "MT19937",
+                               "state": {"key": np.array(internal[:624], dtype=np.uint32), "pos": internal[624]}}
+        filled = 0
+        while filled < n:
+            candidates = (bit_generator.random_raw(2 * (n - filled) + 16) >> shift).astype(np.int64)
+            accepted = candidates[candidates < k][: n - filled]
+            out[j, filled: filled + len(accepted)] = accepted
+            filled += len(accepted)
     return out
 
 

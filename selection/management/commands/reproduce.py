@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from selection.jobs import terminal_progress
 from selection.reproduction_report import write_outputs
 from selection.services.reproduction import (
-    Reproduction, ReproductionError, Settings, default_base_model, reproduction_datasets,
+    Reproduction, ReproductionError, Settings, default_base_model, reproduction_datasets, subsample_pool,
 )
 
 QUICK_GRID = {"fractions": (0.325,), "base_ratios": (0.25,), "samplings": ("hard", "random"), "baselines": True}
@@ -38,6 +38,9 @@ class Command(BaseCommand):
                             "Hugging Face id, local path or tagger:<encoder> works.")
         parser.add_argument("--epochs", type=float, help="Epochs per model (default: as many as fit, 1-3).")
         parser.add_argument("--embedder", default=None, help="UCS embedder (default settings.DEFT_EMBEDDER).")
+        parser.add_argument("--max-train-rows", type=int,
+                            help="Train on a per-task stratified random sample of this many pool rows (a cut to "
+                                 "fit a CPU budget; said in the output and the report).")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--n-boot", type=int, default=1000, help="Bootstrap resamples for intervals and tests.")
 
@@ -57,14 +60,26 @@ class Command(BaseCommand):
         opts = Settings(base_model=base_model, epochs=o["epochs"] if o["epochs"] else (3.0 if o["quick"] else None),
                         budget_s=o["budget_seconds"], seed=o["seed"], n_boot=o["n_boot"], training=training,
                         grid=grid)
+        notes = []
         try:
+            if o["max_train_rows"]:
+                if o["max_train_rows"] < 10:
+                    raise CommandError("--max-train-rows must be at least 10")
+                sampled, n_pool = subsample_pool(Path(train_path), o["max_train_rows"], o["seed"])
+                if sampled != Path(train_path):
+                    notes.append(f"training pool cut from {n_pool} to a stratified sample of about "
+                                 f"{o['max_train_rows']} rows (--max-train-rows) to fit the CPU budget")
+                train_path = str(sampled)
             train, evalset = reproduction_datasets(train_path=Path(train_path), eval_path=Path(eval_path))
         except (ReproductionError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"training data: {train.name} ({train.row_count} rows); evaluation: {evalset.name}")
         started = time.monotonic()
+        for note in notes:
+            self._echo(f"plan: {note}")
         run = Reproduction(train=train, evalset=evalset, opts=opts, echo=self._echo, job_echo=terminal_progress("  "))
         result = run.run()
+        result["plan"]["notes"] = notes + result["plan"]["notes"]
         self.stdout.write(f"finished in {(time.monotonic() - started) / 60:.1f} min: {len(result['cells'])} cells ran, "
                           f"{len(result['skipped'])} did not")
         for skipped in result["skipped"]:

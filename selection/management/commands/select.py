@@ -78,5 +78,18 @@ class Command(BaseCommand):
             self.stdout.write(f"{task:<16}{s['D']:>8}{s['D_base']:>8}{s['D_c']:>8}{s['chosen']:>8}{share:>8.1%}")
         diag = run.summary.get("diagnostics") or {}
         if diag:
-            self.stdout.write(f"clusters vs tasks: purity {diag['purity']:.3f}, NMI {diag['nmi']:.3f}, "
+            baseline = diag.get("purity_baseline")
+            one = f" (one cluster: {baseline:.3f})" if baseline is not None else ""
+            self.stdout.write(f"clusters vs tasks: purity {diag['purity']:.3f}{one}, NMI {diag['nmi']:.3f}, "
                               f"ARI {diag['ari']:.3f}; embedded {run.summary.get('embedded', 0)} new texts")
+            phr = diag.get("instruction")
+            if phr:
+                self.stdout.write(f"clusters vs instruction phrasing ({phr['n_classes']} distinct): purity "
+                                  f"{phr['purity']:.3f} (one cluster: {phr['purity_baseline']:.3f}), "
+                                  f"NMI {phr['nmi']:.3f}, ARI {phr['ari']:.3f}")
+        sources = run.summary.get("sources") or {}
+        if sources.get("rows"):
+            self.stdout.write(f"{sources['rows']} rows chosen from {sources['distinct_sources']} distinct source "
+                              f"sentences ({sources['rows_per_source']:.2f} per sentence)")
+        for warning in run.summary.get("warnings") or []:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))

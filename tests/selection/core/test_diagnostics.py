@@ -81,3 +81,54 @@ def test_docstring_examples():
     from selection.core import diagnostics
 
     assert doctest.testmod(diagnostics).failed == 0
+
+
+# ------------------------------------------------------------------ skew-aware diagnostics
+from selection.core.diagnostics import (  # noqa: E402
+    agreement,
+    instruction_of,
+    majority_share,
+    source_spread,
+    starved_tasks,
+)
+
+
+def test_purity_is_reported_beside_its_majority_baseline():
+    tasks = ["simp"] * 87 + ["gec"] * 13
+    one_cluster = [0] * 100
+    got = agreement(one_cluster, tasks)
+    assert got["purity"] == pytest.approx(0.87) == pytest.approx(got["purity_baseline"])
+    assert got["purity_lift"] == pytest.approx(0.0) and got["nmi"] == pytest.approx(0.0)
+    pure = agreement([0] * 87 + [1] * 13, tasks)
+    assert pure["purity_lift"] == pytest.approx(1.0) and pure["n_classes"] == 2
+    assert majority_share(["a", "b", "b", "b"]) == 0.75
+    assert agreement([0, 1], ["a", "a"])["purity_lift"] is None
+
+
+def test_instruction_phrasing():
+    assert instruction_of("Fix grammar: she go home.") == "fix grammar"
+    assert instruction_of("Make this easier to read: A: B.") == "make this easier to read"
+    assert instruction_of("no instruction here") == ""
+
+
+def test_starved_tasks_flags_tasks_below_half_their_pool_share():
+    tasks = np.array(["simp"] * 80 + ["gec"] * 10 + ["clarity"] * 10)
+    chosen = np.zeros(100, bool)
+    chosen[:40] = True  # 40 simplification
+    chosen[80:81] = True  # 1 gec: 1/46 of the selection vs 10 % of the pool
+    chosen[90:95] = True  # 5 clarity: 5/46 ≈ 10.9 %, not starved
+    rows = starved_tasks(tasks, chosen)
+    assert [r["task"] for r in rows] == ["gec"]
+    assert rows[0]["pool_share"] == pytest.approx(0.1) and rows[0]["chosen_share"] == pytest.approx(1 / 46)
+    assert rows[0]["chosen"] == 1 and rows[0]["pool"] == 10
+    chosen[80:90] = False
+    assert starved_tasks(tasks, chosen)[0]["ratio"] == 0.0  # absent from the selection
+    assert starved_tasks(tasks, np.zeros(100, bool)) == []
+
+
+def test_source_spread():
+    groups = np.array(["s1"] * 6 + ["s2"] * 6 + ["s3"])
+    chosen = np.zeros(13, bool)
+    chosen[[0, 1, 2, 6]] = True
+    assert source_spread(groups, chosen) == {"rows": 4, "distinct_sources": 2, "rows_per_source": 2.0,
+                                             "pool_sources": 3}

@@ -127,3 +127,47 @@ def test_text_for_embedding_modes():
     assert text_for_embedding("no prefix here", None, "input") == "no prefix here"
     with pytest.raises(ValueError, match="mode"):
         text_for_embedding(src, tgt, "target")
+
+
+def test_identical_texts_are_encoded_once(minilm):
+    model = minilm._load()
+    seen: list[str] = []
+    real_encode = model.encode
+
+    def counting_encode(texts, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.extend(texts)
+        return real_encode(texts, **kwargs)
+
+    model.encode = counting_encode
+    try:
+        texts = SENTENCES[:3] * 4 + [SENTENCES[1]]
+        ticks: list[tuple[int, int]] = []
+        V = minilm.embed(texts, batch_size=2, progress=lambda d, n: ticks.append((d, n)))
+    finally:
+        del model.encode
+    assert sorted(seen) == sorted(SENTENCES[:3])  # 13 texts, 3 distinct, 3 encoded
+    assert ticks[-1] == (3, 3)
+    direct = real_encode(SENTENCES[:3], convert_to_numpy=True)
+    np.testing.assert_allclose(V, direct[[0, 1, 2] * 4 + [1]], atol=1e-5)
+
+
+def test_tfidf_fits_distinct_texts_in_any_order_and_caches_by_corpus(tmp_path):
+    corpus = SENTENCES * 3
+    plain = TfidfSvdEmbedder(3).embed(corpus)
+    np.testing.assert_array_equal(plain[:5], TfidfSvdEmbedder(3).embed(SENTENCES))  # duplicates change nothing
+    np.testing.assert_array_equal(TfidfSvdEmbedder(3).embed(SENTENCES[::-1]), plain[:5][::-1])  # nor order
+
+    emb = TfidfSvdEmbedder(3, cache_dir=tmp_path)
+    first = emb.embed(corpus)
+    assert emb.last_cache_hit_ is False and len(list(tmp_path.glob("*.npy"))) == 1
+    np.testing.assert_array_equal(first, plain)
+
+    again = TfidfSvdEmbedder(3, cache_dir=tmp_path)
+    again._fit = None  # a cache hit must not fit
+    np.testing.assert_array_equal(again.embed(SENTENCES[::-1] + SENTENCES), np.vstack([plain[:5][::-1], plain[:5]]))
+    assert again.last_cache_hit_ is True
+
+    other = TfidfSvdEmbedder(3, cache_dir=tmp_path)
+    other.embed(SENTENCES[:4])  # another corpus: its own fit
+    assert other.last_cache_hit_ is False and len(list(tmp_path.glob("*.npy"))) == 2
+    assert TfidfSvdEmbedder(4).corpus_key(SENTENCES) != TfidfSvdEmbedder(3).corpus_key(SENTENCES)

@@ -327,3 +327,58 @@ def test_baseline_bad_size_raises():
         RandomSelector(size=51).fit(None, tasks)
     with pytest.raises(ValueError, match="exactly one of size, fraction"):
         RandomSelector(size=5, fraction=0.1).fit(None, tasks)
+
+
+# ------------------------------------------------------------------ grouping rows by source
+def _variants(n_sources=150, per_source=6, d=8, seed=0):
+    """Each source sentence has `per_source` near-identical rows (one per instruction phrasing)."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n_sources, d)).astype(np.float32)
+    X = np.repeat(base, per_source, axis=0) + 0.01 * rng.standard_normal((n_sources * per_source, d)).astype(np.float32)
+    groups = np.repeat([f"sentence {i}" for i in range(n_sources)], per_source)
+    tasks = np.repeat(rng.choice(["gec", "simplification"], n_sources), per_source)
+    return X, tasks, groups
+
+
+@pytest.mark.parametrize("alpha,beta", [(0.0, 1.0), (1.0, 0.0), (0.3, 0.3)])
+def test_grouped_picks_spread_over_source_sentences(alpha, beta):
+    X, tasks, groups = _variants()
+    params = dict(base_fraction=0.0, n_clusters=5, per_cluster=20, alpha=alpha, beta=beta, random_state=0)
+    plain = UCSSelector(**params).fit(X, tasks)
+    grouped = UCSSelector(**params).fit(X, tasks, groups=groups)
+    assert np.array_equal(plain.labels_, grouped.labels_)  # grouping changes the picks, not the clusters
+    for k in range(5):
+        members = np.flatnonzero(grouped.cluster_ == k)
+        picked = members[grouped.chosen_mask_[members]]
+        assert len(picked) == 20
+        distinct_in_cluster = len(set(groups[members]))
+        assert len(set(groups[picked])) == min(20, distinct_in_cluster)  # one row per sentence first
+        if distinct_in_cluster >= 20 and beta == 1.0:
+            # hard: the 20 sentences whose farthest row is farthest, each by that farthest row
+            d, g = grouped.distance_[members], groups[members]
+            far = {s: d[g == s].max() for s in set(g)}
+            top = sorted(far, key=far.get, reverse=True)[:20]
+            assert set(groups[picked]) == set(top)
+            assert all(grouped.distance_[i] == far[groups[i]] for i in picked)
+    assert len(set(groups[plain.selected_indices_])) < len(set(groups[grouped.selected_indices_]))
+
+
+def test_grouping_counts_rows_already_in_d_base():
+    X, tasks, groups = _variants(n_sources=60, per_source=6)
+    sel = UCSSelector(base_fraction=0.1, n_clusters=3, per_cluster=8, random_state=1).fit(X, tasks, groups=groups)
+    in_base = set(groups[sel.base_indices_])
+    checked = 0
+    for k in range(3):
+        members = np.flatnonzero(sel.cluster_ == k)
+        fresh = set(groups[members]) - in_base
+        if len(fresh) >= 8:  # enough sentences not in D_base: no pick repeats a D_base sentence
+            picked = members[sel.chosen_mask_[members]]
+            assert not set(groups[picked]) & in_base
+            checked += 1
+    assert checked >= 1
+
+
+def test_groups_must_match_the_dataset():
+    X, tasks, groups = _variants(n_sources=20)
+    with pytest.raises(ValueError, match="groups has 10 entries but tasks has 120"):
+        UCSSelector(per_cluster=2, n_clusters=2).fit(X, tasks, groups=groups[:10])
