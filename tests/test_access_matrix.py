@@ -80,6 +80,8 @@ RULES: dict[str, Rule] = {
     "api_tokens": R(SIGNED_IN),
     "api-schema": R(RESEARCHERS),
     "api-root": R(SIGNED_IN),
+    "healthz": R(EVERYONE),  # load-balancer probes: say only "up" / "ready", nothing about the data
+    "readyz": R(EVERYONE),
     # selection pages
     "selection:dataset_list": R(RESEARCHERS),
     "selection:dataset_upload": R(RESEARCHERS),
