@@ -1,8 +1,8 @@
 """A bounded, self-stopping load generator on loopback: simulated annotators doing what the rating page does.
 
 Each simulated annotator is one browser (its own cookie jar and one keep-alive connection). It arrives by the
-study's crowd invite link (`/join/<invite>/?pid=...`, which logs it in and lands on the rating page, where it
-reads the CSRF token like rate.js does), then until the clock runs out: POST `/api/work/<study>/next/` ("next
+study's crowd invite link (`/join/<invite>/?pid=...`: the consent page, then its form posted with consent,
+which signs it in and lands on the rating page, where it reads the CSRF token like rate.js does), then until the clock runs out: POST `/api/work/<study>/next/` ("next
 pair") and POST `/api/work/slots/<slot>/judgment/` ("submit") with a fresh idempotency key. Like rate.js, an
 answer that was not acknowledged (connection lost, any 5xx) is kept and sent again with the same key until it
 is; an answer counts as acknowledged only on a 200/201 that says `stored`. `--think` adds a pause per pair.
@@ -86,13 +86,18 @@ async def _annotator(i: int, base: str, invite: str, study: str, run_id: str, st
                                      timeout=aiohttp.ClientTimeout(total=30)) as session:
         csrf = None
         async with gate:  # arrivals trickle in rather than all at the same millisecond
-            for attempt in range(20):  # arrival: join by the invite link, land on the rating page
-                code, page = await _request(session, stats, "join", "GET",
-                                            f"{base}/join/{invite}/?pid={run_id}-{i}")
+            for attempt in range(20):  # arrival: the invite link's consent page, agree, land on the rating page
+                pid = f"{run_id}-{i}"
+                code, page = await _request(session, stats, "join", "GET", f"{base}/join/{invite}/?pid={pid}")
                 match = CSRF_RE.search(page) if isinstance(page, str) else None
                 if code == 200 and match:
-                    csrf = match.group(1)
-                    break
+                    code, page = await _request(session, stats, "join", "POST", f"{base}/join/{invite}/",
+                                                data={"csrfmiddlewaretoken": match.group(1), "pid": pid,
+                                                      "consent": "1"})
+                    match = CSRF_RE.search(page) if isinstance(page, str) else None
+                    if code == 200 and match and 'id="rate-config"' in page:
+                        csrf = match.group(1)
+                        break
                 await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
         if csrf is None:
             stats.errors.append(f"annotator {i} could not join")

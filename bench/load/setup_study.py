@@ -83,7 +83,8 @@ def main() -> None:
     from annotation.services import invite_create, study_create
 
     t0 = time.perf_counter()
-    dataset, systems = dataset_and_systems(args.items, args.data)
+    # Controls are made from examples outside the study (annotation/services/studies.py): a fifth more rows.
+    dataset, systems = dataset_and_systems(args.items + args.items // 5, args.data)
     name = f"load-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     study = study_create(name=name, dataset=dataset, systems=systems, n_examples=args.items,
                          raters_per_item=args.raters_per_item, control_rate=args.control_rate,
