@@ -499,7 +499,7 @@ def study_report_inputs(study: Any, bootstrap: int = 1000, seed: int = 0) -> dic
     """Records, per-item metric scores, the automatic metrics table and the study facts, for build_report."""
     from annotation.models import Item
     from annotation.selectors import judgment_records
-    from selection.core.metrics import score_rows
+    from selection.core.metrics import score_system
     from selection.core.text import strip_instruction
 
     records = judgment_records(study, include_auto_ties=True)
@@ -514,16 +514,17 @@ def study_report_inputs(study: Any, bootstrap: int = 1000, seed: int = 0) -> dic
     automatic: dict[str, list] = defaultdict(list)
     for system, rows in sorted(per_system.items()):
         exs = list(rows.values())
-        scored, _ = score_rows([strip_instruction(e.src) for e, _ in exs], [t for _, t in exs],
-                               [list(e.refs or []) or [""] for e, _ in exs])
-        for (ex, _), s in zip(exs, scored):
-            example_scores[(system, ex.pk)] = {"sari": s["sari"], "rougeL": s["rouge_l"]}
-        by_task: dict[str, list[dict]] = defaultdict(list)
-        for (ex, _), s in zip(exs, scored):
-            by_task[ALL].append(s)
-            by_task[ex.task].append(s)
-        for task, ss in by_task.items():
-            automatic[task].append(_metric_row(system, ss, bootstrap, seed))
+        scored = score_system([strip_instruction(e.src, (e.extra or {}).get("instruction")) for e, _ in exs],
+                              [t for _, t in exs], [list(e.refs or []) or [""] for e, _ in exs], fkgl=False)
+        sentence_sari = scored.sari.per_example()  # EASSE's SARI of each example alone
+        for (ex, _), sari, rouge in zip(exs, sentence_sari, scored.per_example["rouge_l"]):
+            example_scores[(system, ex.pk)] = {"sari": float(sari), "rougeL": float(rouge)}
+        by_task: dict[str, list[int]] = defaultdict(list)
+        for i, (ex, _) in enumerate(exs):
+            by_task[ALL].append(i)
+            by_task[ex.task].append(i)
+        for task, idx in by_task.items():
+            automatic[task].append(_metric_row(system, scored, np.array(idx), bootstrap, seed))
     scores = {}
     for it in items:
         for ss in (it.system_a, it.system_b):
@@ -534,14 +535,13 @@ def study_report_inputs(study: Any, bootstrap: int = 1000, seed: int = 0) -> dic
             "meta": study_meta(study, records)}
 
 
-def _metric_row(system: str, rows: list[dict], bootstrap: int, seed: int) -> dict[str, Any]:
-    sari = [r["sari"] for r in rows]
-    rouge = [r["rouge_l"] for r in rows]
-    out = {"system": system, "n": len(rows), "sari": float(np.mean(sari)), "rouge_l": float(np.mean(rouge)),
+def _metric_row(system: str, scored: Any, idx: np.ndarray, bootstrap: int, seed: int) -> dict[str, Any]:
+    """Corpus SARI (EASSE) and mean ROUGE-L of one system on the examples ``idx``, with bootstrap intervals."""
+    out = {"system": system, "n": len(idx), "sari": scored.value("sari", idx), "rouge_l": scored.value("rouge_l", idx),
            "sari_ci": None, "rouge_l_ci": None}
-    if bootstrap and len(rows) > 1:
-        a = bootstrap_ci(sari, n_resamples=bootstrap, random_state=seed)
-        b = bootstrap_ci(rouge, n_resamples=bootstrap, random_state=seed)
+    if bootstrap and len(idx) > 1:
+        a = scored.interval("sari", idx, n_resamples=bootstrap, random_state=seed)
+        b = scored.interval("rouge_l", idx, n_resamples=bootstrap, random_state=seed)
         out["sari_ci"], out["rouge_l_ci"] = [a.low, a.high], [b.low, b.high]
     return out
 

@@ -9,3 +9,7 @@ class DatasetUploadForm(forms.Form):
     split = forms.ChoiceField(choices=Split.choices, initial=Split.TRAIN,
                               help_text="Used for rows without their own `split` field.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    skip_invalid = forms.BooleanField(
+        required=False, label="Skip unscoreable rows",
+        help_text="Leave out well-formed rows that cannot be scored (e.g. a blank reference) and list them, "
+                  "instead of refusing the file.")

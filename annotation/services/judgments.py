@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
 
-from .errors import InvalidAnswer, NotAllowed, StudyNotLive
+from .assignment import slots_ahead, study_accepts_writes
+from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
 PREFERENCES = ("left", "right", "tie", "both_bad")
 ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
@@ -33,19 +34,19 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
         acc[f"accurate_{side}"] = None if value is None else bool(value)
     likert: dict[str, dict[str, int]] = {}
     given = answer.get("likert") or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("likert must be an object: {scale: {\"left\": n, \"right\": n}}.")
     for scale in q.get("likert", []):
         likert[scale["key"]] = {}
         for side in ("left", "right"):
             try:
                 value = int((given.get(scale["key"]) or {})[side])
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise InvalidAnswer(f"Rate {scale['label']} of the {side} output.") from None
             if not scale["min"] <= value <= scale["max"]:
                 raise InvalidAnswer(f"{scale['label']} is rated {scale['min']}-{scale['max']}.")
             likert[scale["key"]][side] = value
-    allowed = set(q.get("error_flags", []))
-    flags = {side: sorted(set((answer.get("error_flags") or {}).get(side) or []) & allowed)
-             for side in ("left", "right")}
+    flags = _error_flags(answer.get("error_flags"), set(q.get("error_flags", [])))
     try:
         seconds = max(0.0, min(float(answer.get("seconds") or 0), 24 * 3600.0))
     except (TypeError, ValueError):
@@ -53,6 +54,23 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
     comment = str(answer.get("comment") or "")[:2000] if q.get("comment") else ""
     return {"preference": pref, **acc, "likert": likert, "error_flags": flags, "comment": comment,
             "seconds": seconds}
+
+
+def _error_flags(given: Any, allowed: set[str]) -> dict[str, list[str]]:
+    """{"left": [...], "right": [...]}: lists of flag names per side; names the study does not ask are dropped."""
+    given = given or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("error_flags must be an object: {\"left\": [flag, ...], \"right\": [flag, ...]}.")
+    unknown = sorted(set(given) - {"left", "right"}, key=str)
+    if unknown:
+        raise InvalidAnswer(f"error_flags has sides {unknown}: only 'left' and 'right'.")
+    flags = {}
+    for side in ("left", "right"):
+        names = given.get(side) or []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidAnswer(f"error_flags.{side} must be a list of flag names (strings).")
+        flags[side] = sorted(set(names) & allowed)
+    return flags
 
 
 def judgment_submit(*, slot: Slot, user: User, answer: dict[str, Any], idempotency_key: str) -> tuple[Judgment, bool]:
@@ -76,8 +94,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     existing = Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
-    if study.status not in (Study.Status.LIVE, Study.Status.PAUSED):
-        raise StudyNotLive(f"This study is {study.status}: answers are no longer accepted.")
+    study_accepts_writes(study, "answers are")
     fields = _clean(study, answer)
     if existing:
         previous = {f: getattr(existing, f) for f in ANSWER_FIELDS}
@@ -148,8 +165,19 @@ def _code(study: Study, member: StudyRater, passed: bool) -> str:
 @transaction.atomic
 def rater_finish(*, study: Study, user: User) -> StudyRater:
     """Score the rater's controls and issue a completion code. The code is valid (completion_code_valid) only
-    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way."""
+    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way.
+
+    Only once nothing is left for the rater (WorkLeft otherwise) and only while the study is live or paused
+    (StudyNotLive otherwise). A code issued before close stays readable: asking again returns it unchanged."""
     member = StudyRater.objects.select_for_update().get(study=study, user=user)
+    study.refresh_from_db(fields=["status"])
+    if member.completion_code and study.status == Study.Status.CLOSED:
+        return member
+    study_accepts_writes(study, "completions are")
+    left = (Slot.objects.filter(item__study=study, rater=user, status=Slot.Status.RESERVED).count()
+            + slots_ahead(study, user))
+    if left:
+        raise WorkLeft(f"{left} pairs are still waiting for you: finish them first.")
     passed, scored = rater_controls(study, user)
     member.qc_passed = scored == 0 or passed / scored >= study.qc_min_pass
     member.completion_code = _code(study, member, member.qc_passed)

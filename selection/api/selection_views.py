@@ -13,6 +13,7 @@ from selection.api.selection_serializers import (
     SelectionExportSerializer, SelectionRunCreateSerializer, SelectionRunDetailSerializer, SelectionRunSerializer,
 )
 from selection.api.serializers import DatasetSerializer
+from selection.api.views import jsonl_only
 from selection.models import Dataset
 from selection.services.selection_runs import SelectionError, selection_run_export, selection_run_submit
 from selection.views.selection_runs import picks_jsonl_response
@@ -48,12 +49,13 @@ class SelectionRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={(200, "application/x-ndjson"): bytes})
     @action(detail=True, methods=["get"])
-    def picks(self, request: Request, name: str | None = None):  # noqa: ANN201
+    def picks(self, request: Request, name: str | None = None, format: str | None = None):  # noqa: ANN201
+        jsonl_only(format)
         return picks_jsonl_response(self.get_object())
 
     @extend_schema(request=SelectionExportSerializer, responses={201: DatasetSerializer})
     @action(detail=True, methods=["post"])
-    def export(self, request: Request, name: str | None = None) -> Response:
+    def export(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         data = SelectionExportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

@@ -17,6 +17,8 @@ class DatasetImportSerializer(serializers.Serializer):
     file = serializers.FileField()
     split = serializers.ChoiceField(choices=Split.choices, default=Split.TRAIN)
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    skip_invalid = serializers.BooleanField(
+        default=False, help_text="Leave out well-formed rows that cannot be scored (listed in summary.skipped).")
 
 
 class ExampleSerializer(serializers.ModelSerializer):

@@ -38,6 +38,8 @@ class GenerateSerializer(serializers.Serializer):
     num_beams = serializers.IntegerField(min_value=1, max_value=16, default=1)
     batch_size = serializers.IntegerField(min_value=1, default=32)
     max_new_tokens = serializers.IntegerField(min_value=1, default=64)
+    add_instruction = serializers.BooleanField(
+        default=False, help_text="Prepend CoEDIT's instruction for each row's task to sources that have none.")
 
 
 class SystemSerializer(serializers.ModelSerializer):

@@ -5,11 +5,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deft_site.parsers import SafeJSONParser
 from deft_site.roles import IsResearcher
 from selection.api.serializers import JobSerializer
 from selection.api.training_serializers import (
@@ -49,14 +50,14 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"])
-    def loss(self, request: Request, name: str | None = None) -> Response:
+    def loss(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         """The loss log ({"step", "loss", "lr"} rows) and the manifest."""
         run = self.get_object()
         return Response({"loss": training_loss_log(run), "manifest": training_manifest(run)})
 
     @extend_schema(request=GenerateSerializer, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])
-    def generate(self, request: Request, name: str | None = None) -> Response:
+    def generate(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         run = self.get_object()
         data = GenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -64,7 +65,8 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             job = system_generate_submit(name=v["system"], dataset=v["dataset"], split=v["split"] or None,
                                          training_run=run, num_beams=v["num_beams"], batch_size=v["batch_size"],
-                                         max_new_tokens=v["max_new_tokens"], user=request.user)
+                                         max_new_tokens=v["max_new_tokens"], user=request.user,
+                                         add_instruction=v["add_instruction"])
         except SystemCreateError as exc:
             return _bad(exc)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -75,7 +77,7 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsResearcher]
     serializer_class = SystemSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):  # noqa: ANN201
         systems = System.objects.select_related("dataset", "training_run").order_by("dataset__name", "name")
@@ -84,13 +86,13 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=OutputSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def outputs(self, request: Request, pk: str | None = None) -> Response:
+    def outputs(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         page = self.paginate_queryset(self.get_object().outputs.select_related("example").order_by("example_id"))
         return self.get_paginated_response(OutputSerializer(page, many=True).data)
 
     @extend_schema(request=OutputImportSerializer, responses={201: SystemSerializer})
     @action(detail=False, methods=["post"], url_path="import")
-    def import_outputs(self, request: Request) -> Response:
+    def import_outputs(self, request: Request, format: str | None = None) -> Response:
         data = OutputImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -104,7 +106,7 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=CopyBaselineSerializer, responses={201: SystemSerializer})
     @action(detail=False, methods=["post"], url_path="copy-baseline")
-    def copy_baseline(self, request: Request) -> Response:
+    def copy_baseline(self, request: Request, format: str | None = None) -> Response:
         data = CopyBaselineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +16,12 @@ from selection.jobs import job_cancel, job_retry
 from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
 from selection.views.datasets import jsonl_download
+
+
+def jsonl_only(format: str | None) -> None:
+    """Downloads in JSON Lines have no other format: a format suffix (".json") is a clear 404, not a 500."""
+    if format is not None:
+        raise NotFound(f"This download is JSON Lines only: drop the '.{format}' suffix from the URL.")
 
 
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -34,7 +41,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
             dataset = dataset_import(
                 stream=upload.open("rb"), name=data.validated_data["name"], filename=upload.name,
                 default_split=data.validated_data["split"], description=data.validated_data["description"],
-                user=request.user,
+                user=request.user, skip_invalid=data.validated_data["skip_invalid"],
             )
         except DatasetImportError as exc:
             return Response({"detail": str(exc), "line": exc.line, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST)
@@ -44,7 +51,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=ExampleSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def examples(self, request: Request, name: str | None = None) -> Response:
+    def examples(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         examples = self.get_object().examples.order_by("id")
         for field in ("task", "split"):
             if request.query_params.get(field):
@@ -54,7 +61,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={(200, "application/x-ndjson"): bytes})
     @action(detail=True, methods=["get"])
-    def export(self, request: Request, name: str | None = None):  # noqa: ANN201
+    def export(self, request: Request, name: str | None = None, format: str | None = None):  # noqa: ANN201
+        jsonl_only(format)
         dataset = self.get_object()
         return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
 
@@ -67,11 +75,11 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.job_list(self.request.query_params.get("status"))
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None) -> Response:
+    def cancel(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         return Response(JobSerializer(job_cancel(self.get_object())).data)
 
     @action(detail=True, methods=["post"])
-    def retry(self, request: Request, pk: str | None = None) -> Response:
+    def retry(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         try:
             return Response(JobSerializer(job_retry(self.get_object())).data)
         except ValueError as exc:

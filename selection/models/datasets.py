@@ -62,7 +62,8 @@ class Example(models.Model):
 
     @property
     def input_text(self) -> str:
-        """The text without its instruction prefix ("Fix grammar: ...")."""
+        """The text without its instruction prefix: a known CoEDIT phrasing ("Fix grammar: ...") or the
+        row's declared ``extra["instruction"]``; a text with just a colon in it stays whole."""
         from selection.core.text import strip_instruction
 
-        return strip_instruction(self.src)
+        return strip_instruction(self.src, (self.extra or {}).get("instruction"))

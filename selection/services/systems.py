@@ -16,7 +16,7 @@ from typing import IO, Any, Callable, Iterator
 from django.db import transaction
 from django.utils.text import slugify
 
-from selection.core.text import strip_instruction
+from selection.core.text import add_instruction as with_instruction, strip_instruction
 from selection.jobs import job_create, job_enqueue, job_handler
 from selection.models import Dataset, Job, Output, System, TrainingRun
 
@@ -71,6 +71,8 @@ def _iter_output_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, s
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise OutputImportError(f"not valid JSON ({exc.msg})", line=line_no) from None
+        except RecursionError:
+            raise OutputImportError("JSON nested too deeply", line=line_no) from None
         if not isinstance(record, dict):
             raise OutputImportError("each line must be a JSON object with `id` and `output`", line=line_no)
         yield line_no, _field_id(record, line_no), _field_output(record, line_no)
@@ -82,7 +84,13 @@ def _iter_csv(text: str) -> Iterator[tuple[int, str, str]]:
     if "id" not in header or "output" not in header:
         raise OutputImportError(f"the CSV header must name `id` and `output`, found {header}", line=1)
     reader.fieldnames = header
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over csv's 131,072-character limit
+            raise OutputImportError(f"unreadable CSV ({exc})", line=reader.line_num + 1) from None
         line_no = reader.line_num
         yield line_no, _field_id(record, line_no), _field_output(record, line_no)
 
@@ -91,6 +99,8 @@ def _field_id(record: dict, line: int) -> str:
     value = record.get("id")
     if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, (list, dict)):
         raise OutputImportError("missing `id`", line=line, field="id")
+    if "\x00" in str(value):
+        raise OutputImportError("contains a NUL character (\\0)", line=line, field="id")
     return str(value).strip()
 
 
@@ -99,6 +109,8 @@ def _field_output(record: dict, line: int) -> str:
     if not isinstance(value, str):
         raise OutputImportError("`output` must be a string" if value is not None else "missing `output`",
                                 line=line, field="output")
+    if "\x00" in value:
+        raise OutputImportError("contains a NUL character (\\0)", line=line, field="output")
     return value
 
 
@@ -170,8 +182,9 @@ def system_copy_baseline(*, dataset: Dataset, split: str | None = None, name: st
         if system.kind != System.Kind.BUILTIN:
             raise SystemCreateError(f"dataset {dataset.name!r} already has a non-built-in system named {name!r}")
         have = set(system.outputs.values_list("example_id", flat=True))
-        new = [Output(system=system, example_id=pk, text=strip_instruction(src))
-               for pk, src in covered_examples(dataset, split).values_list("id", "src") if pk not in have]
+        new = [Output(system=system, example_id=pk, text=strip_instruction(src, (extra or {}).get("instruction")))
+               for pk, src, extra in covered_examples(dataset, split).values_list("id", "src", "extra")
+               if pk not in have]
         Output.objects.bulk_create(new, batch_size=2000)
     return system
 
@@ -192,30 +205,44 @@ def model_path_for(*, training_run: TrainingRun | None = None, model_path: str =
 def system_generate(
     *, name: str, dataset: Dataset, split: str | None, training_run: TrainingRun | None = None,
     model_path: str = "", num_beams: int = 1, batch_size: int = 32, max_new_tokens: int = 64,
-    user: Any = None, progress: Callable[[int, int], None] | None = None,
+    user: Any = None, progress: Callable[[int, int], None] | None = None, add_instruction: bool = False,
 ) -> System:
-    """Generate one output per example of ``split`` with a trained run's model (or any model path)."""
+    """Generate one output per example of ``split`` with a trained run's model (or any model path).
+
+    With ``add_instruction`` every source without a known instruction gets CoEDIT's instruction for its task
+    in front ("Simplify this sentence: ..."), as CoEDIT's models were evaluated; sources of a task CoEDIT has
+    no instruction for are given as they are and counted in the system's ``params``.
+    """
     from selection.core.generation import generate
 
     system_name_validate(dataset=dataset, name=name)
     path = model_path_for(training_run=training_run, model_path=model_path)
-    rows = list(covered_examples(dataset, split).values_list("id", "src"))
+    rows = list(covered_examples(dataset, split).values_list("id", "src", "task"))
     if not rows:
         raise SystemCreateError(f"dataset {dataset.name!r} has no examples{f' in split {split!r}' if split else ''}")
+    inputs = [src for _, src, _ in rows]
+    unprefixed = 0
+    if add_instruction:
+        prefixed = [with_instruction(src, task) for _, src, task in rows]
+        unprefixed = sum(p is None for p in prefixed)
+        inputs = [p if p is not None else src for p, src in zip(prefixed, inputs)]
     max_src = (training_run.config.get("max_source_length") if training_run else None) or 512
-    outputs = generate(path, [src for _, src in rows], batch_size=batch_size, num_beams=num_beams,
+    outputs = generate(path, inputs, batch_size=batch_size, num_beams=num_beams,
                        max_new_tokens=max_new_tokens, progress=progress, max_source_length=max_src)
     params = {"split": split, "num_beams": num_beams, "batch_size": batch_size, "max_new_tokens": max_new_tokens,
-              "decoding": "greedy" if num_beams == 1 else f"beam search ({num_beams})", "model": path}
+              "decoding": "greedy" if num_beams == 1 else f"beam search ({num_beams})", "model": path,
+              "add_instruction": add_instruction}
+    if add_instruction:
+        params["without_instruction"] = unprefixed
     return _system_store(dataset=dataset, name=name, kind=System.Kind.GENERATED, params=params, user=user,
-                         texts={pk: text for (pk, _), text in zip(rows, outputs)}, model_path=path,
+                         texts={pk: text for (pk, _, _), text in zip(rows, outputs)}, model_path=path,
                          training_run=training_run)
 
 
 def system_generate_submit(
     *, name: str, dataset: Dataset, split: str | None, training_run: TrainingRun | None = None,
     model_path: str = "", num_beams: int = 1, batch_size: int = 32, max_new_tokens: int = 64,
-    user: Any = None, enqueue: bool = True,
+    user: Any = None, enqueue: bool = True, add_instruction: bool = False,
 ) -> Job:
     """Create (and enqueue) a "generation" job; the name is checked now, the model when it runs."""
     system_name_validate(dataset=dataset, name=name)
@@ -223,7 +250,7 @@ def system_generate_submit(
         raise SystemCreateError("give a training run or a model path")
     params = {"system": name, "dataset": dataset.name, "split": split, "run": training_run.name if training_run else None,
               "model_path": model_path, "num_beams": num_beams, "batch_size": batch_size,
-              "max_new_tokens": max_new_tokens}
+              "max_new_tokens": max_new_tokens, "add_instruction": add_instruction}
     with transaction.atomic():
         job = job_create(kind="generation", title=f"Generate {name} on {dataset.name}/{split or 'all'}",
                          params=params, user=user)
@@ -246,6 +273,7 @@ def _run_generation(job: Job, report: Any) -> dict[str, Any]:
         name=p["system"], dataset=dataset, split=p.get("split"), training_run=run, model_path=p.get("model_path") or "",
         num_beams=int(p.get("num_beams", 1)), batch_size=int(p.get("batch_size", 32)),
         max_new_tokens=int(p.get("max_new_tokens", 64)), user=job.created_by, progress=progress,
+        add_instruction=bool(p.get("add_instruction", False)),
     )
     return {"system": system.name, "system_id": system.pk, "dataset": dataset.name, "outputs": system.outputs.count()}
 

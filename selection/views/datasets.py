@@ -35,7 +35,8 @@ def dataset_upload(request: HttpRequest) -> HttpResponse:
                 kind="dataset_import", title=f"Import {form.cleaned_data['name']}", user=request.user,
                 params={"path": str(_save_upload(form.cleaned_data["file"])), "name": form.cleaned_data["name"],
                         "filename": form.cleaned_data["file"].name, "split": form.cleaned_data["split"],
-                        "description": form.cleaned_data["description"]},
+                        "description": form.cleaned_data["description"],
+                        "skip_invalid": form.cleaned_data["skip_invalid"]},
             )
             return redirect("selection:job_detail", pk=job.pk)
     return render(request, "selection/dataset_upload.html", {"form": form})

@@ -1,5 +1,6 @@
-"""Results page: systems × evaluation sets with SARI / ROUGE-L and 95 % intervals, system statistics, a paired
-test of the first two systems, a plot, and CSV / JSON export (``?format=csv|json``)."""
+"""Results page: each evaluation set's headline metrics first (ASSET / TurkCorpus: SARI + FKGL, JFLEG: GLEU +
+SARI, IteraTeR: SARI), then systems × evaluation sets per metric with 95 % intervals, SARI components and edit
+statistics, paired tests of the first two systems per set, plots, and CSV / JSON export (``?format=csv|json``)."""
 from __future__ import annotations
 
 import csv
@@ -89,30 +90,74 @@ def _pending_job(dataset: Dataset, split: str, q: dict) -> Job | None:
             .exclude(status__in=Job.FINISHED).order_by("-created_at").first())
 
 
-def _fmt_ci(value: float, ci: list[float], digits: int) -> dict:
+# label, digits, plot scale (None: from the data) of each metric the page can show
+METRIC_DISPLAY = {
+    "sari": ("SARI", 1, 100.0), "gleu": ("GLEU", 1, 100.0), "fkgl": ("FKGL", 2, None),
+    "rouge_l": ("ROUGE-L", 3, 1.0), "sari_evaluate": ("SARI (evaluate)", 1, 100.0),
+    "sari_add": ("SARI add", 1, 100.0), "sari_keep": ("SARI keep", 1, 100.0), "sari_del": ("SARI del", 1, 100.0),
+}
+PLOTTED = ("sari", "gleu", "fkgl", "rouge_l", "sari_evaluate")
+COMPONENTS = ("sari_add", "sari_keep", "sari_del", "exact_match", "copy_rate", "mean_edit_distance",
+              "length_ratio", "compression_ratio")
+
+
+def _fmt_ci(value: float | None, ci: list[float] | None, digits: int) -> dict:
+    if value is None:
+        return {"value": "—", "low": None, "high": None}
+    if not ci:
+        return {"value": round(value, digits), "low": None, "high": None}
     return {"value": round(value, digits), "low": round(ci[0], digits), "high": round(ci[1], digits)}
 
 
+def _headline_table(result: dict) -> dict:
+    """Each evaluation set's headline metrics (the literature's order) side by side: the table to quote."""
+    columns = [(g, m) for g in result["groups"] for m in g.get("headline") or ["sari"]]
+    rows = []
+    for name in result["systems"]:
+        cells = []
+        for g, metric in columns:
+            cell = g["systems"][name]
+            cells.append(_fmt_ci(cell.get(metric), cell.get(f"{metric}_ci"), METRIC_DISPLAY[metric][1]))
+        rows.append({"system": name, "cells": cells})
+    return {"columns": [{"group": g["name"], "metric": METRIC_DISPLAY[m][0], "n": g["n"]} for g, m in columns],
+            "rows": rows}
+
+
 def _tables(result: dict) -> dict:
-    """Rows of systems × evaluation sets per metric, stats rows, and the plots."""
+    """The headline table, rows of systems × evaluation sets per metric, components and stats, the plots."""
     groups = [g["name"] for g in result["groups"]]
+    present = {m for g in result["groups"] for cell in g["systems"].values() for m in cell}
+    headline_first = list(dict.fromkeys([m for g in result["groups"] for m in g.get("headline") or ["sari"]]
+                                        + list(PLOTTED)))
     metrics = []
-    for metric, label, digits in (("sari", "SARI", 1), ("rouge_l", "ROUGE-L", 3)):
-        rows = [{"system": name, "cells": [_fmt_ci(g["systems"][name][metric], g["systems"][name][f"{metric}_ci"],
+    for metric in (m for m in headline_first if m in present and m in PLOTTED):
+        label, digits, y_max = METRIC_DISPLAY[metric]
+        rows = [{"system": name, "cells": [_fmt_ci(g["systems"][name].get(metric), g["systems"][name].get(f"{metric}_ci"),
                                                    digits) for g in result["groups"]]}
                 for name in result["systems"]]
-        series = {name: [g["systems"][name][metric] for g in result["groups"]] for name in result["systems"]}
-        intervals = {name: [tuple(g["systems"][name][f"{metric}_ci"]) for g in result["groups"]]
-                     for name in result["systems"]}
+        series = {name: [g["systems"][name].get(metric) or 0.0 for g in result["groups"]] for name in result["systems"]}
+        intervals = {name: [tuple(g["systems"][name].get(f"{metric}_ci") or (g["systems"][name].get(metric) or 0.0,) * 2)
+                            for g in result["groups"]] for name in result["systems"]}
+        if y_max is None:
+            y_max = max([hi for ivs in intervals.values() for _, hi in ivs] + [1.0]) * 1.1
         plot = grouped_bars_ci_svg(groups, series, intervals, title=f"{label} (95 % bootstrap intervals)",
-                                   y_max=100.0 if metric == "sari" else 1.0,
-                                   value_format="{:.0f}" if metric == "sari" else "{:.2f}")
+                                   y_max=y_max, value_format="{:.2f}" if digits > 1 else "{:.0f}")
         metrics.append({"key": metric, "label": label, "rows": rows, "plot": mark_safe(plot)})
+    components = [{"system": name, "group": g["name"],
+                   "values": [_stat_text(k, g["systems"][name].get(k)) for k in COMPONENTS]}
+                  for g in result["groups"] for name in result["systems"]]
     stat_keys = sorted({k for s in result["stats"].values() for k in s})
     stats_rows = [{"system": name, "values": [_stat_text(k, result["stats"][name].get(k)) for k in stat_keys]}
                   for name in result["systems"]]
+    paired_rows = []
+    for g in result["groups"]:
+        if g.get("paired"):
+            for metric in (m for m in g["paired"] if m not in ("a", "b")):
+                paired_rows.append({"group": g["name"], "metric": METRIC_DISPLAY.get(metric, (metric,))[0],
+                                    **g["paired"][metric]})
     return {"groups": groups, "metrics": metrics, "stat_keys": stat_keys, "stats_rows": stats_rows,
-            "group_sizes": [g["n"] for g in result["groups"]]}
+            "group_sizes": [g["n"] for g in result["groups"]], "headline": _headline_table(result),
+            "components": components, "component_keys": COMPONENTS, "paired_rows": paired_rows}
 
 
 def _csv(result: dict) -> HttpResponse:

@@ -38,8 +38,10 @@ def browser():
 def page_at(browser):
     contexts = []
 
-    def make(width: int = 1280, height: int = 900):
-        ctx = browser.new_context(viewport={"width": width, "height": height})
+    def make(width: int = 1280, height: int = 900, csp: bool = False):
+        # Playwright's wait_for_function evaluates strings in the page, which the Content-Security-Policy
+        # forbids: tests bypass it unless they ask for it (csp=True, see test_security_browser.py).
+        ctx = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=not csp)
         contexts.append(ctx)
         return ctx.new_page()
 

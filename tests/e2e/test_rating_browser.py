@@ -25,9 +25,9 @@ def test_annotator_rates_with_keyboard_and_gets_code(live_server, page_at, study
     page.wait_for_selector("#mode-banner:not([hidden])")
     assert "Practice" in page.inner_text("#mode-banner")
     page.keyboard.press("1"); page.keyboard.press("1"); page.keyboard.press("2"); page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('status').textContent.includes('better output')", polling=100)
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('better output')", polling=100)
     page.keyboard.press("Enter")  # past the feedback: real work starts
-    page.wait_for_function("document.getElementById('mode-banner').hidden", polling=100)
+    page.wait_for_function("() => document.getElementById('mode-banner').hidden", polling=100)
     page.keyboard.press("g")
     assert page.is_visible("#guidelines") and "follows the instruction" in page.inner_text("#guidelines")
     page.keyboard.press("Escape")
@@ -41,9 +41,9 @@ def test_annotator_rates_with_keyboard_and_gets_code(live_server, page_at, study
         page.keyboard.press("2")  # B accurate: no
         page.keyboard.press("Enter")
         if i < 2:
-            page.wait_for_function(f"document.getElementById('progress-text').textContent.startsWith('{i + 1} done')", polling=100)
+            page.wait_for_function(f"() => document.getElementById('progress-text').textContent.startsWith('{i + 1} done')", polling=100)
             widths.append(_bar_width(page))
-            page.wait_for_function(f"document.getElementById('answer-form').dataset.slot !== '{slot}'", polling=100)
+            page.wait_for_function(f"() => document.getElementById('answer-form').dataset.slot !== '{slot}'", polling=100)
     page.wait_for_url(re.compile(r".*/done/$"))
     code = page.inner_text("#completion-code").strip()
     assert re.fullmatch(r"[0-9A-F]{10}", code)
@@ -83,7 +83,7 @@ def test_researcher_walks_wizard_and_launches(live_server, page_at, study_data, 
         page.fill("input[name=raters_per_item]", "2")
         page.fill("input[name=q_likert]", "fluency")
         page.wait_for_selector("#preview #left-diff")
-        page.wait_for_function("document.querySelector('#preview').textContent.includes('Fluency')", polling=100)
+        page.wait_for_function("() => document.querySelector('#preview').textContent.includes('Fluency')", polling=100)
         preview = page.inner_text("#preview")
         assert "Output A" in preview and "Output B" in preview
         assert systems[0].name not in preview and systems[1].name not in preview

@@ -48,7 +48,7 @@ def _expected(ids, outputs):
     srcs = [strip_instruction(r["src"]) for r in rows]
     refs = [r["tgt"] if isinstance(r["tgt"], list) else [r["tgt"]] for r in rows]
     preds = [outputs(r) for r in rows]
-    return corpus_sari(srcs, preds, refs), corpus_rouge_l(preds, refs), system_stats(srcs, preds, refs).as_dict()
+    return corpus_sari(srcs, preds, refs), corpus_rouge_l(preds, refs), system_stats(srcs, preds, refs, fkgl=True).as_dict()
 
 
 def test_scores_per_evaluation_set_match_the_core(evalset):
@@ -104,7 +104,10 @@ def test_score_command(evalset, capsys):
     call_command("score", "--dataset", "evalset", "--split", "test", "--system", "model", "--system", "copy",
                  "--n-boot", "100")
     out = capsys.readouterr().out
-    assert "asset" in out and "paired bootstrap model - copy (sari)" in out
+    assert "asset (n=2), headline: sari, fkgl" in out and "paired bootstrap model - copy (SARI)" in out
+    lines = out.splitlines()
+    asset_model = lines[lines.index(next(x for x in lines if x.startswith("asset (n=2)"))) + 1].split()
+    assert asset_model[0] == "model" and asset_model[1] == "SARI" and asset_model[5] == "FKGL"  # headline first
     call_command("score", "--dataset", "evalset", "--system", "model", "--by", "task", "--json", "--n-boot", "100")
     assert json.loads(capsys.readouterr().out)["group_by"] == "task"
     with pytest.raises(CommandError, match="no system"):

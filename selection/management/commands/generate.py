@@ -1,5 +1,5 @@
 """python manage.py generate (--run RUN | --model PATH | --copy-baseline) --dataset D --split S --system NAME
-[--beams B] [--batch-size N] [--max-new-tokens N] [--background]"""
+[--beams B] [--batch-size N] [--max-new-tokens N] [--add-instruction] [--background]"""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -24,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--beams", type=int, default=1, help="1 = greedy decoding.")
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--max-new-tokens", type=int, default=64)
+        parser.add_argument("--add-instruction", action="store_true",
+                            help="Prepend CoEDIT's instruction for each row's task (e.g. 'Fix grammatical errors in "
+                                 "this sentence: ') to sources that have none, as CoEDIT's models were evaluated.")
         parser.add_argument("--background", action="store_true")
 
     def handle(self, *args, **o) -> None:
@@ -48,7 +51,7 @@ class Command(BaseCommand):
             job = system_generate_submit(name=name, dataset=dataset, split=split, training_run=run,
                                          model_path=o["model"] or "", num_beams=o["beams"],
                                          batch_size=o["batch_size"], max_new_tokens=o["max_new_tokens"],
-                                         enqueue=False)
+                                         enqueue=False, add_instruction=o["add_instruction"])
         except SystemCreateError as exc:
             raise CommandError(str(exc)) from None
         if o["background"]:

@@ -8,13 +8,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.models import Dataset
 from selection.services.scoring import (
-    DEFAULT_N_BOOT, GROUP_BY, ScoringError, score_report_create, score_report_rows, scoring_systems,
+    DEFAULT_N_BOOT, GROUP_BY, ScoringError, score_report_create, scoring_systems,
 )
+
+LABELS = {"sari": "SARI", "gleu": "GLEU", "fkgl": "FKGL", "rouge_l": "ROUGE-L", "sari_evaluate": "SARI-evaluate",
+          "sari_add": "add", "sari_keep": "keep", "sari_del": "del"}
+SHOWN = ("sari", "sari_add", "sari_keep", "sari_del", "gleu", "fkgl", "rouge_l", "sari_evaluate")
 
 
 class Command(BaseCommand):
-    help = ("SARI and ROUGE-L of systems per evaluation set with 95 % bootstrap intervals, system statistics and "
-            "a paired bootstrap test of the first two systems (cached as a score report).")
+    help = ("Every metric of systems per evaluation set (its headline metrics first: ASSET/TurkCorpus SARI + FKGL, "
+            "JFLEG GLEU + SARI, IteraTeR SARI) with 95 % bootstrap intervals, edit statistics and paired bootstrap "
+            "tests of the first two systems (cached as a score report).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dataset", required=True)
@@ -41,18 +46,31 @@ class Command(BaseCommand):
         if o["as_json"]:
             self.stdout.write(json.dumps(result))
             return
-        self.stdout.write(f"{dataset.name} / {result['split'] or 'all'}: {result['n']} examples, by {result['group_by']}")
-        self.stdout.write(f"{'set':<18} {'system':<20} {'n':>5}  {'SARI [95% CI]':<22} ROUGE-L [95% CI]")
-        for r in score_report_rows(result):
-            self.stdout.write(f"{r['group']:<18} {r['system']:<20} {r['n']:>5}  "
-                              f"{r['sari']:6.2f} [{r['sari_low']:.2f}, {r['sari_high']:.2f}]".ljust(54)
-                              + f"  {r['rouge_l']:.4f} [{r['rouge_l_low']:.4f}, {r['rouge_l_high']:.4f}]")
-        self.stdout.write("\nsystem statistics")
+        self.stdout.write(f"{dataset.name} / {result['split'] or 'all'}: {result['n']} examples, by {result['group_by']}"
+                          " (SARI: EASSE corpus SARI; GLEU: JFLEG x100; 95% bootstrap intervals)")
+        for group in result["groups"]:
+            self.stdout.write(f"\n{group['name']} (n={group['n']}), headline: {', '.join(group['headline'])}")
+            shown = [*group["headline"], *(m for m in SHOWN if m not in group["headline"])]
+            for name in result["systems"]:
+                cell = group["systems"][name]
+                parts = []
+                for metric in shown:
+                    if cell.get(metric) is None:
+                        continue
+                    digits = 4 if metric == "rouge_l" else 2
+                    text = f"{LABELS.get(metric, metric)} {cell[metric]:.{digits}f}"
+                    if f"{metric}_ci" in cell:
+                        low, high = cell[f"{metric}_ci"]
+                        text += f" [{low:.{digits}f}, {high:.{digits}f}]"
+                    parts.append(text)
+                self.stdout.write(f"  {name:<20} " + "  ".join(parts))
+            if group.get("paired"):
+                p = group["paired"]
+                for metric in (m for m in p if m not in ("a", "b")):
+                    d = p[metric]
+                    self.stdout.write(f"  paired bootstrap {p['a']} - {p['b']} ({LABELS.get(metric, metric)}): "
+                                      f"diff {d['mean_diff']:.4f} [{d['low']:.4f}, {d['high']:.4f}], "
+                                      f"p = {d['p_value']:.4f}")
+        self.stdout.write("\nsystem statistics (every example)")
         for name, stats in result["stats"].items():
             self.stdout.write(f"  {name:<20} " + "  ".join(f"{k} {v:.3f}" for k, v in stats.items() if k != "n"))
-        if result["paired"]:
-            p = result["paired"]
-            for metric in ("sari", "rouge_l"):
-                d = p[metric]
-                self.stdout.write(f"paired bootstrap {p['a']} - {p['b']} ({metric}): diff {d['mean_diff']:.4f} "
-                                  f"[{d['low']:.4f}, {d['high']:.4f}], p = {d['p_value']:.4f}")

@@ -1,0 +1,85 @@
+"""Fault: SIGKILL the web server (gunicorn's master and every worker) while annotators rate; start it again.
+
+Run (PostgreSQL and Redis on 127.0.0.1; the script starts and stops `make prod` itself):
+    nice -n 10 .venv/bin/python bench/faults/web_sigkill.py --users 50 --seconds 40 --kill-at 12 --port 8510 \\
+        --database-url postgres://postgres@127.0.0.1:5432/deft --redis-url redis://127.0.0.1:6379/0
+
+The annotators behave like rate.js: an answer without a 2xx is kept and resent with the same idempotency key.
+At --kill-at seconds every gunicorn process gets SIGKILL (requests in flight die with it; `make prod` exits);
+then `make prod` is started again, as a supervisor would. Passes (exit 0) when every acknowledged judgment is
+in the database exactly once, nothing was answered 500, and annotators got acknowledgements after the restart.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
+from loadgen import Stats, run_annotators  # noqa: E402
+from stack import ROOT, Stack, check_exactly_once, machine, phase_counts, setup_study  # noqa: E402
+
+
+async def scenario(stack: Stack, study: dict, args: argparse.Namespace) -> dict:
+    stats, started = Stats(), asyncio.Event()
+    load = asyncio.create_task(run_annotators(stack.url, study["invite"], study["token"], args.users, args.seconds,
+                                              stats=stats, on_start=started))
+    await started.wait()
+    await asyncio.sleep(args.kill_at)
+    master = stack.gunicorn()
+    victims = [master, *master.children(recursive=True)]
+    acked_before = len(stats.acked)
+    killed_at = time.perf_counter()
+    for proc in victims:
+        os.kill(proc.pid, signal.SIGKILL)
+    await asyncio.to_thread(stack.proc.wait, 30)  # make prod ends when its server does
+    await asyncio.to_thread(stack.start)  # a supervisor starts it again (migrate and collectstatic are no-ops)
+    back_at = time.perf_counter()
+    summary, _ = await load
+    return {"summary": summary, "killed_pids": [p.pid for p in victims], "acked_before_kill": acked_before,
+            "down_s": round(back_at - killed_at, 1), "phases": phase_counts(stats.timeline, killed_at, back_at),
+            "acked": stats.acked}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--kill-at", type=float, default=12)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
+                                                                 "postgres://postgres@127.0.0.1:5432/deft"))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    args = parser.parse_args()
+    stack = Stack(args.port, args.database_url, args.redis_url, ROOT / "bench/out/fault-web-stack.log")
+    report: dict = {"command": " ".join(sys.argv), "machine_before": machine()}
+    try:
+        stack.start()
+        study = setup_study(args.database_url, args.items)
+        result = asyncio.run(scenario(stack, study, args))
+        acked = result.pop("acked")
+        report.update(result)
+        report["check"] = check_exactly_once(args.database_url, study["study"], acked)
+        report["machine_after"] = machine()
+    finally:
+        stack.stop()
+    after = report["phases"]["after"]
+    server_errors = sum(n for phase in report["phases"].values() for kind in phase.values()
+                        for code, n in kind.items() if code == "500")
+    report["passed"] = bool(report["check"]["exactly_once"] and server_errors == 0
+                            and after.get("submit", {}).get("201", 0) + after.get("submit", {}).get("200", 0) > 0)
+    out = ROOT / "bench/out" / f"fault-web-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+    sys.exit(0 if report["passed"] else 1)
+
+
+if __name__ == "__main__":
+    main()
