@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deft_site.roles import IsResearcher
-from selection.api.serializers import JobSerializer
+from deft_site.jobs.api import JobSerializer
 from selection.api.training_serializers import (
     CopyBaselineSerializer, GenerateSerializer, OutputImportSerializer, OutputSerializer, ScoreQuerySerializer,
     SystemSerializer, TrainingRunCreateSerializer, TrainingRunSerializer,

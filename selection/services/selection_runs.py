@@ -20,10 +20,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from selection.core import baselines as core_baselines
-from selection.core import diagnostics as core_diagnostics
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
-from selection.jobs import job_create, job_enqueue, job_handler
+from deft_site.jobs.services import job_create, job_enqueue
 from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
@@ -155,8 +154,7 @@ def selection_run_submit(*, dataset: Dataset, params: dict[str, Any], name: str 
 # ---------------------------------------------------------------- the work
 
 
-@job_handler("selection")
-def _run_selection(job, report) -> dict:  # noqa: ANN001
+def run_selection_job(job, report) -> dict:  # noqa: ANN001
     run = SelectionRun.objects.select_related("dataset").get(name=job.params["run"])
     return selection_run_execute(run=run, report=report)
 
@@ -232,6 +230,8 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
                                "reasons": dict(Counter(r for r in reasons.tolist() if r))}
     if X_remain is None:
         return summary
+    from selection.core import diagnostics as core_diagnostics  # scikit-learn: loaded when a run needs it
+
     remain = selector.remain_indices_
     labels = selector.labels_
     remain_tasks = tasks[remain]

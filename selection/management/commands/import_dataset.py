@@ -1,4 +1,4 @@
-"""python manage.py import_dataset PATH --name NAME [--split SPLIT] [--description TEXT]"""
+"""python manage.py import_dataset PATH --name NAME [--split SPLIT] [--description TEXT] [--enqueue]"""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.models.datasets import Split
-from selection.services.datasets import DatasetImportError, dataset_import
+from selection.services.datasets import DatasetImportError, dataset_import, dataset_import_submit
 
 
 class Command(BaseCommand):
@@ -18,8 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Name of the new dataset (a slug).")
         parser.add_argument("--split", default=Split.TRAIN, help="Split for rows without a `split` field.")
         parser.add_argument("--description", default="")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="Copy the file to the server's uploads and queue the import for a worker; prints the job id last.")
 
     def handle(self, *args, path: str, name: str, split: str, description: str, **options) -> None:
+        if options["enqueue"]:
+            return self._enqueue(path, name, split, description)
         try:
             if path == "-":
                 dataset = self._import(sys.stdin.buffer, name, "stdin.jsonl", split, description)
@@ -35,6 +39,24 @@ class Command(BaseCommand):
         splits = ", ".join(f"{s} {n}" for s, n in dataset.summary["splits"].items())
         self.stdout.write(self.style.SUCCESS(f"Imported {dataset.row_count} rows as dataset '{dataset.name}'."))
         self.stdout.write(f"  tasks: {tasks}\n  splits: {splits}")
+
+    def _enqueue(self, path: str, name: str, split: str, description: str) -> None:
+        source = sys.stdin.buffer if path == "-" else None
+        if source is None and not Path(path).is_file():
+            raise CommandError(f"{path}: no such file")
+        filename = "stdin.jsonl" if source else Path(path).name
+        try:
+            if source is not None:
+                job = dataset_import_submit(chunks=iter(lambda: source.read(1 << 20), b""), name=name,
+                                            filename=filename, split=split, description=description)
+            else:
+                with Path(path).open("rb") as stream:
+                    job = dataset_import_submit(chunks=iter(lambda: stream.read(1 << 20), b""), name=name,
+                                                filename=filename, split=split, description=description)
+        except DatasetImportError as exc:
+            raise CommandError(f"{path}: {exc}. Nothing was queued.") from None
+        self.stdout.write(f"Queued the import of {filename} as dataset '{name}' on the {job.queue} queue. Job id:")
+        self.stdout.write(str(job.pk))
 
     def _import(self, stream, name: str, filename: str, split: str, description: str):  # noqa: ANN001, ANN202
         def progress(rows: int) -> None:
