@@ -51,6 +51,7 @@ class Presence:
 
     def __enter__(self) -> Presence:
         now = timezone.now()
+        Worker.objects.filter(last_heartbeat__lt=now - timedelta(days=7)).delete()  # long gone
         Worker.objects.update_or_create(name=self.name, defaults={
             "hostname": socket.gethostname(), "pid": os.getpid(), "queues": self.queues, "backend": self.backend,
             "started_at": now, "last_heartbeat": now, "stopped_at": None, "current_job": None})
