@@ -442,6 +442,9 @@ def run_dataset_import_job(job, report) -> dict:  # noqa: ANN001
     if not path.is_file():
         raise JobError(f"the uploaded file {params.get('filename') or path.name} is no longer on the server",
                        hint="Upload it again.")
+    earlier = Dataset.objects.filter(name=params["name"], created_at__gte=job.created_at).first()
+    if earlier is not None and job.attempts > 1:  # an earlier attempt committed it, then its worker died
+        return {"dataset": earlier.name, "dataset_id": earlier.pk, "rows": earlier.row_count}
     total = path.stat().st_size
     report.progress(0, total, f"importing {params.get('filename') or path.name}")
     with path.open("rb") as raw:

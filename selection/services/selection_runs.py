@@ -293,7 +293,9 @@ def selection_run_centroids(run: SelectionRun) -> np.ndarray | None:
 def _save_centroids(run: SelectionRun, centers: np.ndarray) -> None:
     folder = selection_run_dir(run)
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "centroids.npy", np.asarray(centers, dtype=np.float32))
+    part = folder / "centroids.part.npy"  # written aside, then renamed: never read half-written
+    np.save(part, np.asarray(centers, dtype=np.float32))
+    part.replace(folder / "centroids.npy")
 
 
 def _save(run: SelectionRun, examples: list[Example], selector: Any, summary: dict, report: Any) -> None:

@@ -243,6 +243,10 @@ def run_generation_job(job: Job, report: Any) -> dict[str, Any]:
     def progress(done: int, total: int) -> None:
         report.progress(done, total, f"generated {done}/{total}")
 
+    earlier = System.objects.filter(dataset=dataset, name=p["system"], created_at__gte=job.created_at).first()
+    if earlier is not None and job.attempts > 1:  # an earlier attempt stored it, then its worker died
+        return {"system": earlier.name, "system_id": earlier.pk, "dataset": dataset.name,
+                "outputs": earlier.outputs.count()}
     system = system_generate(
         name=p["system"], dataset=dataset, split=p.get("split"), training_run=run, model_path=p.get("model_path") or "",
         num_beams=int(p.get("num_beams", 1)), batch_size=int(p.get("batch_size", 32)),
