@@ -19,3 +19,7 @@ class SelectionConfig(AppConfig):
         register("generation", "selection.services.systems:run_generation_job", Queue.LONG)
         register("training", "selection.services.training:run_training_job",
                  getattr(settings, "DEFT_TRAINING_QUEUE", Queue.LONG))
+        from selection.core import tagger
+
+        # The edit tagger caches frozen-encoder features per text here (shared by training and generation).
+        tagger.CACHE_DIR = tagger.CACHE_DIR or str(settings.DEFT_DATA_DIR / "features")

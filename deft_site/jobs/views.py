@@ -4,12 +4,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from deft_site.jobs import selectors
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import JobRetryRefused, job_cancel, job_retry
+from deft_site.redirects import safe_next
 from deft_site.roles import researcher_required
 
 
@@ -56,8 +56,4 @@ def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     """Redirect to ``next`` only when it is a path on this site (never an open redirect)."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = default
-    return redirect(target)
+    return redirect(safe_next(request, default))
