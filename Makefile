@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= deft_site.settings.dev
 
-.PHONY: setup run prod test worker chromium clean
+.PHONY: setup run prod test worker worker-gpu chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +17,19 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed
 
-## make run: install, migrate, load the demo once, start a background worker and the web server.
+## make run: install, migrate, load the demo once, start two background workers (interactive, long) and the web server.
 run: setup
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py recover_jobs
 	$(PY) manage.py load_demo
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py db_worker --queue-name '*' --no-reload >var/worker.log 2>&1 & worker=$$!; \
+	@trap 'kill $$short $$long 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py jobs_worker --queue interactive --tag interactive >var/worker-interactive.log 2>&1 & short=$$!; \
+	$(PY) manage.py jobs_worker --queue long --tag long >var/worker-long.log 2>&1 & long=$$!; \
 	echo ""; \
 	echo "  DEFT platform: http://$(HOST):$(PORT)/"; \
 	$(PY) manage.py demo_logins; \
-	echo "  Background worker log: var/worker.log (demo training runs in the background)"; \
+	echo "  Workers: interactive (imports, scoring) and long (selection, training); logs var/worker-*.log"; \
 	echo ""; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
@@ -56,9 +57,14 @@ prod: setup
 	echo "  RQ workers: interactive+default, long$${GPU_WORKER:+, gpu} (logs in var/prod/)"; echo ""; \
 	$(PROD_ENV) $(VENV)/bin/gunicorn -c deft_site/gunicorn.conf.py --pid var/prod/gunicorn.pid deft_site.wsgi
 
-## make worker: a background worker alone (the web server enqueues, this runs).
+## make worker: a background worker alone for QUEUES (default interactive,long; the web server enqueues, this runs).
+QUEUES ?= interactive,long
 worker: setup
-	$(PY) manage.py db_worker --queue-name '*'
+	$(PY) manage.py jobs_worker --queue $(QUEUES)
+
+## make worker-gpu: a worker that takes GPU training (jobs queued with `train --gpu` or DEFT_TRAINING_QUEUE=gpu).
+worker-gpu: setup
+	$(PY) manage.py jobs_worker --queue gpu --tag gpu
 
 ## make test: install (and Debian's chromium for browser tests, when root), then the whole suite.
 test: setup chromium

@@ -7,4 +7,7 @@ class AnnotationConfig(AppConfig):
     verbose_name = "Blinded human evaluation"
 
     def ready(self) -> None:
-        from annotation import handlers  # noqa: F401  (registers job handlers)
+        from deft_site.jobs.queues import Queue
+        from deft_site.jobs.registry import register
+
+        register("demo_pipeline", "annotation.demo:run_demo_pipeline_job", Queue.LONG)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any, Callable
 
 from django.contrib.auth.models import Group, User
@@ -20,8 +21,9 @@ from annotation.models import Study
 from annotation.services import study_create
 from deft_site.roles import ANNOTATOR, RESEARCHER
 from selection.core.demo_data import make_demo_rows
-from selection.jobs import INTERRUPTED, job_handler, job_requeue, job_retry, job_run, job_submit
-from selection.models import Dataset, Job, SelectionRun, System, TrainingRun
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_requeue, job_run, job_submit
+from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import score_report_create
 from selection.services.selection_runs import selection_run_create, selection_run_export
@@ -91,21 +93,17 @@ def demo_load(say: Callable[[str], None] = print) -> Job:
                          params={"dataset": dataset.name}, user=users[1])
         say(f"Queued the demo pipeline (job #{job.pk}): a UCS selection, two tiny models, their outputs, "
             "scores and a blinded study. Follow it at /jobs/.")
-    elif job.status == Job.Status.FAILED and job.error == INTERRUPTED:
-        job = job_retry(job)
-        say(f"Resuming the demo pipeline (job #{job.pk}), interrupted when the worker last stopped.")
     else:
         say(f"Demo pipeline: job #{job.pk} is {job.status}.")
     return job
 
 
-@job_handler("demo_pipeline")
-def _demo_pipeline(job: Job, report: Any) -> dict:
+def run_demo_pipeline_job(job: Job, report: Any) -> dict:
     dataset = Dataset.objects.get(name=job.params["dataset"])
     researcher = job.created_by
     steps = 7
     report.progress(0, steps, "UCS selection")
-    selection = _demo_selection(dataset, researcher)
+    selection = _demo_selection(dataset, researcher, report)
     coreset = selection.exported_dataset
     report.progress(1, steps, "copy baseline")
     system_copy_baseline(dataset=dataset, split="test")
@@ -128,13 +126,13 @@ def _demo_pipeline(job: Job, report: Any) -> dict:
             "study": study.name, "coreset": coreset.name}
 
 
-def _demo_selection(dataset: Dataset, user: User | None) -> SelectionRun:
+def _demo_selection(dataset: Dataset, user: User | None, report: Any) -> SelectionRun:
     """The UCS run on the demo's train split, done and exported (D_base ∪ D_c as a dataset)."""
     run = SelectionRun.objects.filter(name="demo-ucs").first()
     if run is None:
         run = selection_run_create(dataset=dataset, params=DEMO_SELECTION, name="demo-ucs", user=user)
     if not run.completed_at:
-        _run_step(run.job, "selection")
+        _run_step(run.job, "selection", report)
         run.refresh_from_db()
     if run.exported_dataset is None:
         selection_run_export(run=run, user=user)
@@ -148,17 +146,27 @@ def _demo_training(name: str, dataset: Dataset, selection: SelectionRun | None, 
     if run is None:
         run = training_run_create(name=name, dataset=dataset, config=DEMO_TRAINING, user=user,
                                   selection_run=selection, enqueue=False)
-    if run.status != TrainingRun.Status.COMPLETED:
+    if run.status != Job.Status.SUCCEEDED:
         report.log(f"training {name} on {dataset.name} ({dataset.row_count} rows), job #{run.job_id}")
-        _run_step(run.job, f"training {name}")
+        _run_step(run.job, f"training {name}", report)
         run.refresh_from_db()
     return run
 
 
-def _run_step(job: Job, what: str) -> None:
-    """Run a step's own job here (it keeps its own progress and log); retry it if an earlier try failed."""
+def _run_step(job: Job, what: str, report: Any) -> None:
+    """Run a step's own job here (it keeps its own progress and log); retry it if an earlier try failed.
+
+    After a crash the step's job may have been re-queued to (and taken by) another worker: then wait for it.
+    """
+    job.refresh_from_db()
     if job.status in (Job.Status.FAILED, Job.Status.CANCELLED):
         job_requeue(job)
     done = job_run(job.pk)
+    while not done.is_finished:
+        report.progress(0, None, f"{what}: waiting for job #{done.pk} ({done.status} on {done.worker or 'a worker'})")
+        time.sleep(2)
+        done.refresh_from_db()
+        if done.status == Job.Status.QUEUED:
+            done = job_run(done.pk)
     if done.status != Job.Status.SUCCEEDED:
         raise RuntimeError(f"{what} failed (job #{done.pk}): {done.error_headline or done.status}")

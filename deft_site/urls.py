@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsResearcher]), name="api-schema"),
     path("api/", include("selection.api.urls")),
     path("api/", include("annotation.api.urls")),
+    path("", include("deft_site.jobs.urls")),
     path("", include("selection.urls")),
     path("", include("annotation.urls")),
 ]

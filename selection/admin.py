@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from selection.models import (
-    Dataset, Embedding, Example, Job, Output, ScoreReport, SelectionPick, SelectionRun, System, TrainingRun,
+    Dataset, Embedding, Example, Output, ScoreReport, SelectionPick, SelectionRun, System, TrainingRun,
 )
 
 
@@ -29,14 +29,6 @@ class ExampleAdmin(ReadOnlyAdmin):
     list_filter = ["task", "split", "dataset"]
     search_fields = ["ext_id", "src"]
     list_select_related = ["dataset"]
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "kind", "status", "progress_done", "progress_total", "created_at", "finished_at"]
-    list_filter = ["status", "kind"]
-    search_fields = ["title", "error"]
-    readonly_fields = [f.name for f in Job._meta.fields if f.name != "cancel_requested"]
 
 
 @admin.register(SelectionRun)

@@ -6,31 +6,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
-from selection.models import Dataset, Job
+from selection.models import Dataset
 
 
 def dataset_list() -> QuerySet[Dataset]:
     return Dataset.objects.select_related("parent", "created_by").order_by("-created_at")
-
-
-def job_list(status: str | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.select_related("created_by").order_by("-created_at")
-    return jobs.filter(status=status) if status else jobs
-
-
-def job_counts_by_status() -> dict[str, int]:
-    counts = dict(Job.objects.values_list("status").annotate(n=Count("id")))
-    return {status: counts.get(status, 0) for status in Job.Status.values}
-
-
-def job_as_dict(job: Job) -> dict:
-    return {
-        "id": job.pk, "kind": job.kind, "title": job.title, "status": job.status, "done": job.progress_done,
-        "total": job.progress_total, "percent": job.percent, "stage": job.stage, "error": job.error,
-        "result": job.result, "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None, "seconds": job.seconds,
-    }
 
 
 def disk_usage() -> dict[str, int]:
@@ -61,7 +41,7 @@ def run_summaries(limit: int = 50) -> list[dict]:
     ]
     rows += [
         {"name": run.name, "url": f"/training/{run.name}/", "kind": "training",
-         "status": run.job.status if run.job_id else "unknown", "dataset": run.dataset.name,
+         "status": run.status, "dataset": run.dataset.name,
          "created_at": run.created_at}
         for run in TrainingRun.objects.select_related("dataset", "job").order_by("-created_at")[:limit]
     ]

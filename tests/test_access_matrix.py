@@ -23,7 +23,8 @@ from django.urls import get_resolver, reverse
 
 from annotation.models import StudyRater
 from annotation.services import invite_create, invite_join, judgment_submit, slot_next, study_create
-from selection.models import Job, SelectionRun, TrainingRun
+from deft_site.jobs.models import Job
+from selection.models import SelectionRun, TrainingRun
 from tests.annotation.conftest import make_study_data
 from tests.urlwalk import walk
 
@@ -87,11 +88,11 @@ RULES: dict[str, Rule] = {
     "selection:dataset_upload": R(RESEARCHERS),
     "selection:dataset_detail": R(RESEARCHERS, _dataset),
     "selection:dataset_download": R(RESEARCHERS, _dataset),
-    "selection:job_list": R(RESEARCHERS),
-    "selection:job_detail": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}),
-    "selection:job_json": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}),
-    "selection:job_cancel": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}, "post"),
-    "selection:job_retry": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}, "post"),
+    "jobs:list": R(RESEARCHERS),
+    "jobs:detail": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}),
+    "jobs:json": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}),
+    "jobs:cancel": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}, "post"),
+    "jobs:retry": R(RESEARCHERS, lambda w: {"pk": w["job"].pk}, "post"),
     "selection:training_list": R(RESEARCHERS),
     "selection:training_new": R(RESEARCHERS),
     "selection:training_detail": R(RESEARCHERS, lambda w: {"name": w["training"].name}),

@@ -13,7 +13,7 @@ from django.test import Client
 from freezegun import freeze_time
 from rest_framework.throttling import SimpleRateThrottle
 
-from selection.models import Job
+from deft_site.jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "deft_site.jobs",
     "selection",
     "annotation",
 ]
@@ -201,18 +202,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background jobs: Django's tasks API (django-tasks backport). The embedded default is the
-# database-backed worker (`manage.py db_worker`); set TASKS_BACKEND=rq to run the same jobs on RQ workers.
+# database-backed worker; set TASKS_BACKEND=rq to run the same jobs on RQ workers. `manage.py jobs_worker`
+# runs either (deft_site/jobs/).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The job queues: `interactive` (imports, scoring, exports), `long` (training, generation, embedding), `gpu`
 # (training a worker opts into), and `default` for anything not routed. Each is one RQ queue on Redis.
 DEFT_QUEUES = ["default", "interactive", "long", "gpu"]
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for name in DEFT_QUEUES}
 _TASK_BACKENDS = {
-    "db": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": DEFT_QUEUES},
     "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": DEFT_QUEUES},
-    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": DEFT_QUEUES},
 }
 TASKS = {"default": _TASK_BACKENDS[os.environ.get("TASKS_BACKEND", "db")]}
+# A running job's lease: renewed by its worker every third of it; when it lapses (the worker died) the job is
+# re-queued, up to DEFT_JOB_MAX_ATTEMPTS starts in all, then failed with the reason.
+DEFT_JOB_LEASE_SECONDS = float(os.environ.get("DEFT_JOB_LEASE_SECONDS", "60"))
+DEFT_JOB_MAX_ATTEMPTS = int(os.environ.get("DEFT_JOB_MAX_ATTEMPTS", "3"))
+# Where training jobs go: "long" (CPU workers) or "gpu" (only workers started with --queue gpu take them).
+DEFT_TRAINING_QUEUE = os.environ.get("DEFT_TRAINING_QUEUE", "long")
 
 # Where the platform keeps what it makes: model runs, embeddings, exports.
 DEFT_DATA_DIR = Path(os.environ.get("DEFT_DATA_DIR", VAR_DIR / "data"))

@@ -1,7 +1,7 @@
 """Serializers of the selection API: they shape input and output; services do the work."""
 from rest_framework import serializers
 
-from selection.models import Dataset, Example, Job
+from selection.models import Dataset, Example
 from selection.models.datasets import Split
 
 
@@ -27,13 +27,3 @@ class ExampleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Example
         fields = ["id", "task", "src", "refs", "split", "extra"]
-
-
-class JobSerializer(serializers.ModelSerializer):
-    percent = serializers.FloatField(read_only=True)
-
-    class Meta:
-        model = Job
-        fields = ["id", "kind", "title", "status", "progress_done", "progress_total", "percent", "stage", "error",
-                  "result", "params", "created_at", "started_at", "finished_at"]
-        read_only_fields = fields

@@ -11,6 +11,7 @@ SPLIT_OR_ALL = [("", "all")] + list(Split.choices)
 
 class TrainingRunSerializer(serializers.ModelSerializer):
     dataset = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="Its job's status.")
     job_status = serializers.CharField(source="job.status", read_only=True, default=None)
     percent = serializers.FloatField(source="job.percent", read_only=True, default=None)
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from deft_site.parsers import SafeJSONParser
 from deft_site.roles import IsResearcher
-from selection.api.serializers import JobSerializer
+from deft_site.jobs.api import JobSerializer
 from selection.api.training_serializers import (
     CopyBaselineSerializer, GenerateSerializer, OutputImportSerializer, OutputSerializer, ScoreQuerySerializer,
     SystemSerializer, TrainingRunCreateSerializer, TrainingRunSerializer,

@@ -1,4 +1,4 @@
-"""Selection API: datasets (list, import, rows, export) and jobs (read, cancel, retry). Researchers only."""
+"""Selection API: datasets (list, import, rows, export). Researchers only. (Jobs: deft_site.jobs.api.)"""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -10,9 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deft_site.roles import IsResearcher
-from selection import selectors
-from selection.api.serializers import DatasetImportSerializer, DatasetSerializer, ExampleSerializer, JobSerializer
-from selection.jobs import job_cancel, job_retry
+from selection.api.serializers import DatasetImportSerializer, DatasetSerializer, ExampleSerializer
 from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
 from selection.views.datasets import jsonl_download
@@ -65,22 +63,3 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         jsonl_only(format)
         dataset = self.get_object()
         return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
-
-
-class JobViewSet(viewsets.ReadOnlyModelViewSet):
-    permission_classes = [IsResearcher]
-    serializer_class = JobSerializer
-
-    def get_queryset(self):  # noqa: ANN201
-        return selectors.job_list(self.request.query_params.get("status"))
-
-    @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
-        return Response(JobSerializer(job_cancel(self.get_object())).data)
-
-    @action(detail=True, methods=["post"])
-    def retry(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
-        try:
-            return Response(JobSerializer(job_retry(self.get_object())).data)
-        except ValueError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)

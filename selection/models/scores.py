@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import models
 
 from .datasets import Dataset
-from .jobs import Job
 
 __all__ = ["ScoreReport"]
 
@@ -24,7 +23,7 @@ class ScoreReport(models.Model):
     cache_key = models.CharField(max_length=64, unique=True)
     params = models.JSONField(default=dict, blank=True, help_text="Bootstrap samples, seed, metric options.")
     result = models.JSONField(default=dict, blank=True)
-    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="score_reports")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="score_reports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db import models
 
 from .datasets import Dataset, Example
-from .jobs import Job
 
 __all__ = ["SelectionRun", "SelectionPick"]
 
@@ -24,7 +23,7 @@ class SelectionRun(models.Model):
     seed = models.BigIntegerField(default=0)
     embedder = models.CharField(max_length=200, blank=True, help_text="Embedder name; blank for strategies without one.")
     embed_text = models.CharField(max_length=16, default="src", help_text="What was embedded: src, input or input+target.")
-    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="selection_runs")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="selection_runs")
     summary = models.JSONField(default=dict, blank=True, help_text="Sizes per task, diagnostics.")
     exported_dataset = models.OneToOneField(Dataset, null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="from_selection")
@@ -43,9 +42,7 @@ class SelectionRun(models.Model):
 
     @property
     def status(self) -> str:
-        """succeeded once the picks are saved; otherwise the job's status (queued, running, failed, ...)."""
-        if self.completed_at:
-            return "succeeded"
+        """The run's state is its job's (queued, running, succeeded, failed, cancelled)."""
         return self.job.status if self.job_id else "unknown"
 
 

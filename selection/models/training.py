@@ -1,7 +1,8 @@
 """Training runs: fine-tuning a seq2seq model on a dataset or a selection's D_base ∪ D_c.
 
 The weights, tokenizer, checkpoints, loss log and manifest live on disk under ``run_dir``
-(``DEFT_RUNS_DIR/<name>/``, laid out by ``selection.core.training``); this row is the index the pages read.
+(``DEFT_RUNS_DIR/<name>/``, laid out by ``selection.core.training``); this row is the index the pages read,
+and its job (``deft_site.jobs``) holds its state.
 """
 from __future__ import annotations
 
@@ -9,19 +10,11 @@ from django.conf import settings
 from django.db import models
 
 from .datasets import Dataset
-from .jobs import Job
 
 __all__ = ["TrainingRun"]
 
 
 class TrainingRun(models.Model):
-    class Status(models.TextChoices):
-        CREATED = "created", "created"
-        RUNNING = "running", "running"
-        COMPLETED = "completed", "completed"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
-
     name = models.SlugField(max_length=100, unique=True)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="training_runs",
                                 help_text="The data it was trained on (a selection's export, or the full data).")
@@ -29,9 +22,8 @@ class TrainingRun(models.Model):
     selection_run = models.ForeignKey("selection.SelectionRun", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="training_runs")
     config = models.JSONField(default=dict, help_text="Every training setting, as passed to the trainer.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
     run_dir = models.CharField(max_length=500, blank=True)
-    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs")
     metrics = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -42,6 +34,11 @@ class TrainingRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def status(self) -> str:
+        """The run's state is its job's (queued, running, succeeded, failed, cancelled)."""
+        return self.job.status if self.job_id else "unknown"
 
     @property
     def base_model(self) -> str:

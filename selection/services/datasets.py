@@ -27,7 +27,6 @@ from typing import IO, Any, Callable, Iterable, Iterator
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
-from selection.jobs import job_handler
 from selection.models import Dataset, Example
 from selection.models.datasets import Split
 
@@ -504,26 +503,63 @@ def dataset_create_from_examples(
     return dataset
 
 
-# ---------------------------------------------------------------- background import (upload page)
+# ---------------------------------------------------------------- background import (upload page, --enqueue)
 
 
-@job_handler("dataset_import")
-def _run_dataset_import(job, report) -> dict:  # noqa: ANN001
-    """Import an uploaded file saved under the data directory, reporting bytes read as progress."""
+def dataset_upload_store(chunks: Iterable[bytes], filename: str) -> Path:
+    """Save an uploaded file under DEFT_DATA_DIR/uploads (written to a temporary name, then renamed)."""
+    import uuid
+
+    from django.conf import settings
+
+    folder = Path(settings.DEFT_DATA_DIR) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    part.replace(path)
+    return path
+
+
+def dataset_import_submit(*, chunks: Iterable[bytes], name: str, filename: str, split: str = Split.TRAIN,
+                          description: str = "", user: Any = None, skip_invalid: bool = False) -> Any:
+    """Store the file and queue its import on the interactive queue; the job owns the file until it succeeds."""
+    from deft_site.jobs.services import job_submit
+
+    dataset_name_validate(name)
+    path = str(dataset_upload_store(chunks, filename))
+    return job_submit(kind="dataset_import", title=f"Import {name}", user=user, input_file=path,
+                      params={"path": path, "name": name, "filename": filename, "split": split,
+                              "description": description, "skip_invalid": skip_invalid})
+
+
+def run_dataset_import_job(job, report) -> dict:  # noqa: ANN001
+    """Import an uploaded file saved under the data directory, reporting bytes read as progress.
+
+    The file belongs to the job (``Job.input_file``): it stays while the job can be retried and is deleted
+    when the job succeeds or is deleted.
+    """
+    from deft_site.jobs.errors import JobError
+
     params = job.params
     path = Path(params["path"])
+    if not path.is_file():
+        raise JobError(f"the uploaded file {params.get('filename') or path.name} is no longer on the server",
+                       hint="Upload it again.")
+    earlier = Dataset.objects.filter(name=params["name"], created_at__gte=job.created_at).first()
+    if earlier is not None and job.attempts > 1:  # an earlier attempt committed it, then its worker died
+        return {"dataset": earlier.name, "dataset_id": earlier.pk, "rows": earlier.row_count}
     total = path.stat().st_size
     report.progress(0, total, f"importing {params.get('filename') or path.name}")
-    try:
-        with path.open("rb") as raw:
-            dataset = dataset_import(
-                stream=raw, name=params["name"], filename=params.get("filename", path.name),
-                default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
-                user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
-                skip_invalid=bool(params.get("skip_invalid", False)),
-            )
-    finally:
-        path.unlink(missing_ok=True)
+    with path.open("rb") as raw:
+        dataset = dataset_import(
+            stream=raw, name=params["name"], filename=params.get("filename", path.name),
+            default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
+            user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
+            skip_invalid=bool(params.get("skip_invalid", False)),
+        )
     result = {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
     if dataset.summary.get("skipped_count"):
         result["skipped"] = dataset.summary["skipped_count"]

@@ -32,8 +32,9 @@ from django.db import transaction
 
 from selection.core import tagger as core_tagger
 from selection.core.benchmarks import coedit_eval_rows, headline_metric
-from selection.jobs import job_requeue, job_run
-from selection.models import Dataset, Job, SelectionRun, System, TrainingRun
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_requeue, job_run
+from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import ALL, score_report_create
 from selection.services.selection_runs import selection_run_create, selection_run_export
@@ -389,7 +390,7 @@ class Reproduction:
         if run is None:
             run = training_run_create(name=name, dataset=data, config=self.training_config(epochs), split="train",
                                       enqueue=False)
-        if run.status != TrainingRun.Status.COMPLETED:
+        if run.status != Job.Status.SUCCEEDED:
             t0 = time.monotonic()
             self._job(run.job, label, f"training on {data.examples.filter(split='train').count()} rows")
             run.refresh_from_db()

@@ -23,8 +23,9 @@ from django.db import transaction
 
 from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
 from selection.core.text import strip_instruction
-from selection.jobs import job_create, job_enqueue, job_handler
-from selection.models import Dataset, Job, Output, ScoreReport, System
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_create, job_enqueue
+from selection.models import Dataset, Output, ScoreReport, System
 
 GROUP_BY = ("dataset", "task")
 ALL = "all"
@@ -240,8 +241,7 @@ def scoring_is_large(*, dataset: Dataset, split: str | None, n_systems: int) -> 
     return qs.count() * n_systems > SYNC_LIMIT
 
 
-@job_handler("scoring")
-def _run_scoring(job: Job, report: Any) -> dict[str, Any]:
+def run_scoring_job(job: Job, report: Any) -> dict[str, Any]:
     p = job.params
     dataset = Dataset.objects.get(name=p["dataset"])
     systems = scoring_systems(dataset=dataset, names=p["systems"])

@@ -20,11 +20,9 @@ from django.utils.text import slugify
 
 from selection import params as selection_params
 from selection.core import baselines as core_baselines
-from selection.core import diagnostics as core_diagnostics
-from selection.core import embedders as core_embedders
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
-from selection.jobs import job_create, job_enqueue, job_handler
+from deft_site.jobs.services import job_create, job_enqueue
 from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
@@ -103,14 +101,14 @@ def selection_run_submit(*, dataset: Dataset, params: dict[str, Any], name: str 
 # ---------------------------------------------------------------- the work
 
 
-@job_handler("selection")
-def _run_selection(job, report) -> dict:  # noqa: ANN001
+def run_selection_job(job, report) -> dict:  # noqa: ANN001
     run = SelectionRun.objects.select_related("dataset").get(name=job.params["run"])
     return selection_run_execute(run=run, report=report)
 
 
 def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
     """Do the run: base split, embedding (cached), clustering, picking, saving. Returns a short result."""
+    from selection.core import diagnostics as core_diagnostics  # scikit-learn: loaded when a run needs it
     if run.completed_at:
         raise SelectionError(f"selection run {run.name!r} is finished; its result is immutable")
     params = run.params
@@ -176,6 +174,7 @@ def _summary(params: dict, tasks: np.ndarray, selector: Any, X_remain: np.ndarra
     source sentences were chosen, and for UCS / SemDeDup the cluster diagnostics (agreement with the task and
     with the instruction phrasing, purity beside its majority-class baseline), a 2-D projection (subsampled)
     and per-cluster distance histograms with their cut-offs."""
+    from selection.core import diagnostics as core_diagnostics  # scikit-learn: loaded when a run needs it
     reasons = selector.reason_
     names = sorted(set(tasks.tolist()))
     sizes: dict[str, dict[str, int]] = {}
@@ -261,7 +260,9 @@ def selection_run_centroids(run: SelectionRun) -> np.ndarray | None:
 def _save_centroids(run: SelectionRun, centers: np.ndarray) -> None:
     folder = selection_run_dir(run)
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "centroids.npy", np.asarray(centers, dtype=np.float32))
+    part = folder / "centroids.part.npy"  # written aside, then renamed: never read half-written
+    np.save(part, np.asarray(centers, dtype=np.float32))
+    part.replace(folder / "centroids.npy")
 
 
 def _save(run: SelectionRun, examples: list[Example], selector: Any, summary: dict, report: Any) -> None:

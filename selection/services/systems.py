@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from selection.core.text import add_instruction as with_instruction, strip_instruction
-from selection.jobs import job_create, job_enqueue, job_handler
-from selection.models import Dataset, Job, Output, System, TrainingRun
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_create, job_enqueue
+from selection.models import Dataset, Output, System, TrainingRun
 
 MAX_ERRORS_LISTED = 5
 
@@ -194,8 +195,9 @@ def system_copy_baseline(*, dataset: Dataset, split: str | None = None, name: st
 
 def model_path_for(*, training_run: TrainingRun | None = None, model_path: str = "") -> str:
     if training_run is not None:
-        if training_run.status != TrainingRun.Status.COMPLETED:
-            raise SystemCreateError(f"training run {training_run.name!r} is {training_run.status}, not completed")
+        if training_run.finished_at is None:  # set once its final model is saved (its job then succeeds)
+            raise SystemCreateError(f"training run {training_run.name!r} is {training_run.status}; "
+                                    "it has no trained model yet")
         return training_run.final_dir
     if not model_path:
         raise SystemCreateError("give a training run or a model path")
@@ -259,8 +261,7 @@ def system_generate_submit(
     return job
 
 
-@job_handler("generation")
-def _run_generation(job: Job, report: Any) -> dict[str, Any]:
+def run_generation_job(job: Job, report: Any) -> dict[str, Any]:
     p = job.params
     run = TrainingRun.objects.get(name=p["run"]) if p.get("run") else None
     dataset = Dataset.objects.get(name=p["dataset"])
@@ -269,6 +270,10 @@ def _run_generation(job: Job, report: Any) -> dict[str, Any]:
     def progress(done: int, total: int) -> None:
         report.progress(done, total, f"generated {done}/{total}")
 
+    earlier = System.objects.filter(dataset=dataset, name=p["system"], created_at__gte=job.created_at).first()
+    if earlier is not None and job.attempts > 1:  # an earlier attempt stored it, then its worker died
+        return {"system": earlier.name, "system_id": earlier.pk, "dataset": dataset.name,
+                "outputs": earlier.outputs.count()}
     system = system_generate(
         name=p["system"], dataset=dataset, split=p.get("split"), training_run=run, model_path=p.get("model_path") or "",
         num_beams=int(p.get("num_beams", 1)), batch_size=int(p.get("batch_size", 32)),

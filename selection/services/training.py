@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from selection.core.training import TrainingCancelled, TrainingConfig, read_loss_log
-from selection.jobs import JobCancelled, job_create, job_enqueue, job_handler
-from selection.models import Dataset, Job, TrainingRun
+from deft_site.jobs.errors import JobCancelled
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_create, job_enqueue
+from selection.models import Dataset, TrainingRun
 from selection.services.systems import system_copy_baseline, system_generate_submit
 
 
@@ -56,11 +58,14 @@ def training_run_create(
     split: str = "train",
     then_generate: dict[str, Any] | None = None,
     enqueue: bool = True,
+    queue: str | None = None,
 ) -> TrainingRun:
     """Create a run and its "training" job; with ``enqueue`` the job goes to the worker on commit.
 
     ``then_generate`` = ``{"dataset": NAME, "split": "test", "system": NAME, "num_beams": 1, "batch_size": 32}``
-    queues a generation job for the trained model when training succeeds. Raises ``TrainingRunError``.
+    queues a generation job for the trained model when training succeeds. ``queue`` overrides where the job
+    goes (default ``settings.DEFT_TRAINING_QUEUE``; "gpu" reaches only workers that opt into it).
+    Raises ``TrainingRunError``.
     """
     if not name or slugify(name) != name:
         raise TrainingRunError(f"run name {name!r} must be a slug, e.g. {slugify(name) or 'run-1'!r}")
@@ -74,7 +79,7 @@ def training_run_create(
         _check_then_generate(then_generate)
     run_dir = Path(settings.DEFT_RUNS_DIR) / name
     with transaction.atomic():
-        job = job_create(kind="training", title=f"Train {name} on {dataset.name}", user=user,
+        job = job_create(kind="training", title=f"Train {name} on {dataset.name}", user=user, queue=queue,
                          params={"run": name, "then_generate": then_generate or None})
         run = TrainingRun.objects.create(
             name=name, dataset=dataset, split=split or "", selection_run=selection_run, config=cfg.to_dict(),
@@ -94,10 +99,13 @@ def _check_then_generate(spec: dict[str, Any]) -> None:
 
 
 def training_run_execute(*, run: TrainingRun, report: Any) -> dict[str, Any]:
-    """Train (or resume) ``run`` under a job reporter; returns the job's result. Raises JobCancelled."""
+    """Train (or resume from its last checkpoint) ``run`` under a job reporter; returns the job's result.
+
+    Raises JobCancelled (a checkpoint was saved first). The run's state is its job's; this writes only the
+    metrics and the finish time.
+    """
     cfg = TrainingConfig.from_dict(run.config)
     rows = training_examples(run.dataset, run.split or None)
-    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING)
     cancelled = {"flag": False}
 
     def progress(step: int, total: int, loss: float) -> None:
@@ -114,16 +122,12 @@ def training_run_execute(*, run: TrainingRun, report: Any) -> dict[str, Any]:
     try:
         result = _train(cfg, rows, run.run_dir, progress, should_stop)
     except TrainingCancelled as exc:
-        _finish(run, TrainingRun.Status.CANCELLED)
         raise JobCancelled(str(exc)) from None
-    except BaseException:
-        _finish(run, TrainingRun.Status.FAILED)
-        raise
     metrics = {"steps": result.steps, "total_steps": result.total_steps, "epochs": result.epochs,
                "final_loss": result.final_loss, "train_seconds": result.train_seconds, "device": result.device,
                "precision": result.precision, "num_parameters": result.num_parameters,
                "resumed_from_step": result.resumed_from_step, "n_train": len(rows)}
-    _finish(run, TrainingRun.Status.COMPLETED, metrics)
+    TrainingRun.objects.filter(pk=run.pk).update(metrics=metrics, finished_at=timezone.now())
     report.log(f"done: {result.steps} steps, final loss {result.final_loss}")
     return {"run": run.name, "final_dir": result.final_dir, **metrics}
 
@@ -132,13 +136,6 @@ def _train(cfg, rows, run_dir, progress, should_stop):  # noqa: ANN001, ANN202 -
     from selection.core.training import train
 
     return train(cfg, rows, run_dir, progress=progress, should_stop=should_stop)
-
-
-def _finish(run: TrainingRun, status: str, metrics: dict | None = None) -> None:
-    updates: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
-    if metrics is not None:
-        updates["metrics"] = metrics
-    TrainingRun.objects.filter(pk=run.pk).update(**updates)
 
 
 def training_manifest(run: TrainingRun) -> dict[str, Any]:
@@ -153,8 +150,7 @@ def training_loss_log(run: TrainingRun) -> list[dict[str, float]]:
     return read_loss_log(run.run_dir) if run.run_dir else []
 
 
-@job_handler("training")
-def _run_training(job: Job, report: Any) -> dict[str, Any]:
+def run_training_job(job: Job, report: Any) -> dict[str, Any]:
     run = TrainingRun.objects.select_related("dataset").get(name=job.params["run"])
     if run.job_id != job.pk:  # a retried job is the same row; anything else is a mix-up
         TrainingRun.objects.filter(pk=run.pk).update(job=job)

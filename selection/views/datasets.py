@@ -1,10 +1,6 @@
 """Dataset pages: list, upload (a background import with progress), detail, download."""
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from deft_site.roles import researcher_required
 from selection import selectors
 from selection.forms import DatasetUploadForm
-from selection.jobs import job_submit
 from selection.models import Dataset
-from selection.services.datasets import DatasetImportError, dataset_name_validate, example_to_record
+from selection.services.datasets import (
+    DatasetImportError, dataset_import_submit, dataset_name_validate, example_to_record,
+)
 
 
 @researcher_required
@@ -31,25 +28,14 @@ def dataset_upload(request: HttpRequest) -> HttpResponse:
         except DatasetImportError as exc:
             form.add_error("name", str(exc))
         else:
-            job = job_submit(
-                kind="dataset_import", title=f"Import {form.cleaned_data['name']}", user=request.user,
-                params={"path": str(_save_upload(form.cleaned_data["file"])), "name": form.cleaned_data["name"],
-                        "filename": form.cleaned_data["file"].name, "split": form.cleaned_data["split"],
-                        "description": form.cleaned_data["description"],
-                        "skip_invalid": form.cleaned_data["skip_invalid"]},
+            upload = form.cleaned_data["file"]
+            job = dataset_import_submit(
+                chunks=upload.chunks(), name=form.cleaned_data["name"], filename=upload.name,
+                split=form.cleaned_data["split"], description=form.cleaned_data["description"], user=request.user,
+                skip_invalid=form.cleaned_data["skip_invalid"],
             )
-            return redirect("selection:job_detail", pk=job.pk)
+            return redirect("jobs:detail", pk=job.pk)
     return render(request, "selection/dataset_upload.html", {"form": form})
-
-
-def _save_upload(upload) -> Path:  # noqa: ANN001
-    folder = Path(settings.DEFT_DATA_DIR) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return path
 
 
 @researcher_required

@@ -12,7 +12,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from deft_site.roles import researcher_required
-from selection.models import Dataset, Job
+from deft_site.jobs.models import Job
+from selection.models import Dataset
 from selection.plots_results import grouped_bars_ci_svg
 from selection.services.scoring import (
     GROUP_BY, ScoringError, score_report_cached, score_report_create, score_report_rows, score_report_submit,
@@ -81,7 +82,7 @@ def results_score(request: HttpRequest) -> HttpResponse:
         return redirect(f"/results/?dataset={dataset.name}")
     job = score_report_submit(dataset=dataset, split=_default_split(dataset, q["split"]) or None, systems=systems,
                               by=q["by"], user=request.user)
-    return redirect("selection:job_detail", pk=job.pk)
+    return redirect("jobs:detail", pk=job.pk)
 
 
 def _pending_job(dataset: Dataset, split: str, q: dict) -> Job | None:

@@ -132,4 +132,4 @@ def training_generate(request: HttpRequest, name: str) -> HttpResponse:
     except SystemCreateError as exc:
         messages.error(request, str(exc))
         return redirect("selection:training_detail", name=name)
-    return redirect("selection:job_detail", pk=job.pk)
+    return redirect("jobs:detail", pk=job.pk)

@@ -10,7 +10,8 @@ from django.test import RequestFactory
 
 from annotation.demo import DEMO_USERS
 from deft_site.roles import is_annotator, is_researcher
-from selection.models import Dataset, Job
+from deft_site.jobs.models import Job
+from selection.models import Dataset
 
 
 @pytest.mark.django_db

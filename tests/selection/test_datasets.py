@@ -151,14 +151,14 @@ def test_export_of_a_subset(tmp_path):
 
 @pytest.mark.django_db
 def test_upload_page_runs_a_background_import(researcher_client, settings, tmp_path):
-    from selection.jobs import job_run
-    from selection.models import Job
+    from deft_site.jobs.services import job_run
+    from deft_site.jobs.models import Job
 
     settings.DEFT_DATA_DIR = tmp_path
     upload = io.BytesIO(jsonl_bytes(GOOD))
     upload.name = "mine.jsonl"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("selection.jobs.job_enqueue", lambda job: job)
+        mp.setattr("deft_site.jobs.services.job_enqueue", lambda job: job)
         response = researcher_client.post("/datasets/upload/", {"name": "uploaded", "file": upload, "split": "train"})
     assert response.status_code == 302
     job = Job.objects.get()

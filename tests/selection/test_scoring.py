@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 
 from selection.core.metrics import corpus_rouge_l, corpus_sari, system_stats
 from selection.core.text import strip_instruction
-from selection.jobs import job_create, job_run
-from selection.models import Job, ScoreReport
+from deft_site.jobs.services import job_create, job_run
+from deft_site.jobs.models import Job
+from selection.models import ScoreReport
 from selection.services.datasets import dataset_import
 from selection.services.scoring import ScoringError, score_report_create, scoring_systems
 from selection.services.systems import system_copy_baseline, system_import

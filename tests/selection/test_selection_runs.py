@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from selection.jobs import job_run
+from deft_site.jobs.services import job_run
 from selection.models import Dataset, Example, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.selection_runs import (

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from selection.jobs import job_run
-from selection.models import Job, System, TrainingRun
+from deft_site.jobs.services import job_retry, job_run
+from deft_site.jobs.models import Job
+from selection.models import System, TrainingRun
 from selection.services.training import TrainingRunError, training_run_create
 
 TINY = {"num_layers": 1, "d_model": 32, "d_ff": 64, "num_heads": 2, "vocab_size": 300, "batch_size": 16,
@@ -30,7 +31,7 @@ def test_train_generate_score_end_to_end(demo_dataset, runs_dir, capsys, researc
     call_command("train", "--dataset", demo_dataset.name, "--name", "tiny", "--max-steps", "3",
                  "--generate-split", "test", *_tiny_sets())
     run = TrainingRun.objects.get(name="tiny")
-    assert run.status == TrainingRun.Status.COMPLETED and run.metrics["steps"] == 3
+    assert run.status == Job.Status.SUCCEEDED and run.metrics["steps"] == 3
     run_dir = Path(run.run_dir)
     assert run_dir == runs_dir / "tiny"
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -60,19 +61,27 @@ def test_train_generate_score_end_to_end(demo_dataset, runs_dir, capsys, researc
     assert svg["Content-Type"] == "image/svg+xml" and "step 3" in svg.content.decode()
 
 
-def test_cancel_saves_checkpoint_and_retry_resumes(demo_dataset):
+def test_cancel_saves_checkpoint_and_retry_resumes(demo_dataset, monkeypatch):
+    from selection.services import training as training_service
+
     run = training_run_create(name="resumable", dataset=demo_dataset, config=TINY, enqueue=False)
-    Job.objects.filter(pk=run.job.pk).update(cancel_requested=True)  # as if cancelled while it trains
+    rows_of = training_service.training_examples
+
+    def cancel_once_started(*args, **kwargs):  # noqa: ANN002, ANN003
+        Job.objects.filter(pk=run.job.pk).update(cancel_requested=True)  # as if cancelled while it trains
+        return rows_of(*args, **kwargs)
+
+    monkeypatch.setattr(training_service, "training_examples", cancel_once_started)
     job = job_run(run.job.pk)
+    monkeypatch.setattr(training_service, "training_examples", rows_of)
     run.refresh_from_db()
-    assert job.status == Job.Status.CANCELLED and run.status == TrainingRun.Status.CANCELLED
+    assert job.status == Job.Status.CANCELLED and run.status == Job.Status.CANCELLED
     assert (Path(run.run_dir) / "checkpoints" / "step-1" / "trainer_state.json").exists()
 
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, cancel_requested=False)  # what job_retry does
-    job = job_run(job.pk)
+    job = job_run(job_retry(job).pk)
     run.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
-    assert run.status == TrainingRun.Status.COMPLETED and run.metrics["resumed_from_step"] == 1
+    assert run.status == Job.Status.SUCCEEDED and run.metrics["resumed_from_step"] == 1
     assert [r["step"] for r in map(json.loads, (Path(run.run_dir) / "loss.jsonl").read_text().splitlines())] == [1, 2, 3]
 
 

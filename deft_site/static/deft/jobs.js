@@ -1,13 +1,40 @@
-// Live progress for job widgets: any element with data-job-url polls the job's JSON until it finishes.
+// Live job widgets: any element with data-job-url polls the job's JSON until the job reaches one of the
+// statuses listed in its data-finished-statuses (rendered by the server from Job.FINISHED). Elapsed times
+// ([data-elapsed-for]) tick every second while the job runs.
 (function () {
+  function finishedStatuses(el) { return (el.dataset.finishedStatuses || '').split(' ').filter(Boolean); }
+  function isFinished(el, status) { return finishedStatuses(el).indexOf(status) >= 0; }
+  function formatSeconds(s) {
+    s = Math.max(0, Math.round(s));
+    if (s < 60) { return s + ' s'; }
+    var m = Math.floor(s / 60), r = s % 60;
+    if (m < 60) { return m + ' min ' + r + ' s'; }
+    return Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+  }
+  function tickElapsed(el) {
+    var target = document.querySelectorAll('.job-elapsed');
+    if (!el.dataset.startedAt) { return; }
+    var start = Date.parse(el.dataset.startedAt);
+    var end = el.dataset.finishedAt ? Date.parse(el.dataset.finishedAt) : Date.now();
+    target.forEach(function (t) { t.textContent = formatSeconds((end - start) / 1000); });
+  }
   function render(el, job) {
     var bar = el.querySelector('.progress > span');
     var text = el.querySelector('.job-text');
+    var done = isFinished(el, job.status);
     var pct = job.percent == null ? (job.status === 'succeeded' ? 100 : 0) : job.percent;
+    if (job.status === 'succeeded') { pct = 100; }
     if (bar) { bar.style.width = pct.toFixed(1) + '%'; bar.parentNode.setAttribute('aria-valuenow', pct.toFixed(0)); }
     if (text) {
-      text.textContent = job.status + (job.total ? ' — ' + job.done + ' / ' + job.total : '') + (job.stage ? ' — ' + job.stage : '') + (job.error ? ' — ' + job.error.split('\n')[0] : '');
+      var parts = [job.status];
+      if (!done && job.total) { parts.push(job.done + ' / ' + job.total); }
+      if (!done && job.stage) { parts.push(job.stage); }
+      if (!done && job.queue_info) { parts.push('waiting for ' + job.queue_info.waiting_for); }
+      if (job.status === 'failed' && job.error) { parts.push(job.error); }
+      text.textContent = parts.join(' — ');
     }
+    if (job.started_at) { el.dataset.startedAt = job.started_at; }
+    if (job.finished_at) { el.dataset.finishedAt = job.finished_at; } else { delete el.dataset.finishedAt; }
     el.dataset.status = job.status;
   }
   function poll(el) {
@@ -15,12 +42,17 @@
       .then(function (r) { return r.json(); })
       .then(function (job) {
         render(el, job);
-        if (['succeeded', 'failed', 'cancelled'].indexOf(job.status) < 0) { setTimeout(function () { poll(el); }, 1000); }
+        if (!isFinished(el, job.status)) { setTimeout(function () { poll(el); }, 1000); }
         else if (el.dataset.reloadOnDone) { window.location.reload(); }
       })
       .catch(function () { setTimeout(function () { poll(el); }, 3000); });
   }
   document.querySelectorAll('[data-job-url]').forEach(function (el) {
-    if (['succeeded', 'failed', 'cancelled'].indexOf(el.dataset.status) < 0) { poll(el); }
+    if (!isFinished(el, el.dataset.status)) { poll(el); }
   });
+  var main = document.querySelector('.job-widget[data-reload-on-done]');
+  if (main && document.querySelector('.job-elapsed')) {
+    tickElapsed(main);
+    setInterval(function () { tickElapsed(main); }, 1000);
+  }
 })();

@@ -1,11 +1,13 @@
 """python manage.py generate (--run RUN | --model PATH | --copy-baseline) --dataset D --split S --system NAME
-[--beams B] [--batch-size N] [--max-new-tokens N] [--add-instruction] [--background]"""
+[--beams B] [--batch-size N] [--max-new-tokens N] [--add-instruction] [--enqueue]"""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.jobs import job_enqueue, job_run, terminal_progress
-from selection.models import Dataset, Job, TrainingRun
+from deft_site.jobs.models import Job
+from deft_site.jobs.reporter import terminal_progress
+from deft_site.jobs.services import job_enqueue, job_run
+from selection.models import Dataset, TrainingRun
 from selection.services.systems import SystemCreateError, system_copy_baseline, system_generate_submit
 
 
@@ -27,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--add-instruction", action="store_true",
                             help="Prepend CoEDIT's instruction for each row's task (e.g. 'Fix grammatical errors in "
                                  "this sentence: ') to sources that have none, as CoEDIT's models were evaluated.")
-        parser.add_argument("--background", action="store_true")
+        parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
+                            help="Queue the job for a worker instead of generating here; prints the job id last.")
 
     def handle(self, *args, **o) -> None:
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
@@ -36,6 +39,8 @@ class Command(BaseCommand):
         split = o["split"] or None
         try:
             if o["copy_baseline"]:
+                if o["enqueue"]:
+                    raise CommandError("--copy-baseline takes a moment and runs here; drop --enqueue")
                 system = system_copy_baseline(dataset=dataset, split=split, name=o["system"] or "copy")
                 self.stdout.write(self.style.SUCCESS(
                     f"System {system.name}: {system.outputs.count()} copy-baseline outputs on {dataset.name}."))
@@ -54,11 +59,12 @@ class Command(BaseCommand):
                                          enqueue=False, add_instruction=o["add_instruction"])
         except SystemCreateError as exc:
             raise CommandError(str(exc)) from None
-        if o["background"]:
+        if o["enqueue"]:
             job_enqueue(job)
-            self.stdout.write(f"Queued generation job #{job.pk}.")
+            self.stdout.write(f"Queued generation of {name} on the {job.queue} queue. Job id:")
+            self.stdout.write(str(job.pk))
             return
-        job = job_run(job.pk, echo=terminal_progress(f"{name} "))
+        job = job_run(job.pk, echo=terminal_progress(f"{name} "), interrupt="cancel")
         if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"generation {job.status}: {job.error_headline}")
         self.stdout.write(self.style.SUCCESS(f"System {name}: {job.result['outputs']} outputs on {dataset.name}."))

@@ -1,4 +1,4 @@
-"""python manage.py import_dataset PATH --name NAME [--split SPLIT] [--description TEXT] [--skip-invalid]"""
+"""python manage.py import_dataset PATH --name NAME [--split SPLIT] [--description TEXT] [--skip-invalid] [--enqueue]"""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.models.datasets import Split
-from selection.services.datasets import DatasetImportError, UnscoreableRowError, dataset_import
+from selection.services.datasets import DatasetImportError, UnscoreableRowError, dataset_import, dataset_import_submit
 
 
 class Command(BaseCommand):
@@ -21,9 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--skip-invalid", action="store_true",
                             help="Leave out well-formed rows that cannot be scored (a blank source or reference) "
                                  "and list them by line, instead of refusing the file.")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="Copy the file to the server's uploads and queue the import for a worker; prints the job id last.")
 
     def handle(self, *args, path: str, name: str, split: str, description: str, skip_invalid: bool = False,
                **options) -> None:
+        if options["enqueue"]:
+            return self._enqueue(path, name, split, description)
         try:
             if path == "-":
                 dataset = self._import(sys.stdin.buffer, name, "stdin.jsonl", split, description, skip_invalid)
@@ -50,6 +54,24 @@ class Command(BaseCommand):
                 f"Left out {dataset.summary['skipped_count']} row(s) that cannot be scored:"))
             for row in skipped:
                 self.stdout.write(f"  line {row['line']} (id {row['id']}): field '{row['field']}' {row['error']}")
+
+    def _enqueue(self, path: str, name: str, split: str, description: str) -> None:
+        source = sys.stdin.buffer if path == "-" else None
+        if source is None and not Path(path).is_file():
+            raise CommandError(f"{path}: no such file")
+        filename = "stdin.jsonl" if source else Path(path).name
+        try:
+            if source is not None:
+                job = dataset_import_submit(chunks=iter(lambda: source.read(1 << 20), b""), name=name,
+                                            filename=filename, split=split, description=description)
+            else:
+                with Path(path).open("rb") as stream:
+                    job = dataset_import_submit(chunks=iter(lambda: stream.read(1 << 20), b""), name=name,
+                                                filename=filename, split=split, description=description)
+        except DatasetImportError as exc:
+            raise CommandError(f"{path}: {exc}. Nothing was queued.") from None
+        self.stdout.write(f"Queued the import of {filename} as dataset '{name}' on the {job.queue} queue. Job id:")
+        self.stdout.write(str(job.pk))
 
     def _import(self, stream, name: str, filename: str, split: str, description: str,  # noqa: ANN001, ANN202
                 skip_invalid: bool):

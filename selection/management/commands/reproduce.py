@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.jobs import terminal_progress
+from deft_site.jobs.reporter import terminal_progress
 from selection.reproduction_report import write_outputs
 from selection.services.reproduction import (
     Reproduction, ReproductionError, Settings, default_base_model, reproduction_datasets, subsample_pool,

@@ -1,5 +1,5 @@
 """python manage.py score --dataset D [--split S] --system A [--system B ...] [--by dataset|task] [--json]
-[--n-boot N] [--seed S] [--no-cache]"""
+[--n-boot N] [--seed S] [--no-cache] [--enqueue]"""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.models import Dataset
 from selection.services.scoring import (
-    DEFAULT_N_BOOT, GROUP_BY, ScoringError, score_report_create, scoring_systems,
+    DEFAULT_N_BOOT, GROUP_BY, ScoringError, score_report_create, score_report_rows, score_report_submit,
+    scoring_systems,
 )
 
 LABELS = {"sari": "SARI", "gleu": "GLEU", "fkgl": "FKGL", "rouge_l": "ROUGE-L", "sari_evaluate": "SARI-evaluate",
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--no-cache", action="store_true")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="Queue the scoring for a worker (interactive queue); prints the job id last.")
 
     def handle(self, *args, **o) -> None:
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
@@ -38,6 +41,13 @@ class Command(BaseCommand):
             raise CommandError(f"no dataset named {o['dataset']!r}")
         try:
             systems = scoring_systems(dataset=dataset, names=o["system"])
+            if o["enqueue"]:
+                job = score_report_submit(dataset=dataset, split=o["split"] or None, systems=systems, by=o["by"],
+                                          n_boot=o["n_boot"], seed=o["seed"])
+                self.stdout.write(f"Queued scoring of {', '.join(s.name for s in systems)} on the {job.queue} "
+                                  "queue. Job id:")
+                self.stdout.write(str(job.pk))
+                return
             report = score_report_create(dataset=dataset, split=o["split"] or None, systems=systems, by=o["by"],
                                          n_boot=o["n_boot"], seed=o["seed"], use_cache=not o["no_cache"])
         except (ScoringError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""python manage.py select --dataset NAME [--strategy ucs|random|stratified|semdedup] [--clusters K] [--eps E] ... [--out FILE.jsonl]
+"""python manage.py select --dataset NAME [--strategy ucs|random|stratified|semdedup] [--clusters K] [--eps E] ... [--out FILE.jsonl] [--enqueue]
 
 Runs a selection inline with a terminal progress bar and prints sizes per task in D, D_base and D_c.
 """
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.jobs import job_enqueue, job_run, terminal_progress
+from deft_site.jobs.reporter import terminal_progress
+from deft_site.jobs.services import job_enqueue, job_run
 from selection.models import Dataset
 from selection.params import PARAMS
 from selection.services.selection_runs import (
@@ -33,7 +34,8 @@ class Command(BaseCommand):
                                 help=f"{p.help} {what[0].upper() + what[1:]}; default {default}.")
         parser.add_argument("--out", help="Write one JSONL row per example (id, task, cluster, distance, chosen, reason).")
         parser.add_argument("--export-dataset", metavar="NAME", help="Also save D_base ∪ D_c as a new dataset.")
-        parser.add_argument("--background", action="store_true", help="Enqueue for the worker instead of running here.")
+        parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
+                            help="Queue the job for a worker instead of running here; prints the job id last.")
 
     def handle(self, *args, **opts) -> None:
         dataset = Dataset.objects.filter(name=opts["dataset"]).first()
@@ -44,11 +46,14 @@ class Command(BaseCommand):
             run = selection_run_create(dataset=dataset, params=params, name=opts.get("name"))
         except SelectionError as exc:
             raise CommandError(str(exc)) from None
-        if opts["background"]:
+        if opts["enqueue"]:
+            if opts.get("out") or opts.get("export_dataset"):
+                raise CommandError("--out and --export-dataset need the result here; drop them with --enqueue")
             job_enqueue(run.job)
-            self.stdout.write(f"Selection run {run.name} queued as job #{run.job.pk}.")
+            self.stdout.write(f"Selection run {run.name} queued on the {run.job.queue} queue. Job id:")
+            self.stdout.write(str(run.job.pk))
             return
-        job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "))
+        job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "), interrupt="cancel")
         if job.status != "succeeded":
             raise CommandError(f"selection run {run.name} {job.status}: {job.error_headline}")
         run.refresh_from_db()

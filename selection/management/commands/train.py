@@ -1,5 +1,5 @@
 """python manage.py train --dataset D [--name RUN] [--base-model M] [--epochs E | --max-steps N] [--lr LR]
-[--batch-size B] [--grad-accum G] [--seed S] [--precision P] [--set KEY=VALUE ...] [--background]"""
+[--batch-size B] [--grad-accum G] [--seed S] [--precision P] [--set KEY=VALUE ...] [--enqueue [--gpu]]"""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,11 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from selection.jobs import job_enqueue, job_run, terminal_progress
-from selection.models import Dataset, Job
+from deft_site.jobs.models import Job
+from deft_site.jobs.queues import Queue
+from deft_site.jobs.reporter import terminal_progress
+from deft_site.jobs.services import job_enqueue, job_run
+from selection.models import Dataset
 from selection.services.training import TrainingRunError, training_run_create
 
 
@@ -35,7 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                             help="Any other TrainingConfig setting, value as JSON (e.g. --set num_layers=1).")
         parser.add_argument("--generate-split", help="Generate outputs for this split when training ends.")
-        parser.add_argument("--background", action="store_true", help="Queue the job for the worker and return.")
+        parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
+                            help="Queue the job for a worker instead of training here; prints the job id last.")
+        parser.add_argument("--gpu", action="store_true",
+                            help="Queue it on the gpu queue (only workers started with --queue gpu take it).")
 
     def handle(self, *args, **o) -> None:
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
@@ -54,15 +60,17 @@ class Command(BaseCommand):
                 if o["generate_split"] else None)
         try:
             run = training_run_create(name=name, dataset=dataset, config=config, split=o["split"],
-                                      then_generate=then, enqueue=False)
+                                      then_generate=then, enqueue=False, queue=Queue.GPU if o["gpu"] else None)
         except TrainingRunError as exc:
             raise CommandError(str(exc)) from None
-        if o["background"]:
+        if o["enqueue"]:
             job_enqueue(run.job)
-            self.stdout.write(f"Queued training run {run.name} as job #{run.job.pk}; a worker will run it.")
+            self.stdout.write(f"Queued training run {run.name} on the {run.job.queue} queue; follow it with "
+                              f"`manage.py jobs` or at /jobs/{run.job.pk}/. Job id:")
+            self.stdout.write(str(run.job.pk))
             return
         self.stdout.write(f"Training {run.name} in {run.run_dir}")
-        job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "))
+        job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "), interrupt="cancel")
         if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"training {job.status}: {job.error_headline} "
                                f"(retry job #{job.pk} to resume from the last checkpoint)")
@@ -71,7 +79,7 @@ class Command(BaseCommand):
             f"Trained {run.name}: {r['steps']} steps, final loss {r['final_loss']:.4f}, {r['train_seconds']:.1f} s;"
             f" model in {r['final_dir']}"))
         if r.get("generation_job"):
-            gen = job_run(r["generation_job"], echo=terminal_progress("generate "))
+            gen = job_run(r["generation_job"], echo=terminal_progress("generate "), interrupt="cancel")
             self.stdout.write(f"Generation job #{gen.pk}: {gen.status} {gen.result or gen.error}")
 
 
