@@ -16,7 +16,7 @@ from django.utils.html import escape
 from annotation.models import Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
 from annotation.services.judgments import control_passed
-from annotation.worddiff import diff_html
+from annotation.worddiff import diff_html, initial_view
 from selection.core.text import split_instruction
 
 
@@ -27,6 +27,18 @@ def study_list() -> QuerySet[Study]:
 def guidelines_html(study: Study) -> str:
     """Markdown with every raw HTML tag escaped first (annotators see it)."""
     return markdown.markdown(escape(study.guidelines), extensions=["sane_lists"])
+
+
+def guidelines_parts(study: Study) -> tuple[str, str]:
+    """(title, body HTML) for the guidelines dialog: a leading Markdown heading becomes the dialog's title
+    instead of repeating under a generic "Guidelines" heading."""
+    text = study.guidelines.lstrip()
+    first, _, rest = text.partition("\n")
+    if first.startswith("#"):
+        title = first.lstrip("#").strip()
+        if title:
+            return title, markdown.markdown(escape(rest), extensions=["sane_lists"])
+    return "Guidelines", guidelines_html(study)
 
 
 def study_progress(study: Study) -> dict[str, Any]:
@@ -117,9 +129,12 @@ def rater_progress(study: Study, user: User) -> dict[str, int]:
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 
 
-def slot_payload(slot: Slot) -> dict[str, Any]:
-    """What the annotator's page shows for a slot: texts and diffs by side, never a system, id or kind."""
+def slot_payload(slot: Slot, display_mode: str | None = None) -> dict[str, Any]:
+    """What the annotator's page shows for a slot: texts and diffs by side, never a system, id or kind; `view`
+    says whether the word diff or the plain texts come first (the study's display mode)."""
     item = slot.item
+    if display_mode is None:
+        display_mode = item.study.display_mode if item.study_id else Study.Display.AUTO
     instruction, source = split_instruction(item.example.src)
     left, right = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
     answer = None
@@ -132,6 +147,7 @@ def slot_payload(slot: Slot) -> dict[str, Any]:
         "slot": slot.token, "instruction": instruction, "input": source,
         "left": {"text": left, "diff_html": diff_html(source, left)},
         "right": {"text": right, "diff_html": diff_html(source, right)},
+        "view": initial_view(display_mode, source, (left, right)),
         "answer": answer,
     }
 
@@ -154,7 +170,8 @@ def rater_last_judged(study: Study, user: User) -> Slot | None:
     return j.slot if j else None
 
 
-def preview_payload(*, dataset_id: int, split: str, system_ids: list[int]) -> dict[str, Any] | None:
+def preview_payload(*, dataset_id: int, split: str, system_ids: list[int],
+                    display_mode: str = "auto") -> dict[str, Any] | None:
     """A sample pair, laid out as a rater would see it, for the wizard's live preview."""
     from selection.models import Output
 
@@ -166,4 +183,4 @@ def preview_payload(*, dataset_id: int, split: str, system_ids: list[int]) -> di
     if not first or not other:
         return None
     item = Item(example=first.example, text_a=first.text, text_b=other.text)
-    return slot_payload(Slot(item=item, left_is_a=True, token="preview"))
+    return slot_payload(Slot(item=item, left_is_a=True, token="preview"), display_mode=display_mode)

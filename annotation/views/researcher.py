@@ -54,11 +54,13 @@ def study_preview(request: HttpRequest) -> HttpResponse:
     payload = None
     if d.get("dataset") and d.get("systems"):
         payload = selectors.preview_payload(dataset_id=d["dataset"].pk, split=d.get("split", "test"),
-                                            system_ids=[s.pk for s in d["systems"]])
+                                            system_ids=[s.pk for s in d["systems"]],
+                                            display_mode=d.get("display_mode") or "auto")
     study = Study(public_title=d.get("public_title") or "Text editing evaluation", guidelines=d.get("guidelines", ""))
+    title, body = selectors.guidelines_parts(study)
     return render(request, "annotation/_rate_pair.html", {
         "payload": payload, "questions": questions, "preview": True, "study": study,
-        "guidelines_html": selectors.guidelines_html(study), "progress": {"done": 0, "total": 10, "left": 10, "percent": 0},
+        "guidelines_html": body, "guidelines_title": title, "progress": {"done": 0, "total": 10, "left": 10, "percent": 0},
     })
 
 
