@@ -9,7 +9,7 @@ from typing import Any
 
 import markdown
 from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -62,8 +62,9 @@ def study_progress_all() -> list[dict]:
     return [study_progress(s) for s in Study.objects.exclude(status=Study.Status.DRAFT).order_by("-created_at")]
 
 
-def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict]:
-    """One flat, unblinded record per judgment: for export and for the study report."""
+def judgment_records(study: Study, include_auto_ties: bool = False, include_skipped: bool = False) -> list[dict]:
+    """One flat, unblinded record per judgment: for export and for the study report. `flag` is the rater's flag
+    on the pair; `include_skipped` adds a row (status "skipped", no answer) per skipped pair, for exports."""
     names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
     rows = []
     qs = (Judgment.objects.filter(slot__item__study=study)
@@ -92,15 +93,41 @@ def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict
             "identical": item.identical, "is_control": control is not None,
             "control_kind": control.kind if control else "", "control_expected": control.expected if control else "",
             "control_passed": control_passed(control, slot, j) if control else None,
-            "flag": slot.flag_reason, "revisions": j.revision_count,
+            "flag": slot.flag_reason, "status": "judged", "skip_reason": "", "revisions": j.revision_count,
             "submitted_at": j.submitted_at.isoformat(),
         })
+    if include_skipped:
+        rows.extend(_skipped_records(study, names))
     if include_auto_ties and study.identical_outputs == Study.Identical.TIE:
         for item in study.items.filter(kind=Item.Kind.REAL, identical=True).select_related("example"):
             a, b = names[item.system_a_id], names[item.system_b_id]
             rows.append({"item": item.pk, "example": item.example.ext_id, "task": item.example.task, "rater": "",
                          "left_system": a, "right_system": b, "system_a": a, "system_b": b, "answer": "tie",
                          "preferred_system": "", "identical": True, "is_control": False, "auto": True})
+    return rows
+
+
+def rater_notes(study: Study) -> list[dict[str, Any]]:
+    """Raters' flags and skip reasons, newest first: for the study page, the report and the export. Names no
+    system, so it can be shown while the study is still sealed."""
+    slots = (Slot.objects.filter(item__study=study).filter(~Q(flag_reason="") | Q(status=Slot.Status.SKIPPED))
+             .select_related("rater", "item__example").order_by("-reserved_at", "-pk"))
+    return [{"rater": s.rater.username, "example": s.item.example.ext_id, "task": s.item.example.task,
+             "item": s.item_id, "kind": s.item.kind, "skipped": s.status == Slot.Status.SKIPPED,
+             "skip_reason": s.skip_reason, "flag": s.flag_reason, "slot": s.token} for s in slots]
+
+
+def _skipped_records(study: Study, names: dict[int, str]) -> list[dict]:
+    rows = []
+    for slot in (Slot.objects.filter(item__study=study, status=Slot.Status.SKIPPED)
+                 .select_related("item__example", "rater").order_by("reserved_at", "pk")):
+        item = slot.item
+        a, b = names.get(item.system_a_id, ""), names.get(item.system_b_id, "")
+        left, right = (a, b) if slot.left_is_a else (b, a)
+        rows.append({"item": item.pk, "example": item.example.ext_id, "task": item.example.task,
+                     "rater": slot.rater.username, "slot": slot.token, "left_system": left, "right_system": right,
+                     "system_a": a, "system_b": b, "answer": "", "is_control": item.kind == Item.Kind.CONTROL,
+                     "flag": slot.flag_reason, "status": "skipped", "skip_reason": slot.skip_reason})
     return rows
 
 

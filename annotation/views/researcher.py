@@ -74,6 +74,7 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         "systems": study.study_systems.select_related("system"), "events": selectors.study_events(study)[:50],
         "invites": study.invites.all(), "guidelines_html": selectors.guidelines_html(study),
         "raters": study.raters.select_related("user").order_by("joined_at")[:200],
+        "notes": selectors.rater_notes(study)[:200],
     })
 
 
@@ -105,7 +106,7 @@ def study_export(request: HttpRequest, name: str) -> HttpResponse:
                                 status=403, content_type="text/plain")
         services.study_peek(study=study, user=request.user, note="export before close")
     fmt = request.GET.get("format", "csv")
-    records = selectors.judgment_records(study)
+    records = selectors.judgment_records(study, include_skipped=True)
     body, ctype = (records_jsonl(records), "application/jsonl") if fmt == "jsonl" else (records_csv(records), "text/csv")
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{study.name}-judgments.{"jsonl" if fmt == "jsonl" else "csv"}"'
