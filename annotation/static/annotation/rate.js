@@ -2,6 +2,8 @@
 // Answers wait in localStorage until the server acknowledges them (same idempotency key on every retry).
 (function () {
   "use strict";
+  // Touch devices: CSS hides key caps and enlarges targets under html.touch.
+  if (window.matchMedia && matchMedia("(hover: none) and (pointer: coarse)").matches) document.documentElement.classList.add("touch");
   // Word diff or plain texts: the study picks what comes first, the rater may switch (also in the wizard preview).
   function setView(section, view) {
     if (!section) return;
@@ -230,13 +232,17 @@
   });
   // Inside the choice dialogs: digits pick a reason, Enter sends (from a radio too), Esc cancels (native).
   for (const dlg of [flagDialog, skipDialog]) {
+    dlg.addEventListener("change", () => { const err = dlg.querySelector(".error"); if (err) err.textContent = ""; });
     dlg.addEventListener("keydown", (e) => {
       if (e.target.matches("input[type=text]") && e.key !== "Enter") return;
       const radios = Array.from(dlg.querySelectorAll("input[name=reason]"));
       if (/^[1-9]$/.test(e.key) && radios[parseInt(e.key, 10) - 1]) {
         e.preventDefault(); const r = radios[parseInt(e.key, 10) - 1]; r.checked = true; r.focus();
         if (r.value === "other") dlg.querySelector("input[name=note]").focus();
-      } else if (e.key === "Enter") { e.preventDefault(); dlg.querySelector("form").requestSubmit(dlg.querySelector("button[value=ok]")); }
+      } else if (e.key === "Enter") {
+        e.preventDefault(); e.stopPropagation();  // the page's own Enter (submit the answer) must not see it
+        dlg.querySelector("form").requestSubmit(dlg.querySelector("button[value=ok]"));
+      }
     });
   }
   function pick(n) {
