@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from deft_site.roles import researcher_required
 from selection import selectors_selection as sel
 from selection.models import Dataset, SelectionRun
+from selection.models.datasets import Split
 from selection.services.embeddings import EMBED_TEXT_MODES
 from selection.services.selection_runs import (
     DEFAULTS, STRATEGIES, SelectionError, selection_pick_records, selection_run_export, selection_run_submit,
@@ -21,11 +22,13 @@ from selection.services.selection_runs import (
 
 class SelectionRunForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
-    name = forms.SlugField(max_length=100, required=False, help_text="Blank: <dataset>-<strategy>-<n>.")
+    name = forms.SlugField(max_length=100, required=False,
+                           help_text="Blank: named after the dataset, the strategy and the size, e.g. demo-ucs-975.")
     strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES], initial=DEFAULTS["strategy"],
                                  help_text="ucs: DEFT's clustering core-set; random / stratified: same-size baselines; "
                                            "semdedup: everything but near-duplicates inside clusters.")
-    split = forms.CharField(initial=DEFAULTS["split"], help_text="Which split of the dataset to select from.")
+    split = forms.ChoiceField(choices=Split.choices, initial=DEFAULTS["split"],
+                              help_text="Which split of the dataset to select from.")
     base_fraction = forms.FloatField(initial=DEFAULTS["base_fraction"], min_value=0, max_value=1,
                                      help_text="Share of the data in D_base (stratified by task).")
     n_clusters = forms.IntegerField(initial=DEFAULTS["n_clusters"], min_value=1, label="Clusters (K)")
@@ -102,11 +105,14 @@ def selection_export(request: HttpRequest, name: str) -> HttpResponse:
 
 @researcher_required
 def selection_picks_download(request: HttpRequest, name: str) -> StreamingHttpResponse:
-    return picks_jsonl_response(get_object_or_404(SelectionRun, name=name))
+    """Every example of the split with its `chosen` flag, or with ?chosen=1 the chosen ones only."""
+    chosen_only = request.GET.get("chosen") in ("1", "true", "yes")
+    return picks_jsonl_response(get_object_or_404(SelectionRun, name=name), chosen_only=chosen_only)
 
 
-def picks_jsonl_response(run: SelectionRun) -> StreamingHttpResponse:
-    lines = (json.dumps(record) + "\n" for record in selection_pick_records(run))
+def picks_jsonl_response(run: SelectionRun, chosen_only: bool = False) -> StreamingHttpResponse:
+    lines = (json.dumps(record) + "\n" for record in selection_pick_records(run, chosen_only=chosen_only))
     response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{run.name}-picks.jsonl"'
+    suffix = "chosen" if chosen_only else "all-rows"
+    response["Content-Disposition"] = f'attachment; filename="{run.name}-picks-{suffix}.jsonl"'
     return response

@@ -53,6 +53,15 @@
     d.querySelector("#confirm-no").focus();
   });
 
+  // A form's error summary takes the focus, so that a screen reader reads it and the page scrolls to it.
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  // <select data-autosubmit>: submit its form on change (instead of an inline onchange handler).
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("select[data-autosubmit]") && e.target.form) e.target.form.requestSubmit();
+  });
+
   // <span data-percent="42"> inside .progress: width without a style attribute.
   document.querySelectorAll("[data-percent]").forEach((el) => { el.style.width = el.dataset.percent + "%"; });
 })();

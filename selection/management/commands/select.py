@@ -38,7 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--embed-text", choices=EMBED_TEXT_MODES, help="What to embed (default src).")
         parser.add_argument("--batch-size", type=int, help="Embedding batch size (default 64).")
         parser.add_argument("--seed", type=int, help="Random seed (default 0).")
-        parser.add_argument("--out", help="Write one JSONL row per example (id, task, cluster, distance, chosen, reason).")
+        parser.add_argument("--out", help="Write one JSONL row per example of the split, chosen or not (id, task, "
+                                          "cluster, distance, chosen flag, reason).")
+        parser.add_argument("--chosen-only", action="store_true",
+                            help="With --out: write only the chosen rows (D_base ∪ D_c).")
         parser.add_argument("--export-dataset", metavar="NAME", help="Also save D_base ∪ D_c as a new dataset.")
         parser.add_argument("--background", action="store_true", help="Enqueue for the worker instead of running here.")
 
@@ -66,8 +69,9 @@ class Command(BaseCommand):
             path = Path(opts["out"])
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", encoding="utf-8") as out:
-                count = selection_picks_write_jsonl(run=run, out=out)
-            self.stdout.write(f"Wrote {count} rows to {path}.")
+                count = selection_picks_write_jsonl(run=run, out=out, chosen_only=opts["chosen_only"])
+            what = "chosen rows" if opts["chosen_only"] else "rows (every example of the split, with a chosen flag)"
+            self.stdout.write(f"Wrote {count} {what} to {path}.")
         if opts.get("export_dataset"):
             try:
                 exported = selection_run_export(run=run, name=opts["export_dataset"])
@@ -88,4 +92,4 @@ class Command(BaseCommand):
         diag = run.summary.get("diagnostics") or {}
         if diag:
             self.stdout.write(f"clusters vs tasks: purity {diag['purity']:.3f}, NMI {diag['nmi']:.3f}, "
-                              f"ARI {diag['ari']:.3f}; embedded {run.summary.get('embedded', 0)} new texts")
+                              f"ARI {diag['ari']:.3f}")
