@@ -1,5 +1,6 @@
 """Results page: systems × evaluation sets with SARI / ROUGE-L and 95 % intervals, system statistics, a paired
-test of the first two systems, a plot, and CSV / JSON export (``?format=csv|json``)."""
+test of the two systems the researcher picks (``?a=&b=``, else the first two checked), plots, and CSV / JSON
+export (``?format=csv|json``)."""
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,14 @@ from selection.services.scoring import (
 def _query(request: HttpRequest) -> dict:
     src = request.POST if request.method == "POST" else request.GET
     by = src.get("by") or "dataset"
-    return {"dataset": src.get("dataset", ""), "split": src.get("split", None), "systems": src.getlist("system"),
-            "by": by if by in GROUP_BY else "dataset"}
+    systems = src.getlist("system")
+    # The paired test compares the first two systems scored: the researcher picks them (A and B).
+    pair = [n for n in (src.get("a", ""), src.get("b", "")) if n and n in systems]
+    if len(pair) == 2 and pair[0] != pair[1]:
+        systems = pair + [n for n in systems if n not in pair]
+    return {"dataset": src.get("dataset", ""), "split": src.get("split", None), "systems": systems,
+            "by": by if by in GROUP_BY else "dataset",
+            "a": systems[0] if systems else "", "b": systems[1] if len(systems) > 1 else ""}
 
 
 def _default_split(dataset: Dataset, split: str | None) -> str:
@@ -41,7 +48,8 @@ def results(request: HttpRequest) -> HttpResponse:
     if dataset is None:
         return render(request, "selection/results_page.html", context)
     split = _default_split(dataset, q["split"])
-    context.update(split=split, available=dataset.systems.order_by("name"))
+    context.update(split=split, available=dataset.systems.order_by("name"),
+                   splits=sorted(set(dataset.examples.values_list("split", flat=True).distinct())))
     if not q["systems"]:
         return render(request, "selection/results_page.html", context)
     try:
@@ -62,7 +70,7 @@ def results(request: HttpRequest) -> HttpResponse:
         return JsonResponse(report.result)
     if fmt == "csv":
         return _csv(report.result)
-    context.update(report=report, **_tables(report.result))
+    context.update(report=report, group_label=_group_label(dataset, split, report.result), **_tables(report.result))
     return render(request, "selection/results_page.html", context)
 
 
@@ -112,7 +120,33 @@ def _tables(result: dict) -> dict:
     stats_rows = [{"system": name, "values": [_stat_text(k, result["stats"][name].get(k)) for k in stat_keys]}
                   for name in result["systems"]]
     return {"groups": groups, "metrics": metrics, "stat_keys": stat_keys, "stats_rows": stats_rows,
-            "group_sizes": [g["n"] for g in result["groups"]]}
+            "group_sizes": [g["n"] for g in result["groups"]], "paired_rows": _paired_rows(result.get("paired"))}
+
+
+def _group_label(dataset: Dataset, split: str, result: dict) -> str:
+    """What the columns are: by="dataset" falls back to the task for examples that name no source dataset."""
+    if result["group_by"] == "task":
+        return "task"
+    groups = {g["name"] for g in result["groups"]} - {"all"}
+    examples = dataset.examples.filter(split=split) if split else dataset.examples.all()
+    tasks = set(examples.values_list("task", flat=True).distinct())
+    if groups <= tasks:
+        return "task (these examples name no source dataset, so each task is its own evaluation set)"
+    return "evaluation set (the source dataset each example names, else its task)"
+
+
+PAIRED_DIGITS = {"sari": 1, "rouge_l": 3}  # the same decimals as the metric's own table
+
+
+def _paired_rows(paired: dict | None) -> list[dict]:
+    if not paired:
+        return []
+    rows = []
+    for metric, label in (("sari", "SARI"), ("rouge_l", "ROUGE-L")):
+        r, d = paired[metric], PAIRED_DIGITS[metric]
+        rows.append({"label": label, "diff": f"{r['mean_diff']:+.{d}f}", "low": f"{r['low']:+.{d}f}",
+                     "high": f"{r['high']:+.{d}f}", "p_value": r["p_value"], "a_higher": r["a_wins"]})
+    return rows
 
 
 def _csv(result: dict) -> HttpResponse:
