@@ -42,9 +42,9 @@ class Study(models.Model):
         EXCLUDE = "exclude", "leave out of the study"
 
     class Display(models.TextChoices):
-        AUTO = "auto", "word diff for small edits, plain texts side by side for heavy rewrites"
-        DIFF = "diff", "word diff against the input (plain text one tap away)"
-        PLAIN = "plain", "plain texts side by side (word diff one tap away)"
+        AUTO = "auto", "automatic: diff for small edits, plain for rewrites"
+        DIFF = "diff", "word diff against the input"
+        PLAIN = "plain", "plain texts side by side"
 
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(

@@ -678,9 +678,11 @@ def _reliability(ag: Mapping[str, Any] | None) -> tuple[str, list[str]]:
         return f"Agreement is undefined so far ({alpha.get('reason') or 'not enough overlap between raters'}).", warnings
     v = alpha["value"]
     ci = f" (95% CI {alpha['ci'][0]:.2f} to {alpha['ci'][1]:.2f})" if alpha.get("ci") else ""
-    verdict = ("reliable" if v >= 0.8 else "tentative: good enough for tentative conclusions" if v >= 0.667
-               else "low: raters often disagree, so treat the preference with care")
-    return f"Raters agree {verdict}: Krippendorff's alpha {v:.2f}{ci} on {n} items rated by two or more raters.", warnings
+    verdict = ("reliable (alpha at least 0.80)" if v >= 0.8 else
+               "good enough for tentative conclusions only (alpha between 0.67 and 0.80)" if v >= 0.667
+               else "low: raters often disagree, so treat the preference with care (alpha under 0.67)")
+    return (f"Agreement between raters is {verdict}: Krippendorff's alpha {v:.2f}{ci} on {n} items rated by two "
+            f"or more raters.", warnings)
 
 
 def report_headline(report: Mapping[str, Any]) -> dict[str, Any]:

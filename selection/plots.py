@@ -163,10 +163,11 @@ def histogram_svg(
             x = px(v)
             body.append(f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#555"/>'
                         f'<text x="{_fmt(x)}" y="{axis_y + 16}" text-anchor="middle">{v:.2f}</text>')
-        for frac in (0.0, 0.5, 1.0):
-            y = axis_y - plot_h * frac
+        ticks = sorted({0, round(peak / 2), peak}) if float(peak).is_integer() else [0, peak / 2, peak]
+        for value in ticks:  # whole counts get whole ticks
+            y = axis_y - plot_h * value / peak
             body.append(f'<line x1="{left - 4}" x2="{left}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="#555"/>'
-                        f'<text x="{left - 6}" y="{_fmt(y + 4)}" text-anchor="end">{peak * frac:.3g}</text>')
+                        f'<text x="{left - 6}" y="{_fmt(y + 4)}" text-anchor="end">{value:.3g}</text>')
         body.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
                     f'<text x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
                     f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_label)}</text>')

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='study',
             name='display_mode',
-            field=models.CharField(choices=[('auto', 'word diff for small edits, plain texts side by side for heavy rewrites'), ('diff', 'word diff against the input (plain text one tap away)'), ('plain', 'plain texts side by side (word diff one tap away)')], default='auto', help_text='How raters first see each output: a word diff or the plain text.', max_length=8),
+            field=models.CharField(choices=[('auto', 'automatic: diff for small edits, plain for rewrites'), ('diff', 'word diff against the input'), ('plain', 'plain texts side by side')], default='auto', help_text='How raters first see each output: a word diff or the plain text.', max_length=8),
         ),
     ]

@@ -98,7 +98,8 @@ def _pending_job(dataset: Dataset, split: str, q: dict) -> Job | None:
 
 
 def _fmt_ci(value: float, ci: list[float], digits: int) -> dict:
-    return {"value": round(value, digits), "low": round(ci[0], digits), "high": round(ci[1], digits)}
+    """Fixed decimals (1.000, not 1.0), the same for a value and its interval."""
+    return {"value": f"{value:.{digits}f}", "low": f"{ci[0]:.{digits}f}", "high": f"{ci[1]:.{digits}f}"}
 
 
 def _tables(result: dict) -> dict:
