@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= deft_site.settings.dev
 
-.PHONY: setup run test worker chromium clean
+.PHONY: setup run prod test worker chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,30 @@ run: setup
 	echo "  Background worker log: var/worker.log (demo training runs in the background)"; \
 	echo ""; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+## make prod: the production stack on this machine: gunicorn (deft_site/gunicorn.conf.py) with WhiteNoise, PostgreSQL
+## (DATABASE_URL) and RQ workers on Redis (REDIS_URL) for the interactive and long queues (GPU_WORKER=1 adds one for
+## gpu). Plain HTTP on $(HOST), so secure cookies and the HTTPS redirect are off here; see docs/deploy.md.
+PROD_ENV = DJANGO_SETTINGS_MODULE=deft_site.settings.prod \
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/deft}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" TASKS_BACKEND="$${TASKS_BACKEND:-rq}" \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 \
+	CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0 HOST=$(HOST) PORT=$(PORT)
+RQWORKER = $(PY) manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler
+prod: setup
+	@mkdir -p var/prod
+	@test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" >var/secret_key
+	@$(PROD_ENV) $(PY) -m deft_site.preflight
+	@$(PROD_ENV) $(PY) manage.py migrate --noinput
+	@$(PROD_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	@if [ -n "$(DEMO)" ]; then $(PROD_ENV) $(PY) manage.py load_demo; fi
+	@trap 'kill $$interactive $$long $$gpu 2>/dev/null' EXIT INT TERM; \
+	$(PROD_ENV) $(RQWORKER) interactive default >var/prod/worker-interactive.log 2>&1 & interactive=$$!; \
+	$(PROD_ENV) $(RQWORKER) long >var/prod/worker-long.log 2>&1 & long=$$!; \
+	if [ -n "$(GPU_WORKER)" ]; then $(PROD_ENV) $(RQWORKER) gpu >var/prod/worker-gpu.log 2>&1 & gpu=$$!; fi; \
+	echo ""; echo "  DEFT platform (production stack): http://$(HOST):$(PORT)/"; \
+	echo "  RQ workers: interactive+default, long$${GPU_WORKER:+, gpu} (logs in var/prod/)"; echo ""; \
+	$(PROD_ENV) $(VENV)/bin/gunicorn -c deft_site/gunicorn.conf.py --pid var/prod/gunicorn.pid deft_site.wsgi
 
 ## make worker: a background worker alone (the web server enqueues, this runs).
 worker: setup

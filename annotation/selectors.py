@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import escape
 
-from annotation.models import Item, Judgment, Slot, Study, StudyEvent, StudyRater
+from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
 from annotation.services.judgments import control_passed
 from annotation.worddiff import diff_html, initial_view
@@ -130,6 +130,23 @@ def _skipped_records(study: Study, names: dict[int, str]) -> list[dict]:
                      "flag": slot.flag_reason, "status": "skipped", "skip_reason": slot.skip_reason})
     return rows
 
+def invite_welcome(invite: Invite) -> dict[str, Any]:
+    """What the welcome / consent page of an invite link tells a participant (nothing about systems)."""
+    study = invite.study
+    askable = study.items.filter(kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    pairs = askable.count()
+    if study.quota_per_rater is not None:
+        pairs = min(pairs, study.quota_per_rater)
+    if pairs and study.control_rate:
+        pairs = round(pairs / (1 - study.control_rate))  # checks are pairs like any other
+    full = invite.max_participants is not None and invite.raters.count() >= invite.max_participants
+    return {"open": invite.active and study.status == Study.Status.LIVE and not full,
+            "paused": study.status == Study.Status.PAUSED, "closed": study.status == Study.Status.CLOSED or not invite.active,
+            "full": full, "pairs": pairs, "practice": study.practice_count,
+            "questions": study.questions, "guidelines_html": guidelines_html(study)}
+
 
 def study_events(study: Study) -> QuerySet[StudyEvent]:
     return study.events.select_related("user")
@@ -149,9 +166,13 @@ def rater_studies(user: User) -> list[dict]:
 def rater_progress(study: Study, user: User) -> dict[str, int]:
     """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
     singles a control out."""
-    mine = Slot.objects.filter(item__study=study, rater=user)
-    done = mine.filter(status=Slot.Status.DONE).count()
-    left = mine.filter(status=Slot.Status.RESERVED).count() + slots_ahead(study, user)
+    status, real = Slot.Status, Q(item__kind=Item.Kind.REAL)
+    mine = Slot.objects.filter(item__study=study, rater=user).aggregate(
+        done=Count("pk", filter=Q(status=status.DONE)), reserved=Count("pk", filter=Q(status=status.RESERVED)),
+        taken=Count("pk", filter=~Q(status=status.EXPIRED)),
+        real=Count("pk", filter=real & ~Q(status__in=[status.EXPIRED, status.SKIPPED])))
+    done = mine["done"]
+    left = mine["reserved"] + slots_ahead(study, user, n_taken=mine["taken"], n_real=mine["real"])
     total = done + left
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 
@@ -165,7 +186,8 @@ def slot_payload(slot: Slot, display_mode: str | None = None) -> dict[str, Any]:
     instruction, source = split_instruction(item.example.src)
     left, right = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
     answer = None
-    judgment = Judgment.objects.filter(slot=slot).first() if slot.pk else None
+    # A reserved slot has no answer yet (answering marks it done): no query for the pair just handed out.
+    judgment = Judgment.objects.filter(slot=slot).first() if slot.pk and slot.status != Slot.Status.RESERVED else None
     if judgment:
         answer = {"preference": judgment.preference, "accurate_left": judgment.accurate_left,
                   "accurate_right": judgment.accurate_right, "likert": judgment.likert,

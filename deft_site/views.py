@@ -22,3 +22,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard.html", dashboard_context())
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers (no database, no session). The load benchmark's trivial endpoint too."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: the database answers (an outage is a 503, deft_site/outage.py)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ready", content_type="text/plain")

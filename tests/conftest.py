@@ -15,6 +15,15 @@ def _user(username: str, group: str | None, **extra) -> User:
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """API and invite throttles count requests in the cache: each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def researcher(db) -> User:
     return _user("rita", "researcher")

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import reports, services
+from annotation import blinding, reports, services
 from annotation.models import Study
 from deft_site.roles import IsResearcher
 
@@ -38,10 +38,11 @@ class StudyReportView(APIView):
     ], responses={200: dict})
     def get(self, request: Request, ref: str) -> Response:
         study = study_lookup(ref)
-        if study.status != Study.Status.CLOSED:
-            if request.query_params.get("peek") not in ("1", "true"):
-                raise PermissionDenied("Unblinded results are available after close, or with ?peek=1 (logged).")
-            services.study_peek(study=study, user=request.user, note="API report before close")
+        try:
+            blinding.unblind(study=study, user=request.user, peek=request.query_params.get("peek"),
+                             channel="API report")
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
         exclude = request.query_params.get("exclude_flagged") in ("1", "true", "yes")
         report = reports.study_report(study, exclude_flagged=exclude)
         # Round-trip through json so tuple keys / numpy scalars never reach the renderer.

@@ -10,10 +10,12 @@ from selection.models import Dataset, System
 class StudySerializer(serializers.ModelSerializer):
     dataset = serializers.SlugRelatedField(slug_field="name", read_only=True)
     systems = serializers.SerializerMethodField()
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    collaborators = serializers.SlugRelatedField(slug_field="username", read_only=True, many=True)
 
     class Meta:
         model = Study
-        fields = ["name", "public_title", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
+        fields = ["name", "public_title", "owner", "collaborators", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
                   "control_rate", "control_kinds", "questions", "guidelines", "practice_count", "identical_outputs",
                   "quota_per_rater", "summary", "systems", "created_at", "launched_at", "closed_at"]
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import selectors, services
+from annotation import blinding, selectors, services
 from annotation.api import serializers as s
 from annotation.models import Slot, Study
 from deft_site.roles import IsResearcher
@@ -21,7 +21,7 @@ from deft_site.roles import IsResearcher
 
 def _refuse(exc: services.AnnotationError) -> Response:
     code = {services.NotAllowed: status.HTTP_403_FORBIDDEN, services.StudyNotLive: status.HTTP_409_CONFLICT,
-            services.StudyFrozen: status.HTTP_409_CONFLICT}.get(type(exc), status.HTTP_400_BAD_REQUEST)
+            services.StudyFrozen: status.HTTP_409_CONFLICT, services.WorkLeft: status.HTTP_409_CONFLICT}.get(type(exc), status.HTTP_400_BAD_REQUEST)
     return Response({"detail": str(exc)}, status=code)
 
 
@@ -31,7 +31,21 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     permission_classes = [IsResearcher]
     serializer_class = s.StudySerializer
     lookup_field = "name"
-    queryset = Study.objects.select_related("dataset").order_by("-created_at")
+    queryset = Study.objects.select_related("dataset", "owner").prefetch_related("collaborators").order_by("-created_at")
+
+    def get_queryset(self):  # noqa: ANN201
+        """The list holds the studies this researcher may manage (all of them for admins)."""
+        qs = super().get_queryset()
+        return blinding.manageable_studies(self.request.user, qs) if self.action == "list" else qs
+
+    def get_object(self) -> Study:
+        """Another researcher's study: 403 (admins pass, logged), through annotation.blinding."""
+        study = super().get_object()
+        try:
+            blinding.require_manager(self.request.user, study, self.action)
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        return study
 
     @extend_schema(request=s.StudyCreateSerializer, responses={201: s.StudySerializer})
     def create(self, request: Request) -> Response:
@@ -76,10 +90,11 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def judgments(self, request: Request, name: str) -> Response:
         """Unblinded judgments, one flat record each; after close, or with ?peek=1 (logged)."""
         study = self.get_object()
-        if study.status != Study.Status.CLOSED:
-            if request.query_params.get("peek") not in ("1", "true"):
-                raise PermissionDenied("Unblinded results are available after close, or with ?peek=1 (logged).")
-            services.study_peek(study=study, user=request.user, note="API judgments before close")
+        try:
+            blinding.unblind(study=study, user=request.user, peek=request.query_params.get("peek"),
+                             channel="API judgments")
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
         return Response({"results": selectors.judgment_records(study)})
 
     @extend_schema(responses={200: dict})
@@ -147,11 +162,13 @@ class WorkFinishView(APIView):
 
     @extend_schema(request=None, responses=s.CompletionSerializer)
     def post(self, request: Request, token: str) -> Response:
-        """The completion code once nothing is left (valid for payment only if quality checks passed)."""
+        """The completion code once nothing is left (valid for payment only if quality checks passed); 409 while
+        work is left, and after close unless the code was issued before."""
         study = _member_study(request, token)
-        if selectors.rater_progress(study, request.user)["left"] and study.status != Study.Status.CLOSED:
-            return Response({"detail": "Work is left."}, status=status.HTTP_409_CONFLICT)
-        member = services.rater_finish(study=study, user=request.user)
+        try:
+            member = services.rater_finish(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response({"completion_code": member.completion_code, "finished": True})
 
 
@@ -200,7 +217,10 @@ class SlotSkipView(APIView):
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
         own = _own_slot(request, slot)
-        services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        try:
+            services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -210,5 +230,8 @@ class SlotFlagView(APIView):
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
         own = _own_slot(request, slot)
-        services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        try:
+            services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -20,6 +22,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
+from annotation.sides import side_choice
 
 from .errors import NotAllowed, StudyNotLive
 
@@ -39,9 +42,9 @@ def rater_may_join(study: Study, user: User) -> bool:
             or (study.open_to_annotators and is_annotator(user)))
 
 
-@transaction.atomic
 def rater_join(*, study: Study, user: User) -> StudyRater:
-    """The user's membership of the study; annotators join open studies on first request."""
+    """The user's membership of the study; annotators join open studies on first request (get_or_create is
+    atomic on its own, so a member's every request is one read, not a transaction)."""
     member = StudyRater.objects.filter(study=study, user=user).first()
     if member:
         return member
@@ -115,38 +118,104 @@ def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
             .filter(taken__lt=study.raters_per_item))
 
 
-def slots_ahead(study: Study, user: User) -> int:
+def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real: int | None = None) -> int:
     """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
 
     Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
-    and done + left does not move when a control comes: progress cannot tell a control apart."""
+    and done + left does not move when a control comes: progress cannot tell a control apart. `n_taken` (the
+    rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
+    that has counted them already."""
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
     real = _open_real(study, user).count()
     if study.quota_per_rater is not None:
-        n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+        if n_real is None:
+            n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
         real = max(0, min(real, study.quota_per_rater - n_real))
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
-    ahead, n_taken = 0, mine.count()
-    while real > 0:
-        if controls and _wants_control(study, user, n_taken + ahead):
+    ahead = 0
+    n_taken = mine.count() if n_taken is None else n_taken
+    draws = _control_draws(study, user, n_taken + real + controls)  # each step uses up a real or a control
+    while real > 0 and controls > 0:
+        if draws[n_taken + ahead]:
             controls -= 1
         else:
             real -= 1
         ahead += 1
-    return ahead
+    return ahead + real  # once the controls are used up, every step is a real pair
+
+
+_DRAWS: OrderedDict[tuple, bytes] = OrderedDict()
+_DRAWS_LOCK = threading.Lock()
+_DRAWS_RATERS = 4096
+
+
+def _control_draws(study: Study, user: User, upto: int) -> bytes:
+    """`_wants_control` for the rater's slots 0..upto-1, memoised per process (at most _DRAWS_RATERS raters).
+
+    The draws are a pure function of the study (its token, seed and rate) and the rater. Replaying thousands of
+    seeded draws for every progress bar took most of an annotator's request (bench/RESULTS.md, "Annotators
+    under load"); now each is drawn once per process."""
+    key = (study.public_token, study.seed, study.control_rate, user.pk)
+    with _DRAWS_LOCK:
+        draws = _DRAWS.get(key, b"")
+        _DRAWS[key] = draws
+        _DRAWS.move_to_end(key)
+        while len(_DRAWS) > _DRAWS_RATERS:
+            _DRAWS.popitem(last=False)
+    if len(draws) < upto:
+        draws += bytes(_wants_control(study, user, n) for n in range(len(draws), upto))
+        with _DRAWS_LOCK:
+            if len(draws) > len(_DRAWS.get(key, b"")):
+                _DRAWS[key] = draws
+    return draws
 
 
 def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
     return sorted(ids, key=lambda pk: stable_int(study.seed, study.pk, user.pk, pk))
 
 
+_ORDERS: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
+_FIRST_WINDOW = 64
+
+
+def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
+    """Every askable real item of the study in this rater's order, memoised per process like _control_draws.
+
+    A live study's items never change (a study is frozen once launched), so the order is computed once per
+    rater rather than hashing and sorting every open item on every request."""
+    key = (study.public_token, study.seed, study.identical_outputs, user.pk)
+    with _DRAWS_LOCK:
+        order = _ORDERS.get(key)
+        if order is not None:
+            _ORDERS.move_to_end(key)
+            return order
+    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
+    if study.identical_outputs == Study.Identical.TIE:
+        askable = askable.filter(identical=False)
+    order = tuple(_rater_order(study, user, list(askable.values_list("pk", flat=True))))
+    with _DRAWS_LOCK:
+        _ORDERS[key] = order
+        while len(_ORDERS) > _DRAWS_RATERS:
+            _ORDERS.popitem(last=False)
+    return order
+
+
+def _open_in_rater_order(study: Study, user: User):  # noqa: ANN202 (an iterator of item ids)
+    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
+    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
+    order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
+    while start < len(order):
+        window = order[start:start + size]
+        open_here = set(_open_real(study, user).filter(pk__in=window).values_list("pk", flat=True))
+        yield from (pk for pk in window if pk in open_here)
+        start, size = start + size, size * 4
+
+
 def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
     k = study.raters_per_item
-    open_ids = list(_open_real(study, user).values_list("pk", flat=True))
-    ordered = _rater_order(study, user, open_ids)
     lockable = connection.features.has_select_for_update_skip_locked
     busy = False
-    for pk in ordered:
+    for pk in _open_in_rater_order(study, user):
         # One row at a time: a request holds the lock of the one item it is taking, never a whole batch.
         rows = Item.objects.filter(pk=pk)
         if lockable:
@@ -169,16 +238,21 @@ class _Busy(Exception):
 
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
+    """The rater's next control. Controls of one example come one after another (in the rater's own order), so
+    with several systems a control's input comes back as often as a real pair's would."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", flat=True))
+               .values_list("pk", "example_id"))
     if not ids:
         return None
-    item = Item.objects.get(pk=_rater_order(study, user, ids)[0])
-    return _slot_create(study, user, item, until, seat=None)
+    started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
+                  .values_list("example_id", flat=True))
+    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
+                                      stable_int(study.seed, study.pk, user.pk, row[0])))
+    return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
 
 
 def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:
-    seed = stable_int(study.seed, user.pk, item.pk, "side")
+    seed = stable_int(study.secret, study.seed, user.pk, item.pk, "side")
     slot = Slot(item=item, rater=user, seat=seat, seed=seed, reserved_until=until,
                 left_is_a=_left_is_a(study, user, item, seed))
     with transaction.atomic():  # a savepoint: a lost race raises IntegrityError to slot_next, which retries
@@ -186,23 +260,40 @@ def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: in
     return slot
 
 
+def _side_imbalance(slots) -> int:  # noqa: ANN001 (a QuerySet of Slot)
+    """(times system a was on the left) - (times system b was), over slots that are or will be judged."""
+    counts = slots.filter(status__in=(Slot.Status.RESERVED, Slot.Status.DONE)).aggregate(
+        a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
+    return 2 * counts["a_left"] - counts["n"]
+
+
 def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
-    """Balance sides for this pair of systems: first for this rater, then overall, then the stored seed."""
-    same_pair = Slot.objects.filter(item__study=study, item__system_a=item.system_a_id,
-                                    item__system_b=item.system_b_id).exclude(status=Slot.Status.EXPIRED)
-    for scope in (same_pair.filter(rater=user), same_pair):
-        counts = scope.aggregate(a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
-        if 2 * counts["a_left"] != counts["n"]:
-            return 2 * counts["a_left"] < counts["n"]
-    return bool(seed & 1)
+    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice."""
+    if item.kind == Item.Kind.REAL:
+        same_pair = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, item__system_a=item.system_a_id,
+                                        item__system_b=item.system_b_id)
+    else:
+        same_pair = Slot.objects.filter(item__study=study, item__kind=item.kind)
+    return side_choice(_side_imbalance(same_pair.filter(rater=user)), _side_imbalance(same_pair),
+                       random.Random(seed).random())
+
+
+def study_accepts_writes(study: Study, what: str) -> None:
+    """Annotators write (answer, skip, flag, finish) only while a study is live or paused: never before launch
+    and never after close. Raises StudyNotLive (HTTP 409) naming what was refused."""
+    if study.status == Study.Status.DRAFT:
+        raise StudyNotLive(f"This study has not started yet: {what} not accepted.")
+    if study.status == Study.Status.CLOSED:
+        raise StudyNotLive(f"This study is closed: {what} no longer accepted.")
 
 
 @transaction.atomic
 def slot_skip(*, slot: Slot, user: User, reason: str = "") -> Slot:
     """Give the slot back: its seat returns to the queue, the rater will not get the item again."""
-    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    slot = Slot.objects.select_for_update(of=("self",)).select_related("item__study").get(pk=slot.pk)
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    study_accepts_writes(slot.item.study, "skips are")
     if slot.status == Slot.Status.RESERVED:
         slot.status, slot.seat, slot.skip_reason = Slot.Status.SKIPPED, None, reason[:200]
         slot.save(update_fields=["status", "seat", "skip_reason"])
@@ -214,6 +305,7 @@ def slot_flag(*, slot: Slot, user: User, reason: str) -> Slot:
     """Flag a pair for the researchers (broken text, offensive content...) without skipping it."""
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    study_accepts_writes(Study.objects.get(items=slot.item_id), "flags are")
     Slot.objects.filter(pk=slot.pk).update(flag_reason=reason[:200])
     slot.flag_reason = reason[:200]
     return slot

@@ -19,3 +19,7 @@ class NotAllowed(AnnotationError):
 
 class InvalidAnswer(AnnotationError):
     """A submission that does not answer the study's questions."""
+
+
+class WorkLeft(AnnotationError):
+    """A rater asked to finish while pairs are still waiting for them."""

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
 
-from .errors import InvalidAnswer, NotAllowed, StudyNotLive
+from .assignment import slots_ahead, study_accepts_writes
+from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
 PREFERENCES = ("left", "right", "tie", "both_bad")
 ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
@@ -76,8 +77,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     existing = Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
-    if study.status not in (Study.Status.LIVE, Study.Status.PAUSED):
-        raise StudyNotLive(f"This study is {study.status}: answers are no longer accepted.")
+    study_accepts_writes(study, "answers are")
     fields = _clean(study, answer)
     if existing:
         previous = {f: getattr(existing, f) for f in ANSWER_FIELDS}
@@ -148,8 +148,19 @@ def _code(study: Study, member: StudyRater, passed: bool) -> str:
 @transaction.atomic
 def rater_finish(*, study: Study, user: User) -> StudyRater:
     """Score the rater's controls and issue a completion code. The code is valid (completion_code_valid) only
-    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way."""
+    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way.
+
+    Only once nothing is left for the rater (WorkLeft otherwise) and only while the study is live or paused
+    (StudyNotLive otherwise). A code issued before close stays readable: asking again returns it unchanged."""
     member = StudyRater.objects.select_for_update().get(study=study, user=user)
+    study.refresh_from_db(fields=["status"])
+    if member.completion_code and study.status == Study.Status.CLOSED:
+        return member
+    study_accepts_writes(study, "completions are")
+    left = (Slot.objects.filter(item__study=study, rater=user, status=Slot.Status.RESERVED).count()
+            + slots_ahead(study, user))
+    if left:
+        raise WorkLeft(f"{left} pairs are still waiting for you: finish them first.")
     passed, scored = rater_controls(study, user)
     member.qc_passed = scored == 0 or passed / scored >= study.qc_min_pass
     member.completion_code = _code(study, member, member.qc_passed)

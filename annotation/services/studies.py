@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotation.controls import degrade_any
+from annotation.controls import control_candidates, degrade_any, match_controls, pair_features
 from annotation.models import Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
 from selection.models import Dataset, Example, Output, System
 
@@ -59,8 +59,10 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
-                 display_mode: str = "auto", user: User | None = None, launch: bool = False) -> Study:
-    """Create a draft study and build its items; `launch=True` launches it at once."""
+                 display_mode: str = "auto", user: User | None = None, owner: User | None = None,
+                 launch: bool = False) -> Study:
+    """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
+    else the user who creates it (see annotation.blinding for what owning a study means)."""
     systems = list(systems)
     if Study.objects.filter(name=name).exists():
         raise AnnotationError(f"A study named {name!r} already exists.")
@@ -69,7 +71,9 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   control_kinds=list(control_kinds), questions=questions_normalise(questions),
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
-                  open_to_annotators=open_to_annotators, display_mode=display_mode, created_by=user if getattr(user, "pk", None) else None)
+                  open_to_annotators=open_to_annotators, display_mode=display_mode,
+                  created_by=user if getattr(user, "pk", None) else None)
+    study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
     study.save()
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
@@ -170,8 +174,9 @@ def _items_build(study: Study) -> None:
                 continue
             items.append(Item(study=study, example=ex, kind=Item.Kind.REAL, system_a=ssa, system_b=ssb,
                               text_a=a, text_b=b, identical=identical))
-    controls = _controls_plan(study, items, sample, rng)
     practice = _practice_plan(study, eligible, sample, sss, texts, rng)
+    outside = {e.pk for e in sample} | {item.example_id for item, _ in practice}
+    controls, wanted = _controls_plan(study, items, [e for e in eligible if e.pk not in outside], sss, rng)
     everything = items + [c[0] for c in controls] + [p[0] for p in practice]
     rng.shuffle(everything)
     for item in everything:
@@ -180,29 +185,52 @@ def _items_build(study: Study) -> None:
     Control.objects.bulk_create(Control(item=item, **spec) for item, spec in controls + practice)
     study.summary = {"examples": len(sample), "eligible_examples": len(eligible), "real_items": len(items),
                      "identical": sum(i.identical for i in items), "identical_excluded": excluded,
-                     "controls": len(controls), "practice": len(practice),
+                     "controls": len(controls), "controls_wanted": wanted, "practice": len(practice),
                      "pairs_per_example": len(sss) * (len(sss) - 1) // 2}
     study.save(update_fields=["summary"])
 
 
-def _controls_plan(study: Study, items: list[Item], sample: list[Example],
-                   rng: random.Random) -> list[tuple[Item, dict]]:
-    """Enough controls that every rater can get `control_rate` of their slots as controls."""
+CONTROL_POOL_PER_CONTROL = 4  # examples drawn per wanted control, to match features from
+
+
+def _controls_plan(study: Study, items: list[Item], pool: list[Example], sss: list[StudySystem],
+                   rng: random.Random) -> tuple[list[tuple[Item, dict]], int]:
+    """Enough controls that every rater can get `control_rate` of their slots as controls, and how many that is.
+
+    Built only from `pool`, examples outside the study's real items and practice, so no rater meets a control's
+    input as a real pair; chosen to look like the real pairs (annotation/controls.py): for each of a random
+    sample of real pairs, the candidate control whose simple features are nearest. An example gives at most as
+    many controls as an example gives real pairs, and `_control_slot` serves them together, so a control input
+    comes back no more often than a real one."""
     askable = [i for i in items if not (i.identical and study.identical_outputs == Study.Identical.TIE)]
     if study.control_rate <= 0 or not askable or not study.control_kinds:
-        return []
+        return [], 0
     per_rater = min(len(askable), study.quota_per_rater or len(askable))
     n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * per_rater))
-    kinds = sorted(study.control_kinds)
+    if not pool:
+        raise AnnotationError(
+            f"Controls need examples outside the study, and every eligible example of the "
+            f"{study.split!r} split is a real item. Sample fewer examples or set the control rate to 0.")
+    per_example = max(1, len(sss) * (len(sss) - 1) // 2)
+    pool = rng.sample(pool, min(len(pool), CONTROL_POOL_PER_CONTROL * n))
+    texts = {(o.system_id, o.example_id): o.text
+             for o in Output.objects.filter(system__in=[ss.system for ss in sss], example__in=pool)}
+    candidates = []
+    for ex in sorted(pool, key=lambda e: e.pk):
+        outputs = {ss.pk: texts[(ss.system_id, ex.pk)] for ss in sss if (ss.system_id, ex.pk) in texts}
+        candidates += control_candidates(ex.pk, ex.input_text, outputs, ex.refs or [], rng, study.control_kinds)
+    targets = [pair_features(item.example.input_text, item.text_a, item.text_b)
+               for item in (rng.choice(askable) for _ in range(n))]
+    by_pk = {ex.pk: ex for ex in pool}
+    by_ss = {ss.pk: ss for ss in sss}
     out: list[tuple[Item, dict]] = []
-    for i in range(n * 3):
-        if len(out) >= n:
-            break
-        kind = kinds[i % len(kinds)]
-        made = _gold(study, rng.choice(sample)) if kind == "gold" else _degraded(study, rng.choice(askable), rng)
-        if made:
-            out.append(made)
-    return out
+    for cand in match_controls(targets, candidates, rng, per_group=per_example):
+        ss = by_ss.get(cand.source_key)
+        item = Item(study=study, example=by_pk[cand.group], kind=Item.Kind.CONTROL, system_a=ss, system_b=None,
+                    text_a=cand.good, text_b=cand.bad)
+        out.append((item, {"kind": cand.kind, "degradation": cand.degradation, "expected": "a",
+                           "source_system": ss}))
+    return out, n
 
 
 def _degraded(study: Study, real: Item, rng: random.Random,
@@ -215,15 +243,6 @@ def _degraded(study: Study, real: Item, rng: random.Random,
     how, bad = made
     item = Item(study=study, example=real.example, kind=kind, system_a=ss, system_b=None, text_a=good, text_b=bad)
     return item, {"kind": Control.Kind.DEGRADED, "degradation": how, "expected": "a", "source_system": ss}
-
-
-def _gold(study: Study, ex: Example) -> tuple[Item, dict] | None:
-    """The reference against the unedited input: a careful rater prefers the reference."""
-    refs = ex.refs or []
-    if not refs or _same(refs[0], ex.input_text):
-        return None
-    item = Item(study=study, example=ex, kind=Item.Kind.CONTROL, text_a=refs[0], text_b=ex.input_text)
-    return item, {"kind": Control.Kind.GOLD, "degradation": "", "expected": "a", "source_system": None}
 
 
 def _practice_plan(study: Study, eligible: list[Example], sample: list[Example], sss: list[StudySystem],
@@ -298,8 +317,32 @@ def study_peek(*, study: Study, user: User, note: str = "") -> None:
 
 
 @transaction.atomic
+def study_share(*, study: Study, user: User, by: User | None = None) -> None:
+    """Make a researcher a collaborator: they may then manage, peek at and export the study."""
+    from deft_site.roles import is_researcher
+
+    if not is_researcher(user):
+        raise AnnotationError(f"{user.username} is not a researcher: only researchers can share a study.")
+    if user.pk == study.owner_id:
+        raise AnnotationError(f"{user.username} owns this study already.")
+    study.collaborators.add(user)
+    _event(study, by, "share", f"collaborator {user.username} added")
+
+
+@transaction.atomic
+def study_unshare(*, study: Study, user: User, by: User | None = None) -> None:
+    study.collaborators.remove(user)
+    _event(study, by, "unshare", f"collaborator {user.username} removed")
+
+
+@transaction.atomic
 def invite_create(*, study: Study, label: str = "", max_participants: int | None = None) -> Invite:
     return Invite.objects.create(study=study, label=label, max_participants=max_participants)
+
+
+def participant_id_clean(participant_id: str | None) -> str:
+    """The participant id as stored: letters, digits, '-', '_' and '.', at most 100 characters."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
 
 
 @transaction.atomic
@@ -307,7 +350,7 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
     """The account of an external rater for this study: created on first arrival; the same one after, but
     only where `may_resume` (the browser that joined first proves it, see `views.rater.join`). Participant
     ids are often easy to learn, so an id alone must not open somebody else's answers."""
-    pid = re.sub(r"[^A-Za-z0-9_.-]", "", participant_id or "")[:100]
+    pid = participant_id_clean(participant_id)
     if not pid:
         raise AnnotationError("A participant id is needed (letters, digits, '-', '_', '.').")
     invite = Invite.objects.select_for_update().get(pk=invite.pk)
@@ -317,8 +360,10 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
             raise NotAllowed("This participant id has already started in another browser. "
                              "Continue there, or ask the researcher to help.")
         return existing
-    if not invite.active or invite.study.status in (Study.Status.CLOSED,):
-        raise NotAllowed("This invitation is no longer open.")
+    if not invite.active or invite.study.status in (Study.Status.CLOSED, Study.Status.DRAFT):
+        raise NotAllowed("This invitation is not open.")
+    if invite.study.status != Study.Status.LIVE:
+        raise NotAllowed("This study is paused for now: please come back to this link later.")
     if invite.max_participants is not None and invite.raters.count() >= invite.max_participants:
         raise NotAllowed("This invitation is full.")
     username = f"p-{invite.pk}-{pid}"[:150]

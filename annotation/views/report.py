@@ -10,30 +10,15 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from annotation import reports, selectors, services
+from annotation import blinding, reports, selectors, services
 from annotation.models import Study
+from annotation.views.access import managed_study
 from deft_site.roles import researcher_required
-
-
-def _session_key(study: Study) -> str:
-    return f"report-peek-{study.pk}"
-
-
-def report_visible(request: HttpRequest, study: Study, note: str) -> tuple[bool, bool]:
-    """(visible, peeking). Closed: visible. Otherwise only with ?peek=1, which logs a StudyEvent and lets this
-    session's live updates through without logging every poll."""
-    if study.status == Study.Status.CLOSED:
-        return True, False
-    if request.GET.get("peek") == "1":
-        services.study_peek(study=study, user=request.user, note=note)
-        request.session[_session_key(study)] = True
-        return True, True
-    return False, False
 
 
 def _plain(o: object) -> object:
@@ -48,14 +33,18 @@ def _flag(request: HttpRequest) -> bool:
 @researcher_required
 @require_GET
 def study_report_page(request: HttpRequest, name: str) -> HttpResponse:
-    study = get_object_or_404(Study, name=name)
+    study = managed_study(request, name, "report")
     exclude = _flag(request)
     fmt = request.GET.get("format", "")
-    visible, peeking = report_visible(request, study, f"report {fmt or 'page'} before close")
-    if not visible:
+    try:
+        peeking = blinding.unblind(study=study, user=request.user, peek=request.GET.get("peek"),
+                                   channel=f"report {fmt or 'page'}")
+    except blinding.Blinded:
         return render(request, "annotation/report_gate.html",
                       {"study": study, "progress": selectors.study_progress(study), "exclude_flagged": exclude},
                       status=403)
+    if peeking:
+        blinding.remember_peek(request.session, study)
     report = reports.study_report(study, exclude_flagged=exclude)
     suffix = "-without-flagged" if exclude else ""
     if fmt in ("html", "csv", "json"):
@@ -79,9 +68,11 @@ def study_report_page(request: HttpRequest, name: str) -> HttpResponse:
 @require_GET
 def study_report_live(request: HttpRequest, name: str) -> JsonResponse:
     """The poll behind the live page: new HTML only when a judgment (or the status) changed."""
-    study = get_object_or_404(Study, name=name)
-    if study.status != Study.Status.CLOSED and not request.session.get(_session_key(study)):
-        raise PermissionDenied("Unblinded results are available after close, or after a logged peek.")
+    study = managed_study(request, name, "report poll")
+    try:
+        blinding.unblind_live_poll(study=study, user=request.user, session=request.session)
+    except services.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
     report = reports.study_report(study, exclude_flagged=_flag(request))
     changed = request.GET.get("version") != report["version"]
     html = render_to_string("annotation/report_body.html", reports.report_display(report), request) if changed else ""

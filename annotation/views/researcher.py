@@ -7,19 +7,22 @@ import io
 import json
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotation import selectors, services
+from annotation import blinding, selectors, services
 from annotation.forms import StudyForm
 from annotation.models import Study
+from annotation.views.access import managed_study
 from deft_site.roles import researcher_required
 
 
 @researcher_required
 def study_list(request: HttpRequest) -> HttpResponse:
-    studies = [(s, selectors.study_progress(s)) for s in selectors.study_list()]
+    studies = [(s, selectors.study_progress(s))
+               for s in blinding.manageable_studies(request.user, selectors.study_list())]
     return render(request, "annotation/study_list.html", {"studies": studies})
 
 
@@ -66,7 +69,7 @@ def study_preview(request: HttpRequest) -> HttpResponse:
 
 @researcher_required
 def study_detail(request: HttpRequest, name: str) -> HttpResponse:
-    study = get_object_or_404(Study, name=name)
+    study = managed_study(request, name, request.POST.get("action", "change") if request.method == "POST" else "view")
     if request.method == "POST":
         return _study_action(request, study)
     return render(request, "annotation/study_detail.html", {
@@ -75,6 +78,9 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         "invites": study.invites.all(), "guidelines_html": selectors.guidelines_html(study),
         "raters": study.raters.select_related("user").order_by("joined_at")[:200],
         "notes": selectors.rater_notes(study)[:200],
+
+        "collaborators": study.collaborators.order_by("username"),
+        "may_share": blinding.may_share(request.user, study),
     })
 
 
@@ -86,6 +92,8 @@ def _study_action(request: HttpRequest, study: Study) -> HttpResponse:
         if action in actions:
             actions[action](study=study, user=request.user)
             messages.success(request, f"Study {action}ed." if not action.endswith("e") else f"Study {action}d.")
+        elif action in ("add_collaborator", "remove_collaborator"):
+            _collaborator_action(request, study, action)
         elif action == "invite":
             invite = services.invite_create(study=study, label=request.POST.get("label", ""))
             messages.success(request, f"Invite link created: /join/{invite.token}/?pid=PARTICIPANT_ID")
@@ -96,15 +104,30 @@ def _study_action(request: HttpRequest, study: Study) -> HttpResponse:
     return redirect("annotation:study_detail", name=study.name)
 
 
+def _collaborator_action(request: HttpRequest, study: Study, action: str) -> None:
+    """Owner and admins share a study with another researcher, or stop sharing it."""
+    if not blinding.may_share(request.user, study):
+        raise services.NotAllowed("Only the study's owner or an admin can change who shares it.")
+    username = request.POST.get("username", "").strip()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise services.AnnotationError(f"No user {username!r}.")
+    if action == "add_collaborator":
+        services.study_share(study=study, user=user, by=request.user)
+        messages.success(request, f"{user.username} can now manage this study.")
+    else:
+        services.study_unshare(study=study, user=user, by=request.user)
+        messages.success(request, f"{user.username} no longer shares this study.")
+
+
 @researcher_required
 def study_export(request: HttpRequest, name: str) -> HttpResponse:
     """Unblinded judgments, one row each; before close only with ?peek=1, which is logged."""
-    study = get_object_or_404(Study, name=name)
-    if study.status != Study.Status.CLOSED:
-        if request.GET.get("peek") != "1":
-            return HttpResponse("Unblinded results are available after close, or with ?peek=1 (logged).",
-                                status=403, content_type="text/plain")
-        services.study_peek(study=study, user=request.user, note="export before close")
+    study = managed_study(request, name, "export")
+    try:
+        blinding.unblind(study=study, user=request.user, peek=request.GET.get("peek"), channel="export page")
+    except blinding.Blinded as exc:
+        return HttpResponse(str(exc), status=403, content_type="text/plain")
     fmt = request.GET.get("format", "csv")
     records = selectors.judgment_records(study, include_skipped=True)
     body, ctype = (records_jsonl(records), "application/jsonl") if fmt == "jsonl" else (records_csv(records), "text/csv")

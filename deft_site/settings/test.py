@@ -15,3 +15,5 @@ STORAGES = {
 DEFT_DATA_DIR = Path(os.environ.get("DEFT_TEST_DATA_DIR", tempfile.mkdtemp(prefix="deft-test-")))
 DEFT_RUNS_DIR = DEFT_DATA_DIR / "runs"
 ALLOWED_HOSTS = ["*"]
+AXES_VERBOSE = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # noqa: F405 (one INFO line per test login otherwise)

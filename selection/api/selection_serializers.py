@@ -1,26 +1,33 @@
 """Serializers of the selection-run API: input parameters and the run as it reads back."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from selection.models import SelectionRun
-from selection.services.embeddings import EMBED_TEXT_MODES
+from selection.params import PARAMS
+
+
+@extend_schema_field(OpenApiTypes.ANY)
+class SelectionParamField(serializers.Field):
+    """A selection parameter passed through as sent: `selection.params.SelectionParams.parse` coerces and checks it
+    (in the service), so the API says what the form and the CLI say about the same value."""
+
+    def to_internal_value(self, data):  # noqa: ANN001, ANN201
+        return data
+
+    def to_representation(self, value):  # noqa: ANN001, ANN201
+        return value
 
 
 class SelectionRunCreateSerializer(serializers.Serializer):
     dataset = serializers.SlugField(max_length=100)
     name = serializers.SlugField(max_length=100, required=False)
-    strategy = serializers.ChoiceField(choices=SelectionRun.Strategy.choices, required=False)
-    split = serializers.CharField(required=False)
-    base_fraction = serializers.FloatField(required=False)
-    n_clusters = serializers.IntegerField(required=False)
-    per_cluster = serializers.IntegerField(required=False, allow_null=True)
-    target_fraction = serializers.FloatField(required=False, allow_null=True)
-    alpha = serializers.FloatField(required=False)
-    beta = serializers.FloatField(required=False)
-    seed = serializers.IntegerField(required=False)
-    embedder = serializers.CharField(required=False)
-    embed_text = serializers.ChoiceField(choices=EMBED_TEXT_MODES, required=False)
-    batch_size = serializers.IntegerField(required=False)
-    eps = serializers.FloatField(required=False)
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        for p in PARAMS:
+            fields[p.name] = SelectionParamField(required=False, allow_null=True, help_text=p.help)
+        return fields
 
 
 class SelectionRunSerializer(serializers.ModelSerializer):

@@ -34,11 +34,12 @@ class SelectionRunViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request) -> Response:
         data = SelectionRunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        params = dict(data.validated_data)
-        dataset = Dataset.objects.filter(name=params.pop("dataset")).first()
+        dataset = Dataset.objects.filter(name=data.validated_data["dataset"]).first()
         if dataset is None:
             return Response({"dataset": ["no dataset with this name"]}, status=status.HTTP_400_BAD_REQUEST)
-        name = params.pop("name", None)
+        name = data.validated_data.get("name")
+        # every other key, as sent: the service's one validation names unknown ones and bad values
+        params = {key: value for key, value in request.data.items() if key not in ("dataset", "name")}
         try:
             run = selection_run_submit(dataset=dataset, params=params, name=name, user=request.user)
         except SelectionError as exc:

@@ -47,6 +47,9 @@ def generate(
 ) -> list[str]:
     """Generate one output per source, greedy (``num_beams=1``) or beam search, in input order.
 
+    A directory saved by the edit tagger (``selection.core.tagger``) is run by the tagger instead (decoding
+    settings do not apply to it).
+
     ``progress(done, total)`` is called after each batch. Sources longer than ``max_source_length``
     tokens are truncated (None: no truncation). Raises ``ValueError`` for bad arguments.
     """
@@ -61,6 +64,10 @@ def generate(
         raise ValueError("srcs must be strings")
     if not srcs:
         return []
+    from selection.core import tagger
+
+    if tagger.is_tagger_dir(model_path_or_dir):
+        return tagger.generate_tagger(model_path_or_dir, srcs, batch_size=batch_size, progress=progress)
     import torch
 
     model, tokenizer = load_model(model_path_or_dir, device)

@@ -19,14 +19,15 @@ Same path as :class:`~selection.core.ucs.UCSSelector`::
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from selection.params import check_param
+
 from .kmeans import fast_kmeans
-from .ucs import BaseSplitMixin, SelectionMixin, _check_base_fraction
+from .ucs import BaseSplitMixin, SelectionMixin
 
 __all__ = ["SemDeDupSelector", "cluster_duplicates"]
 
@@ -162,12 +163,8 @@ class SemDeDupSelector(SelectionMixin, BaseSplitMixin):
         return dup
 
     def _check_params(self) -> None:
-        _check_base_fraction(self.base_fraction)
-        if not isinstance(self.n_clusters, (int, np.integer)) or isinstance(self.n_clusters, bool) \
-                or self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be an integer >= 1, got n_clusters={self.n_clusters}")
-        if not (isinstance(self.eps, numbers.Real) and 0.0 < self.eps < 1.0):
-            raise ValueError(f"eps must be in (0, 1), got eps={self.eps}")
+        for name in ("base_fraction", "n_clusters", "eps"):  # one specification: selection.params
+            check_param(name, getattr(self, name))
         if self.distance not in ("cosine", "euclidean"):
             raise ValueError(f"distance must be 'cosine' or 'euclidean', got distance={self.distance!r}")
         if self.kmeans_options is not None and not isinstance(self.kmeans_options, dict):

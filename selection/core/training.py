@@ -93,6 +93,12 @@ class TrainingConfig:
     keep_checkpoints: int = 2
     log_every: int = 10
     num_threads: int | None = None
+    # Edit-tagging base models ("minilm-tagger", "tagger:<encoder>"); see selection/core/tagger.py.
+    tagger_phrase_vocab_size: int = 500
+    tagger_trainable_layers: int = 1
+    tagger_none_weight: float = 1.0
+    tagger_delete_weight: float = 1.0
+    tagger_calibration_fraction: float = 0.05
 
     def validate(self) -> TrainingConfig:
         """Raise ``ValueError`` naming the first bad setting; return ``self``."""
@@ -124,6 +130,15 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name, low in (("tagger_phrase_vocab_size", 1), ("tagger_trainable_layers", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("tagger_none_weight", "tagger_delete_weight"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.tagger_calibration_fraction < 0.5:
+            raise ValueError(f"tagger_calibration_fraction must be in [0, 0.5), got {self.tagger_calibration_fraction}")
         if self.num_threads is not None and self.num_threads < 1:
             raise ValueError(f"num_threads must be a positive integer or None, got {self.num_threads}")
         if self.base_model == TINY_T5 and self.d_model % self.num_heads:
@@ -188,7 +203,43 @@ def train(
     manifest = _load_or_start_manifest(run_dir, config, examples, data_hash)
     if manifest["status"] == "completed" and (run_dir / "final").is_dir():
         return _result_from_manifest(run_dir, manifest)
+    from selection.core import tagger
+
+    if tagger.is_tagger_spec(config.base_model):
+        return _train_tagger(config, examples, run_dir, manifest, progress, should_stop)
     return _Trainer(config, examples, run_dir, manifest, progress, should_stop).run()
+
+
+def _train_tagger(config, examples, run_dir: Path, manifest: dict, progress, should_stop) -> TrainingResult:
+    """The edit-tagging base models: same run directory, manifest and resumption contract as the seq2seq loop."""
+    from selection.core import tagger
+
+    _configure_threads(config.num_threads)
+    started = time.time()
+    manifest.update({"status": "running", "library_versions": _library_versions()})
+    _write_json(run_dir / "manifest.json", manifest)
+    status, error = "completed", None
+    try:
+        tagger.train_tagger(config, examples, run_dir, manifest, progress, should_stop)
+    except TrainingCancelled:
+        status = "cancelled"
+        raise
+    except BaseException as exc:
+        status, error = "failed", repr(exc)
+        raise
+    finally:
+        now = time.time()
+        rows = read_loss_log(run_dir)
+        timings = manifest.setdefault("timings", {"segments": []})
+        timings["segments"].append({"started_at": _iso(started), "ended_at": _iso(now),
+                                    "seconds": round(now - started, 3), "status": status,
+                                    "end_step": rows[-1]["step"] if rows else 0})
+        timings["train_seconds"] = round(sum(s["seconds"] for s in timings["segments"]), 3)
+        manifest.update({"status": status, "error": error, "final_metrics": _final_metrics(rows)})
+        if status == "completed":
+            manifest["finished_at"] = _iso(now)
+        _write_json(run_dir / "manifest.json", manifest)
+    return _result_from_manifest(run_dir, manifest)
 
 
 def synthetic_edit_examples(n: int, seed: int = 0) -> list[dict[str, str]]:

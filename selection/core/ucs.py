@@ -17,11 +17,12 @@ Rounding is half-up everywhere (``round_half_up``), not Python's banker's roundi
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from selection.params import check_alpha_beta, check_param
 
 from .kmeans import fast_kmeans
 
@@ -342,37 +343,23 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
 
     # ---------------------------------------------------------------- internals
     def _check_params(self) -> None:
-        _check_base_fraction(self.base_fraction)
-        for name in ("alpha", "beta"):
-            v = getattr(self, name)
-            if not (isinstance(v, numbers.Real) and 0.0 <= v <= 1.0):
-                raise ValueError(f"{name} must be in [0, 1], got {name}={v}")
-        if self.alpha + self.beta > 1.0 + 1e-9:
-            raise ValueError(
-                f"alpha + beta must be <= 1, got alpha={self.alpha}, beta={self.beta} "
-                f"(sum {self.alpha + self.beta:g})"
-            )
+        """The parameters shared with the platform are checked by ``selection.params`` (one
+        specification, one message); the rest here."""
+        for name in ("base_fraction", "alpha", "beta", "n_clusters", "per_cluster", "target_fraction"):
+            check_param(name, getattr(self, name))
+        check_alpha_beta(self.alpha, self.beta)
         if self.distance not in ("cosine", "euclidean"):
             raise ValueError(f"distance must be 'cosine' or 'euclidean', got distance={self.distance!r}")
-        if not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be an integer >= 1, got n_clusters={self.n_clusters}")
         given = [p for p in ("per_cluster", "target_size", "target_fraction") if getattr(self, p) is not None]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of per_cluster, target_size, target_fraction; got "
                 + (", ".join(f"{p}={getattr(self, p)}" for p in given) or "none")
             )
-        if self.per_cluster is not None and (
-            not isinstance(self.per_cluster, (int, np.integer)) or self.per_cluster < 1
-        ):
-            raise ValueError(f"per_cluster (A) must be an integer >= 1, got per_cluster={self.per_cluster}")
         if self.target_size is not None and (
             not isinstance(self.target_size, (int, np.integer)) or self.target_size < 1
         ):
             raise ValueError(f"target_size must be an integer >= 1, got target_size={self.target_size}")
-        if self.target_fraction is not None and not 0 < self.target_fraction <= 1:
-            raise ValueError(f"target_fraction must be in (0, 1], got target_fraction={self.target_fraction}")
-
 
     def _target(self, n: int, n_base: int, n_remain: int) -> int | None:
         if self.per_cluster is not None:
@@ -440,5 +427,4 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
 
 
 def _check_base_fraction(base_fraction: float) -> None:
-    if not (isinstance(base_fraction, numbers.Real) and 0.0 <= base_fraction < 1.0):
-        raise ValueError(f"base_fraction must be in [0, 1), got base_fraction={base_fraction}")
+    check_param("base_fraction", base_fraction)

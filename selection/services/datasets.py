@@ -2,10 +2,17 @@
 
 Formats (JSONL or CSV, told apart by the file name or the first byte):
 - CoEDIT: `_id`, `task`, `src`, `tgt` (a string or a list of references);
-- multi-reference evaluation: `id`, `src`, `refs` (a list), optional `task` and `dataset`.
-Any other field is kept in `Example.extra`; a per-row `split` wins over the import's default split.
+- multi-reference evaluation: `id`, `src`, `refs` (a list), optional `task` and `dataset` (the benchmark,
+  e.g. `asset`, `jfleg`: scoring groups on it), optional `coedit_task` (the platform's eval_sets.jsonl);
+  the task is `coedit_task` when given, else `task`, else the benchmark name.
+Any other field is kept in `Example.extra` (and written back on export); a per-row `split` wins over the
+import's default split, and the benchmarks' own split names `valid`, `dev`, `tune` (and `val`) mean
+`validation` (the name as given is kept in `extra["original_split"]`).
 An import is all or nothing: the first bad row raises `DatasetImportError` naming the line (or CSV row)
-and the field, and the transaction rolls back, so a later import under the same name succeeds.
+and the field, and the transaction rolls back, so a later import under the same name succeeds. With
+`skip_invalid=True`, well-formed rows that cannot be scored (a blank `src`, no reference, a blank
+reference) are left out instead and listed by line in `Dataset.summary["skipped"]`; anything malformed
+still stops the import.
 """
 from __future__ import annotations
 
@@ -28,6 +35,10 @@ MAX_ROW_BYTES = 1024 * 1024
 BATCH_SIZE = 2000
 ID_FIELDS = ("_id", "id")
 SPLITS = tuple(s.value for s in Split)
+# The benchmarks' own names for their development splits (ASSET valid, TurkCorpus tune, JFLEG dev).
+SPLIT_ALIASES = {"valid": Split.VALIDATION, "val": Split.VALIDATION, "dev": Split.VALIDATION,
+                 "tune": Split.VALIDATION}
+MAX_SKIPPED_LISTED = 1000
 CSV_REQUIRED_HINT = "a header with an id column (_id or id), src, and tgt or refs"
 
 
@@ -40,6 +51,11 @@ class DatasetImportError(ValueError):
         super().__init__(f"{where}{what}{message}")
         self.line = line
         self.field = field
+        self.reason = message
+
+
+class UnscoreableRowError(DatasetImportError):
+    """A well-formed row that cannot be scored (blank source, no reference, a blank reference)."""
 
 
 @dataclass(frozen=True)
@@ -60,17 +76,41 @@ def parse_record(record: Any, line: int, default_split: str) -> ParsedRow:
     if not isinstance(record, dict):
         raise DatasetImportError(f"expected a JSON object, got {type(record).__name__}", line)
     ext_id = _required_id(record, line)
-    src = _required_text(record, "src", line)
-    refs = _references(record, line)
+    unscoreable: list[UnscoreableRowError] = []  # raised only once the whole row is known to be well-formed
+    src = _deferred(lambda: _required_text(record, "src", line), unscoreable)
+    refs = _deferred(lambda: _references(record, line), unscoreable)
     task = _task(record, line)
     split = record.get("split", default_split)
     if split in (None, ""):
         split = default_split
-    if split not in SPLITS:
-        raise DatasetImportError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}", line, "split")
     known = {"_id", "id", "src", "tgt", "refs", "task", "split"}
     extra = {k: v for k, v in record.items() if k not in known}
+    if isinstance(split, str) and split.lower() in SPLIT_ALIASES:
+        extra["original_split"] = split
+        split = SPLIT_ALIASES[split.lower()].value
+    if split not in SPLITS:
+        raise DatasetImportError(f"unknown split {split!r}; use one of {', '.join(SPLITS)} (or valid, dev, tune)",
+                                 line, "split")
+    if unscoreable:
+        raise unscoreable[0]
     return ParsedRow(ext_id=ext_id, task=task, src=src, refs=refs, split=split, extra=extra)
+
+
+def _parse_or_unscoreable(record: Any, line: int, default_split: str) -> "ParsedRow | UnscoreableRowError":
+    """``parse_record``, but an unscoreable row comes back as its error (the caller skips or raises it)."""
+    try:
+        return parse_record(record, line, default_split)
+    except UnscoreableRowError as exc:
+        exc.ext_id = str(record.get("_id", record.get("id", "")))
+        return exc
+
+
+def _deferred(check: Callable[[], Any], unscoreable: list) -> Any:
+    try:
+        return check()
+    except UnscoreableRowError as exc:
+        unscoreable.append(exc)
+        return None
 
 
 def _required_id(record: dict, line: int) -> str:
@@ -95,7 +135,7 @@ def _required_text(record: dict, field: str, line: int) -> str:
     if not isinstance(value, str):
         raise DatasetImportError(f"must be a string, got {type(value).__name__}", line, field)
     if not value.strip():
-        raise DatasetImportError("is empty", line, field)
+        raise UnscoreableRowError("is empty", line, field)
     return value
 
 
@@ -108,16 +148,20 @@ def _references(record: dict, line: int) -> list[str]:
     if not isinstance(refs, list):
         raise DatasetImportError(f"must be a string or a list of strings, got {type(value).__name__}", line, field)
     if not refs:
-        raise DatasetImportError("is an empty list; give at least one reference", line, field)
+        raise UnscoreableRowError("is an empty list; give at least one reference", line, field)
     for i, ref in enumerate(refs):
         if not isinstance(ref, str):
             raise DatasetImportError(f"reference {i} must be a string, got {type(ref).__name__}", line, field)
+    for i, ref in enumerate(refs):
         if not ref.strip():
-            raise DatasetImportError(f"reference {i} is empty", line, field)
+            raise UnscoreableRowError(f"reference {i} is blank", line, field)
     return refs
 
 
 def _task(record: dict, line: int) -> str:
+    coedit_task = record.get("coedit_task")
+    if isinstance(coedit_task, str) and coedit_task.strip():
+        record = {**record, "task": coedit_task}
     if "task" not in record or record["task"] is None:
         if "_id" in record:  # CoEDIT format: task is required
             raise DatasetImportError("missing", line, "task")
@@ -145,7 +189,7 @@ def iter_jsonl(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, Par
             record = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DatasetImportError(f"invalid JSON ({exc.msg} at column {exc.pos + 1})", number) from None
-        yield number, parse_record(record, number, default_split)
+        yield number, _parse_or_unscoreable(record, number, default_split)
 
 
 def iter_csv(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, ParsedRow]]:
@@ -162,7 +206,7 @@ def iter_csv(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, Parse
         for field in ("tgt", "refs"):
             if field in record and record[field].lstrip().startswith("["):
                 record[field] = _json_list(record[field], row_number, field)
-        yield row_number, parse_record(record, row_number, default_split)
+        yield row_number, _parse_or_unscoreable(record, row_number, default_split)
 
 
 def _json_list(value: str, line: int, field: str) -> Any:
@@ -219,8 +263,13 @@ def dataset_import(
     origin: str = Dataset.Origin.IMPORT,
     user: Any = None,
     progress: Callable[[int], None] | None = None,
+    skip_invalid: bool = False,
 ) -> Dataset:
-    """Import a JSONL or CSV stream as a new dataset, all or nothing."""
+    """Import a JSONL or CSV stream as a new dataset, all or nothing.
+
+    With ``skip_invalid``, unscoreable rows are left out and listed in ``summary["skipped"]`` as
+    ``{"line", "id", "error"}`` (the first MAX_SKIPPED_LISTED; ``summary["skipped_count"]`` counts them all).
+    """
     name = dataset_name_validate(name)
     if default_split not in SPLITS:
         raise DatasetImportError(f"unknown split {default_split!r}; use one of {', '.join(SPLITS)}", field="split")
@@ -236,7 +285,7 @@ def dataset_import(
                 name=name, description=description, origin=origin, source_name=filename[:255],
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
-            count, summary = _insert_rows(dataset, rows, progress)
+            count, summary = _insert_rows(dataset, rows, progress, skip_invalid=skip_invalid)
             if count == 0:
                 raise DatasetImportError("the file has no rows")
             dataset.row_count = count
@@ -261,18 +310,32 @@ def dataset_name_validate(name: str) -> str:
 
 
 def _insert_rows(
-    dataset: Dataset, rows: Iterable[tuple[int, ParsedRow]], progress: Callable[[int], None] | None
+    dataset: Dataset, rows: Iterable[tuple[int, ParsedRow | UnscoreableRowError]],
+    progress: Callable[[int], None] | None, *, skip_invalid: bool = False,
 ) -> tuple[int, dict]:
     seen: dict[str, int] = {}
     counts: Counter[tuple[str, str]] = Counter()
     batch: list[ParsedRow] = []
+    skipped: list[dict[str, Any]] = []
+    skipped_count = 0
+    benchmarks: Counter[str] = Counter()
     count = 0
     for line, row in rows:
+        if isinstance(row, UnscoreableRowError):
+            if not skip_invalid:
+                raise row
+            skipped_count += 1
+            if len(skipped) < MAX_SKIPPED_LISTED:
+                skipped.append({"line": line, "id": getattr(row, "ext_id", ""), "field": row.field,
+                                "error": row.reason})
+            continue
         if row.ext_id in seen:
             raise DatasetImportError(f"duplicate id {row.ext_id!r} (first seen on line {seen[row.ext_id]})", line, "_id")
         seen[row.ext_id] = line
         batch.append(row)
         counts[(row.task, row.split)] += 1
+        if isinstance(row.extra.get("dataset"), str):
+            benchmarks[row.extra["dataset"]] += 1
         count += 1
         if len(batch) >= BATCH_SIZE:
             examples_insert(dataset, batch)
@@ -282,7 +345,13 @@ def _insert_rows(
     examples_insert(dataset, batch)
     if progress:
         progress(count)
-    return count, summarise(counts)
+    summary = summarise(counts)
+    if benchmarks:
+        summary["benchmarks"] = dict(sorted(benchmarks.items()))
+    if skipped_count:
+        summary["skipped"] = skipped
+        summary["skipped_count"] = skipped_count
+    return count, summary
 
 
 _EXAMPLE_COLUMNS = ("dataset_id", "ext_id", "task", "src", "refs", "split", "extra")

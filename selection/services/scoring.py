@@ -1,12 +1,15 @@
-"""Scoring systems: SARI and ROUGE-L per evaluation set with bootstrap intervals, system statistics, and a
-paired bootstrap test between the first two systems, cached as a ``ScoreReport``.
+"""Scoring systems: every automatic metric per evaluation set, bootstrap intervals and paired bootstrap tests on
+the corpus statistics themselves, edit statistics, cached as a ``ScoreReport``.
 
-Conventions (see docs/metrics.md): SARI's source is the example's input *without* its instruction (what the
-system was asked to edit), on the 0-100 scale; ROUGE-L is the mean per-example best F-measure over the
-references, 0-1. Evaluation sets are the example's ``extra["dataset"]`` when it has one (``by="dataset"``),
-else its task; ``by="task"`` always groups by task. Every system must have an output for every example of
-the split scored. A report is cached under a key that includes a hash of every output, so a changed output
-is never served stale scores.
+Conventions (see docs/metrics.md): ``sari`` is EASSE's corpus SARI (the papers' number) with its add / keep /
+del parts, ``sari_evaluate`` evaluate's sentence-mean SARI, ``gleu`` JFLEG's GLEU ×100, ``rouge_l`` the mean
+best ROUGE-L F-measure (0-1), ``fkgl`` the outputs' Flesch-Kincaid grade; every source is the example's
+input *without* its instruction (only a known CoEDIT phrasing, or the row's declared ``instruction``, is
+removed). Evaluation sets are the example's ``extra["dataset"]`` (its benchmark) when it has one
+(``by="dataset"``), else its task; ``by="task"`` always groups by task. Each set lists its headline metrics
+first (ASSET / TurkCorpus: SARI, FKGL; JFLEG: GLEU, SARI; IteraTeR: SARI). Every system must have an output
+for every example of the split scored. A report is cached under a key that includes a hash of every output
+and the metrics version, so a changed output or metric is never served stale scores.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 from django.db import transaction
 
-from selection.core.metrics import bootstrap_ci, paired_bootstrap, score_rows, system_stats
+from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
 from selection.core.text import strip_instruction
 from selection.jobs import job_create, job_enqueue, job_handler
 from selection.models import Dataset, Job, Output, ScoreReport, System
@@ -28,6 +31,12 @@ ALL = "all"
 DEFAULT_N_BOOT = 1000
 # Above this many (example × system) pairs the results page scores in a background job.
 SYNC_LIMIT = 20_000
+# Bump when a metric's definition changes: cached reports of older versions are then recomputed.
+METRICS_VERSION = 2
+# Shown in this order after a set's headline metrics; intervals for these (GLEU only where it is a headline).
+INTERVAL_METRICS = ("sari", "sari_evaluate", "rouge_l", "fkgl")
+PAIRED_METRICS = ("sari", "rouge_l")
+STAT_KEYS = ("exact_match", "copy_rate", "mean_edit_distance", "length_ratio", "compression_ratio", "fkgl")
 
 
 class ScoringError(ValueError):
@@ -56,7 +65,8 @@ def _examples(dataset: Dataset, split: str | None) -> list[tuple[int, str, list[
     qs = dataset.examples.order_by("id")
     if split:
         qs = qs.filter(split=split)
-    rows = [(pk, strip_instruction(src), list(refs), task, (extra or {}).get("dataset") or task)
+    rows = [(pk, strip_instruction(src, (extra or {}).get("instruction")), list(refs), task,
+             (extra or {}).get("dataset") or task)
             for pk, src, refs, task, extra in qs.values_list("id", "src", "refs", "task", "extra").iterator(2000)]
     if not rows:
         raise ScoringError(f"dataset {dataset.name!r} has no examples{f' in split {split!r}' if split else ''}")
@@ -74,7 +84,8 @@ def _outputs(system: System, example_pks: list[int]) -> list[str]:
 
 def _cache_key(dataset: Dataset, split: str | None, systems: list[System], by: str, outputs_hash: str,
                params: dict) -> str:
-    blob = json.dumps([dataset.pk, split or "", [s.pk for s in systems], by, outputs_hash, params], sort_keys=True)
+    blob = json.dumps([dataset.pk, split or "", [s.pk for s in systems], by, outputs_hash, params,
+                       METRICS_VERSION], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -90,20 +101,26 @@ def _outputs_hash(systems: list[System], pks: list[int], outputs: dict[str, list
 # ---------------------------------------------------------------- metric helpers
 
 
-def _per_example(srcs: list[str], preds: list[str], refs: list[list[str]]) -> dict[str, np.ndarray]:
-    """Per-example "sari" (0-100) and "rouge_l" (0-1) arrays."""
-    rows, _ = score_rows(srcs, preds, refs)
-    return {"sari": np.array([r["sari"] for r in rows]), "rouge_l": np.array([r["rouge_l"] for r in rows])}
-
-
-def _interval(values: np.ndarray, n_boot: int, seed: int) -> list[float]:
-    ci = bootstrap_ci(values, n_resamples=n_boot, random_state=seed)
+def _ci(ci) -> list[float]:  # noqa: ANN001 - a BootstrapCI
     return [ci.low, ci.high]
 
 
-def _paired(a: np.ndarray, b: np.ndarray, n_boot: int, seed: int) -> dict[str, float]:
-    r = paired_bootstrap(a, b, n_resamples=n_boot, random_state=seed)
+def _paired_dict(r) -> dict[str, float]:  # noqa: ANN001 - a PairedBootstrapResult
     return {"mean_diff": r.mean_diff, "low": r.low, "high": r.high, "p_value": r.p_value, "a_wins": r.a_wins}
+
+
+def _group_headline(name: str, tasks: list[str], by: str) -> list[str]:
+    if name == ALL:
+        return ["sari"]
+    task = max(set(tasks), key=tasks.count) if tasks else None
+    return list(headline_metrics(None if by == "task" else name, task))
+
+
+def _group_cell(scores: SystemScores, idx: np.ndarray, ci_metrics: list[str], n_boot: int, seed: int) -> dict:
+    cell: dict[str, Any] = {k: v for k, v in scores.corpus(idx).items() if k != "n"}
+    for metric in ci_metrics:
+        cell[f"{metric}_ci"] = _ci(scores.interval(metric, idx, n_resamples=n_boot, random_state=seed))
+    return cell
 
 
 # ---------------------------------------------------------------- the report
@@ -113,7 +130,13 @@ def score_compute(
     *, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",
     n_boot: int = DEFAULT_N_BOOT, seed: int = 0, progress: Any = None,
 ) -> dict[str, Any]:
-    """The report's content (no caching). See the module docstring for conventions."""
+    """The report's content (no caching). See the module docstring for conventions.
+
+    ``groups[i]``: ``name``, ``n``, ``headline`` (its metrics in the literature's order), ``metrics`` (the
+    headline first, then the rest), ``systems[name]`` (every metric, with ``<metric>_ci`` intervals for the
+    headline ones and INTERVAL_METRICS) and ``paired`` (first two systems, per headline metric and SARI /
+    ROUGE-L). ``stats[name]``: edit statistics over every example; ``paired``: the test on every example.
+    """
     if by not in GROUP_BY:
         raise ScoringError(f"group by one of {GROUP_BY}, not {by!r}")
     rows = _examples(dataset, split)
@@ -126,32 +149,39 @@ def score_compute(
     group_names = sorted(members) + ([ALL] if len(members) > 1 else [])
     members[ALL] = list(range(len(rows)))
     outputs = {s.name: _outputs(s, pks) for s in systems}
-    per_system: dict[str, dict[str, np.ndarray]] = {}
+    per_system: dict[str, SystemScores] = {}
     total_steps = len(systems) + 1
     for k, system in enumerate(systems):
         if progress:
             progress(k, total_steps, f"scoring {system.name}")
-        per_system[system.name] = _per_example(srcs, outputs[system.name], refs)
+        per_system[system.name] = score_system(srcs, outputs[system.name], refs)
     if progress:
         progress(len(systems), total_steps, "bootstrap")
+    names = [s.name for s in systems]
     groups = []
     for g in group_names:
-        idx = np.array(members[g])
-        cell = {}
-        for name, scores in per_system.items():
-            cell[name] = {metric: float(scores[metric][idx].mean()) for metric in ("sari", "rouge_l")}
-            cell[name].update({f"{metric}_ci": _interval(scores[metric][idx], n_boot, seed)
-                               for metric in ("sari", "rouge_l")})
-        groups.append({"name": g, "n": len(idx), "systems": cell})
-    stats = {s.name: system_stats(srcs, outputs[s.name], refs).as_dict() for s in systems}
-    paired = None
-    if len(systems) >= 2:
-        a, b = systems[0].name, systems[1].name
-        paired = {"a": a, "b": b, **{m: _paired(per_system[a][m], per_system[b][m], n_boot, seed)
-                                       for m in ("sari", "rouge_l")}}
-    return {"dataset": dataset.name, "split": split or "", "group_by": by, "n": len(rows),
-            "systems": [s.name for s in systems], "groups": groups, "stats": stats, "paired": paired,
-            "params": {"n_boot": n_boot, "seed": seed, "confidence": 0.95}}
+        idx = np.array(members[g], dtype=np.int64)
+        headline = _group_headline(g, [rows[i][3] for i in idx], by)
+        ci_metrics = list(dict.fromkeys([*headline, *INTERVAL_METRICS]))
+        cells = {name: _group_cell(per_system[name], idx, ci_metrics, n_boot, seed) for name in names}
+        paired = None
+        if len(names) >= 2:
+            a, b = per_system[names[0]], per_system[names[1]]
+            paired = {"a": names[0], "b": names[1],
+                      **{m: _paired_dict(a.paired(b, m, idx, n_resamples=n_boot, random_state=seed))
+                         for m in dict.fromkeys([*headline, *PAIRED_METRICS])}}
+        order = list(dict.fromkeys([*headline, *(m for m in METRICS if m in cells[names[0]])]))
+        groups.append({"name": g, "n": len(idx), "headline": headline, "metrics": order, "systems": cells,
+                       "paired": paired})
+    stats = {}
+    for name in names:
+        overall = per_system[name].corpus()
+        stats[name] = {"n": overall["n"], **{k: overall[k] for k in STAT_KEYS if k in overall}}
+    overall_paired = next((g["paired"] for g in groups if g["name"] == ALL), groups[0]["paired"])
+    return {"dataset": dataset.name, "split": split or "", "group_by": by, "n": len(rows), "systems": names,
+            "groups": groups, "stats": stats, "paired": overall_paired,
+            "params": {"n_boot": n_boot, "seed": seed, "confidence": 0.95, "metrics_version": METRICS_VERSION,
+                       "gleu_iterations": per_system[names[0]].gleu_iterations}}
 
 
 def score_report_key(*, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",
@@ -226,13 +256,28 @@ def _run_scoring(job: Job, report: Any) -> dict[str, Any]:
 
 
 def score_report_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (evaluation set, system): the table the CSV export and the command print."""
+    """One row per (evaluation set, system): the table the CSV export and the command print.
+
+    Columns: group, system, n, headline (the set's headline metrics, "+"-joined), then every metric, each
+    followed by ``<metric>_low`` / ``<metric>_high`` where it has an interval.
+    """
+    columns: list[str] = []
+    for group in result["groups"]:
+        for name in result["systems"]:
+            for key in group["systems"][name]:
+                if not key.endswith("_ci") and key not in columns:
+                    columns.append(key)
+    columns.sort(key=lambda m: METRICS.index(m) if m in METRICS else len(METRICS))
     out = []
     for group in result["groups"]:
         for name in result["systems"]:
             cell = group["systems"][name]
-            out.append({"group": group["name"], "system": name, "n": group["n"],
-                        "sari": cell["sari"], "sari_low": cell["sari_ci"][0], "sari_high": cell["sari_ci"][1],
-                        "rouge_l": cell["rouge_l"], "rouge_l_low": cell["rouge_l_ci"][0],
-                        "rouge_l_high": cell["rouge_l_ci"][1]})
+            row: dict[str, Any] = {"group": group["name"], "system": name, "n": group["n"],
+                                   "headline": "+".join(group.get("headline") or ["sari"])}
+            for metric in columns:
+                row[metric] = cell.get(metric)
+                if f"{metric}_ci" in cell or any(f"{metric}_ci" in g["systems"][name] for g in result["groups"]):
+                    low, high = cell.get(f"{metric}_ci") or (None, None)
+                    row[f"{metric}_low"], row[f"{metric}_high"] = low, high
+            out.append(row)
     return out

@@ -8,7 +8,6 @@ diagnostics); this module moves rows in and out of the database and reports prog
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -23,19 +22,16 @@ from selection.core import baselines as core_baselines
 from selection.core import diagnostics as core_diagnostics
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
+from selection import params as selection_params
 from selection.jobs import job_create, job_enqueue, job_handler
 from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
 
-STRATEGIES = tuple(SelectionRun.Strategy.values)
-EMBEDDING_STRATEGIES = ("ucs", "semdedup")
-DEFAULTS: dict[str, Any] = {
-    "strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "per_cluster": None, "target_fraction": None,
-    "alpha": 0.0, "beta": 1.0, "seed": 0, "embedder": None, "embed_text": "src", "split": "train",
-    "batch_size": 64, "eps": 0.05,  # eps: SemDeDup's duplicate threshold (cosine similarity > 1 - eps)
-}
-DEFAULT_TARGET_FRACTION = 1 / 3
+STRATEGIES = selection_params.STRATEGIES
+EMBEDDING_STRATEGIES = selection_params.EMBEDDING_STRATEGIES
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in selection_params.PARAMS}
+DEFAULT_TARGET_FRACTION = selection_params.DEFAULT_TARGET_FRACTION
 PROJECTION_POINTS = 3000
 HISTOGRAM_BINS = 20
 PICK_BATCH = 5000
@@ -53,62 +49,12 @@ class SelectionError(ValueError):
 
 
 def selection_params_normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    """Fill defaults, coerce types and check every parameter; the result is what the run records.
-
-    Numeric checks beyond types (fractions in range, alpha + beta <= 1, ...) are the core's, so a run
-    and a notebook give the same message.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise SelectionError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
-    params = {key: raw.get(key) if raw.get(key) is not None else default for key, default in DEFAULTS.items()}
-    params["embedder"] = params["embedder"] or settings.DEFT_EMBEDDER
-    if params["strategy"] not in STRATEGIES:
-        raise SelectionError(f"unknown strategy {params['strategy']!r}; use one of {', '.join(STRATEGIES)}", "strategy")
-    if params["embed_text"] not in embedding_service.EMBED_TEXT_MODES:
-        raise SelectionError(f"unknown embed_text {params['embed_text']!r}; use one of "
-                             f"{', '.join(embedding_service.EMBED_TEXT_MODES)}", "embed_text")
-    for key, kind in (("base_fraction", float), ("alpha", float), ("beta", float), ("n_clusters", int),
-                      ("seed", int), ("batch_size", int), ("per_cluster", int), ("target_fraction", float),
-                      ("eps", float)):
-        if params[key] is not None:
-            params[key] = _coerce(params[key], kind, key)
-    if params["per_cluster"] is not None and params["target_fraction"] is not None:
-        raise SelectionError("give either per_cluster (A) or target_fraction, not both", "per_cluster")
-    if params["strategy"] == "semdedup":
-        given = [key for key in ("per_cluster", "target_fraction") if params[key] is not None]
-        if given:
-            raise SelectionError(f"semdedup keeps every example that is not a near-duplicate; {given[0]} does not "
-                                 "apply (tune eps instead)", given[0])
-    elif params["per_cluster"] is None and params["target_fraction"] is None:
-        params["target_fraction"] = DEFAULT_TARGET_FRACTION
-    if params["seed"] < 0:
-        raise SelectionError("seed must be a non-negative integer", "seed")
-    if params["batch_size"] < 1:
-        raise SelectionError("batch_size must be at least 1", "batch_size")
+    """Fill defaults, coerce types and check every parameter (`selection.params.SelectionParams.parse`, the one
+    validation the form, the API, the CLI and the core share); the result is what the run records."""
     try:
-        _selector(params)._check_params()  # the core's own checks and messages (it has no public validator)
-    except ValueError as exc:
-        raise SelectionError(str(exc), _field_named_in(str(exc))) from None
-    return params
-
-
-def _coerce(value: Any, kind: type, key: str) -> Any:
-    if isinstance(value, bool):
-        raise SelectionError(f"{key} must be a number, got {value!r}", key)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SelectionError(f"{key} must be a number, got {value!r}", key) from None
-    if kind is int:
-        if number != int(number):
-            raise SelectionError(f"{key} must be a whole number, got {value!r}", key)
-        return int(number)
-    return number
-
-
-def _field_named_in(message: str) -> str | None:
-    return next((key for key in DEFAULTS if re.search(rf"\b{key}\b", message)), None)
+        return selection_params.SelectionParams.parse(raw, default_embedder=settings.DEFT_EMBEDDER).as_dict()
+    except selection_params.SelectionParamsError as exc:
+        raise SelectionError(str(exc), exc.field) from None
 
 
 # ---------------------------------------------------------------- create / submit

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from deft_site.redirects import safe_next
 from deft_site.roles import researcher_required
 from selection import selectors
 from selection.jobs import job_cancel, job_retry
@@ -33,7 +34,7 @@ def job_json(request: HttpRequest, pk: int) -> JsonResponse:
 def job_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_cancel(get_object_or_404(Job, pk=pk))
     messages.info(request, f"Cancel requested for job #{job.pk} ({job.status}).")
-    return redirect(request.POST.get("next") or f"/jobs/{job.pk}/")
+    return redirect(safe_next(request, f"/jobs/{job.pk}/"))
 
 
 @require_POST
@@ -44,4 +45,4 @@ def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Job #{job.pk} queued again.")
     except ValueError as exc:
         messages.error(request, str(exc))
-    return redirect(request.POST.get("next") or f"/jobs/{pk}/")
+    return redirect(safe_next(request, f"/jobs/{pk}/"))

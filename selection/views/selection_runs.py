@@ -13,44 +13,56 @@ from django.views.decorators.http import require_POST
 from deft_site.roles import researcher_required
 from selection import selectors_selection as sel
 from selection.models import Dataset, SelectionRun
-from selection.models.datasets import Split
-from selection.services.embeddings import EMBED_TEXT_MODES
+from selection import params as selection_params
 from selection.services.selection_runs import (
-    DEFAULTS, STRATEGIES, SelectionError, selection_pick_records, selection_run_export, selection_run_submit,
+    SelectionError, selection_pick_records, selection_run_export, selection_run_submit,
 )
+
+
+def _param_field(p: selection_params.Param) -> forms.Field:
+    """A form field for one parameter of `selection.params.PARAMS`. It only carries the text and the browser's
+    hints (min / max / step); the value is checked by `SelectionParams.parse` in `clean`, so the form says what
+    the API and the CLI say about the same value."""
+    label = p.label or p.name.replace("_", " ").capitalize()
+    initial = p.default
+    if p.kind is bool:
+        return forms.BooleanField(required=False, initial=initial, label=label, help_text=p.help)
+    if p.choices is not None:
+        return forms.CharField(required=False, initial=initial, label=label, help_text=p.help,
+                               widget=forms.Select(choices=[(c, c) for c in p.choices]))
+    if p.kind is str:
+        return forms.CharField(required=False, initial=initial, label=label, help_text=p.help)
+    attrs = {"step": "1" if p.kind is int else "any"}
+    if p.low is not None:
+        attrs["min"] = p.low
+    if p.high is not None and p.high < selection_params.MAX_SEED:
+        attrs["max"] = p.high
+    return forms.CharField(required=False, initial=initial, label=label, help_text=p.help,
+                           widget=forms.NumberInput(attrs=attrs))
 
 
 class SelectionRunForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
     name = forms.SlugField(max_length=100, required=False,
                            help_text="Blank: named after the dataset, the strategy and the size, e.g. demo-ucs-975.")
-    strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES], initial=DEFAULTS["strategy"],
-                                 help_text="ucs: DEFT's clustering core-set; random / stratified: same-size baselines; "
-                                           "semdedup: everything but near-duplicates inside clusters.")
-    split = forms.ChoiceField(choices=Split.choices, initial=DEFAULTS["split"],
-                              help_text="Which split of the dataset to select from.")
-    base_fraction = forms.FloatField(initial=DEFAULTS["base_fraction"], min_value=0, max_value=1,
-                                     help_text="Share of the data in D_base (stratified by task).")
-    n_clusters = forms.IntegerField(initial=DEFAULTS["n_clusters"], min_value=1, label="Clusters (K)")
-    per_cluster = forms.IntegerField(required=False, min_value=0, label="Per cluster (A)",
-                                     help_text="Examples taken from each cluster; or give a target fraction.")
-    target_fraction = forms.FloatField(required=False, min_value=0, max_value=1,
-                                       help_text="Share of the data in D_base ∪ D_c (A is solved for). "
-                                                 "Blank with A blank: 1/3.")
-    alpha = forms.FloatField(initial=DEFAULTS["alpha"], min_value=0, max_value=1, help_text="Share of A that is easy.")
-    beta = forms.FloatField(initial=DEFAULTS["beta"], min_value=0, max_value=1, help_text="Share of A that is hard.")
-    eps = forms.FloatField(initial=DEFAULTS["eps"], required=False, min_value=0, max_value=1, label="SemDeDup eps",
-                           help_text="semdedup only: pairs in a cluster with cosine similarity above 1 − eps are "
-                                     "duplicates; the one nearest the centroid stays.")
-    seed = forms.IntegerField(initial=DEFAULTS["seed"], min_value=0)
-    embedder = forms.CharField(required=False, help_text="Blank: the site default (e.g. minilm), or a local model path.")
-    embed_text = forms.ChoiceField(choices=[(m, m) for m in EMBED_TEXT_MODES], initial=DEFAULTS["embed_text"],
-                                   help_text="src: instruction + input; input: without the instruction; "
-                                             "input+target: input and reference.")
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields.update({p.name: _param_field(p) for p in selection_params.PARAMS})
+
+    def clean(self) -> dict:
+        data = super().clean()
+        raw = {p.name: data.get(p.name) for p in selection_params.PARAMS}
+        try:
+            selection_params.SelectionParams.parse(raw)
+        except selection_params.SelectionParamsError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc))
+        return data
 
     def params(self) -> dict:
+        """The raw parameter values, blanks left out (the service fills the defaults)."""
         data = self.cleaned_data
-        return {key: data[key] for key in DEFAULTS if key in data and data[key] not in (None, "")}
+        return {p.name: data[p.name] for p in selection_params.PARAMS if data.get(p.name) not in (None, "")}
 
 
 @researcher_required

@@ -90,7 +90,9 @@ def test_invite_link_gives_account_and_completion_code(client, study_factory):
 
     study = study_factory(name="crowd", n_examples=3, raters_per_item=1, control_rate=0.0, open_to_annotators=False)
     invite = invite_create(study=study, label="batch")
-    resp = client.get(f"/join/{invite.token}/?pid=PX1")
+    welcome = client.get(f"/join/{invite.token}/?pid=PX1")
+    assert welcome.status_code == 200 and not User.objects.filter(username__startswith=f"p-{invite.pk}-").exists()
+    resp = client.post(f"/join/{invite.token}/", {"pid": "PX1", "consent": "1"})
     assert resp.status_code == 302 and resp["Location"] == f"/work/{study.public_token}/"
     for i in range(20):
         nxt = client.post(f"/api/work/{study.public_token}/next/").json()
@@ -104,7 +106,7 @@ def test_invite_link_gives_account_and_completion_code(client, study_factory):
     assert not completion_code_valid(study=study, participant_id="PX1", code="WRONG")
     # the same participant arriving again in the same browser (session gone, join cookie kept) gets the same account
     del client.cookies[settings.SESSION_COOKIE_NAME]
-    assert client.get(f"/join/{invite.token}/?pid=PX1").status_code == 302
+    assert client.post(f"/join/{invite.token}/", {"pid": "PX1", "consent": "1"}).status_code == 302
     assert User.objects.filter(username__startswith=f"p-{invite.pk}-").count() == 1
 
 
@@ -116,14 +118,14 @@ def test_a_participant_id_alone_does_not_open_someone_elses_work(client, study_f
 
     study = study_factory(name="crowd-2", n_examples=3, raters_per_item=1, control_rate=0.0, open_to_annotators=False)
     invite = invite_create(study=study)
-    assert client.get(f"/join/{invite.token}/?pid=PX9").status_code == 302
+    assert client.post(f"/join/{invite.token}/", {"pid": "PX9", "consent": "1"}).status_code == 302
     intruder = Client()
-    resp = intruder.get(f"/join/{invite.token}/?pid=PX9")
+    resp = intruder.post(f"/join/{invite.token}/", {"pid": "PX9", "consent": "1"})
     assert resp.status_code == 403 and b"already started in another browser" in resp.content
     assert intruder.post(f"/api/work/{study.public_token}/next/").status_code in (401, 403)
     forged = Client()
     forged.cookies[f"deft-join-{invite.pk}"] = "PX9"  # unsigned: refused too
-    assert forged.get(f"/join/{invite.token}/?pid=PX9").status_code == 403
+    assert forged.post(f"/join/{invite.token}/", {"pid": "PX9", "consent": "1"}).status_code == 403
 
 
 def test_draft_study_does_not_exist_for_annotators_on_the_api(annotator_client, annotator, study_factory):

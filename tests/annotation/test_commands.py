@@ -30,7 +30,7 @@ def test_create_simulate_export(study_data):
                "--prefer", f"{systems[0].name}:0.9", "--seed", "1")
     real_done = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, status="done").count()
     assert real_done == 45 * 2
-    rows = list(csv.DictReader(io.StringIO(_run("export_study", "cli", "--format", "csv"))))
+    rows = list(csv.DictReader(io.StringIO(_run("export_study", "cli", "--peek", "--format", "csv"))))
     assert len(rows) == Slot.objects.filter(item__study=study, status="done").count()
     for col in ("item", "rater", "left_system", "right_system", "answer", "seconds", "is_control", "submitted_at"):
         assert col in rows[0]
@@ -41,7 +41,7 @@ def test_create_simulate_export(study_data):
     wins = sum(r["preferred_system"] == systems[0].name for r in careful)
     assert wins / len(careful) > 0.6  # the preferred system wins for careful raters
     assert all(float(r["seconds"]) > 0 for r in rows)
-    lines = _run("export_study", "cli", "--format", "jsonl").splitlines()
+    lines = _run("export_study", "cli", "--peek", "--format", "jsonl").splitlines()
     assert len(lines) == len(rows) and "left_system" in json.loads(lines[0])
     assert study.events.filter(action="peek").count() == 2  # exports before close are logged
 

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from annotation.demo import DEMO_USERS
 from deft_site.roles import is_annotator, is_researcher
@@ -23,7 +24,7 @@ def test_load_demo_is_idempotent_and_logins_work():
     assert Job.objects.filter(kind="demo_pipeline").count() == 1
     assert "Demo pipeline: job #" in out.getvalue()
     for username, password, role in DEMO_USERS:
-        user = authenticate(username=username, password=password)
+        user = authenticate(RequestFactory().post("/login/"), username=username, password=password)
         assert user is not None, username
         assert is_researcher(user) == (role in ("researcher", "admin"))
         assert is_annotator(user) == (role == "annotator")

@@ -55,7 +55,7 @@ def _build_rated_study():
     from annotation.models import Study
 
     owner = User.objects.create_user(username="report-owner")
-    ds, systems = make_study_data(n_examples=60, n_systems=2, seed=5)
+    ds, systems = make_study_data(n_examples=90, n_systems=2, seed=5)
     study = study_create(name="rep", dataset=ds, systems=systems, n_examples=60, raters_per_item=3, seed=1,
                          control_rate=0.25, quota_per_rater=30, user=owner, launch=True,
                          questions={"pairwise": True, "accuracy": True,
@@ -97,10 +97,11 @@ def _rated_study_data(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def rated_study(_rated_study_data, db):
+def rated_study(_rated_study_data, db, researcher):
     """Two systems, 60 examples, 3 raters per item: four careful raters (zebrasys0 truly better on about 70 %
     of the pairs), one random clicker and one always-left rater, at most 30 real pairs each (fewer make the
-    rater flags depend on which items each rater happened to get)."""
+    rater flags depend on which items each rater happened to get). Owned by the `researcher` fixture."""
+    type(_rated_study_data).objects.filter(pk=_rated_study_data.pk).update(owner=researcher)
     _rated_study_data.refresh_from_db()
     return _rated_study_data
 
@@ -252,7 +253,7 @@ def test_simulated_study_flags_the_random_clicker_and_the_always_left_rater_and_
     from annotation.services import simulate_raters
 
     owner = User.objects.create_user(username="sim-owner")
-    ds, systems = make_study_data(n_examples=90, n_systems=2, seed=11)
+    ds, systems = make_study_data(n_examples=120, n_systems=2, seed=11)
     study = study_create(name="sim", dataset=ds, systems=systems, n_examples=90, raters_per_item=3, seed=1,
                          control_rate=0.2, user=owner, launch=True, questions={"pairwise": True})
     done = simulate_raters(study=study, raters=4, seed=3, prefer={"zebrasys0": 0.7}, random_clickers=1,

@@ -15,6 +15,7 @@ from annotation.services import (
     slot_skip, study_close, study_launch, study_update,
 )
 from annotation.services.judgments import rater_finish
+from annotation.sides import SIDE_BOUND
 
 ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False, "seconds": 4.2}
 
@@ -79,7 +80,7 @@ def test_left_right_balanced_per_rater_and_overall(study_factory):
     slots = Slot.objects.filter(item__study=study, item__kind="real")
     for r in raters:
         mine = slots.filter(rater=r)
-        assert abs(2 * mine.filter(left_is_a=True).count() - mine.count()) <= 1
+        assert abs(2 * mine.filter(left_is_a=True).count() - mine.count()) <= SIDE_BOUND
     assert abs(2 * slots.filter(left_is_a=True).count() - slots.count()) <= len(raters)
 
 

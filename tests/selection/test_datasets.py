@@ -76,7 +76,7 @@ BAD_CASES = [
     ("list with a number", jsonl_bytes([{"id": "x", "src": "s", "refs": ["a", 3]}]), "field 'refs': reference 1 must be a string, got int"),
     ("empty refs", jsonl_bytes([{"id": "x", "src": "s", "refs": []}]), "field 'refs': is an empty list"),
     ("duplicate ids", jsonl_bytes([GOOD[0], GOOD[1], GOOD[0]]), "line 3: field '_id': duplicate id 'a1' (first seen on line 1)"),
-    ("unknown split", jsonl_bytes([dict(GOOD[0], split="dev")]), "line 1: field 'split': unknown split 'dev'"),
+    ("unknown split", jsonl_bytes([dict(GOOD[0], split="holdout")]), "line 1: field 'split': unknown split 'holdout'"),
     ("non-UTF-8", jsonl_bytes(GOOD[:1]) + b'{"_id": "x", "task": "gec", "src": "caf\xe9", "tgt": "y"}\n', "line 2: is not valid UTF-8"),
     ("huge line", jsonl_bytes(GOOD[:1]) + b'{"_id": "x", "task": "gec", "src": "' + b"a" * (3 * 1024 * 1024) + b'", "tgt": "y"}\n', "line 2: is longer than the 1 MB limit"),
 ]

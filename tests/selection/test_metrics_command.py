@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from selection.core.metrics import corpus_rouge_l, corpus_sari, sari_sentence
+from selection.core.metrics import corpus_gleu, corpus_rouge_l, corpus_sari, corpus_sari_evaluate, sari_sentence
 
 ROWS = [
     # the worked example of evaluate's SARI docs: 26.9536...
@@ -38,19 +38,52 @@ def test_json_matches_core_and_hand_checked_values(tmp_path, capsys):
     assert out["n"] == 2
     assert out["sari"] == pytest.approx(corpus_sari(srcs, preds, refs))
     assert out["rouge_l"] == pytest.approx(corpus_rouge_l(preds, refs))
-    assert [set(r) for r in out["rows"]] == [{"sari", "sari_add", "sari_keep", "sari_del", "rouge_l"}] * 2
-    assert out["rows"][0]["sari"] == pytest.approx(26.953601953601954)
+    assert out["sari_evaluate"] == pytest.approx(corpus_sari_evaluate(srcs, preds, refs))
+    assert out["gleu"] == pytest.approx(corpus_gleu(srcs, preds, refs))
+    for key in ("sari", "sari_add", "sari_keep", "sari_del", "sari_evaluate", "gleu", "rouge_l", "exact_match",
+                "copy_rate", "mean_edit_distance", "length_ratio", "compression_ratio", "fkgl"):
+        assert isinstance(out[key], float), key
+    assert [set(r) for r in out["rows"]] == [{"sari", "sari_add", "sari_keep", "sari_del", "sari_evaluate",
+                                              "rouge_l"}] * 2
+    assert out["rows"][0]["sari_evaluate"] == pytest.approx(26.953601953601954)
+    assert out["rows"][0]["sari"] == pytest.approx(corpus_sari(srcs[:1], preds[:1], refs[:1]))
     assert out["rows"][1]["rouge_l"] == pytest.approx(2 / 3)
-    assert out["rows"][1]["sari"] == pytest.approx(sari_sentence(srcs[1], preds[1], refs[1])["sari"])
+    assert out["rows"][1]["sari_evaluate"] == pytest.approx(sari_sentence(srcs[1], preds[1], refs[1])["sari"])
     assert 0 <= out["rouge_l"] <= 1 and 0 <= out["sari"] <= 100
 
 
 def test_without_per_row_and_plain_text(tmp_path, capsys):
     path = _write(tmp_path, ROWS[:1])
     out = json.loads(_run(capsys, path, "--json"))
-    assert "rows" not in out and out["sari"] == pytest.approx(26.953601953601954)
+    # EASSE's corpus_sari of this one row (computed with EASSE @ 6a4352ec) and evaluate's documented 26.95
+    assert "rows" not in out and out["sari"] == pytest.approx(31.350246975246975)
+    assert out["sari_evaluate"] == pytest.approx(26.953601953601954)
     text = _run(capsys, path)
-    assert "SARI     26.95" in text and "ROUGE-L" in text
+    assert "SARI           31.35" in text and "SARI evaluate  26.95" in text and "ROUGE-L" in text
+
+
+def test_src_is_taken_literally_unless_an_instruction_is_declared(tmp_path, capsys):
+    """An unchanged output is a copy: the instruction is removed only when the row or the flag says so."""
+    copy = {"src": "Fix grammar: she go home .", "prediction": "she go home .", "refs": ["she goes home ."]}
+    literal = json.loads(_run(capsys, _write(tmp_path, [copy]), "--json"))
+    assert literal["copy_rate"] == 0.0
+    declared = json.loads(_run(capsys, _write(tmp_path, [dict(copy, instruction="Fix grammar")]), "--json"))
+    flagged = json.loads(_run(capsys, _write(tmp_path, [copy]), "--json", "--strip-instruction"))
+    assert declared["copy_rate"] == flagged["copy_rate"] == 1.0
+    assert declared["sari"] == flagged["sari"] == pytest.approx(corpus_sari(["she go home ."], ["she go home ."],
+                                                                            [["she goes home ."]]))
+    colon = {"src": "Working Group I: Assesses the climate.", "prediction": "Working Group I: Assesses the climate.",
+             "refs": ["Group I assesses the climate."]}
+    assert json.loads(_run(capsys, _write(tmp_path, [colon]), "--json", "--strip-instruction"))["copy_rate"] == 1.0
+
+
+def test_intervals_bracket_the_corpus_scores(tmp_path, capsys):
+    rows = [dict(ROWS[0], prediction=p) for p in ("About 95 species are now accepted.", "95 species.",
+                                                  "About 95 you now get in.", "Species are accepted.")]
+    out = json.loads(_run(capsys, _write(tmp_path, rows), "--json", "--ci", "--n-boot", "200"))
+    for metric in ("sari", "gleu", "rouge_l", "sari_evaluate", "fkgl"):
+        low, high = out[f"{metric}_ci"]
+        assert low <= out[metric] <= high, metric
 
 
 @pytest.mark.parametrize("rows, message", [

@@ -48,7 +48,7 @@ def _expected(ids, outputs):
     srcs = [strip_instruction(r["src"]) for r in rows]
     refs = [r["tgt"] if isinstance(r["tgt"], list) else [r["tgt"]] for r in rows]
     preds = [outputs(r) for r in rows]
-    return corpus_sari(srcs, preds, refs), corpus_rouge_l(preds, refs), system_stats(srcs, preds, refs).as_dict()
+    return corpus_sari(srcs, preds, refs), corpus_rouge_l(preds, refs), system_stats(srcs, preds, refs, fkgl=True).as_dict()
 
 
 def test_scores_per_evaluation_set_match_the_core(evalset):

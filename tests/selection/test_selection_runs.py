@@ -161,8 +161,8 @@ def test_default_run_targets_a_third_of_the_data_and_baselines_match_its_size(de
     (["--clusters", "0"], "n_clusters must be an integer >= 1"),
     (["--per-cluster", "0"], "per_cluster (A) must be an integer >= 1"),
     (["--target-fraction", "0"], "target_fraction must be in (0, 1]"),
-    (["--split", "nope"], "no rows in split 'nope'"),
-    (["--embedder", "minilm", "--embed-text", "tgt"], "invalid choice"),
+    (["--split", "nope"], "split must be one of train, validation, test, got split='nope'"),
+    (["--embedder", "minilm", "--embed-text", "tgt"], "embed_text must be one of src, input, input+target"),
 ])
 def test_bad_parameters_give_clear_errors(demo_dataset, counting, args, message):
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")

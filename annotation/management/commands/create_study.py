@@ -1,4 +1,6 @@
-"""python manage.py create_study NAME --dataset D --split S --system A --system B --items N --raters-per-item K"""
+"""python manage.py create_study NAME --dataset D --split S --system A --system B --items N --raters-per-item K
+[--owner USERNAME] (default owner: the first admin; see annotation.blinding)"""
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.services import AnnotationError, study_create
@@ -25,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--identical", choices=["show", "tie", "exclude"], default="tie")
         parser.add_argument("--guidelines", default="", help="a Markdown file")
         parser.add_argument("--launch", action="store_true")
+        parser.add_argument("--owner", default="", help="the researcher who owns the study (default: the first admin)")
 
     def handle(self, *args, **o) -> None:
         try:
@@ -37,6 +40,7 @@ class Command(BaseCommand):
             if not system:
                 raise CommandError(f"No system {name!r} for dataset {dataset.name!r}.")
             systems.append(system)
+        owner = self._owner(o["owner"])
         guidelines = open(o["guidelines"], encoding="utf-8").read() if o["guidelines"] else ""
         try:
             study = study_create(
@@ -44,10 +48,21 @@ class Command(BaseCommand):
                 raters_per_item=o["raters_per_item"], seed=o["seed"], control_rate=o["control_rate"],
                 practice_count=o["practice"], quota_per_rater=o["quota"], identical_outputs=o["identical"],
                 questions={"pairwise": not o["no_pairwise"], "accuracy": not o["no_accuracy"], "likert": o["likert"]},
-                guidelines=guidelines, launch=o["launch"])
+                guidelines=guidelines, owner=owner, launch=o["launch"])
         except AnnotationError as exc:
             raise CommandError(str(exc)) from None
         s = study.summary
         self.stdout.write(f"Study {study.name} ({study.status}): {s['real_items']} items from {s['examples']} examples, "
                           f"{s['controls']} controls, {s['practice']} practice, k={study.raters_per_item}.")
         self.stdout.write(f"Annotators work at /work/{study.public_token}/")
+        self.stdout.write(f"Owner: {owner.username if owner else 'none (admins only)'}")
+
+    @staticmethod
+    def _owner(username: str) -> User | None:
+        if username:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                raise CommandError(f"No user {username!r} (--owner).")
+            return user
+        return (User.objects.filter(is_superuser=True).order_by("pk").first()
+                or User.objects.filter(is_staff=True).order_by("pk").first())

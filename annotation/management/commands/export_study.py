@@ -1,26 +1,32 @@
-"""python manage.py export_study NAME --format csv|jsonl: one unblinded row per judgment, for researchers."""
+"""python manage.py export_study NAME --format csv|jsonl [--peek]: one unblinded row per judgment.
+
+A closed study exports freely; before close the export needs --peek, which is logged (annotation.blinding)."""
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation import blinding
 from annotation.models import Study
 from annotation.selectors import judgment_records
-from annotation.services import study_peek
 from annotation.views.researcher import records_csv, records_jsonl
 
 
 class Command(BaseCommand):
-    help = "Export a study's judgments, unblinded (before close the export is logged as a peek)."
+    help = "Export a study's judgments, unblinded. Before close it needs --peek, which is logged."
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("name")
         parser.add_argument("--format", choices=["csv", "jsonl"], default="csv")
         parser.add_argument("--output", "-o", default="-")
+        parser.add_argument("--peek", action="store_true", help="allow the unblinded export before close (logged)")
 
     def handle(self, *args, **o) -> None:
         study = Study.objects.filter(name=o["name"]).first()
         if not study:
             raise CommandError(f"No study {o['name']!r}.")
-        if study.status != Study.Status.CLOSED:
-            study_peek(study=study, user=None, note="export_study before close")
+        try:
+            peeked = blinding.unblind(study=study, user=None, peek=o["peek"], channel="export_study command")
+        except blinding.Blinded as exc:
+            raise CommandError(str(exc)) from None
+        if peeked:
             self.stderr.write(f"Note: study is {study.status}; this unblinded export was logged as a peek.")
         records = judgment_records(study, include_skipped=True)
         body = records_csv(records) if o["format"] == "csv" else records_jsonl(records)

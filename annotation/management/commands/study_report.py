@@ -7,9 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation import reports, services
+from annotation import blinding, reports
 from annotation.api.report_views import study_lookup
-from annotation.models import Study
 
 
 def _jsonable(o: Any) -> Any:
@@ -35,11 +34,10 @@ class Command(BaseCommand):
             study = study_lookup(o["study"])
         except Exception:  # Http404
             raise CommandError(f"No study {o['study']!r}.") from None
-        if study.status != Study.Status.CLOSED:
-            if not o["peek"]:
-                raise CommandError(f"Study {study.name} is {study.status}: its unblinded report is available after "
-                                   "close, or with --peek (logged).")
-            services.study_peek(study=study, user=None, note="study_report command before close")
+        try:
+            blinding.unblind(study=study, user=None, peek=o["peek"], channel="study_report command")
+        except blinding.Blinded as exc:
+            raise CommandError(str(exc)) from None
         if o["bootstrap"] < 0:
             raise CommandError("--bootstrap must be 0 or more")
         report = reports.study_report(study, exclude_flagged=o["exclude_flagged"], bootstrap=o["bootstrap"],

@@ -1,7 +1,18 @@
-"""Automatic metrics (no Django): SARI and ROUGE-L as evaluate / rouge-score compute them, system statistics,
-bootstrap intervals and the paired bootstrap test. See docs/metrics.md for the conventions.
+"""Automatic metrics (no Django): the papers' corpus SARI (EASSE), evaluate's SARI, JFLEG's GLEU, ROUGE-L,
+edit statistics and FKGL, bootstrap intervals and paired tests on corpus statistics. Conventions, reference
+implementations and measured agreement: docs/metrics.md.
 
-``score_rows`` is the one entry the ``metrics`` command and the scoring service use.
+The public API (stable; other parts of the platform and scripts use only these names):
+
+* ``corpus_sari(srcs, preds, refs)`` -> float, EASSE's corpus SARI (``sari``); ``corpus_sari_scores`` adds
+  ``sari_add`` / ``sari_keep`` / ``sari_del``; ``sari_stats`` gives the per-example counts behind them.
+* ``corpus_sari_evaluate`` (``sari_evaluate``), ``sari_scores`` / ``sari_sentence``: evaluate's sentence SARI.
+* ``corpus_gleu(srcs, preds, refs)`` -> float, JFLEG's GLEU ×100; ``gleu_stats`` for its statistics.
+* ``corpus_rouge_l`` / ``rouge_l_scores``; ``system_stats`` / ``edit_statistics`` / ``corpus_fkgl``.
+* ``score_system(srcs, preds, refs)`` -> ``SystemScores``: every metric, per subset, with ``interval`` and
+  ``paired`` bootstrap; ``score_rows`` is its flat form for the ``metrics`` command.
+* ``headline_metrics(benchmark, task)``: what a benchmark is reported with.
+``refs`` is always one list of references per example; ``srcs`` are inputs without their instruction.
 """
 
 from __future__ import annotations
@@ -9,17 +20,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
-from .bootstrap import BootstrapCI, PairedBootstrapResult, bootstrap_ci, paired_bootstrap
+from .benchmarks import headline_metrics
+from .bootstrap import (
+    BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
+    gleu_weights_scorer, paired_bootstrap, sari_weights_scorer,
+)
+from .corpus import CORPUS_METRICS, MEAN_METRICS, METRICS, SystemScores, score_system
+from .gleu import GleuStats, corpus_gleu, gleu_stats
 from .rouge import corpus_rouge_l, rouge_l_scores, rouge_l_sentence
-from .sari import SariScores, corpus_sari, sari_scores, sari_sentence
-from .stats import SystemStats, strip_instruction, system_stats
+from .sari import SariScores, corpus_sari_evaluate, sari_scores, sari_sentence
+from .sari_corpus import SariStats, corpus_sari, corpus_sari_scores, sari_from_totals, sari_stats
+from .stats import SystemStats, corpus_fkgl, edit_statistics, strip_instruction, system_stats
 
 __all__ = [
-    "BootstrapCI", "PairedBootstrapResult", "SariScores", "SystemStats",
-    "bootstrap_ci", "corpus_rouge_l", "corpus_sari", "load_metric", "paired_bootstrap", "rouge_l_scores",
-    "rouge_l_sentence", "sari_scores", "sari_sentence", "score_rows", "strip_instruction", "system_stats",
+    "BootstrapCI", "CORPUS_METRICS", "GleuStats", "MEAN_METRICS", "METRICS", "PairedBootstrapResult", "SariScores",
+    "SariStats", "SystemScores", "SystemStats",
+    "bootstrap_ci", "corpus_bootstrap_ci", "corpus_fkgl", "corpus_gleu", "corpus_paired_bootstrap",
+    "corpus_rouge_l", "corpus_sari", "corpus_sari_evaluate", "corpus_sari_scores", "edit_statistics",
+    "gleu_stats", "gleu_weights_scorer", "headline_metrics", "load_metric", "paired_bootstrap", "rouge_l_scores",
+    "rouge_l_sentence", "sari_from_totals", "sari_scores", "sari_sentence", "sari_stats", "sari_weights_scorer",
+    "score_rows", "score_system", "strip_instruction", "system_stats",
 ]
 
 _METRIC_SCRIPTS = {"sari": "sari_metric.py", "rouge": "rouge_metric.py", "rougeL": "rouge_metric.py"}
@@ -27,32 +47,25 @@ _METRIC_SCRIPTS = {"sari": "sari_metric.py", "rouge": "rouge_metric.py", "rougeL
 
 def score_rows(
     sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]],
-    *, use_stemmer: bool = False,
+    *, use_stemmer: bool = False, fkgl: bool = True,
 ) -> tuple[list[dict[str, float]], dict[str, float]]:
     """Per-row and corpus scores of one system.
 
-    Returns ``(rows, corpus)``: ``rows[i] = {"sari", "sari_add", "sari_keep", "sari_del", "rouge_l"}`` in input
-    order (SARI and its components on 0-100, ROUGE-L on 0-1); ``corpus = {"n", "sari", "sari_add", "sari_keep",
-    "sari_del", "rouge_l", "exact_match", "copy_rate", "mean_edit_distance", "length_ratio"}`` where each score
-    is the mean of its per-row values (so corpus "sari" equals evaluate's SARI).
+    Returns ``(rows, corpus)``. ``rows[i]``: ``sari`` / ``sari_add`` / ``sari_keep`` / ``sari_del`` (EASSE's SARI
+    of that row scored as a corpus of one), ``sari_evaluate`` (evaluate's sentence SARI), ``rouge_l``.
+    ``corpus``: ``n`` and every metric of :data:`METRICS` (``sari`` is EASSE's corpus SARI, not a row mean;
+    ``fkgl`` only with ``fkgl=True``).
     """
-    sari = sari_scores(sources, predictions, references)
-    rouge = rouge_l_scores(predictions, references, use_stemmer=use_stemmer)
-    rows = sari.rows()
-    for row, value in zip(rows, rouge):
-        row["rouge_l"] = float(value)
-    corpus: dict[str, float] = {
-        "n": len(rows),
-        "sari": float(np.mean(sari.sari)),
-        "sari_add": float(np.mean(sari.add)),
-        "sari_keep": float(np.mean(sari.keep)),
-        "sari_del": float(np.mean(sari.delete)),
-        "rouge_l": float(np.mean(rouge)),
-    }
-    stats = system_stats(sources, predictions, references).as_dict()
-    stats.pop("n")
-    corpus.update(stats)
-    return rows, corpus
+    scores = score_system(sources, predictions, references, use_stemmer=use_stemmer, fkgl=fkgl)
+    counts = scores.sari.counts
+    sari, add, keep, delete = sari_from_totals(counts)
+    rows = [
+        {"sari": float(s), "sari_add": float(a), "sari_keep": float(k), "sari_del": float(d),
+         "sari_evaluate": float(e), "rouge_l": float(r)}
+        for s, a, k, d, e, r in zip(sari, add, keep, delete, scores.per_example["sari_evaluate"],
+                                    scores.per_example["rouge_l"])
+    ]
+    return rows, scores.corpus()
 
 
 def load_metric(name: str, **kwargs):

@@ -1,17 +1,31 @@
-"""Bootstrap intervals for corpus scores and the paired bootstrap test between two systems.
+"""Bootstrap intervals and paired bootstrap tests, for means of per-example scores and for corpus statistics.
 
-Both resample examples (rows) with replacement, since a corpus score (SARI, ROUGE-L) is a mean of per-example
-scores. Resamples are drawn as an index matrix from a seeded ``numpy`` generator, in blocks to bound memory.
+All of them resample examples (rows) with replacement from a seeded ``numpy`` generator, in blocks to bound
+memory.
+
+* :func:`bootstrap_ci` / :func:`paired_bootstrap`: the statistic is a **mean** of per-example scores
+  (ROUGE-L, evaluate's sentence-mean SARI).
+* :func:`corpus_bootstrap_ci` / :func:`corpus_paired_bootstrap`: the statistic is a **corpus** score that is
+  not a mean (EASSE's corpus SARI, JFLEG's GLEU, pooled FKGL). Each resample is a (B, n) matrix of how often
+  each example was drawn; the corpus score is recomputed from per-example sufficient statistics weighted by
+  it (one matrix product per block, no Python loop over resamples, no re-tokenisation). ``score_weights``
+  turns such a matrix into B scores: :func:`sari_weights_scorer`, :func:`gleu_weights_scorer`,
+  :func:`totals_weights_scorer` build them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["BootstrapCI", "PairedBootstrapResult", "bootstrap_ci", "paired_bootstrap"]
+__all__ = [
+    "BootstrapCI", "PairedBootstrapResult", "bootstrap_ci", "corpus_bootstrap_ci", "corpus_paired_bootstrap",
+    "gleu_weights_scorer", "paired_bootstrap", "resample_weights", "sari_weights_scorer", "totals_weights_scorer",
+]
+
+WeightsScorer = Callable[[np.ndarray], np.ndarray]
 
 _BLOCK_CELLS = 4_000_000  # resample indices held at once
 
@@ -117,4 +131,106 @@ def paired_bootstrap(
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return PairedBootstrapResult(observed, float(low), float(high), p_value, float(np.mean(means > 0)),
+                                 confidence, n_resamples)
+
+
+# ---------------------------------------------------------------- corpus statistics
+
+
+def resample_weights(n: int, n_resamples: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Blocks of (B, n) float matrices: row b counts how often resample b drew each of the n examples.
+
+    Row b is ``bincount(rng.integers(0, n, n))``: the same draws as an index-matrix bootstrap.
+    """
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    for start in range(0, n_resamples, block):
+        size = min(block, n_resamples - start)
+        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        yield np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
+
+
+def totals_weights_scorer(stats: np.ndarray, score_totals: Callable[[np.ndarray], np.ndarray]) -> WeightsScorer:
+    """A scorer for statistics that add up over examples: ``score_totals(weights @ stats)``.
+
+    ``stats`` is (n, ...) per example; ``score_totals`` maps (B, ...) totals to (B,) scores.
+    """
+    flat = np.asarray(stats, dtype=np.float64).reshape(len(stats), -1)
+    shape = np.shape(stats)[1:]
+
+    def score(weights: np.ndarray) -> np.ndarray:
+        totals = (weights @ flat).reshape((len(weights), *shape))
+        return np.asarray(score_totals(totals), dtype=np.float64)
+
+    return score
+
+
+def sari_weights_scorer(stats, *, use_f1_for_deletion: bool = True) -> WeightsScorer:
+    """Corpus SARI (EASSE) of resamples, from a :class:`~selection.core.metrics.sari_corpus.SariStats`."""
+    from .sari_corpus import sari_from_totals
+
+    return totals_weights_scorer(
+        stats.counts, lambda totals: sari_from_totals(totals, use_f1_for_deletion=use_f1_for_deletion)[0])
+
+
+def gleu_weights_scorer(stats) -> WeightsScorer:
+    """JFLEG GLEU ×100 of resamples, from a :class:`~selection.core.metrics.gleu.GleuStats`."""
+    return stats.resampled_scores
+
+
+def _corpus_scores(scorers: list[WeightsScorer], n: int, n_resamples: int, random_state: int | None):
+    rng = np.random.default_rng(random_state)
+    blocks = [[scorer(w) for scorer in scorers] for w in resample_weights(n, n_resamples, rng)]
+    return [np.concatenate([b[k] for b in blocks]) for k in range(len(scorers))]
+
+
+def corpus_bootstrap_ci(
+    score_weights: WeightsScorer, n_examples: int, *, n_resamples: int = 1000, confidence: float = 0.95,
+    random_state: int | None = 0,
+) -> BootstrapCI:
+    """A corpus score with its percentile bootstrap interval over examples (seeded).
+
+    ``estimate`` is the score of the whole corpus (every weight 1), not the mean of the resamples.
+
+    >>> from selection.core.metrics import sari_stats
+    >>> stats = sari_stats(["a b c", "d e f"], ["a b", "d e f"], [["a b"], ["d f"]])
+    >>> ci = corpus_bootstrap_ci(sari_weights_scorer(stats), len(stats), n_resamples=200)
+    >>> ci.low <= ci.estimate <= ci.high
+    True
+    """
+    if n_examples < 1:
+        raise ValueError("the corpus needs at least one example")
+    _check(n_resamples, confidence)
+    estimate = float(score_weights(np.ones((1, n_examples)))[0])
+    (scores,) = _corpus_scores([score_weights], n_examples, n_resamples, random_state)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(scores, [alpha, 1 - alpha])
+    return BootstrapCI(estimate, float(low), float(high), confidence, n_resamples)
+
+
+def corpus_paired_bootstrap(
+    score_weights_a: WeightsScorer, score_weights_b: WeightsScorer, n_examples: int, *, n_resamples: int = 1000,
+    confidence: float = 0.95, random_state: int | None = 0,
+) -> PairedBootstrapResult:
+    """Paired bootstrap test (Koehn 2004) of two systems' corpus scores on the same examples.
+
+    Each resample draws the same examples for both systems and records score(A) - score(B), each corpus
+    score recomputed on the resample. ``mean_diff`` is the observed difference on the whole corpus; the
+    interval and the two-sided p-value are defined as in :func:`paired_bootstrap`.
+    """
+    if n_examples < 1:
+        raise ValueError("the corpus needs at least one example")
+    _check(n_resamples, confidence)
+    ones = np.ones((1, n_examples))
+    observed = float(score_weights_a(ones)[0] - score_weights_b(ones)[0])
+    a, b = _corpus_scores([score_weights_a, score_weights_b], n_examples, n_resamples, random_state)
+    diffs = a - b
+    if observed > 0:
+        p_value = min(1.0, 2 * float(np.mean(diffs <= 0)))
+    elif observed < 0:
+        p_value = min(1.0, 2 * float(np.mean(diffs >= 0)))
+    else:
+        p_value = 1.0
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(diffs, [alpha, 1 - alpha])
+    return PairedBootstrapResult(observed, float(low), float(high), p_value, float(np.mean(diffs > 0)),
                                  confidence, n_resamples)

@@ -1,4 +1,6 @@
-"""SARI (Xu et al., TACL 2016) exactly as Hugging Face ``evaluate``'s ``sari`` metric computes it, vectorised.
+"""SARI (Xu et al., TACL 2016) exactly as Hugging Face ``evaluate``'s ``sari`` metric computes it, vectorised
+(the platform's ``sari_evaluate``; the papers' corpus SARI, ``sari``, is in ``sari_corpus.py`` and shares the
+tokenisation and n-gram counting below).
 
 Conventions (see docs/metrics.md), all as in ``evaluate``:
 
@@ -34,7 +36,7 @@ from typing import Sequence
 import numpy as np
 from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp
 
-__all__ = ["SariScores", "sari_scores", "sari_sentence", "corpus_sari", "normalize_tokens"]
+__all__ = ["SariScores", "sari_scores", "sari_sentence", "corpus_sari_evaluate", "normalize_tokens"]
 
 _MAX_ORDER = 4
 _SEP = "\x01"  # joins strings into one text; never produced or touched by the 13a rules
@@ -448,13 +450,24 @@ def _validate(sources, predictions, references) -> None:
             raise ValueError(f"example {i}: references must be a non-empty list of strings")
 
 
-def sari_scores(
-    sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]]
-) -> SariScores:
-    """SARI of every example (0-100) with its add / keep / delete components, as evaluate computes them.
+def _drop_empty_tokens(words: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Remove the empty token (id 1) that stands for an empty normalised string."""
+    keep = words != 1
+    if keep.all():
+        return words, offsets
+    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    lengths = np.bincount(owner[keep], minlength=len(offsets) - 1)
+    new_offsets = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    return words[keep], new_offsets
 
-    ``references[i]`` is the list of references of example i (at least one; the counts are weighted by
-    their number, so examples may have different numbers of references).
+
+def _ngram_keys(sources, predictions, references, *, drop_empty: bool):
+    """Sorted (order, example, n-gram, role) keys of every n-gram occurrence, and what decodes them.
+
+    Returns ``(keys, gram_bits, n_refs, packed)``. Roles: 0 source, 1 output, 2 reference. With
+    ``drop_empty`` a string that normalises to nothing has no tokens (``str.split()``, EASSE's way); without
+    it, it is one empty token (``split(" ")``, evaluate's way).
     """
     _validate(sources, predictions, references)
     n_examples = len(predictions)
@@ -463,6 +476,8 @@ def sari_scores(
     index_of = {string: i for i, string in enumerate(dict.fromkeys(all_strings))}
     string_ids = np.fromiter(map(index_of.__getitem__, all_strings), dtype=np.int64, count=len(all_strings))
     words, offsets, vocab_size = _tokenize_unique(list(index_of))
+    if drop_empty:
+        words, offsets = _drop_empty_tokens(words, offsets)
 
     n_refs = np.asarray(n_refs_list, dtype=np.int64)
     examples = np.arange(n_examples, dtype=np.int64)
@@ -489,6 +504,19 @@ def sari_scores(
         part[:] = np.repeat(slot_key + ((n * n_examples) << (gram_bits + 2)), counts[n])
         part |= gram_ids[_ragged_index(starts, counts[n])] << 2
         part.sort()
+    return keys, gram_bits, n_refs, packed
+
+
+def sari_scores(
+    sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]]
+) -> SariScores:
+    """SARI of every example (0-100) with its add / keep / delete components, as evaluate computes them.
+
+    ``references[i]`` is the list of references of example i (at least one; the counts are weighted by
+    their number, so examples may have different numbers of references).
+    """
+    n_examples = len(predictions)
+    keys, gram_bits, n_refs, packed = _ngram_keys(sources, predictions, references, drop_empty=False)
     keep, delete, add = (
         component.reshape(_MAX_ORDER, n_examples).sum(axis=0)
         for component in _segment_scores(keys, gram_bits, n_refs, n_examples, packed)
@@ -503,12 +531,13 @@ def sari_sentence(source: str, prediction: str, references: Sequence[str]) -> di
     return sari_scores([source], [prediction], [list(references)]).rows()[0]
 
 
-def corpus_sari(
+def corpus_sari_evaluate(
     sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]]
 ) -> float:
-    """evaluate's corpus SARI: 100 x the mean of the sentence SARIs.
+    """evaluate's SARI (``sari_evaluate``): 100 x the mean of the sentence SARIs. Not the papers' SARI: see
+    :func:`selection.core.metrics.corpus_sari` for that.
 
-    >>> round(corpus_sari(["About 95 species are currently accepted."], ["About 95 you now get in."],
+    >>> round(corpus_sari_evaluate(["About 95 species are currently accepted."], ["About 95 you now get in."],
     ...     [["About 95 species are currently known.", "About 95 species are now accepted.",
     ...       "95 species are now accepted."]]), 10)
     26.9536019536

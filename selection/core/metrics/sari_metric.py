@@ -5,13 +5,13 @@
 
 ``evaluate`` copies this script and ``sari.py`` (its only relative import) into its module cache
 (``$HF_MODULES_CACHE``, by default ``$HF_HOME/modules``) and imports them from there, so the project itself need
-not be on ``sys.path``. Values equal ``corpus_sari``: evaluate's own ``sari`` conventions.
+not be on ``sys.path``. Values equal ``corpus_sari_evaluate``: evaluate's own ``sari`` conventions.
 """
 
 import datasets
 import evaluate
 
-from .sari import corpus_sari
+from .sari import corpus_sari_evaluate
 
 _DESCRIPTION = "SARI (Xu et al. 2016) computed as Hugging Face evaluate's sari metric does (lowercase, 13a, 0/0=1)."
 _CITATION = "Xu, Napoles, Pavlick, Chen, Callison-Burch. Optimizing Statistical Machine Translation for Text " \
@@ -20,7 +20,7 @@ _INPUTS = "sources: list of str; predictions: list of str; references: list of l
 
 
 class Sari(evaluate.Metric):
-    """evaluate wrapper around :func:`corpus_sari`."""
+    """evaluate wrapper around :func:`corpus_sari_evaluate`."""
 
     def _info(self) -> evaluate.MetricInfo:
         return evaluate.MetricInfo(
@@ -36,4 +36,4 @@ class Sari(evaluate.Metric):
         )
 
     def _compute(self, sources, predictions, references):
-        return {"sari": corpus_sari(sources, predictions, references)}
+        return {"sari": corpus_sari_evaluate(sources, predictions, references)}

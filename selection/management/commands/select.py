@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.jobs import job_enqueue, job_run, terminal_progress
 from selection.models import Dataset
-from selection.services.embeddings import EMBED_TEXT_MODES
+from selection.params import PARAMS
 from selection.services.selection_runs import (
-    STRATEGIES, SelectionError, selection_picks_write_jsonl, selection_run_create, selection_run_export,
+    SelectionError, selection_picks_write_jsonl, selection_run_create, selection_run_export,
 )
 
 
@@ -22,22 +22,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dataset", required=True, help="Name of the dataset to select from.")
         parser.add_argument("--name", help="Name of the run (a slug); default <dataset>-<strategy>-<n>.")
-        parser.add_argument("--strategy", choices=STRATEGIES, default="ucs")
-        parser.add_argument("--split", default="train", help="Which split to select from (default train).")
-        parser.add_argument("--base-fraction", type=float, help="Share of the data in D_base (default 0.1).")
-        parser.add_argument("--clusters", type=int, dest="n_clusters", help="K, the number of clusters (default 7).")
-        size = parser.add_mutually_exclusive_group()
-        size.add_argument("--per-cluster", type=int, help="A, examples taken per cluster.")
-        size.add_argument("--target-fraction", type=float,
-                          help="Share of the data in D_base ∪ D_c; A is solved for (default 1/3).")
-        parser.add_argument("--alpha", type=float, help="Share of A taken nearest the centroid (default 0).")
-        parser.add_argument("--beta", type=float, help="Share of A taken farthest from it (default 1).")
-        parser.add_argument("--eps", type=float,
-                            help="semdedup only: drop near-duplicates with cosine similarity > 1 - eps (default 0.05).")
-        parser.add_argument("--embedder", help="Embedder name or local model path (default settings.DEFT_EMBEDDER).")
-        parser.add_argument("--embed-text", choices=EMBED_TEXT_MODES, help="What to embed (default src).")
-        parser.add_argument("--batch-size", type=int, help="Embedding batch size (default 64).")
-        parser.add_argument("--seed", type=int, help="Random seed (default 0).")
+        for p in PARAMS:  # one specification (selection.params): values go to SelectionParams.parse as typed
+            if p.kind is bool:
+                parser.add_argument(p.option, dest=p.name, action="store_true", default=None, help=p.help)
+                continue
+            default = {"target_fraction": "1/3 when A is not given", "per_cluster": "none (A is solved for)",
+                       "embedder": "the site's DEFT_EMBEDDER"}.get(p.name, p.default)
+            what = f"one of {', '.join(p.choices)}" if p.choices else p.requirement()
+            parser.add_argument(p.option, dest=p.name, metavar=p.name.upper() if not p.choices else None,
+                                help=f"{p.help} {what[0].upper() + what[1:]}; default {default}.")
         parser.add_argument("--out", help="Write one JSONL row per example of the split, chosen or not (id, task, "
                                           "cluster, distance, chosen flag, reason).")
         parser.add_argument("--chosen-only", action="store_true",
@@ -49,9 +42,7 @@ class Command(BaseCommand):
         dataset = Dataset.objects.filter(name=opts["dataset"]).first()
         if dataset is None:
             raise CommandError(f"no dataset named {opts['dataset']!r}")
-        keys = ("strategy", "split", "base_fraction", "n_clusters", "per_cluster", "target_fraction", "alpha",
-                "beta", "embedder", "embed_text", "batch_size", "seed", "eps")
-        params = {k: opts[k] for k in keys if opts.get(k) is not None}
+        params = {p.name: opts[p.name] for p in PARAMS if opts.get(p.name) is not None}
         try:
             run = selection_run_create(dataset=dataset, params=params, name=opts.get("name"))
         except SelectionError as exc:

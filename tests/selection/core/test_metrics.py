@@ -14,9 +14,10 @@ from rouge_score import rouge_scorer
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 from selection.core.metrics import (
-    bootstrap_ci, corpus_rouge_l, corpus_sari, paired_bootstrap, rouge_l_sentence, sari_scores, sari_sentence,
+    bootstrap_ci, corpus_rouge_l, corpus_sari_evaluate, paired_bootstrap, rouge_l_sentence, sari_scores, sari_sentence,
     score_rows, strip_instruction, system_stats,
 )
+from selection.core.metrics import corpus_sari
 from selection.core.metrics.sari import normalize_tokens
 from tests.selection.core.test_metrics_reference import reference_sari_sentence
 
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # --- SARI: published worked examples -------------------------------------------------------------------
 def test_sari_evaluate_docstring_example():
-    score = corpus_sari(["About 95 species are currently accepted."], ["About 95 you now get in."],
+    score = corpus_sari_evaluate(["About 95 species are currently accepted."], ["About 95 you now get in."],
                         [[r.replace(" .", ".") for r in REFS]])
     assert score == pytest.approx(26.953601953601954, abs=1e-9)
 
@@ -72,7 +73,7 @@ def test_sari_ignores_case_and_splits_punctuation():
 def test_sari_components_average_to_sari_and_corpus_is_row_mean():
     scores = sari_scores([SRC, "a b c"], ["About 95 you now get in .", "a c"], [REFS, ["a c", "a b"]])
     assert np.allclose(scores.sari, (scores.add + scores.keep + scores.delete) / 3)
-    assert corpus_sari([SRC, "a b c"], ["About 95 you now get in .", "a c"], [REFS, ["a c", "a b"]]) == \
+    assert corpus_sari_evaluate([SRC, "a b c"], ["About 95 you now get in .", "a c"], [REFS, ["a c", "a b"]]) == \
         pytest.approx(scores.sari.mean())
 
 
@@ -210,12 +211,17 @@ def test_score_rows_shape_and_consistency():
     preds = ["About 95 you now get in .", "a b c"]
     refs = [REFS, ["a b c", "a c"]]
     rows, corpus = score_rows(srcs, preds, refs)
-    assert [set(r) for r in rows] == [{"sari", "sari_add", "sari_keep", "sari_del", "rouge_l"}] * 2
-    assert rows[0]["sari"] == pytest.approx(26.953601953601954)
+    assert [set(r) for r in rows] == [{"sari", "sari_add", "sari_keep", "sari_del", "sari_evaluate", "rouge_l"}] * 2
+    assert rows[0]["sari_evaluate"] == pytest.approx(26.953601953601954)
+    # a row's "sari" is EASSE's SARI of that row alone; the corpus "sari" pools the counts, it is no row mean
+    assert rows[0]["sari"] == pytest.approx(corpus_sari([SRC], preds[:1], refs[:1]))
+    assert corpus["sari"] == pytest.approx(corpus_sari(srcs, preds, refs))
+    assert corpus["sari"] != pytest.approx(np.mean([r["sari"] for r in rows]))
+    assert corpus["sari_evaluate"] == pytest.approx(np.mean([r["sari_evaluate"] for r in rows]))
     assert corpus["n"] == 2
-    assert corpus["sari"] == pytest.approx(np.mean([r["sari"] for r in rows]))
     assert corpus["rouge_l"] == pytest.approx(np.mean([r["rouge_l"] for r in rows]))
     assert corpus["copy_rate"] == 0.5
+    assert {"gleu", "fkgl", "exact_match", "compression_ratio", "length_ratio"} <= set(corpus)
     json.dumps(corpus)
 
 

@@ -91,6 +91,35 @@ def test_easy_are_nearest_and_hard_are_farthest(distance, alpha, beta):
         assert np.sum(reasons == "random") == A - n_easy - n_hard
 
 
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
+def test_picks_are_measured_against_the_nearest_final_centre(distance):
+    """Few Lloyd steps on overlapping data, so the last centre update moves points: every clustered
+    point is labelled with its nearest final centre, and easy/hard are ranked by the distance to it."""
+    X, tasks = _data(n=3000, d=8, seed=5)
+    sel = UCSSelector(base_fraction=0.1, n_clusters=40, per_cluster=6, alpha=0.5, beta=0.5,
+                      distance=distance, random_state=2,
+                      kmeans_options={"max_iter": 2, "full_passes": 1, "min_sample": 400,
+                                      "sample_per_centroid": 5}).fit(X, tasks)
+    Xr = X[sel.remain_indices_].astype(np.float64)
+    C = sel.cluster_centers_.astype(np.float64)
+    if distance == "cosine":
+        Xr /= np.linalg.norm(Xr, axis=1, keepdims=True)
+        all_d = 1.0 - Xr @ (C / np.linalg.norm(C, axis=1, keepdims=True)).T
+    else:
+        all_d = np.linalg.norm(Xr[:, None, :] - C[None], axis=2)
+    own = all_d[np.arange(len(Xr)), sel.labels_]
+    assert np.all(own <= all_d.min(axis=1) + 1e-5)
+    np.testing.assert_allclose(sel.distance_[sel.remain_indices_], own, atol=1e-5)
+    for k in range(40):
+        pos = np.flatnonzero(all_d.argmin(axis=1) == k)
+        reasons = sel.reason_[sel.remain_indices_[pos]]
+        if len(pos) <= 6:
+            continue
+        hard, easy = own[pos][reasons == "hard"], own[pos][reasons == "easy"]
+        assert hard.min() >= own[pos][reasons != "hard"].max() - 1e-5
+        assert easy.max() <= own[pos][reasons != "easy"].min() + 1e-5
+
+
 def test_attributes_are_consistent():
     X, tasks = _data()
     sel = UCSSelector(base_fraction=0.25, n_clusters=5, per_cluster=30, alpha=0.2, beta=0.6,

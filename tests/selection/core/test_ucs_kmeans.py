@@ -33,17 +33,44 @@ def test_distances_and_centres_match_definitions(blobs):
     d = np.linalg.norm(X.astype(np.float64) - res.centers[res.labels], axis=1)
     np.testing.assert_allclose(res.distances, d, rtol=1e-5, atol=1e-5)
     assert res.inertia == pytest.approx(np.sum(d**2), rel=1e-6)
-    for k in range(12):  # default schedule ends on an update: centres are member means
+
+
+def test_without_final_assign_centres_are_member_means(blobs):
+    X, _ = blobs
+    res = fast_kmeans(X, 12, random_state=1, min_sample=2000, sample_per_centroid=50, final_assign=False)
+    for k in range(12):
         np.testing.assert_allclose(res.centers[k], X[res.labels == k].mean(axis=0), atol=1e-3)
 
 
-def test_final_assign_labels_are_nearest_centres(blobs):
-    X, _ = blobs
-    res = fast_kmeans(X[:2000], 40, random_state=2, min_sample=500, sample_per_centroid=5,
-                      final_assign=True)
-    full = ((X[:2000, None, :].astype(np.float64) - res.centers[None]) ** 2).sum(-1)
-    best = full.min(axis=1)
-    assert np.all(full[np.arange(2000), res.labels] <= best + 1e-3)
+def _nearest(X, centers, spherical=False):
+    X = X.astype(np.float64)
+    if spherical:
+        X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    d2 = ((X[:, None, :] - centers.astype(np.float64)[None]) ** 2).sum(-1)
+    return d2.argmin(axis=1), d2
+
+
+@pytest.mark.parametrize("spherical", [False, True])
+@pytest.mark.parametrize("sample", ["subsample", "all"])
+def test_labels_are_nearest_final_centre(spherical, sample):
+    """Overlapping data, few Lloyd steps: the last mean update moves points between clusters.
+    By default every label is the nearest final centre and the distance is to that centre."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3000, 8)).astype(np.float32)
+    opts = dict(random_state=4, spherical=spherical, max_iter=2, full_passes=1)
+    if sample == "subsample":
+        opts.update(min_sample=500, sample_per_centroid=5)
+    old = fast_kmeans(X, 60, final_assign=False, **opts)
+    old_nearest, _ = _nearest(X, old.centers, spherical)
+    assert np.mean(old.labels != old_nearest) > 0.01  # the situation the default guards against
+
+    res = fast_kmeans(X, 60, **opts)
+    nearest, d2 = _nearest(X, res.centers, spherical)
+    own = d2[np.arange(len(X)), res.labels]
+    assert np.all(own <= d2.min(axis=1) + 1e-5)
+    assert np.mean(res.labels == nearest) > 0.999  # the rest are float32 ties
+    want = own / 2 if spherical else np.sqrt(own)
+    np.testing.assert_allclose(res.distances, want, atol=1e-5)
 
 
 def test_cosine_distances(blobs):

@@ -1,4 +1,4 @@
-// The live study report: poll every 10 s, swap in new HTML only when a judgment changed; folded sections stay
+// The live study report (no inline script: see SECURITY.md): poll every 10 s, swap in new HTML only when a judgment changed; folded sections stay
 // as the reader left them.
 (function () {
   "use strict";

@@ -1,0 +1,228 @@
+"""A bounded, self-stopping load generator on loopback: simulated annotators doing what the rating page does.
+
+Each simulated annotator is one browser (its own cookie jar and one keep-alive connection). It arrives by the
+study's crowd invite link (`/join/<invite>/?pid=...`, which logs it in and lands on the rating page, where it
+reads the CSRF token like rate.js does), then until the clock runs out: POST `/api/work/<study>/next/` ("next
+pair") and POST `/api/work/slots/<slot>/judgment/` ("submit") with a fresh idempotency key. Like rate.js, an
+answer that was not acknowledged (connection lost, any 5xx) is kept and sent again with the same key until it
+is; an answer counts as acknowledged only on a 200/201 that says `stored`. `--think` adds a pause per pair.
+
+`--trivial` instead has the same number of keep-alive clients GET `/healthz/` (a view that returns "ok"):
+the framework's ceiling on this machine, measured with the same client.
+
+Library use: `run_annotators(...)` / `run_trivial(...)` return a dict of counts and latencies; the command line
+prints it as JSON. Only 127.0.0.1 / localhost URLs are accepted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import resource
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import aiohttp
+
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False, "comment": ""}
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"join": [], "next": [], "submit": [],
+                                                                        "trivial": []})
+    status: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    acked: dict[str, str] = field(default_factory=dict)  # slot token -> idempotency key acknowledged
+    retries: int = 0
+    started: float = 0.0
+    ended: float = 0.0
+
+    def count(self, kind: str, code: int | str) -> None:
+        self.status.setdefault(kind, {})
+        self.status[kind][str(code)] = self.status[kind].get(str(code), 0) + 1
+
+
+def _check_loopback(url: str) -> None:
+    if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"Load only ever targets loopback; refusing {url}")
+
+
+async def _request(session: aiohttp.ClientSession, stats: Stats, kind: str, method: str, url: str,
+                   **kw) -> tuple[int, dict | str | None]:
+    """One request, timed; returns (status, JSON body or text); status 0 for a connection error."""
+    t0 = time.perf_counter()
+    try:
+        async with session.request(method, url, **kw) as resp:
+            body = await resp.read()
+            code = resp.status
+    except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+        stats.count(kind, "connection_error")
+        if len(stats.errors) < 50:
+            stats.errors.append(f"{kind}: {type(exc).__name__}: {exc}")
+        return 0, None
+    stats.latencies[kind].append(time.perf_counter() - t0)
+    stats.count(kind, code)
+    try:
+        data = json.loads(body) if body[:1] in (b"{", b"[") else body.decode("utf-8", "replace")
+    except ValueError:
+        data = body.decode("utf-8", "replace")
+    if code >= 400 and len(stats.errors) < 50:
+        stats.errors.append(f"{kind}: HTTP {code}: {str(data)[:200]}")
+    return code, data
+
+
+async def _annotator(i: int, base: str, invite: str, study: str, run_id: str, stats: Stats, start: asyncio.Event,
+                     deadline: list[float], think: float, joined: list[int], gate: asyncio.Semaphore) -> None:
+    connector = aiohttp.TCPConnector(limit=1, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+        csrf = None
+        async with gate:  # arrivals trickle in rather than all at the same millisecond
+            for attempt in range(20):  # arrival: join by the invite link, land on the rating page
+                code, page = await _request(session, stats, "join", "GET",
+                                            f"{base}/join/{invite}/?pid={run_id}-{i}")
+                match = CSRF_RE.search(page) if isinstance(page, str) else None
+                if code == 200 and match:
+                    csrf = match.group(1)
+                    break
+                await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
+        if csrf is None:
+            stats.errors.append(f"annotator {i} could not join")
+            return
+        joined[0] += 1
+        headers = {"X-CSRFToken": csrf, "Content-Type": "application/json", "Accept": "application/json"}
+        await start.wait()
+        pending: tuple[str, dict] | None = None  # an answer sent but not acknowledged yet
+        while time.perf_counter() < deadline[0]:
+            if pending is None:
+                code, data = await _request(session, stats, "next", "POST", f"{base}/api/work/{study}/next/",
+                                            headers=headers)
+                if code != 200 or not isinstance(data, dict):
+                    await asyncio.sleep(0.2)
+                    continue
+                if data.get("finished"):
+                    return
+                if think:
+                    await asyncio.sleep(think)
+                body = {**ANSWER, "idempotency_key": uuid.uuid4().hex, "seconds": think}
+                pending = (data["slot"]["slot"], body)
+            slot, body = pending
+            code, data = await _request(session, stats, "submit", "POST", f"{base}/api/work/slots/{slot}/judgment/",
+                                        headers=headers, data=json.dumps(body))
+            if code in (200, 201) and isinstance(data, dict) and data.get("stored"):
+                stats.acked[slot] = body["idempotency_key"]
+                pending = None
+            elif code == 0 or code >= 500:  # not acknowledged: keep it and send it again, as rate.js does
+                stats.retries += 1
+                await asyncio.sleep(0.2)
+            else:  # refused (4xx): the server said no; it is not stored and not retried
+                pending = None
+        if pending is not None:  # the clock ran out with an answer unacknowledged: finish it, like a browser
+            slot, body = pending
+            for _ in range(50):
+                code, data = await _request(session, stats, "submit", "POST",
+                                            f"{base}/api/work/slots/{slot}/judgment/",
+                                            headers=headers, data=json.dumps(body))
+                if code in (200, 201) and isinstance(data, dict) and data.get("stored"):
+                    stats.acked[slot] = body["idempotency_key"]
+                    break
+                if 0 < code < 500:
+                    break
+                await asyncio.sleep(0.5)
+
+
+def _summary(stats: Stats, window: float, **extra) -> dict:
+    def pct(values: list[float], q: float) -> float | None:
+        if not values:
+            return None
+        ordered = sorted(values)
+        return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    lat = {k: {"n": len(v), "p50_ms": pct(v, 0.50), "p99_ms": pct(v, 0.99), "max_ms": pct(v, 1.0)}
+           for k, v in stats.latencies.items() if v}
+    errors = sum(n for kind in stats.status.values() for code, n in kind.items()
+                 if code == "connection_error" or int(code) >= 400)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"window_s": round(window, 2), "latency": lat, "status": stats.status, "errors": errors,
+            "error_samples": stats.errors[:10], "retries": stats.retries, "acknowledged": len(stats.acked),
+            "judgments_per_s": round(len(stats.acked) / window, 1) if window else 0.0,
+            "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), **extra}
+
+
+async def run_annotators(base: str, invite: str, study: str, users: int = 200, seconds: float = 60.0,
+                         think: float = 0.0, run_id: str | None = None, join_concurrency: int = 20) -> tuple[dict, Stats]:
+    """Join `users` annotators (not timed), then let them all work for `seconds`."""
+    _check_loopback(base)
+    stats, start, deadline, joined = Stats(), asyncio.Event(), [float("inf")], [0]
+    run_id = run_id or f"load{uuid.uuid4().hex[:6]}"
+    gate = asyncio.Semaphore(join_concurrency)
+
+    tasks = [asyncio.create_task(_annotator(i, base, invite, study, run_id, stats, start, deadline, think, joined,
+                                            gate)) for i in range(users)]
+    t_join = time.perf_counter()
+    while joined[0] + sum(1 for e in stats.errors if "could not join" in e) < users:
+        await asyncio.sleep(0.1)
+        if all(t.done() for t in tasks):
+            break
+    join_s = time.perf_counter() - t_join
+    for kind in ("next", "submit"):
+        stats.latencies[kind].clear()
+    stats.status.pop("next", None), stats.status.pop("submit", None)
+    stats.started = time.perf_counter()
+    deadline[0] = stats.started + seconds
+    start.set()
+    await asyncio.gather(*tasks)
+    stats.ended = time.perf_counter()
+    return _summary(stats, stats.ended - stats.started, users=users, joined=joined[0],
+                    join_s=round(join_s, 1), think_s=think), stats
+
+
+async def run_trivial(base: str, users: int = 200, seconds: float = 20.0) -> dict:
+    """`users` keep-alive clients GET /healthz/ in a closed loop for `seconds`."""
+    _check_loopback(base)
+    stats = Stats()
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1),
+                                         timeout=aiohttp.ClientTimeout(total=30)) as session:
+            while time.perf_counter() < deadline:
+                code, _ = await _request(session, stats, "trivial", "GET", f"{base}/healthz/")
+                if code == 0:
+                    await asyncio.sleep(0.1)
+
+    stats.started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(users)))
+    stats.ended = time.perf_counter()
+    summary = _summary(stats, stats.ended - stats.started, users=users)
+    summary["requests_per_s"] = round(len(stats.latencies["trivial"]) / summary["window_s"], 1)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=0.0, help="seconds an annotator looks at a pair")
+    parser.add_argument("--invite", help="the study's invite token (bench/load/setup_study.py prints it)")
+    parser.add_argument("--study", help="the study's public token")
+    parser.add_argument("--trivial", action="store_true", help="GET /healthz/ instead: the ceiling")
+    args = parser.parse_args()
+    if args.trivial:
+        print(json.dumps(asyncio.run(run_trivial(args.url, args.users, args.seconds)), indent=1))
+    else:
+        if not (args.invite and args.study):
+            parser.error("--invite and --study are needed (or --trivial)")
+        summary, _ = asyncio.run(run_annotators(args.url, args.invite, args.study, args.users, args.seconds,
+                                                args.think))
+        print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""What ``manage.py reproduce --out DIR`` writes: results.csv, results.json and a self-contained report.html.
+
+The HTML has no script, stylesheet link or image file: the plots are inline SVG (``selection.plots``), so the
+file can be mailed or attached to a paper's supplement as it is.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from selection.core.benchmarks import headline_metric
+from selection.plots import PALETTE, svg_frame
+from selection.services.reproduction import CSV_COLUMNS
+
+RATE_METRICS = ("delete_rate", "insert_rate")
+
+
+def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out_dir / "results.csv", "json": out_dir / "results.json", "html": out_dir / "report.html"}
+    with paths["csv"].open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in result["rows"]:
+            writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in CSV_COLUMNS})
+    paths["json"].write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    paths["html"].write_text(report_html(result), encoding="utf-8")
+    return paths
+
+
+def _series_name(row: dict[str, Any]) -> str:
+    if row["strategy"] == "ucs":
+        alpha, beta = row["alpha"], row["beta"]
+        kind = "hard" if beta == 1 else "easy" if alpha == 1 else "random"
+        ratio = row["base_fraction"] / row["fraction"] if row["fraction"] else 0
+        return f"UCS {kind}, D_base {ratio:.0%} of it"
+    return {"random": "random subset", "stratified": "stratified subset"}.get(row["strategy"], row["strategy"])
+
+
+def headline_rows(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Per evaluation set: the rows of its headline metric (GLEU for JFLEG when scored, else SARI)."""
+    by_set: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    metrics_of: dict[str, set[str]] = defaultdict(set)
+    for row in result["rows"]:
+        metrics_of[row["eval_set"]].add(row["metric"])
+    for row in result["rows"]:
+        wanted = headline_metric(row["eval_set"])
+        if wanted not in metrics_of[row["eval_set"]]:
+            wanted = "sari"
+        if row["metric"] == wanted:
+            by_set[row["eval_set"]].append(row)
+    return dict(sorted(by_set.items()))
+
+
+def fraction_plot(eval_set: str, metric: str, rows: list[dict[str, Any]]) -> str:
+    """Score against training fraction, one line per strategy, 95 % intervals as bars; full and copy as lines."""
+    width, height, left, right, top, bottom = 640, 300, 50, 210, 24, 36
+    pw, ph = width - left - right, height - top - bottom
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    refs: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["strategy"] in ("full", "copy"):
+            refs[row["strategy"]] = row
+        elif row["strategy"] != "references":
+            series[_series_name(row)].append(row)
+    values = [v for r in rows for v in (r["value"], r.get("low"), r.get("high")) if isinstance(v, (int, float))]
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.08 or 1.0
+    lo, hi = lo - pad, hi + pad
+    x_of = lambda f: left + pw * f  # noqa: E731 - fractions are on [0, 1]
+    y_of = lambda v: top + ph * (1 - (v - lo) / (hi - lo))  # noqa: E731
+    body = [f'<text x="{left}" y="14" font-weight="600">{escape(eval_set)}: {escape(metric)} against the '
+            'share of training data</text>',
+            f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#888"/>']
+    for f in (0, 0.1, 0.25, 0.325, 0.5, 0.75, 1.0):
+        body.append(f'<text x="{x_of(f):.1f}" y="{top + ph + 14}" text-anchor="middle">{100 * f:g}%</text>')
+    for k in range(5):
+        v = lo + (hi - lo) * k / 4
+        body.append(f'<text x="{left - 4}" y="{y_of(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+    legend_y = top + 4
+    for name, style in (("full", "#000"), ("copy", "#999")):
+        row = refs.get(name)
+        if row is None:
+            continue
+        y = y_of(row["value"])
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="{style}" '
+                    f'stroke-dasharray="5 3"/>')
+        body.append(f'<text x="{left + pw + 8}" y="{legend_y + 4}" fill="{style}">— {escape(name)} '
+                    f'{row["value"]:.2f}</text>')
+        legend_y += 16
+    for i, (name, pts) in enumerate(sorted(series.items())):
+        colour = PALETTE[i % len(PALETTE)]
+        pts = sorted(pts, key=lambda r: r["fraction"])
+        jitter = (i - len(series) / 2) * 2.0
+        coords = [(x_of(r["fraction"]) + jitter, y_of(r["value"])) for r in pts]
+        if len(coords) > 1:
+            body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="'
+                        + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
+        for (x, y), r in zip(coords, pts):
+            if isinstance(r.get("low"), (int, float)) and isinstance(r.get("high"), (int, float)):
+                body.append(f'<line x1="{x:.1f}" y1="{y_of(r["low"]):.1f}" x2="{x:.1f}" y2="{y_of(r["high"]):.1f}" '
+                            f'stroke="{colour}"/>')
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{escape(r["run"])}: '
+                        f'{r["value"]:.2f}</title></circle>')
+        body.append(f'<rect x="{left + pw + 8}" y="{legend_y - 5}" width="10" height="10" fill="{colour}"/>'
+                    f'<text x="{left + pw + 22}" y="{legend_y + 4}">{escape(name)}</text>')
+        legend_y += 16
+    return svg_frame(width, height, f"{eval_set} {metric} against the share of training data", body)
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return f"{v:.{digits}f}" if isinstance(v, float) else escape(str(v))
+
+
+def report_html(result: dict[str, Any]) -> str:
+    by_set = headline_rows(result)
+    rates: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for row in result["rows"]:
+        if row["metric"] in RATE_METRICS:
+            rates[(row["run"], row["eval_set"])][row["metric"]] = row["value"]
+    parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
+             "<meta name=viewport content='width=device-width,initial-scale=1'>",
+             "<title>DEFT reproduction report</title><style>body{font:14px system-ui,sans-serif;margin:1.5rem;"
+             "max-width:1100px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;"
+             "padding:2px 6px;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}"
+             ".note{color:#555}</style></head><body>",
+             "<h1>DEFT reproduction</h1>",
+             f"<p>Training data <b>{escape(result['train_dataset'])}</b> ({result['n_train']} rows), evaluation "
+             f"<b>{escape(result['eval_dataset'])}</b>, base model <b>{escape(result['base_model'])}</b>, "
+             f"{result['plan']['epochs']:g} epochs per model, {result['elapsed_s'] / 60:.1f} min.</p>"]
+    notes = result["plan"]["notes"] + [f"not run: {s['run']} ({s['why']})" for s in result["skipped"]]
+    if notes:
+        parts.append("<h2>What was cut</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
+    parts.append("<h2>Scores against the share of training data</h2><p class=note>Bars: 95 % bootstrap "
+                 "intervals. Dashed: the full-data model and the copy baseline.</p>")
+    for eval_set, rows in by_set.items():
+        if eval_set == "all":
+            continue
+        parts.append(fraction_plot(eval_set, rows[0]["metric"] if rows else "", rows))
+    parts.append("<h2>Headline scores</h2>")
+    for eval_set, rows in by_set.items():
+        parts.append(f"<h3>{escape(eval_set)} ({escape(rows[0]['metric'])})</h3><table><tr><th>run</th>"
+                     "<th>fraction</th><th>D_base</th><th>score</th><th>95 % interval</th><th>deleted</th>"
+                     "<th>inserted</th></tr>")
+        ref = rates.get(("references", eval_set), {})
+        for r in sorted(rows, key=lambda r: (r["strategy"] != "copy", r["strategy"] != "full", r["fraction"], r["run"])):
+            rt = rates.get((r["run"], eval_set), {})
+            parts.append(f"<tr><td>{escape(r['run'])}</td><td>{_fmt(r['fraction'], 3)}</td>"
+                         f"<td>{_fmt(r['base_fraction'], 3)}</td><td>{_fmt(r['value'])}</td>"
+                         f"<td>{_fmt(r['low'])} – {_fmt(r['high'])}</td>"
+                         f"<td>{_pct(rt.get('delete_rate'))}</td><td>{_pct(rt.get('insert_rate'))}</td></tr>")
+        if ref:
+            parts.append(f"<tr><td><i>references</i></td><td></td><td></td><td></td><td></td>"
+                         f"<td>{_pct(ref.get('delete_rate'))}</td><td>{_pct(ref.get('insert_rate'))}</td></tr>")
+        parts.append("</table>")
+    if result["paired"]:
+        parts.append("<h2>Each model against the full-data model (paired bootstrap)</h2><table><tr><th>run</th>"
+                     "<th>eval set</th><th>metric</th><th>mean difference</th><th>95 % interval</th><th>p</th></tr>")
+        for p in result["paired"]:
+            parts.append(f"<tr><td>{escape(p['run'])}</td><td>{escape(p['eval_set'])}</td><td>{escape(p['metric'])}"
+                         f"</td><td>{_fmt(p.get('mean_diff'), 3)}</td><td>{_fmt(p.get('low'), 3)} – "
+                         f"{_fmt(p.get('high'), 3)}</td><td>{_fmt(p.get('p_value'), 4)}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{100 * v:.1f} %"

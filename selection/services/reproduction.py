@@ -1,0 +1,459 @@
+"""DEFT's experiment in one call: a grid of selections, each trained, generated and scored by the platform.
+
+Every cell goes through the platform's own services and jobs, run here and now (``job_run``), so each
+selection run, exported core-set, training run, system and score report shows up in the UI like one made by
+hand. Cells are named from a hash of everything they depend on, so a second call with the same inputs finds
+the finished work and skips it (a cell stopped half-way resumes: its jobs are re-run, training from its last
+checkpoint).
+
+The grid (``reproduction_grid``): UCS at each target fraction with hard (alpha=0, beta=1), easy (alpha=1,
+beta=0) and random (alpha=beta=0) in-cluster sampling and two D_base sizes; random and per-task stratified
+subsets of the same sizes; the full data; the copy baseline. D_base sizes are given as a share of the
+target fraction (``base_ratios``): a 10 % core-set cannot sit on a 20 % D_base.
+
+A time budget is planned before anything runs: with a per-example training cost (measured on the first cell
+trained, a prior until then) the planner keeps the grid whole and lowers the epochs (down to ``min_epochs``);
+when even that does not fit it cuts cells from the end of the priority order, and says so. The same check runs
+before each cell with the costs measured so far.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from selection.core import tagger as core_tagger
+from selection.core.benchmarks import coedit_eval_rows, headline_metric
+from selection.jobs import job_requeue, job_run
+from selection.models import Dataset, Job, SelectionRun, System, TrainingRun
+from selection.services.datasets import dataset_import
+from selection.services.scoring import ALL, score_report_create
+from selection.services.selection_runs import selection_run_create, selection_run_export
+from selection.services.systems import system_copy_baseline, system_generate_submit
+from selection.services.training import training_run_create
+
+logger = logging.getLogger(__name__)
+
+FRACTIONS = (0.10, 0.325, 0.50)
+BASE_RATIOS = (0.25, 0.75)
+SAMPLINGS = {"hard": (0.0, 1.0), "easy": (1.0, 0.0), "random": (0.0, 0.0)}
+CSV_COLUMNS = ("run", "strategy", "fraction", "base_fraction", "alpha", "beta", "embedder", "eval_set", "metric",
+               "value", "low", "high")
+# Priors (CPU seconds on this 2-core machine, one torch thread) until the first cell is measured.
+PRIOR_TRAIN_S_PER_EXAMPLE = 0.004
+PRIOR_CELL_OVERHEAD_S = 40.0
+PRIOR_SELECTION_S = 15.0
+
+
+class ReproductionError(ValueError):
+    """Inputs the experiment cannot run on (unreadable files, no test rows); says which."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the grid. ``fraction`` is the share of the training data it trains on."""
+
+    run: str
+    strategy: str
+    fraction: float
+    base_fraction: float | None = None
+    alpha: float | None = None
+    beta: float | None = None
+    sampling: str = ""
+    embedder: str = ""
+
+    @property
+    def trains(self) -> bool:
+        return self.strategy != "copy"
+
+    @property
+    def selects(self) -> bool:
+        return self.strategy in ("ucs", "random", "stratified")
+
+
+def reproduction_grid(*, fractions: Sequence[float] = FRACTIONS, base_ratios: Sequence[float] = BASE_RATIOS,
+                      samplings: Sequence[str] = tuple(SAMPLINGS), embedder: str = "minilm",
+                      baselines: bool = True) -> list[Cell]:
+    """The cells in priority order: copy, full, then per fraction (32.5 % first) UCS cells and baselines."""
+    cells = [Cell("copy", "copy", 0.0), Cell("full", "full", 1.0)]
+    ordered = sorted(fractions, key=lambda f: (abs(f - 0.325), f))
+    for frac in ordered:
+        tag = _pct(frac)
+        for ratio in base_ratios:
+            base = round(frac * ratio, 4)
+            for name in samplings:
+                alpha, beta = SAMPLINGS[name]
+                cells.append(Cell(f"ucs-{name}-f{tag}-b{_pct(base)}", "ucs", frac, base, alpha, beta, name, embedder))
+        if baselines:
+            cells.append(Cell(f"random-f{tag}", "random", frac))
+            cells.append(Cell(f"stratified-f{tag}", "stratified", frac))
+    return cells
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:g}".replace(".", "_")
+
+
+@dataclass
+class Plan:
+    cells: list[Cell]
+    epochs: float
+    cut: list[Cell] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    estimate_s: float = 0.0
+
+
+def plan_budget(cells: list[Cell], *, n_train: int, budget_s: float | None, epochs: float | None,
+                min_epochs: float, max_epochs: float, s_per_example: float = PRIOR_TRAIN_S_PER_EXAMPLE,
+                overhead_s: float = PRIOR_CELL_OVERHEAD_S) -> Plan:
+    """Fit the grid to ``budget_s``: lower the epochs first (to ``min_epochs``), then cut cells from the end."""
+
+    def cost(cs: list[Cell], ep: float) -> float:
+        return sum((cell.fraction * n_train * ep * s_per_example if cell.trains else 0.0)
+                   + (overhead_s if cell.trains else 5.0) + (PRIOR_SELECTION_S if cell.selects else 0.0)
+                   for cell in cs)
+
+    if budget_s is None:
+        ep = epochs or max_epochs
+        return Plan(list(cells), ep, estimate_s=cost(cells, ep))
+    notes = []
+    if epochs is None:
+        ep = max_epochs
+        while ep > min_epochs and cost(cells, ep) > budget_s:
+            ep = max(min_epochs, round(ep - 0.5, 2))
+        if ep < max_epochs:
+            notes.append(f"epochs lowered from {max_epochs:g} to {ep:g} to fit the budget of {budget_s:.0f} s")
+    else:
+        ep = epochs
+    kept = list(cells)
+    cut: list[Cell] = []
+    while len(kept) > 2 and cost(kept, ep) > budget_s:
+        cut.insert(0, kept.pop())
+    if cut:
+        notes.append(f"{len(cut)} of {len(cells)} cells cut to fit the budget: {', '.join(c.run for c in cut)}")
+    return Plan(kept, ep, cut, notes, cost(kept, ep))
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def reproduction_datasets(*, train_path: Path, eval_path: Path) -> tuple[Dataset, Dataset]:
+    """The training pool and the evaluation sets as platform datasets (imported once, found by content hash).
+
+    The evaluation file may be ``eval_sets.jsonl`` (inputs without instructions, a ``coedit_task`` per row:
+    converted by ``selection.core.benchmarks``) or any dataset file with a test split.
+    """
+    for path in (train_path, eval_path):
+        if not path.is_file():
+            raise ReproductionError(f"no such file: {path}")
+    train_name = f"repro-train-{_file_hash(train_path)[:10]}"
+    eval_name = f"repro-eval-{_file_hash(eval_path)[:10]}"
+    train = Dataset.objects.filter(name=train_name).first()
+    if train is None:
+        with train_path.open("rb") as fh:
+            train = dataset_import(stream=fh, name=train_name, filename=train_path.name,
+                                   description=f"reproduce: training pool from {train_path}")
+    evalset = Dataset.objects.filter(name=eval_name).first()
+    if evalset is None:
+        evalset = _import_eval(eval_path, eval_name)
+    if not evalset.examples.filter(split="test").exists():
+        raise ReproductionError(f"{eval_path} has no test rows to score on")
+    return train, evalset
+
+
+def _import_eval(path: Path, name: str) -> Dataset:
+    import io
+
+    records = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ReproductionError(f"{path} line {line_no}: not valid JSON ({exc.msg})") from None
+    if records and "coedit_task" in records[0]:
+        rows = coedit_eval_rows(records)
+        if not rows:
+            raise ReproductionError(f"{path}: no test rows of a known benchmark")
+        payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+        return dataset_import(stream=io.BytesIO(payload), name=name, filename=path.name, default_split="test",
+                              description=f"reproduce: test sets of {path} (instructions added per task)")
+    with path.open("rb") as fh:
+        return dataset_import(stream=fh, name=name, filename=path.name, default_split="test",
+                              description=f"reproduce: evaluation data from {path}")
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+@dataclass
+class Settings:
+    base_model: str
+    epochs: float | None = None
+    min_epochs: float = 1.0
+    max_epochs: float = 3.0
+    budget_s: float | None = None
+    seed: int = 0
+    n_clusters: int = 7
+    n_boot: int = 1000
+    training: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, Any] = field(default_factory=dict)
+
+
+Echo = Callable[[str], None]
+
+
+class Reproduction:
+    """One call of ``reproduce``: plan, then run cell after cell; ``rows`` and ``cells`` hold what ran."""
+
+    def __init__(self, *, train: Dataset, evalset: Dataset, opts: Settings, echo: Echo | None = None,
+                 job_echo: Any = None) -> None:
+        self.train, self.evalset, self.opts = train, evalset, opts
+        self.echo = echo or (lambda line: logger.info(line))
+        self.job_echo = job_echo
+        self.started = time.monotonic()
+        self.n_train = train.examples.filter(split="train").count()
+        self.cells_done: list[dict[str, Any]] = []
+        self.measured: list[tuple[float, float]] = []  # (examples × epochs trained, seconds) per cell trained
+
+    # -- naming
+
+    def key(self, *parts: Any) -> str:
+        blob = json.dumps([self.train.name, self.evalset.name, *parts], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+    def selection_name(self, cell: Cell) -> str:
+        return f"rp-{self.key('sel', asdict(cell), self.opts.seed, self.opts.n_clusters)}-{cell.run}"[:100]
+
+    def training_config(self, epochs: float) -> dict[str, Any]:
+        return {"base_model": self.opts.base_model, "epochs": epochs, "seed": self.opts.seed, **self.opts.training}
+
+    def model_name(self, cell: Cell, epochs: float) -> str:
+        sel = self.selection_name(cell) if cell.selects else cell.run
+        return f"rp-{self.key('model', sel, self.training_config(epochs))}-{cell.run}"[:100]
+
+    # -- plan
+
+    def plan(self) -> Plan:
+        cells = reproduction_grid(**self.opts.grid)
+        return plan_budget(cells, n_train=self.n_train, budget_s=self.opts.budget_s, epochs=self.opts.epochs,
+                           min_epochs=self.opts.min_epochs, max_epochs=self.opts.max_epochs)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def s_per_example(self) -> float:
+        if not self.measured:
+            return PRIOR_TRAIN_S_PER_EXAMPLE
+        work, secs = map(sum, zip(*self.measured))
+        return secs / max(work, 1.0)
+
+    # -- the run
+
+    def run(self) -> dict[str, Any]:
+        plan = self.plan()
+        for note in plan.notes:
+            self.echo(f"plan: {note}")
+        self.echo(f"plan: {len(plan.cells)} cells, {plan.epochs:g} epochs each, base model {self.opts.base_model}, "
+                  f"{self.n_train} training rows; estimated {plan.estimate_s / 60:.0f} min")
+        skipped: list[dict[str, Any]] = [{"run": c.run, "why": "cut from the plan to fit the budget"} for c in plan.cut]
+        full_system = None
+        for i, cell in enumerate(plan.cells, start=1):
+            remaining = (self.opts.budget_s - self.elapsed()) if self.opts.budget_s else None
+            need = self._estimate(cell, plan.epochs)
+            label = f"[{i}/{len(plan.cells)}] {cell.run}"
+            if remaining is not None and need > remaining and not self._is_finished(cell, plan.epochs) and i > 2:
+                self.echo(f"{label}: skipped, needs ~{need:.0f} s and {remaining:.0f} s of the budget are left")
+                skipped.append({"run": cell.run, "why": f"budget: needed ~{need:.0f} s, {remaining:.0f} s left"})
+                continue
+            t0 = time.monotonic()
+            try:
+                system = self._run_cell(cell, plan.epochs, label)
+            except Exception as exc:  # noqa: BLE001 - one failed cell is reported, the grid goes on
+                logger.exception("cell %s failed", cell.run)
+                self.echo(f"{label}: FAILED: {exc}")
+                skipped.append({"run": cell.run, "why": f"failed: {exc}"})
+                continue
+            if cell.strategy == "full":
+                full_system = system
+            self.cells_done.append({"cell": cell, "system": system, "seconds": round(time.monotonic() - t0, 1)})
+            if time.monotonic() - t0 > 1:
+                self.echo(f"{label}: done in {time.monotonic() - t0:.0f} s (elapsed {self.elapsed() / 60:.1f} min)")
+        rows, paired = self._score(full_system)
+        return {"plan": {"cells": [asdict(c) for c in plan.cells], "epochs": plan.epochs, "notes": plan.notes,
+                         "estimate_s": round(plan.estimate_s)},
+                "skipped": skipped, "rows": rows, "paired": paired,
+                "cells": [{**asdict(d["cell"]), "system": d["system"].name, "seconds": d["seconds"]}
+                          for d in self.cells_done],
+                "train_dataset": self.train.name, "eval_dataset": self.evalset.name, "n_train": self.n_train,
+                "base_model": self.opts.base_model, "elapsed_s": round(self.elapsed(), 1),
+                "seconds_per_example_epoch": self.s_per_example(), "settings": asdict(self.opts)}
+
+    def _estimate(self, cell: Cell, epochs: float) -> float:
+        if not cell.trains:
+            return 5.0
+        return (cell.fraction * self.n_train * epochs * self.s_per_example() + PRIOR_CELL_OVERHEAD_S
+                + (PRIOR_SELECTION_S if cell.selects else 0.0))
+
+    def _is_finished(self, cell: Cell, epochs: float) -> bool:
+        name = self.model_name(cell, epochs)
+        return System.objects.filter(dataset=self.evalset, name=name).exists()
+
+    def _run_cell(self, cell: Cell, epochs: float, label: str) -> System:
+        if cell.strategy == "copy":
+            return system_copy_baseline(dataset=self.evalset, split="test")
+        name = self.model_name(cell, epochs)
+        existing = System.objects.filter(dataset=self.evalset, name=name).first()
+        if existing is not None:
+            self.echo(f"{label}: finished earlier (system {name}), skipped")
+            return existing
+        data = self._selection(cell, label) if cell.selects else self.train
+        run = self._training(cell, data, name, epochs, label)
+        return self._generation(run, name, label)
+
+    def _job(self, job: Job, label: str, what: str) -> Job:
+        if job.status in (Job.Status.FAILED, Job.Status.CANCELLED):
+            job = job_requeue(job)
+        if job.status == Job.Status.QUEUED:
+            self.echo(f"{label}: {what} (job #{job.pk})")
+            job = job_run(job.pk, echo=self.job_echo)
+        if job.status != Job.Status.SUCCEEDED:
+            raise RuntimeError(f"{what} job #{job.pk} {job.status}: {job.error_headline}")
+        return job
+
+    def _selection(self, cell: Cell, label: str) -> Dataset:
+        name = self.selection_name(cell)
+        run = SelectionRun.objects.filter(name=name).first()
+        if run is None:
+            params: dict[str, Any] = {"strategy": cell.strategy, "target_fraction": cell.fraction,
+                                      "seed": self.opts.seed, "split": "train"}
+            if cell.strategy == "ucs":
+                params.update({"base_fraction": cell.base_fraction, "alpha": cell.alpha, "beta": cell.beta,
+                               "n_clusters": self.opts.n_clusters, "embedder": cell.embedder or None})
+            run = selection_run_create(dataset=self.train, params=params, name=name)
+        if not run.completed_at:
+            self._job(run.job, label, f"selection {cell.strategy}")
+            run.refresh_from_db()
+        if run.exported_dataset_id:
+            return run.exported_dataset
+        return selection_run_export(run=run, name=f"{name}-data"[:100])
+
+    def _training(self, cell: Cell, data: Dataset, name: str, epochs: float, label: str) -> TrainingRun:
+        run = TrainingRun.objects.filter(name=name).first()
+        if run is None:
+            run = training_run_create(name=name, dataset=data, config=self.training_config(epochs), split="train",
+                                      enqueue=False)
+        if run.status != TrainingRun.Status.COMPLETED:
+            t0 = time.monotonic()
+            self._job(run.job, label, f"training on {data.examples.filter(split='train').count()} rows")
+            run.refresh_from_db()
+            n = data.examples.filter(split="train").count()
+            self.measured.append((n * epochs, time.monotonic() - t0))
+        return run
+
+    def _generation(self, run: TrainingRun, name: str, label: str) -> System:
+        job = Job.objects.filter(kind="generation", params__system=name, params__dataset=self.evalset.name).first()
+        if job is None:
+            with transaction.atomic():
+                job = system_generate_submit(name=name, dataset=self.evalset, split="test", training_run=run,
+                                             enqueue=False, batch_size=64)
+        self._job(job, label, "generation")
+        return System.objects.get(dataset=self.evalset, name=name)
+
+    # -- scores
+
+    def _score(self, full_system: System | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        rows: list[dict[str, Any]] = []
+        paired: list[dict[str, Any]] = []
+        srcs, refs, bench_of = self._eval_rows()
+        for done in self.cells_done:
+            cell, system = done["cell"], done["system"]
+            systems = [system] if full_system is None or system.pk == full_system.pk else [system, full_system]
+            report = score_report_create(dataset=self.evalset, split="test", systems=systems, by="dataset",
+                                         n_boot=self.opts.n_boot, seed=self.opts.seed)
+            result = report.result
+            for group in result["groups"]:
+                for metric, value, low, high in _metric_cells(group["systems"][system.name]):
+                    rows.append(_row(cell, group["name"], metric, value, low, high))
+                for p in _paired_cells(result, group, system.name):
+                    paired.append({"run": cell.run, "eval_set": group["name"], **p})
+            outputs = dict(system.outputs.values_list("example_id", "text"))
+            for bench, idx in bench_of.items():
+                rates = core_tagger.edit_rates([srcs[i][1] for i in idx], [outputs[srcs[i][0]] for i in idx])
+                for metric, value in rates.items():
+                    rows.append(_row(cell, bench, metric, value, None, None))
+        ref_cell = Cell("references", "references", 0.0)
+        for bench, idx in bench_of.items():
+            acc: dict[str, list[float]] = {}
+            for i in idx:
+                for ref in refs[i]:
+                    for metric, value in core_tagger.edit_rates([srcs[i][1]], [ref]).items():
+                        acc.setdefault(metric, []).append(value)
+            for metric, values in acc.items():
+                rows.append(_row(ref_cell, bench, metric, sum(values) / len(values), None, None))
+        return rows, paired
+
+    def _eval_rows(self):
+        from selection.core.text import strip_instruction
+
+        srcs, refs, bench_of = [], [], {}
+        qs = self.evalset.examples.filter(split="test").order_by("id").values_list("id", "src", "refs", "task", "extra")
+        for i, (pk, src, ref, task, extra) in enumerate(qs):
+            srcs.append((pk, strip_instruction(src)))
+            refs.append(ref)
+            bench_of.setdefault((extra or {}).get("dataset") or task, []).append(i)
+        return srcs, refs, dict(sorted(bench_of.items()))
+
+
+def _row(cell: Cell, eval_set: str, metric: str, value: float, low: float | None, high: float | None) -> dict:
+    return {"run": cell.run, "strategy": cell.strategy, "fraction": cell.fraction,
+            "base_fraction": cell.base_fraction, "alpha": cell.alpha, "beta": cell.beta,
+            "embedder": cell.embedder, "eval_set": eval_set, "metric": metric, "value": value, "low": low,
+            "high": high}
+
+
+def _metric_cells(cell: dict[str, Any]):
+    """(metric, value, low, high) for every number of a system's cell with an interval beside it."""
+    for key, value in cell.items():
+        if key.endswith("_ci") or not isinstance(value, (int, float)):
+            continue
+        ci = cell.get(f"{key}_ci") or [None, None]
+        yield key, float(value), ci[0], ci[1]
+
+
+def _paired_cells(result: dict[str, Any], group: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The paired test of ``name`` against the other system, for this group (per-group when the service gives
+    it, else the report's overall test for the "all" group)."""
+    paired = group.get("paired") or (result.get("paired") if group["name"] == ALL else None)
+    if not paired or paired.get("a") != name:
+        return []
+    out = []
+    for metric, test in paired.items():
+        if isinstance(test, dict) and "p_value" in test:
+            out.append({"against": paired["b"], "metric": metric, **test})
+    return out
+
+
+def headline(eval_set: str) -> str:
+    return headline_metric(eval_set)
+
+
+def default_base_model() -> str:
+    return getattr(settings, "DEFT_REPRODUCE_BASE_MODEL", core_tagger.MINILM_TAGGER)

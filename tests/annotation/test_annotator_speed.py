@@ -1,0 +1,126 @@
+"""The annotator's endpoints under load (bench/load/): what was made fast still gives the same answers, and the
+number of queries a request makes has a budget that does not grow with the size of the study."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from annotation.models import Item, Slot
+from annotation.services import assignment, judgment_submit, slot_next
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False}
+# Budgets on PostgreSQL and SQLite (which adds one write-lock statement): session, user, study, membership,
+# then the assignment or the answer, then the progress bar. Measured 24/12 on PostgreSQL when set.
+NEXT_BUDGET, SUBMIT_BUDGET = 28, 14
+
+
+def _annotators(n: int) -> list[User]:
+    group = Group.objects.get_or_create(name="annotator")[0]
+    users = []
+    for i in range(n):
+        user = User.objects.create_user(f"speed{i}")
+        user.groups.add(group)
+        users.append(user)
+    return users
+
+
+def _plain_slots_ahead(study, user) -> int:
+    """The forecast as it was first written: open real items and unseen controls, every seeded draw replayed."""
+    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
+    real = assignment._open_real(study, user).count()
+    if study.quota_per_rater is not None:
+        n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+        real = max(0, min(real, study.quota_per_rater - n_real))
+    controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
+    ahead, n_taken = 0, mine.count()
+    while real > 0:
+        if controls and assignment._wants_control(study, user, n_taken + ahead):
+            controls -= 1
+        else:
+            real -= 1
+        ahead += 1
+    return ahead
+
+
+@pytest.mark.parametrize("quota", [None, 7])
+def test_slots_ahead_equals_a_plain_replay_of_every_draw(study_factory, quota):
+    study = study_factory(n_examples=30, raters_per_item=2, control_rate=0.35, quota_per_rater=quota)
+    users = _annotators(4)
+    for step in range(12):  # raters at different stages, with skips, so counts and draws differ
+        for i, user in enumerate(users[: 1 + step % 4]):
+            assert assignment.slots_ahead(study, user) == _plain_slots_ahead(study, user), (step, i)
+            slot = slot_next(study=study, user=user)
+            if slot is None:
+                continue
+            if (step + i) % 5 == 4:
+                assignment.slot_skip(slot=slot, user=user)
+            else:
+                judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=uuid.uuid4().hex)
+    for user in users:
+        assert assignment.slots_ahead(study, user) == _plain_slots_ahead(study, user)
+
+
+def test_open_items_come_in_the_raters_own_order_window_by_window(study_factory, monkeypatch):
+    study = study_factory(n_examples=30, raters_per_item=1, control_rate=0.0)
+    anna, otto = _annotators(2)
+    for _ in range(9):  # otto fills some seats: those items are no longer open to anyone
+        judgment_submit(slot=slot_next(study=study, user=otto), user=otto, answer=ANSWER,
+                        idempotency_key=uuid.uuid4().hex)
+    monkeypatch.setattr(assignment, "_ORDERS", type(assignment._ORDERS)())  # a cold cache, then a warm one
+    monkeypatch.setattr(assignment, "_FIRST_WINDOW", 2)  # windows of 2, 8, 32 items
+    expected = assignment._rater_order(study, anna, list(assignment._open_real(study, anna)
+                                                         .values_list("pk", flat=True)))
+    assert len(expected) == Item.objects.filter(study=study, kind="real", identical=False).count() - 9 > 9
+    assert list(assignment._open_in_rater_order(study, anna)) == expected
+    assert list(assignment._open_in_rater_order(study, anna)) == expected
+    assert slot_next(study=study, user=anna).item_id == expected[0]
+
+
+def _queries_for_one_pair(client: Client, study) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as next_q:
+        resp = client.post(f"/api/work/{study.public_token}/next/")
+    assert resp.status_code == 200, resp.content
+    slot = resp.json()["slot"]["slot"]
+    with CaptureQueriesContext(connection) as submit_q:
+        resp = client.post(f"/api/work/slots/{slot}/judgment/", json.dumps({**ANSWER, "idempotency_key": slot}),
+                           content_type="application/json")
+    assert resp.status_code == 201, resp.content
+    return len(next_q), len(submit_q)
+
+
+def test_next_and_submit_stay_within_their_query_budget(study_factory, django_assert_max_num_queries):
+    study = study_factory(n_examples=20, raters_per_item=2, control_rate=0.0)
+    (user,) = _annotators(1)
+    client = Client()
+    client.force_login(user)
+    _queries_for_one_pair(client, study)  # joins the study
+    with django_assert_max_num_queries(NEXT_BUDGET):
+        slot = client.post(f"/api/work/{study.public_token}/next/").json()["slot"]["slot"]
+    with django_assert_max_num_queries(SUBMIT_BUDGET):
+        client.post(f"/api/work/slots/{slot}/judgment/", json.dumps({**ANSWER, "idempotency_key": "k"}),
+                    content_type="application/json")
+
+
+def test_query_count_does_not_grow_with_the_study(study_data, researcher):
+    from annotation.services import study_create
+
+    ds, systems = study_data
+    counts = []
+    for name, n in (("small", 6), ("large", 30)):
+        study = study_create(name=name, dataset=ds, systems=systems[:2], n_examples=n, raters_per_item=2,
+                             control_rate=0.0, user=researcher, launch=True)
+        user = User.objects.create_user(f"grow-{name}")
+        user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+        client = Client()
+        client.force_login(user)
+        _queries_for_one_pair(client, study)
+        counts.append(_queries_for_one_pair(client, study))
+    assert counts[0] == counts[1]

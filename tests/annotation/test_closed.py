@@ -1,0 +1,82 @@
+"""Closed means closed: after close (and before launch) no annotator write succeeds, and `finish` with work left
+never hands out a completion code."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from annotation.models import Slot, StudyRater
+from annotation.services import StudyNotLive, WorkLeft, judgment_submit, slot_next, study_close
+from annotation.services.judgments import rater_finish
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False}
+
+
+@pytest.fixture
+def rater(client):
+    user = User.objects.create_user("closer")
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    client.force_login(user)
+    return user
+
+
+def _answer_all(study, user) -> None:
+    while (slot := slot_next(study=study, user=user)) is not None:
+        judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=f"k{slot.pk}")
+
+
+def test_no_annotator_write_succeeds_after_close(client, rater, study_factory):
+    study = study_factory(n_examples=6, raters_per_item=1)
+    held = client.post(f"/api/work/{study.public_token}/next/").json()["slot"]["slot"]
+    study_close(study=study)
+    api = "/api/work/slots/"
+    writes = {
+        "answer": client.post(f"{api}{held}/judgment/", {**ANSWER, "idempotency_key": "late"},
+                              content_type="application/json"),
+        "skip": client.post(f"{api}{held}/skip/", {"reason": "late"}, content_type="application/json"),
+        "flag": client.post(f"{api}{held}/flag/", {"reason": "late"}, content_type="application/json"),
+        "finish": client.post(f"/api/work/{study.public_token}/finish/"),
+        "next": client.post(f"/api/work/{study.public_token}/next/"),
+    }
+    for what, resp in writes.items():
+        assert resp.status_code == 409, (what, resp.status_code, resp.content)
+        assert "closed" in resp.json()["detail"], what
+    slot = Slot.objects.get(token=held)
+    assert (slot.status, slot.flag_reason, slot.skip_reason) == (Slot.Status.RESERVED, "", "")
+    assert not hasattr(slot, "judgment") or slot.judgment is None
+    member = StudyRater.objects.get(study=study, user=rater)
+    assert member.completion_code == "" and member.finished_at is None
+    # The done page says so too, and shows no code.
+    page = client.get(f"/work/{study.public_token}/done/").content.decode()
+    assert "completion-code" not in page and "closed" in page
+
+
+def test_finish_with_work_left_gives_no_code(client, rater, study_factory):
+    study = study_factory(n_examples=6, raters_per_item=1)
+    client.post(f"/api/work/{study.public_token}/next/")
+    resp = client.post(f"/api/work/{study.public_token}/finish/")
+    assert resp.status_code == 409 and "completion_code" not in resp.json()
+    assert "waiting" in resp.json()["detail"]
+    with pytest.raises(WorkLeft):
+        rater_finish(study=study, user=rater)
+    assert StudyRater.objects.get(study=study, user=rater).completion_code == ""
+
+
+def test_a_code_issued_before_close_stays_readable(client, rater, study_factory):
+    study = study_factory(n_examples=4, raters_per_item=1, control_rate=0.0)
+    _answer_all(study, rater)
+    code = client.post(f"/api/work/{study.public_token}/finish/").json()["completion_code"]
+    study_close(study=study)
+    again = client.post(f"/api/work/{study.public_token}/finish/")
+    assert again.status_code == 200 and again.json()["completion_code"] == code
+
+
+def test_nothing_is_accepted_before_launch(client, rater, study_factory):
+    study = study_factory(n_examples=4, raters_per_item=1, launch=False)
+    assert client.post(f"/api/work/{study.public_token}/finish/").status_code == 404
+    assert client.post(f"/api/work/{study.public_token}/next/").status_code == 404
+    StudyRater.objects.create(study=study, user=rater)
+    with pytest.raises(StudyNotLive, match="not started"):
+        rater_finish(study=study, user=rater)
