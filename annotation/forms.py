@@ -37,6 +37,8 @@ class StudyForm(forms.Form):
     practice_count = forms.IntegerField(min_value=0, max_value=20, initial=2, label="Practice items")
     identical_outputs = forms.ChoiceField(choices=Study.Identical.choices, initial="tie")
     quota_per_rater = forms.IntegerField(min_value=1, required=False)
+    display_mode = forms.ChoiceField(choices=Study.Display.choices, initial="auto", label="How outputs are shown",
+                                     help_text="Raters can always switch between the word diff and the plain text.")
 
     def design(self) -> dict:
         """The cleaned form as keyword arguments of study_create."""
@@ -51,4 +53,5 @@ class StudyForm(forms.Form):
                           "error_flags": split(d["q_error_flags"]), "comment": d["q_comment"]},
             "guidelines": d["guidelines"], "practice_count": d["practice_count"],
             "identical_outputs": d["identical_outputs"], "quota_per_rater": d["quota_per_rater"],
+            "display_mode": d["display_mode"],
         }

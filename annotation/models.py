@@ -41,6 +41,11 @@ class Study(models.Model):
         TIE = "tie", "count as a tie without asking raters"
         EXCLUDE = "exclude", "leave out of the study"
 
+    class Display(models.TextChoices):
+        AUTO = "auto", "automatic: diff for small edits, plain for rewrites"
+        DIFF = "diff", "word diff against the input"
+        PLAIN = "plain", "plain texts side by side"
+
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(
         max_length=200, default="Text editing evaluation",
@@ -60,6 +65,8 @@ class Study(models.Model):
     guidelines = models.TextField(blank=True, help_text="Markdown; raw HTML is escaped.")
     practice_count = models.PositiveSmallIntegerField(default=0)
     identical_outputs = models.CharField(max_length=8, choices=Identical.choices, default=Identical.TIE)
+    display_mode = models.CharField(max_length=8, choices=Display.choices, default=Display.AUTO,
+                                    help_text="How raters first see each output: a word diff or the plain text.")
     quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
     reservation_minutes = models.PositiveIntegerField(default=30)
     open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")

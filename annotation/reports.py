@@ -115,7 +115,8 @@ def _agreement(cells: Mapping, *, level: str, categories: list | None, bootstrap
         return {"n_raters": 0, "n_units": 0, "alpha": reason, "level": level}
     m = _matrix(cells)
     kw = {"bootstrap": bootstrap, "random_state": seed}
-    out: dict[str, Any] = {"n_raters": m.shape[0], "n_units": m.shape[1], "level": level,
+    pairable = int(sum(1 for j in range(m.shape[1]) if sum(v is not None for v in m[:, j]) >= 2))
+    out: dict[str, Any] = {"n_raters": m.shape[0], "n_units": m.shape[1], "n_pairable": pairable, "level": level,
                            "alpha": _stat(krippendorff_alpha(m, level, categories=categories, **kw)),
                            "percent_agreement": _stat(percent_agreement(m, categories=categories, **kw))}
     if with_kappas:
@@ -362,7 +363,8 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
     n_raters = len(raters.get("raters", []))
     dates = ""
     if meta.get("first_judgment"):
-        dates = f" between {meta['first_judgment'][:10]} and {meta['last_judgment'][:10]}"
+        first, last = meta["first_judgment"][:10], meta["last_judgment"][:10]
+        dates = f" on {first}" if first == last else f" from {first} to {last}"
     parts.append(f"{n_raters} raters gave {section['n_judgments']} judgments on {section['n_items']} pairs{dates} "
                  f"(study {meta.get('status', '')}).")
     ag = section["agreement"].get("preference")
@@ -591,17 +593,20 @@ def study_report(study: Any, *, exclude_flagged: bool = False, bootstrap: int = 
 
     version = _version(study)
     key = f"deft-study-report:{version}:{int(exclude_flagged)}:{bootstrap}:{seed}"
-    if use_cache:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-    inputs = study_report_inputs(study, bootstrap=bootstrap, seed=seed)
-    report = build_report(inputs["records"], meta=inputs["meta"], scores=inputs["scores"],
-                          automatic_metrics=inputs["automatic_metrics"], exclude_flagged=exclude_flagged,
-                          bootstrap=bootstrap, seed=seed)
-    report["version"] = version
-    if use_cache:
-        cache.set(key, report, 3600)
+    from annotation.selectors import rater_notes
+
+    hit = cache.get(key) if use_cache else None
+    if hit is not None:
+        report = hit
+    else:
+        inputs = study_report_inputs(study, bootstrap=bootstrap, seed=seed)
+        report = build_report(inputs["records"], meta=inputs["meta"], scores=inputs["scores"],
+                              automatic_metrics=inputs["automatic_metrics"], exclude_flagged=exclude_flagged,
+                              bootstrap=bootstrap, seed=seed)
+        report["version"] = version
+        if use_cache:
+            cache.set(key, report, 3600)
+    report["rater_notes"] = rater_notes(study)  # flags and skips change without a new judgment: never cached
     return report
 
 
@@ -652,6 +657,95 @@ def _section_plots(s: Mapping[str, Any], task: str) -> dict[str, str]:
     return plots
 
 
+MIN_PAIRABLE = 10   # items rated by two or more raters below which an agreement value is not worth trusting
+MIN_DECISIVE = 10   # decisive judgments below which a win rate says little
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _reliability(ag: Mapping[str, Any] | None) -> tuple[str, list[str]]:
+    """One sentence on agreement (Krippendorff's thresholds: 0.800 reliable, 0.667 tentative) and warnings."""
+    if not ag:
+        return "No pairwise judgments yet: agreement is not available.", []
+    alpha, warnings = ag["alpha"], []
+    n = ag.get("n_pairable", ag.get("n_units", 0))
+    if n < MIN_PAIRABLE:
+        warnings.append(f"Agreement rests on {n} item{'s' if n != 1 else ''} rated by two or more raters: too few to "
+                        f"trust (at least {MIN_PAIRABLE} are needed); read every agreement value below as provisional.")
+    if alpha["value"] is None:
+        return f"Agreement is undefined so far ({alpha.get('reason') or 'not enough overlap between raters'}).", warnings
+    v = alpha["value"]
+    ci = f" (95% CI {alpha['ci'][0]:.2f} to {alpha['ci'][1]:.2f})" if alpha.get("ci") else ""
+    verdict = ("reliable (alpha at least 0.80)" if v >= 0.8 else
+               "good enough for tentative conclusions only (alpha between 0.67 and 0.80)" if v >= 0.667
+               else "low: raters often disagree, so treat the preference with care (alpha under 0.67)")
+    return (f"Agreement between raters is {verdict}: Krippendorff's alpha {v:.2f}{ci} on {n} items rated by two "
+            f"or more raters.", warnings)
+
+
+def report_headline(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer first: who wins, how sure, how reliable, on how much data, with warnings for thin evidence."""
+    s = report["results"][report["primary"]][ALL]
+    warnings: list[str] = []
+    winner = answer = sure = ""
+    pairs = s.get("pairs") or []
+    bt = s.get("bradley_terry") or {}
+    if len(pairs) == 1:
+        p = pairs[0]
+        rate, (lo, hi) = p["win_rate_ties_half"]["rate"], p["win_rate_ties_half"]["ci"]
+        decisive = p["wins"]["count"] + p["losses"]["count"]
+        if rate == 0.5:
+            answer = f"{p['a']} and {p['b']} are level: each wins half of {p['n']} judgments (ties count half)."
+        else:
+            winner, loser, r, l, h = ((p["a"], p["b"], rate, lo, hi) if rate > 0.5 else
+                                      (p["b"], p["a"], 1 - rate, 1 - hi, 1 - lo))
+            answer = (f"{winner} is preferred to {loser} in {_pct(r)} of {p['n']} judgments "
+                      f"(ties count half; 95% CI {_pct(l)} to {_pct(h)}).")
+        pval = p.get("sign_test_p")
+        ptxt = "p < 0.001" if pval is not None and pval < 0.001 else f"p = {pval:.3f}" if pval is not None else ""
+        if pval is not None and pval < 0.05 and not lo <= 0.5 <= hi:
+            sure = f"A clear difference: the sign test on {decisive} decisive judgments gives {ptxt}."
+        else:
+            sure = (f"Not a clear difference yet: the interval includes 50% and the sign test on {decisive} decisive "
+                    f"judgments gives {ptxt or 'no p-value'}; more judgments are needed to tell them apart.")
+            winner = winner if pval is not None and pval < 0.05 else ""
+        if decisive < MIN_DECISIVE:
+            warnings.append(f"The preference rests on only {decisive} decisive judgment{'s' if decisive != 1 else ''} "
+                            f"(at least {MIN_DECISIVE} are needed for a useful test).")
+    elif bt.get("rows"):
+        rows = bt["rows"]
+        winner = rows[0]["system"]
+        answer = "Ranking by Bradley–Terry strength: " + ", ".join(f"{r['system']} ({r['strength']:.2f})" for r in rows) + "."
+        sure = "Intervals of the strengths (below) show which differences are clear."
+    elif s.get("accuracy"):
+        rows = sorted(s["accuracy"]["by_system"], key=lambda a: -a["rate"])
+        winner = rows[0]["system"]
+        answer = "Edits judged accurate: " + ", ".join(f"{a['system']} {_pct(a['rate'])} of {a['n']}" for a in rows) + "."
+    else:
+        answer = "No judgments yet."
+    reliable, more = _reliability(s["agreement"].get("preference") or s["agreement"].get("accuracy"))
+    warnings += more
+    flagged = report["raters"].get("flagged") or {}
+    basis = (f"{s['n_judgments']} judgments on {s['n_items']} pairs by {s['n_raters']} rater"
+             f"{'s' if s['n_raters'] != 1 else ''}" + (f"; {len(flagged)} rater(s) flagged by the quality checks"
+                                                     f"{' and left out' if report['exclude_flagged'] else ''}" if flagged else "") + ".")
+    return {"winner": winner, "answer": answer, "sure": sure, "reliable": reliable, "basis": basis,
+            "warnings": warnings}
+
+
+def stat_warning(ag: Mapping[str, Any] | None) -> str:
+    """The "too few items" note under an agreement table ("" when there are enough)."""
+    if not ag:
+        return ""
+    n = ag.get("n_pairable", ag.get("n_units", 0))
+    if n >= MIN_PAIRABLE:
+        return ""
+    return (f"Only {n} item{'s' if n != 1 else ''} rated by two or more raters: too few for these values to mean much "
+            f"(at least {MIN_PAIRABLE} are needed).")
+
+
 def report_display(report: Mapping[str, Any]) -> dict[str, Any]:
     """Template context: per task the primary section, its plots, the other version and the comparison."""
     primary = report["results"][report["primary"]]
@@ -660,12 +754,23 @@ def report_display(report: Mapping[str, Any]) -> dict[str, Any]:
     for task in report["tasks"]:
         s = primary[task]
         blocks.append({"task": task, "s": s, "plots": _section_plots(s, task),
+                       "warnings": {k: stat_warning(ag) for k, ag in s["agreement"].items()},
+                       "summary": _block_summary(s),
                        "other": report["results"][other_key].get(task),
                        "comparison": report["comparison"].get(task, []),
                        "metrics": report["automatic_metrics"].get(task, [])})
     return {"report": report, "blocks": blocks, "flagged": report["raters"]["flagged"],
+            "headline": report_headline(report),
             "agreement_labels": AGREEMENT_LABELS,
             "other_label": "all raters" if other_key == "all_raters" else "without flagged raters"}
+
+
+def _block_summary(s: Mapping[str, Any]) -> str:
+    """One line for a collapsed per-task section."""
+    parts = [f"{s['n_judgments']} judgments on {s['n_items']} pairs"]
+    for p in s.get("pairs") or []:
+        parts.append(f"{p['a']} vs {p['b']}: {p['a']} wins {_pct(p['win_rate_ties_half']['rate'])}")
+    return " · ".join(parts)
 
 
 def report_html(report: Mapping[str, Any]) -> str:

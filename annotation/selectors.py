@@ -16,7 +16,7 @@ from django.utils.html import escape
 from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
 from annotation.services.judgments import control_passed
-from annotation.worddiff import diff_html
+from annotation.worddiff import diff_html, initial_view
 from selection.core.text import split_instruction
 
 
@@ -27,6 +27,18 @@ def study_list() -> QuerySet[Study]:
 def guidelines_html(study: Study) -> str:
     """Markdown with every raw HTML tag escaped first (annotators see it)."""
     return markdown.markdown(escape(study.guidelines), extensions=["sane_lists"])
+
+
+def guidelines_parts(study: Study) -> tuple[str, str]:
+    """(title, body HTML) for the guidelines dialog: a leading Markdown heading becomes the dialog's title
+    instead of repeating under a generic "Guidelines" heading."""
+    text = study.guidelines.lstrip()
+    first, _, rest = text.partition("\n")
+    if first.startswith("#"):
+        title = first.lstrip("#").strip()
+        if title:
+            return title, markdown.markdown(escape(rest), extensions=["sane_lists"])
+    return "Guidelines", guidelines_html(study)
 
 
 def study_progress(study: Study) -> dict[str, Any]:
@@ -50,8 +62,9 @@ def study_progress_all() -> list[dict]:
     return [study_progress(s) for s in Study.objects.exclude(status=Study.Status.DRAFT).order_by("-created_at")]
 
 
-def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict]:
-    """One flat, unblinded record per judgment: for export and for the study report."""
+def judgment_records(study: Study, include_auto_ties: bool = False, include_skipped: bool = False) -> list[dict]:
+    """One flat, unblinded record per judgment: for export and for the study report. `flag` is the rater's flag
+    on the pair; `include_skipped` adds a row (status "skipped", no answer) per skipped pair, for exports."""
     names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
     rows = []
     qs = (Judgment.objects.filter(slot__item__study=study)
@@ -80,9 +93,11 @@ def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict
             "identical": item.identical, "is_control": control is not None,
             "control_kind": control.kind if control else "", "control_expected": control.expected if control else "",
             "control_passed": control_passed(control, slot, j) if control else None,
-            "flag": slot.flag_reason, "revisions": j.revision_count,
+            "flag": slot.flag_reason, "status": "judged", "skip_reason": "", "revisions": j.revision_count,
             "submitted_at": j.submitted_at.isoformat(),
         })
+    if include_skipped:
+        rows.extend(_skipped_records(study, names))
     if include_auto_ties and study.identical_outputs == Study.Identical.TIE:
         for item in study.items.filter(kind=Item.Kind.REAL, identical=True).select_related("example"):
             a, b = names[item.system_a_id], names[item.system_b_id]
@@ -91,6 +106,29 @@ def judgment_records(study: Study, include_auto_ties: bool = False) -> list[dict
                          "preferred_system": "", "identical": True, "is_control": False, "auto": True})
     return rows
 
+
+def rater_notes(study: Study) -> list[dict[str, Any]]:
+    """Raters' flags and skip reasons, newest first: for the study page, the report and the export. Names no
+    system, so it can be shown while the study is still sealed."""
+    slots = (Slot.objects.filter(item__study=study).filter(~Q(flag_reason="") | Q(status=Slot.Status.SKIPPED))
+             .select_related("rater", "item__example").order_by("-reserved_at", "-pk"))
+    return [{"rater": s.rater.username, "example": s.item.example.ext_id, "task": s.item.example.task,
+             "item": s.item_id, "kind": s.item.kind, "skipped": s.status == Slot.Status.SKIPPED,
+             "skip_reason": s.skip_reason, "flag": s.flag_reason, "slot": s.token} for s in slots]
+
+
+def _skipped_records(study: Study, names: dict[int, str]) -> list[dict]:
+    rows = []
+    for slot in (Slot.objects.filter(item__study=study, status=Slot.Status.SKIPPED)
+                 .select_related("item__example", "rater").order_by("reserved_at", "pk")):
+        item = slot.item
+        a, b = names.get(item.system_a_id, ""), names.get(item.system_b_id, "")
+        left, right = (a, b) if slot.left_is_a else (b, a)
+        rows.append({"item": item.pk, "example": item.example.ext_id, "task": item.example.task,
+                     "rater": slot.rater.username, "slot": slot.token, "left_system": left, "right_system": right,
+                     "system_a": a, "system_b": b, "answer": "", "is_control": item.kind == Item.Kind.CONTROL,
+                     "flag": slot.flag_reason, "status": "skipped", "skip_reason": slot.skip_reason})
+    return rows
 
 def invite_welcome(invite: Invite) -> dict[str, Any]:
     """What the welcome / consent page of an invite link tells a participant (nothing about systems)."""
@@ -139,9 +177,12 @@ def rater_progress(study: Study, user: User) -> dict[str, int]:
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 
 
-def slot_payload(slot: Slot) -> dict[str, Any]:
-    """What the annotator's page shows for a slot: texts and diffs by side, never a system, id or kind."""
+def slot_payload(slot: Slot, display_mode: str | None = None) -> dict[str, Any]:
+    """What the annotator's page shows for a slot: texts and diffs by side, never a system, id or kind; `view`
+    says whether the word diff or the plain texts come first (the study's display mode)."""
     item = slot.item
+    if display_mode is None:
+        display_mode = item.study.display_mode if item.study_id else Study.Display.AUTO
     instruction, source = split_instruction(item.example.src, (item.example.extra or {}).get("instruction"))
     left, right = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
     answer = None
@@ -155,6 +196,7 @@ def slot_payload(slot: Slot) -> dict[str, Any]:
         "slot": slot.token, "instruction": instruction, "input": source,
         "left": {"text": left, "diff_html": diff_html(source, left)},
         "right": {"text": right, "diff_html": diff_html(source, right)},
+        "view": initial_view(display_mode, source, (left, right)),
         "answer": answer,
     }
 
@@ -177,7 +219,8 @@ def rater_last_judged(study: Study, user: User) -> Slot | None:
     return j.slot if j else None
 
 
-def preview_payload(*, dataset_id: int, split: str, system_ids: list[int]) -> dict[str, Any] | None:
+def preview_payload(*, dataset_id: int, split: str, system_ids: list[int],
+                    display_mode: str = "auto") -> dict[str, Any] | None:
     """A sample pair, laid out as a rater would see it, for the wizard's live preview."""
     from selection.models import Output
 
@@ -189,4 +232,4 @@ def preview_payload(*, dataset_id: int, split: str, system_ids: list[int]) -> di
     if not first or not other:
         return None
     item = Item(example=first.example, text_a=first.text, text_b=other.text)
-    return slot_payload(Slot(item=item, left_is_a=True, token="preview"))
+    return slot_payload(Slot(item=item, left_is_a=True, token="preview"), display_mode=display_mode)

@@ -34,3 +34,24 @@ def diff_html(source: str, output: str) -> str:
         else:
             parts.append(f'<del aria-label="removed: {escape(text)}">{escape(text)}</del>')
     return " ".join(parts)
+
+
+def changed_share(source: str, output: str) -> float:
+    """Share of the words of input and output that the diff marks as removed or added (0 = identical)."""
+    a, b = source.split(), output.split()
+    if not a and not b:
+        return 0.0
+    same = sum(i2 - i1 for tag, i1, i2, _, _ in
+               difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if tag == "equal")
+    return 1.0 - 2 * same / (len(a) + len(b))
+
+
+HEAVY_REWRITE = 0.5  # above this share of changed words a diff is harder to read than the plain text
+
+
+def initial_view(mode: str, source: str, outputs: tuple[str, ...]) -> str:
+    """'diff' or 'plain' for a pair: the study's choice, or under 'auto' plain when any output is a heavy rewrite.
+    Depends only on the texts, so it reveals nothing about which system wrote them."""
+    if mode in ("diff", "plain"):
+        return mode
+    return "plain" if any(changed_share(source, o) > HEAVY_REWRITE for o in outputs) else "diff"

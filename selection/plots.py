@@ -23,8 +23,10 @@ def svg_frame(width: int, height: int, title: str, body: Sequence[str], font_px:
 
     No xmlns: inline SVG in HTML needs none, and leaving it out keeps exported reports free of any URL.
     """
-    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}" '
-            f'style="max-width:{width}px;font:{font_px}px system-ui,sans-serif">'
+    # Natural size with presentation attributes (no style attribute: the Content-Security-Policy forbids inline
+    # styles); the site's CSS scales it down to the container (max-width: 100%, height: auto).
+    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+            f'aria-label="{escape(title)}" font-size="{font_px}" font-family="system-ui, sans-serif">'
             f'<title>{escape(title)}</title>{"".join(body)}</svg>')
 
 
@@ -115,15 +117,17 @@ def scatter_svg(
 
 def histogram_svg(
     edges: Sequence[float], counts: Sequence[float], *, title: str, lines: Sequence[tuple[float, str, str]] = (),
-    fill: str = "#1f77b4", width: int = 240, height: int = 140, highlight: Sequence[float] | None = None,
+    fill: str = "#1f77b4", width: int = 380, height: int = 230, highlight: Sequence[float] | None = None,
+    x_label: str = "distance to centroid", y_label: str = "examples",
 ) -> str:
-    """A histogram from bin edges and counts; `lines` are vertical (x, label, colour) cut-offs.
+    """A histogram from bin edges and counts with labelled axes and ticks; `lines` are vertical (x, label,
+    colour) cut-offs, named in a key under the title.
 
     `highlight` (optional, one value per bin) draws that part of each bar darker, e.g. the chosen members.
     """
-    left, top, bottom, right = 28, 18, 22, 8
+    left, top, bottom, right = 46, 22 + (16 if lines else 0), 40, 12
     plot_w, plot_h = width - left - right, height - top - bottom
-    body = [f'<text x="{left}" y="12" font-weight="600">{escape(title)}</text>']
+    body = [f'<text x="4" y="14" font-weight="600">{escape(title)}</text>']
     if len(edges) >= 2 and counts:
         lo, hi = edges[0], edges[-1]
         span = (hi - lo) or 1.0
@@ -142,16 +146,32 @@ def histogram_svg(
                 body.append(f'<rect x="{_fmt(px(edges[i]))}" y="{_fmt(top + plot_h - hh)}" '
                             f'width="{_fmt(max(px(edges[i + 1]) - px(edges[i]) - 0.5, 0.5))}" height="{_fmt(hh)}" '
                             f'fill="{fill}"/>')
+        key_x = 4
         for x, label, colour in lines:
             if lo <= x <= hi:
                 body.append(f'<line x1="{_fmt(px(x))}" x2="{_fmt(px(x))}" y1="{top}" y2="{top + plot_h}" '
-                            f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="4 2"><title>{escape(label)} '
+                            f'stroke="{colour}" stroke-width="2" stroke-dasharray="5 3"><title>{escape(label)} '
                             f'{x:.3f}</title></line>')
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#888"/>'
-                    f'<text x="{left}" y="{height - 6}">{lo:.2f}</text>'
-                    f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end">{hi:.2f}</text>'
-                    f'<text x="{left - 3}" y="{top + 8}" text-anchor="end">{peak:g}</text>')
-    return svg_frame(width, height, title, body)
+                body.append(f'<line x1="{key_x}" x2="{key_x + 18}" y1="28" y2="28" stroke="{colour}" stroke-width="2" '
+                            f'stroke-dasharray="5 3"/><text x="{key_x + 22}" y="32">{escape(label)} {x:.3f}</text>')
+                key_x += 170
+        axis_y = top + plot_h
+        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" stroke="#555"/>'
+                    f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="#555"/>')
+        for k in range(5):
+            v = lo + span * k / 4
+            x = px(v)
+            body.append(f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#555"/>'
+                        f'<text x="{_fmt(x)}" y="{axis_y + 16}" text-anchor="middle">{v:.2f}</text>')
+        ticks = sorted({0, round(peak / 2), peak}) if float(peak).is_integer() else [0, peak / 2, peak]
+        for value in ticks:  # whole counts get whole ticks
+            y = axis_y - plot_h * value / peak
+            body.append(f'<line x1="{left - 4}" x2="{left}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="#555"/>'
+                        f'<text x="{left - 6}" y="{_fmt(y + 4)}" text-anchor="end">{value:.3g}</text>')
+        body.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
+                    f'<text x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+                    f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_label)}</text>')
+    return svg_frame(width, height, title, body, font_px=12)
 
 
 def bars_svg(labels: Sequence[str], values: Sequence[float], *, title: str, colour: str = "#1f77b4",

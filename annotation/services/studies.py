@@ -37,7 +37,8 @@ def questions_normalise(questions: dict | None) -> dict:
         lo, hi = int(scale.get("min", 1)), int(scale.get("max", 5))
         if not key or lo >= hi or hi - lo > 9:
             raise AnnotationError(f"Likert scale {scale!r}: needs a key and 1 < max-min+1 <= 10 points.")
-        scales.append({"key": key, "label": str(scale.get("label") or key), "min": lo, "max": hi})
+        scales.append({"key": key, "label": str(scale.get("label") or key), "min": lo, "max": hi,
+                       "low": str(scale.get("low") or "very poor"), "high": str(scale.get("high") or "excellent")})
     q["likert"] = scales
     q["error_flags"] = [str(f).strip() for f in q["error_flags"] or [] if str(f).strip()]
     q["pairwise"], q["accuracy"], q["comment"] = bool(q["pairwise"]), bool(q["accuracy"]), bool(q["comment"])
@@ -58,7 +59,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
-                 user: User | None = None, owner: User | None = None, launch: bool = False) -> Study:
+                 display_mode: str = "auto", user: User | None = None, owner: User | None = None,
+                 launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
     else the user who creates it (see annotation.blinding for what owning a study means)."""
     systems = list(systems)
@@ -69,7 +71,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   control_kinds=list(control_kinds), questions=questions_normalise(questions),
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
-                  open_to_annotators=open_to_annotators, created_by=user if getattr(user, "pk", None) else None)
+                  open_to_annotators=open_to_annotators, display_mode=display_mode,
+                  created_by=user if getattr(user, "pk", None) else None)
     study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
     study.save()
@@ -119,6 +122,8 @@ def _validate_design(study: Study, systems: list[System]) -> None:
         raise AnnotationError("Control kinds are 'degraded' and 'gold'.")
     if study.identical_outputs not in Study.Identical.values:
         raise AnnotationError(f"identical_outputs must be one of {Study.Identical.values}.")
+    if study.display_mode not in Study.Display.values:
+        raise AnnotationError(f"display_mode must be one of {Study.Display.values}.")
 
 
 def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:

@@ -457,7 +457,7 @@ def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str =
     if sizes.size > 1:
         if unequal == "undefined":
             return _undefined("Fleiss' kappa needs the same number of ratings per item; found "
-                              f"{int(sizes.min())} to {int(sizes.max())} (use unequal='drop', or alpha/AC1)")
+                              f"{int(sizes.min())} to {int(sizes.max())} (keep the most common count with --unequal drop on the command line or unequal='drop' in Python, or use alpha/AC1)")
         keep_m = sizes[freq == freq.max()].max()
         note = f"dropped {int(((m > 0) & (m != keep_m)).sum())} items without exactly {int(keep_m)} ratings"
         coded = Coded(np.where((m == keep_m)[None, :], coded.codes, np.nan), coded.categories, coded.values)
@@ -646,13 +646,14 @@ def scotts_pi(matrix: Any, categories: Sequence | None = None, bootstrap: int = 
 
 
 def agreement_report(matrix: Any, level: str = "nominal", categories: Sequence | None = None,
-                     bootstrap: int = 0, random_state: int | None = 0) -> dict[str, Any]:
+                     bootstrap: int = 0, random_state: int | None = 0, unequal: str = "undefined") -> dict[str, Any]:
     """Every statistic in the JSON shape the ``agreement`` command prints.
 
     Undefined statistics are None, with the reason under ``"undefined"`` (keys such as ``"fleiss_kappa"``,
     ``"krippendorff_alpha.ratio"``, ``"cohen_kappa.linear"``). ``level`` is the data's level of
     measurement: it is echoed and picks the headline ``"alpha"``. With ``bootstrap`` > 0, ``"ci"`` maps the
-    same keys to 95% percentile intervals over items.
+    same keys to 95% percentile intervals over items. ``unequal`` is Fleiss' kappa's rule for items with
+    different numbers of ratings (see :func:`fleiss_kappa`).
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}; got {level!r}")
@@ -661,7 +662,7 @@ def agreement_report(matrix: Any, level: str = "nominal", categories: Sequence |
     stats: dict[str, Stat] = {
         "percent_agreement": percent_agreement(coded, **kw),
         **{f"krippendorff_alpha.{lv}": krippendorff_alpha(coded, lv, **kw) for lv in LEVELS},
-        "fleiss_kappa": fleiss_kappa(coded, **kw),
+        "fleiss_kappa": fleiss_kappa(coded, unequal=unequal, **kw),
         "scotts_pi": scotts_pi(coded, **kw),
         "gwet_ac1": gwet_ac1(coded, **kw),
         **{f"cohen_kappa.{w or 'unweighted'}": cohen_kappa(coded, w, **kw) for w in WEIGHTS},

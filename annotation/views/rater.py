@@ -40,18 +40,20 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("annotation:done", token=token)
         payload = selectors.slot_payload(slot)
     practice = selectors.practice_payloads(study) if not member.practice_done else []
+    title, body = selectors.guidelines_parts(study)
     return render(request, "annotation/rate.html", {
         "study": study, "payload": payload, "questions": study.questions, "practice": practice,
         "progress": selectors.rater_progress(study, request.user),
-        "guidelines_html": selectors.guidelines_html(study),
+        "guidelines_html": body, "guidelines_title": title,
     })
 
 
 @login_required
 def guidelines(request: HttpRequest, token: str) -> HttpResponse:
     study = _member_study(request, token)
-    return render(request, "annotation/guidelines.html", {"study": study,
-                                                          "guidelines_html": selectors.guidelines_html(study)})
+    title, body = selectors.guidelines_parts(study)
+    return render(request, "annotation/guidelines.html", {"study": study, "guidelines_html": body,
+                                                          "guidelines_title": title})
 
 
 @login_required
@@ -64,8 +66,9 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
             member = services.rater_finish(study=study, user=request.user)
         except services.AnnotationError as exc:
             refused = str(exc)
+    crowd = StudyRater.objects.filter(study=study, user=request.user).exclude(invite=None).exists()
     return render(request, "annotation/done.html", {"study": study, "member": member, "progress": progress,
-                                                    "refused": refused})
+                                                    "refused": refused, "crowd": crowd})
 
 
 JOIN_SALT = "annotation.join"

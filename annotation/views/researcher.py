@@ -57,11 +57,13 @@ def study_preview(request: HttpRequest) -> HttpResponse:
     payload = None
     if d.get("dataset") and d.get("systems"):
         payload = selectors.preview_payload(dataset_id=d["dataset"].pk, split=d.get("split", "test"),
-                                            system_ids=[s.pk for s in d["systems"]])
+                                            system_ids=[s.pk for s in d["systems"]],
+                                            display_mode=d.get("display_mode") or "auto")
     study = Study(public_title=d.get("public_title") or "Text editing evaluation", guidelines=d.get("guidelines", ""))
+    title, body = selectors.guidelines_parts(study)
     return render(request, "annotation/_rate_pair.html", {
         "payload": payload, "questions": questions, "preview": True, "study": study,
-        "guidelines_html": selectors.guidelines_html(study), "progress": {"done": 0, "total": 10, "left": 10, "percent": 0},
+        "guidelines_html": body, "guidelines_title": title, "progress": {"done": 0, "total": 10, "left": 10, "percent": 0},
     })
 
 
@@ -75,6 +77,8 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         "systems": study.study_systems.select_related("system"), "events": selectors.study_events(study)[:50],
         "invites": study.invites.all(), "guidelines_html": selectors.guidelines_html(study),
         "raters": study.raters.select_related("user").order_by("joined_at")[:200],
+        "notes": selectors.rater_notes(study)[:200],
+
         "collaborators": study.collaborators.order_by("username"),
         "may_share": blinding.may_share(request.user, study),
     })
@@ -125,7 +129,7 @@ def study_export(request: HttpRequest, name: str) -> HttpResponse:
     except blinding.Blinded as exc:
         return HttpResponse(str(exc), status=403, content_type="text/plain")
     fmt = request.GET.get("format", "csv")
-    records = selectors.judgment_records(study)
+    records = selectors.judgment_records(study, include_skipped=True)
     body, ctype = (records_jsonl(records), "application/jsonl") if fmt == "jsonl" else (records_csv(records), "text/csv")
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{study.name}-judgments.{"jsonl" if fmt == "jsonl" else "csv"}"'

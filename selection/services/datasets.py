@@ -206,10 +206,11 @@ def iter_jsonl(stream: IO[bytes], default_split: str) -> Iterator[tuple[int, Par
         text = _decode(raw, number)
         if not text.strip():
             continue
+        text = text.rstrip("\r\n")  # else an error at the end of the line is reported at "column 1" of the next
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DatasetImportError(f"invalid JSON ({exc.msg} at column {exc.colno})", number) from None
+            raise DatasetImportError(f"invalid JSON ({exc.msg} at column {exc.pos + 1})", number) from None
         except RecursionError:
             raise DatasetImportError(f"JSON nested too deeply (more than {MAX_NESTING} levels)", number) from None
         yield number, _parse_or_unscoreable(record, number, default_split)

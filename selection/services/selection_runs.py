@@ -123,7 +123,9 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
     if params["strategy"] in EMBEDDING_STRATEGIES:
         _, remain = selector.split_base(tasks)
         X_remain, n_embedded = _embed([examples[i] for i in remain], params, report)
-        report.log(f"embedded {n_embedded} new texts; the rest came from the cache")
+        cached = len(remain) - n_embedded
+        report.log(f"all {len(remain)} texts to cluster came from the embedding cache" if not n_embedded else
+                   f"embedded {n_embedded} new texts" + (f"; {cached} came from the cache" if cached > 0 else ""))
         report.progress(0, None, "clustering")
         grouping = {"groups": sources} if params.get("group_by_source") else {}
         selector.fit(X_remain, tasks, remain_indices=remain, **grouping)
@@ -137,12 +139,12 @@ def selection_run_execute(*, run: SelectionRun, report: Any) -> dict:
         report.log(f"warning: {warning}")
     if X_remain is not None:
         summary["embedder_name"] = embedding_service.embedder_get(params["embedder"]).name
-    report.progress(0, len(examples), "saving")
+    report.progress(0, len(examples), "saving picks")
     if X_remain is not None:
         _save_centroids(run, selector.cluster_centers_)
     _save(run, examples, selector, summary, report)
     chosen = summary["sizes"]["total"]["chosen"]
-    report.log(f"saved {chosen} of {len(examples)} examples as chosen")
+    report.log(f"saved a pick row for each of the {len(examples)} examples: {chosen} chosen (D_base ∪ D_c)")
     return {"run": run.name, "chosen": chosen, "rows": len(examples), "embedded": n_embedded,
             "url": f"/selections/{run.name}/"}
 
@@ -242,7 +244,7 @@ def _embed(examples: list[Example], params: dict, report: Any) -> tuple[np.ndarr
     texts = embedding_service.embedding_texts(examples, params["embed_text"])
     return embedding_service.embeddings_for_texts(
         embedder=embedder, texts=texts, batch_size=params["batch_size"],
-        progress=lambda done, total: report.progress(done, total, f"embedding {done}/{total}"),
+        progress=lambda done, total: report.progress(done, total, "texts embedded (cached ones count as done)"),
     )
 
 
@@ -285,7 +287,7 @@ def _save(run: SelectionRun, examples: list[Example], selector: Any, summary: di
             if len(batch) >= PICK_BATCH:
                 SelectionPick.objects.bulk_create(batch)
                 batch.clear()
-                report.progress(i + 1, len(examples), "saving")
+                report.progress(i + 1, len(examples), "saving picks")
         SelectionPick.objects.bulk_create(batch)
         SelectionRun.objects.filter(pk=run.pk).update(summary=summary, completed_at=timezone.now())
     run.refresh_from_db()
@@ -316,18 +318,20 @@ def selection_run_export(*, run: SelectionRun, name: str | None = None, user: An
     return dataset
 
 
-def selection_pick_records(run: SelectionRun) -> Iterator[dict[str, Any]]:
-    """One record per example of the run's split, chosen or not: id, task, cluster, distance, chosen, reason."""
-    rows = run.picks.order_by("example_id").values_list(
+def selection_pick_records(run: SelectionRun, chosen_only: bool = False) -> Iterator[dict[str, Any]]:
+    """One record per example of the run's split, chosen or not: id, task, cluster, distance, chosen, reason
+    (``chosen_only``: the chosen ones, D_base ∪ D_c, only)."""
+    picks = run.picks.filter(chosen=True) if chosen_only else run.picks
+    rows = picks.order_by("example_id").values_list(
         "example__ext_id", "example__task", "cluster", "distance", "chosen", "reason")
     for ext_id, task, cluster, distance, chosen, reason in rows.iterator(chunk_size=5000):
         yield {"id": ext_id, "task": task, "cluster": cluster, "distance": distance, "chosen": chosen,
                "reason": reason or None}
 
 
-def selection_picks_write_jsonl(*, run: SelectionRun, out: IO[str]) -> int:
+def selection_picks_write_jsonl(*, run: SelectionRun, out: IO[str], chosen_only: bool = False) -> int:
     count = 0
-    for record in selection_pick_records(run):
+    for record in selection_pick_records(run, chosen_only=chosen_only):
         out.write(json.dumps(record) + "\n")
         count += 1
     return count

@@ -94,8 +94,13 @@ def _check_then_generate(spec: dict[str, Any]) -> None:
     missing = [k for k in ("dataset", "split", "system") if not spec.get(k)]
     if missing:
         raise TrainingRunError(f"then_generate lacks {', '.join(missing)}")
-    if not Dataset.objects.filter(name=spec["dataset"]).exists():
+    dataset = Dataset.objects.filter(name=spec["dataset"]).first()
+    if dataset is None:
         raise TrainingRunError(f"then_generate: no dataset named {spec['dataset']!r}")
+    if not dataset.examples.filter(split=spec["split"]).exists():
+        have = ", ".join(sorted(set(dataset.examples.values_list("split", flat=True)))) or "none"
+        raise TrainingRunError(f"dataset {dataset.name!r} has no {spec['split']!r} split to generate on "
+                               f"(it has: {have})")
 
 
 def training_run_execute(*, run: TrainingRun, report: Any) -> dict[str, Any]:

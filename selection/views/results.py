@@ -1,6 +1,6 @@
 """Results page: each evaluation set's headline metrics first (ASSET / TurkCorpus: SARI + FKGL, JFLEG: GLEU +
 SARI, IteraTeR: SARI), then systems × evaluation sets per metric with 95 % intervals, SARI components and edit
-statistics, paired tests of the first two systems per set, plots, and CSV / JSON export (``?format=csv|json``)."""
+statistics, paired tests per set of the two systems the researcher picks (``?a=&b=``, else the first two checked), plots, and CSV / JSON export (``?format=csv|json``)."""
 from __future__ import annotations
 
 import csv
@@ -24,8 +24,14 @@ from selection.services.scoring import (
 def _query(request: HttpRequest) -> dict:
     src = request.POST if request.method == "POST" else request.GET
     by = src.get("by") or "dataset"
-    return {"dataset": src.get("dataset", ""), "split": src.get("split", None), "systems": src.getlist("system"),
-            "by": by if by in GROUP_BY else "dataset"}
+    systems = src.getlist("system")
+    # The paired test compares the first two systems scored: the researcher picks them (A and B).
+    pair = [n for n in (src.get("a", ""), src.get("b", "")) if n and n in systems]
+    if len(pair) == 2 and pair[0] != pair[1]:
+        systems = pair + [n for n in systems if n not in pair]
+    return {"dataset": src.get("dataset", ""), "split": src.get("split", None), "systems": systems,
+            "by": by if by in GROUP_BY else "dataset",
+            "a": systems[0] if systems else "", "b": systems[1] if len(systems) > 1 else ""}
 
 
 def _default_split(dataset: Dataset, split: str | None) -> str:
@@ -43,7 +49,8 @@ def results(request: HttpRequest) -> HttpResponse:
     if dataset is None:
         return render(request, "selection/results_page.html", context)
     split = _default_split(dataset, q["split"])
-    context.update(split=split, available=dataset.systems.order_by("name"))
+    context.update(split=split, available=dataset.systems.order_by("name"),
+                   splits=sorted(set(dataset.examples.values_list("split", flat=True).distinct())))
     if not q["systems"]:
         return render(request, "selection/results_page.html", context)
     try:
@@ -64,7 +71,7 @@ def results(request: HttpRequest) -> HttpResponse:
         return JsonResponse(report.result)
     if fmt == "csv":
         return _csv(report.result)
-    context.update(report=report, **_tables(report.result))
+    context.update(report=report, group_label=_group_label(dataset, split, report.result), **_tables(report.result))
     return render(request, "selection/results_page.html", context)
 
 
@@ -105,9 +112,9 @@ COMPONENTS = ("sari_add", "sari_keep", "sari_del", "exact_match", "copy_rate", "
 def _fmt_ci(value: float | None, ci: list[float] | None, digits: int) -> dict:
     if value is None:
         return {"value": "—", "low": None, "high": None}
-    if not ci:
-        return {"value": round(value, digits), "low": None, "high": None}
-    return {"value": round(value, digits), "low": round(ci[0], digits), "high": round(ci[1], digits)}
+    if not ci:  # fixed decimals (1.000, not 1.0), the same for a value and its interval
+        return {"value": f"{value:.{digits}f}", "low": None, "high": None}
+    return {"value": f"{value:.{digits}f}", "low": f"{ci[0]:.{digits}f}", "high": f"{ci[1]:.{digits}f}"}
 
 
 def _headline_table(result: dict) -> dict:
@@ -159,6 +166,18 @@ def _tables(result: dict) -> dict:
     return {"groups": groups, "metrics": metrics, "stat_keys": stat_keys, "stats_rows": stats_rows,
             "group_sizes": [g["n"] for g in result["groups"]], "headline": _headline_table(result),
             "components": components, "component_keys": COMPONENTS, "paired_rows": paired_rows}
+
+
+def _group_label(dataset: Dataset, split: str, result: dict) -> str:
+    """What the columns are: by="dataset" falls back to the task for examples that name no source dataset."""
+    if result["group_by"] == "task":
+        return "task"
+    groups = {g["name"] for g in result["groups"]} - {"all"}
+    examples = dataset.examples.filter(split=split) if split else dataset.examples.all()
+    tasks = set(examples.values_list("task", flat=True).distinct())
+    if groups <= tasks:
+        return "task (these examples name no source dataset, so each task is its own evaluation set)"
+    return "evaluation set (the source dataset each example names, else its task)"
 
 
 def _csv(result: dict) -> HttpResponse:

@@ -43,7 +43,8 @@ def _param_field(p: selection_params.Param) -> forms.Field:
 
 class SelectionRunForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
-    name = forms.SlugField(max_length=100, required=False, help_text="Blank: <dataset>-<strategy>-<n>.")
+    name = forms.SlugField(max_length=100, required=False,
+                           help_text="Blank: named after the dataset, the strategy and the size, e.g. demo-ucs-975.")
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -116,11 +117,14 @@ def selection_export(request: HttpRequest, name: str) -> HttpResponse:
 
 @researcher_required
 def selection_picks_download(request: HttpRequest, name: str) -> StreamingHttpResponse:
-    return picks_jsonl_response(get_object_or_404(SelectionRun, name=name))
+    """Every example of the split with its `chosen` flag, or with ?chosen=1 the chosen ones only."""
+    chosen_only = request.GET.get("chosen") in ("1", "true", "yes")
+    return picks_jsonl_response(get_object_or_404(SelectionRun, name=name), chosen_only=chosen_only)
 
 
-def picks_jsonl_response(run: SelectionRun) -> StreamingHttpResponse:
-    lines = (json.dumps(record) + "\n" for record in selection_pick_records(run))
+def picks_jsonl_response(run: SelectionRun, chosen_only: bool = False) -> StreamingHttpResponse:
+    lines = (json.dumps(record) + "\n" for record in selection_pick_records(run, chosen_only=chosen_only))
     response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{run.name}-picks.jsonl"'
+    suffix = "chosen" if chosen_only else "all-rows"
+    response["Content-Disposition"] = f'attachment; filename="{run.name}-picks-{suffix}.jsonl"'
     return response

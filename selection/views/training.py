@@ -46,6 +46,18 @@ class TrainingRunForm(forms.Form):
     generate_split = forms.ChoiceField(choices=[("", "don't generate")] + list(Split.choices), required=False,
                                        initial="test", help_text="Generate outputs for this split when done.")
 
+    def clean(self) -> dict:
+        """Refuse a split the dataset lacks here, by field, rather than as a failed job later."""
+        data = super().clean()
+        dataset = data.get("dataset")
+        if dataset is not None:
+            have = set(dataset.examples.values_list("split", flat=True).distinct())
+            listed = ", ".join(sorted(have)) or "none"
+            for field in ("split", "generate_split"):
+                if data.get(field) and data[field] not in have:
+                    self.add_error(field, f"Dataset {dataset.name} has no {data[field]} split (it has: {listed}).")
+        return data
+
     CONFIG_FIELDS = ("epochs", "max_steps", "learning_rate", "lr_scheduler", "warmup_ratio", "batch_size",
                      "grad_accumulation", "max_source_length", "max_target_length", "seed", "precision",
                      "num_layers", "d_model")

@@ -127,3 +127,19 @@ def test_unreadable_files_raise_command_error_naming_the_place(tmp_path, name, c
 def test_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("agreement", str(tmp_path / "nope.json"), stdout=StringIO())
+
+
+def test_unequal_drop_is_a_command_line_option(k2011_json, capsys):
+    """Unequal rating counts leave Fleiss' kappa undefined and say how to get it from the command line;
+    --unequal drop computes it on the items with the most common count (here the 8 items with 4 ratings)."""
+    from annotation.stats.agreement import fleiss_kappa
+
+    plain = run_json(k2011_json)
+    assert plain["fleiss_kappa"] is None and "--unequal drop" in plain["undefined"]["fleiss_kappa"]
+    dropped = run_json(k2011_json, "--unequal", "drop")
+    full_items = [j for j in range(12) if sum(row[j] is not None for row in K2011) == 4]
+    sub = [[row[j] for j in full_items] for row in K2011]
+    assert len(full_items) == 8
+    assert dropped["fleiss_kappa"] == pytest.approx(fleiss_kappa(sub).value, abs=1e-12)
+    with pytest.raises(CommandError):
+        call_command("agreement", str(k2011_json), "--unequal", "sometimes")

@@ -187,3 +187,17 @@ def test_api_import_reports_line_and_field(researcher_client):
     assert [r["id"] for r in rows] == ["a1", "a2"]
     export = researcher_client.get("/api/datasets/api-ok/export/")
     assert b"".join(export.streaming_content).decode().count("\n") == 2
+
+
+@pytest.mark.django_db
+def test_command_names_the_true_column_of_a_json_error(tmp_path):
+    """A line missing its closing brace: the column Python's own parser gives for that line, not "column 1"."""
+    line = '{"_id": "z9", "task": "gec", "src": "Fix grammar: he go home", "tgt": "He goes home."'
+    with pytest.raises(json.JSONDecodeError) as parsed:
+        json.loads(line)
+    bad = tmp_path / "brace.jsonl"
+    bad.write_bytes(jsonl_bytes(GOOD) + line.encode() + b"\n")
+    with pytest.raises(CommandError, match=rf"line 3: invalid JSON \(.* at column {parsed.value.colno}\)"):
+        call_command("import_dataset", str(bad), "--name", "brace")
+    assert parsed.value.colno > 80
+    assert_nothing_written()

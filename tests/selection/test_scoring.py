@@ -118,7 +118,9 @@ def test_score_command(evalset, capsys):
 def test_results_page_and_exports(researcher_client, evalset):
     url = "/results/?dataset=evalset&split=test&system=model&system=copy"
     page = researcher_client.get(url).content.decode()
-    assert "SARI" in page and "ROUGE-L" in page and "<svg" in page and "Paired bootstrap: model vs copy" in page
+    assert "SARI" in page and "ROUGE-L" in page and "<svg" in page and "Paired bootstrap: model (A) vs copy (B)" in page
+    assert "0.0000" not in page and "a_wins" not in page and "resamples where A is higher" in page
+    assert 'style="' not in page  # plots carry presentation attributes only (Content-Security-Policy)
     report = ScoreReport.objects.get()
     sari = report.result["groups"][0]["systems"]["model"]["sari"]
     assert f"{round(sari, 1)}" in page
@@ -129,6 +131,9 @@ def test_results_page_and_exports(researcher_client, evalset):
     assert float(rows[0]["sari"]) == pytest.approx(sari)
     assert researcher_client.get(url + "&format=json").json()["systems"] == ["model", "copy"]
     assert ScoreReport.objects.count() == 1  # served from the cache
+    picked = researcher_client.get(url + "&a=copy&b=model").content.decode()  # the researcher picks the pair
+    assert "Paired bootstrap: copy (A) vs model (B)" in picked
+    assert '<option value="copy" selected>' in picked.split('id="pair-a"')[1].split("</select>")[0]
     assert "no system" in researcher_client.get("/results/?dataset=evalset&split=test&system=ghost").content.decode()
     api = researcher_client.get("/api/scores/?dataset=evalset&split=test&system=model&system=copy")
     assert api.status_code == 200 and api.json()["n"] == 5

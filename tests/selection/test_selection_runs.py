@@ -237,8 +237,14 @@ def test_pages_show_the_run_its_pictures_and_the_comparison(client, researcher, 
 
     page = client.get("/selections/page-run/").content.decode()
     for expected in ("Task mix of each cluster", "2-D projection", "cluster 0", "Purity", "NMI", "ARI",
-                     "Download picks", "Export as dataset"):
+                     "Download the chosen examples", "Download all rows with a chosen flag", "Export as dataset",
+                     "because α = 0"):
         assert expected in page
+    everything = [json.loads(line) for line in b"".join(client.get("/selections/page-run/picks.jsonl")).splitlines()]
+    chosen = [json.loads(line) for line in b"".join(client.get("/selections/page-run/picks.jsonl?chosen=1")).splitlines()]
+    assert len(everything) == run.picks.count() and {r["chosen"] for r in everything} == {True, False}
+    assert chosen == [r for r in everything if r["chosen"]]
+    assert "e.g. demo-ucs-975" in form and "Blank: --" not in form  # help text readable, nothing unescaped
     assert page.count("<svg") >= 2 + 3  # task mix, projection, one histogram per cluster
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
         ElementTree.fromstring(svg)  # well-formed, text escaped

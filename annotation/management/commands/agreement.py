@@ -108,6 +108,9 @@ class Command(BaseCommand):
         parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
                             help="item-bootstrap resamples for 95%% intervals (0 = none)")
         parser.add_argument("--seed", type=int, default=0, metavar="S", help="bootstrap seed")
+        parser.add_argument("--unequal", choices=["undefined", "drop"], default="undefined",
+                            help="Fleiss' kappa when items have different numbers of ratings: undefined (default) "
+                                 "or drop (keep only the items with the most common count)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["bootstrap"] < 0:
@@ -115,7 +118,7 @@ class Command(BaseCommand):
         matrix, _raters, _items, categories = read_ratings(options["file"])
         try:
             report = agreement_report(matrix, level=options["level"], bootstrap=options["bootstrap"],
-                                      random_state=options["seed"])
+                                      random_state=options["seed"], unequal=options["unequal"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         report = _clean(report)

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if peeked:
             self.stderr.write(f"Note: study is {study.status}; this unblinded export was logged as a peek.")
-        records = judgment_records(study)
+        records = judgment_records(study, include_skipped=True)
         body = records_csv(records) if o["format"] == "csv" else records_jsonl(records)
         if o["output"] == "-":
             self.stdout.write(body, ending="")

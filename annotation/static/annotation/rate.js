@@ -2,13 +2,30 @@
 // Answers wait in localStorage until the server acknowledges them (same idempotency key on every retry).
 (function () {
   "use strict";
+  // Touch devices: CSS hides key caps and enlarges targets under html.touch.
+  if (window.matchMedia && matchMedia("(hover: none) and (pointer: coarse)").matches) document.documentElement.classList.add("touch");
+  // Word diff or plain texts: the study picks what comes first, the rater may switch (also in the wizard preview).
+  function setView(section, view) {
+    if (!section) return;
+    section.dataset.view = view;
+    section.querySelectorAll(".view-switch [data-view]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === view)));
+  }
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest(".view-switch [data-view]");
+    if (b) setView(b.closest("section.rate"), b.dataset.view);
+  });
   const cfg = document.getElementById("rate-config");
   if (!cfg) return;
+  const section = document.querySelector("section.rate");
   const study = cfg.dataset.study, api = cfg.dataset.api;
   const form = document.getElementById("answer-form");
   const statusEl = document.getElementById("status");
   const banner = document.getElementById("mode-banner");
   const dialog = document.getElementById("guidelines");
+  const flagDialog = document.getElementById("flag-dialog"), skipDialog = document.getElementById("skip-dialog");
+  const feedbackDialog = document.getElementById("feedback-dialog");
+  const noticeEl = document.getElementById("notice");
+  const anyDialogOpen = () => Array.from(document.querySelectorAll("dialog")).some((d) => d.open);
   const pendingKey = "deft-pending-" + study;
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   let current = JSON.parse(document.getElementById("first-payload").textContent);
@@ -26,6 +43,12 @@
   }
   function setBusy(b) { busy = b; form.dataset.state = b ? "busy" : "ready"; form.setAttribute("aria-busy", b ? "true" : "false"); }
   function say(text) { statusEl.textContent = text; }
+  let noticeTimer = null;
+  function notice(text) {
+    // A confirmation where the eye is (fixed at the bottom of the screen), gone after a few seconds.
+    noticeEl.textContent = text; noticeEl.hidden = false;
+    clearTimeout(noticeTimer); noticeTimer = setTimeout(() => { noticeEl.hidden = true; }, 5000);
+  }
   function uuid() {
     return (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
   }
@@ -36,6 +59,8 @@
       document.getElementById(side + "-diff").innerHTML = p[side].diff_html;  // escaped by the server
       document.getElementById(side + "-text").textContent = p[side].text;
     }
+    setView(section, p.view || "diff");
+    section.querySelectorAll(".output").forEach((o) => o.classList.remove("expected"));
     form.reset();
     if (p.answer) restore(p.answer);
     shownAt = performance.now();
@@ -74,8 +99,7 @@
     return questions().findIndex((q) => !q.querySelector("input:checked"));
   }
   function progress(p) {
-    document.getElementById("progress-bar").style.width = p.percent + "%";
-    document.querySelector(".rate-progress .progress").setAttribute("aria-valuenow", p.percent);
+    document.getElementById("progress-bar").value = p.percent;
     document.getElementById("progress-text").textContent = `${p.done} done · ${p.left} left`;
   }
   async function call(method, url, body) {
@@ -135,15 +159,25 @@
   function practiceFeedback(answer) {
     const p = practice[practiceIndex];
     const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + (p.expected === "left" ? "right" : "left")] === false;
-    say((good ? "Right. " : "Not quite. ") + `The better output was ${p.expected === "left" ? "A" : "B"}. Press Enter to go on.`);
+    const better = p.expected === "left" ? "A" : "B";
     practiceIndex += 1;
+    const last = practiceIndex >= practice.length;
+    document.getElementById(p.expected + "-out").classList.add("expected");
+    document.getElementById("feedback-h").textContent = good ? "Right." : "Not quite.";
+    document.getElementById("feedback-text").textContent = `The better output was ${better} (outlined). ` +
+      (last ? "Practice is over: the next pairs are real and your answers count." : "Here comes another practice pair.");
+    document.getElementById("feedback-next").firstChild.textContent = last ? "Start the real pairs " : "Next practice pair ";
+    say(`Practice answer checked: the better output was ${better}.`);
     waitingFeedback = startNextPractice;
+    feedbackDialog.showModal();
+    document.getElementById("feedback-next").focus();
   }
   let waitingFeedback = null;
+  feedbackDialog.addEventListener("close", () => { if (waitingFeedback) waitingFeedback(); });
   async function startNextPractice() {
     waitingFeedback = null;
     if (practiceIndex < practice.length) { banner.textContent = `Practice ${practiceIndex + 1} of ${practice.length}: not recorded.`; render(practice[practiceIndex]); return; }
-    banner.hidden = true; say("Practice over: real pairs now.");
+    banner.hidden = true; say("Practice over: real pairs now."); notice("Practice over: these pairs are real.");
     try { await call("POST", `${api}${study}/practice-done/`); } catch (e) { /* harmless to repeat */ }
     if (current) render(current); else await next();
   }
@@ -153,19 +187,63 @@
     if (!r.ok) { say("Nothing to go back to."); return; }
     current = r.data; render(current); say("Your previous answer: change it and submit again.");
   }
-  async function skip() {
-    if (practiceIndex < practice.length || !current) return;
-    const reason = window.prompt("Why skip this pair? (optional)") ;
-    if (reason === null) return;
-    await call("POST", `${api}slots/${current.slot}/skip/`, { reason });
-    await next();
+  function openChoice(dlg) {
+    const f = dlg.querySelector("form");
+    f.reset();
+    dlg.returnValue = "";
+    const err = dlg.querySelector(".error"); if (err) err.textContent = "";
+    dlg.showModal();
+    f.querySelector("input[type=radio]").focus();
   }
-  async function flag() {
-    if (!current) return;
-    const reason = window.prompt("What is wrong with this pair?");
-    if (!reason) return;
-    await call("POST", `${api}slots/${current.slot}/flag/`, { reason });
-    say("Flagged. Please still answer, or skip with K.");
+  function reasonOf(dlg) {
+    const picked = dlg.querySelector("input[name=reason]:checked");
+    const note = dlg.querySelector("input[name=note]").value.trim();
+    if (!picked || picked.value === "other") return note;
+    return note ? `${picked.value}: ${note}` : picked.value;
+  }
+  function skip() {
+    if (practiceIndex < practice.length || !current || busy) return;
+    openChoice(skipDialog);
+  }
+  function flag() {
+    if (practiceIndex < practice.length || !current || busy) return;
+    openChoice(flagDialog);
+  }
+  skipDialog.addEventListener("close", async () => {
+    if (skipDialog.returnValue !== "ok") { setActive(active); return; }
+    setBusy(true);
+    const r = await call("POST", `${api}slots/${current.slot}/skip/`, { reason: reasonOf(skipDialog) }).catch(() => null);
+    if (r && r.ok) notice("Skipped. Here is the next pair."); else say("The skip was not recorded: please try again.");
+    await next();
+    setBusy(false);
+  });
+  flagDialog.querySelector("form").addEventListener("submit", (e) => {
+    // A flag needs a reason: keep the dialog open until there is one.
+    if (e.submitter && e.submitter.value === "cancel") return;
+    if (!reasonOf(flagDialog)) { e.preventDefault(); flagDialog.querySelector(".error").textContent = "Pick a reason or describe the problem."; }
+  });
+  flagDialog.addEventListener("close", async () => {
+    if (flagDialog.returnValue !== "ok") { setActive(active); return; }
+    const reason = reasonOf(flagDialog);
+    const r = await call("POST", `${api}slots/${current.slot}/flag/`, { reason }).catch(() => null);
+    if (r && r.ok) { notice("Flag recorded: thank you. Please still answer this pair, or skip it (K)."); say("Flagged: " + reason); }
+    else notice("The flag was not recorded: please try again.");
+    setActive(active);
+  });
+  // Inside the choice dialogs: digits pick a reason, Enter sends (from a radio too), Esc cancels (native).
+  for (const dlg of [flagDialog, skipDialog]) {
+    dlg.addEventListener("change", () => { const err = dlg.querySelector(".error"); if (err) err.textContent = ""; });
+    dlg.addEventListener("keydown", (e) => {
+      if (e.target.matches("input[type=text]") && e.key !== "Enter") return;
+      const radios = Array.from(dlg.querySelectorAll("input[name=reason]"));
+      if (/^[1-9]$/.test(e.key) && radios[parseInt(e.key, 10) - 1]) {
+        e.preventDefault(); const r = radios[parseInt(e.key, 10) - 1]; r.checked = true; r.focus();
+        if (r.value === "other") dlg.querySelector("input[name=note]").focus();
+      } else if (e.key === "Enter") {
+        e.preventDefault(); e.stopPropagation();  // the page's own Enter (submit the answer) must not see it
+        dlg.querySelector("form").requestSubmit(dlg.querySelector("button[value=ok]"));
+      }
+    });
   }
   function pick(n) {
     const qs = questions(); if (!qs.length) return;
@@ -179,10 +257,10 @@
 
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (dialog.open) return;  // Esc closes it natively
+    if (anyDialogOpen()) return;  // dialogs handle their own keys; Esc closes them natively
     const typing = e.target.matches("textarea, input[type=text]");
     if (typing) { if (e.key === "Escape") { e.target.blur(); setActive(active); } return; }
-    if (e.key === "Enter") { e.preventDefault(); if (waitingFeedback) waitingFeedback(); else submit(); return; }
+    if (e.key === "Enter") { e.preventDefault(); submit(); return; }
     if (busy) { e.preventDefault(); return; }  // answers typed while the next pair loads would be lost
     if (/^[1-9]$/.test(e.key)) { e.preventDefault(); pick(parseInt(e.key, 10)); return; }
     const k = e.key.toLowerCase();
@@ -192,8 +270,9 @@
     else if (k === "k") { e.preventDefault(); skip(); }
     else if (k === "f") { e.preventDefault(); flag(); }
     else if (k === "g") { e.preventDefault(); dialog.showModal(); }
+    else if (k === "v") { e.preventDefault(); setView(section, section.dataset.view === "plain" ? "diff" : "plain"); }
   });
-  form.addEventListener("submit", (e) => { e.preventDefault(); if (waitingFeedback) waitingFeedback(); else submit(); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   form.addEventListener("change", (e) => {
     const fs = e.target.closest("fieldset.q"); if (fs) { const i = questions().indexOf(fs); if (i >= 0) active = i; questions().forEach((q, j) => q.classList.toggle("active", j === active)); }
   });

@@ -1,17 +1,23 @@
-/* The report page's live updates: every 10 s, ask for new HTML (only sent when a judgment or the status
-   changed). The poll URL comes from the script tag's data-live-url (no inline script: see SECURITY.md). */
+// The live study report (no inline script: see SECURITY.md): poll every 10 s, swap in new HTML only when a judgment changed; folded sections stay
+// as the reader left them.
 (function () {
-  var script = document.currentScript;
-  var box = document.getElementById("report-body"), status = document.getElementById("live-status");
-  if (!script || !box) { return; }
-  var url = script.dataset.liveUrl;
+  "use strict";
+  const box = document.getElementById("report-body"), status = document.getElementById("live-status");
+  if (!box || !box.dataset.liveUrl) return;
+  function openIds() { return Array.from(box.querySelectorAll("details[open]")).map((d) => d.id); }
   function tick() {
-    fetch(url + "&version=" + encodeURIComponent(box.dataset.version), {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (d) {
-        if (d && d.changed) { box.innerHTML = d.html; box.dataset.version = d.version; }
-        if (d && status) { status.textContent = "Updated " + new Date().toLocaleTimeString() + (d.status === "live" ? " · live" : " · " + d.status); }
-      }).catch(function () {}).finally(function () { setTimeout(tick, 10000); });
+    fetch(box.dataset.liveUrl + "&version=" + encodeURIComponent(box.dataset.version), { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((d) => {
+        if (d && d.changed) {
+          const keep = openIds();
+          box.innerHTML = d.html; box.dataset.version = d.version;
+          box.querySelectorAll("details").forEach((el) => { el.open = keep.includes(el.id); });
+        }
+        if (d && status) status.textContent = "Updated " + new Date().toLocaleTimeString() + (d.status === "live" ? " · live" : " · " + d.status);
+      })
+      .catch(() => {})
+      .finally(() => setTimeout(tick, 10000));
   }
   setTimeout(tick, 10000);
 })();

@@ -32,7 +32,10 @@ class Command(BaseCommand):
             what = f"one of {', '.join(p.choices)}" if p.choices else p.requirement()
             parser.add_argument(p.option, dest=p.name, metavar=p.name.upper() if not p.choices else None,
                                 help=f"{p.help} {what[0].upper() + what[1:]}; default {default}.")
-        parser.add_argument("--out", help="Write one JSONL row per example (id, task, cluster, distance, chosen, reason).")
+        parser.add_argument("--out", help="Write one JSONL row per example of the split, chosen or not (id, task, "
+                                          "cluster, distance, chosen flag, reason).")
+        parser.add_argument("--chosen-only", action="store_true",
+                            help="With --out: write only the chosen rows (D_base ∪ D_c).")
         parser.add_argument("--export-dataset", metavar="NAME", help="Also save D_base ∪ D_c as a new dataset.")
         parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
                             help="Queue the job for a worker instead of running here; prints the job id last.")
@@ -62,8 +65,9 @@ class Command(BaseCommand):
             path = Path(opts["out"])
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", encoding="utf-8") as out:
-                count = selection_picks_write_jsonl(run=run, out=out)
-            self.stdout.write(f"Wrote {count} rows to {path}.")
+                count = selection_picks_write_jsonl(run=run, out=out, chosen_only=opts["chosen_only"])
+            what = "chosen rows" if opts["chosen_only"] else "rows (every example of the split, with a chosen flag)"
+            self.stdout.write(f"Wrote {count} {what} to {path}.")
         if opts.get("export_dataset"):
             try:
                 exported = selection_run_export(run=run, name=opts["export_dataset"])
@@ -86,7 +90,7 @@ class Command(BaseCommand):
             baseline = diag.get("purity_baseline")
             one = f" (one cluster: {baseline:.3f})" if baseline is not None else ""
             self.stdout.write(f"clusters vs tasks: purity {diag['purity']:.3f}{one}, NMI {diag['nmi']:.3f}, "
-                              f"ARI {diag['ari']:.3f}; embedded {run.summary.get('embedded', 0)} new texts")
+                              f"ARI {diag['ari']:.3f}")
             phr = diag.get("instruction")
             if phr:
                 self.stdout.write(f"clusters vs instruction phrasing ({phr['n_classes']} distinct): purity "
