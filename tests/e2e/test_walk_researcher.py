@@ -122,7 +122,7 @@ def test_researcher_study_report_and_export(live_server, page_at, study_factory,
 @pytest.fixture
 def scored(demo_dataset, settings, tmp_path):
     """demo-small with the copy baseline and a "reference" system on its test split, and a finished UCS run."""
-    from selection.jobs import job_run
+    from deft_site.jobs.services import job_run
     from selection.models import Output, System
     from selection.services.selection_runs import selection_run_create
     from selection.services.systems import system_copy_baseline
