@@ -39,11 +39,11 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.job_list(status_filter if status_filter in Job.Status.values else None)
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None) -> Response:
+    def cancel(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         return Response(self.get_serializer(job_cancel(self.get_object())).data)
 
     @action(detail=True, methods=["post"])
-    def retry(self, request: Request, pk: str | None = None) -> Response:
+    def retry(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         try:
             return Response(self.get_serializer(job_retry(self.get_object())).data)
         except JobRetryRefused as exc:

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from selection import params as selection_params
 from selection.core import baselines as core_baselines
+from selection.core import embedders as core_embedders
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
 from deft_site.jobs.services import job_create, job_enqueue

@@ -161,8 +161,9 @@ def _tables(result: dict) -> dict:
     for g in result["groups"]:
         if g.get("paired"):
             for metric in (m for m in g["paired"] if m not in ("a", "b")):
-                paired_rows.append({"group": g["name"], "metric": METRIC_DISPLAY.get(metric, (metric,))[0],
-                                    **g["paired"][metric]})
+                r, digits = g["paired"][metric], METRIC_DISPLAY.get(metric, (metric, 3))[1]
+                paired_rows.append({"group": g["name"], "metric": METRIC_DISPLAY.get(metric, (metric,))[0], **r,
+                                    **{k: f"{r[k]:+.{digits}f}" for k in ("mean_diff", "low", "high")}})
     return {"groups": groups, "metrics": metrics, "stat_keys": stat_keys, "stats_rows": stats_rows,
             "group_sizes": [g["n"] for g in result["groups"]], "headline": _headline_table(result),
             "components": components, "component_keys": COMPONENTS, "paired_rows": paired_rows}

@@ -36,7 +36,7 @@ def test_quick_grid_runs_through_the_platform_and_resumes(db, data_dirs, capsys)
     assert "[6/6] stratified-f32_5" in printed
     # Every cell is a real selection run, training run and generated system, as the UI shows them.
     assert SelectionRun.objects.filter(completed_at__isnull=False).count() == 4
-    assert TrainingRun.objects.filter(status=TrainingRun.Status.COMPLETED).count() == 5
+    assert TrainingRun.objects.filter(job__status=Job.Status.SUCCEEDED).count() == 5
     assert System.objects.filter(kind=System.Kind.GENERATED).count() == 5
     assert not Job.objects.exclude(status=Job.Status.SUCCEEDED).exists()
     with (out / "results.csv").open() as fh:
