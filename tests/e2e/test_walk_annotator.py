@@ -149,8 +149,10 @@ def test_crowd_participant_on_a_phone(live_server, browser, study_factory):
     try:
         page = ctx.new_page()
         page.goto(f"{live_server.url}/join/{invite.token}/?PROLIFIC_PID=crowd-p1")
-        if "/work/" not in page.url:  # a welcome / consent page before the first pair
-            page.locator("button[type=submit], input[type=submit]").last.click()
+        assert "/work/" not in page.url  # a welcome / consent page comes before the first pair
+        assert page.is_visible("#consent")
+        page.locator("#consent").tap()
+        page.locator("button[type=submit]").last.tap()
         page.wait_for_selector("#answer-form[data-state=ready]")
         assert page.is_visible("#left-text") and not page.is_visible("#left-diff")  # the study chose plain texts
         assert not page.locator("kbd").first.is_visible() and not page.is_visible(".keys")
