@@ -27,7 +27,7 @@ def _ready(page) -> str:
 
 
 def _next_slot(page, slot: str) -> None:
-    page.wait_for_function(f"document.getElementById('answer-form').dataset.slot !== '{slot}'", polling=100)
+    page.wait_for_function(f"() => document.getElementById('answer-form').dataset.slot !== '{slot}'", polling=100)
 
 
 def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, annotator):
@@ -56,7 +56,7 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     assert page.locator(".output.expected").count() == 1  # the better output is outlined
     screenshot(page, "annotator-practice-feedback-desktop")
     page.keyboard.press("Enter")  # one Enter goes on: real work starts
-    page.wait_for_function("document.getElementById('mode-banner').hidden", polling=100)
+    page.wait_for_function("() => document.getElementById('mode-banner').hidden", polling=100)
     assert not page.is_visible("#feedback-dialog")
 
     # Guidelines: the researcher's own heading is the dialog's title, not repeated under "Guidelines".
@@ -85,8 +85,9 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     page.keyboard.press("1")
     screenshot(page, "annotator-flag-dialog-desktop")
     page.keyboard.press("Enter")
-    page.wait_for_selector("#notice:not([hidden])")
-    assert "Flag recorded" in page.inner_text("#notice") and _in_viewport(page, "#notice")
+    page.wait_for_function("() => !document.getElementById('notice').hidden && "
+                           "document.getElementById('notice').textContent.includes('Flag recorded')", polling=100)
+    assert _in_viewport(page, "#notice")
     assert "Please answer" not in page.inner_text("#status")
     assert Slot.objects.get(token=slot).flag_reason == "The text is broken or unreadable"
     # The flagged pair can still be answered; its flag reaches the export.
@@ -117,7 +118,7 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
         slot = _ready(page)
         for key in ("2", "3", "4", "Enter"):
             page.keyboard.press(key)
-        page.wait_for_function(f"location.pathname.endsWith('/done/') || "
+        page.wait_for_function(f"() => location.pathname.endsWith('/done/') || "
                                f"document.getElementById('answer-form').dataset.slot !== '{slot}'", polling=100)
         if page.url.endswith("/done/"):
             break
@@ -127,7 +128,7 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     assert re.fullmatch(r"[0-9A-F]{10}", page.inner_text("#completion-code").strip())
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#copy-code")
-    page.wait_for_function("document.getElementById('copy-status').textContent.includes('Copied')", polling=100)
+    page.wait_for_function("() => document.getElementById('copy-status').textContent.includes('Copied')", polling=100)
     assert page.evaluate("navigator.clipboard.readText()") == page.inner_text("#completion-code").strip()
     screenshot(page, "annotator-done-desktop")
     assert Judgment.objects.filter(slot__rater=annotator).count() == 3
@@ -174,7 +175,7 @@ def test_crowd_participant_on_a_phone(live_server, browser, study_factory):
                 for side in "AB":
                     page.locator(f"label:has(input[name=likert-{scale}-{side}][value='4'])").tap()
             page.locator("#submit-btn").tap()
-            page.wait_for_function(f"location.pathname.endsWith('/done/') || "
+            page.wait_for_function(f"() => location.pathname.endsWith('/done/') || "
                                    f"document.getElementById('answer-form').dataset.slot !== '{slot}'", polling=100)
         page.wait_for_url(re.compile(r".*/done/$"))
         text = page.inner_text("main")
