@@ -65,7 +65,8 @@ class Presence:
         self._stop.set()
         self._thread.join(timeout=10)
         _process["presence"] = None
-        close_old_connections()
+        if not connection.in_atomic_block:  # a worker's own connection may be stale; never close a caller's atomic one
+            close_old_connections()
         Worker.objects.filter(name=self.name).update(stopped_at=timezone.now(), current_job=None)
 
     def beat(self) -> None:

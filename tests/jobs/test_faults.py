@@ -119,6 +119,11 @@ def site(tmp_path):
         site.close()
 
 
+def _json(value: str | dict) -> dict:
+    """A JSON column as SQLite returns it (text) or PostgreSQL's driver does (already decoded)."""
+    return value if isinstance(value, dict) else json.loads(value)
+
+
 def _last_line_job(output: str) -> int:
     return int(output.strip().splitlines()[-1])
 
@@ -160,7 +165,7 @@ def test_sigkilled_workers_jobs_are_requeued_and_finished_by_another_identically
                      timeout=300)
     assert done["status"] == "succeeded", done
     assert done["attempts"] >= 2 and done["worker"].endswith(":third")
-    metrics = json.loads(site.sql("SELECT metrics FROM selection_trainingrun WHERE name = ?", "faulted-train")[0][0])
+    metrics = _json(site.sql("SELECT metrics FROM selection_trainingrun WHERE name = ?", "faulted-train")[0][0])
     assert metrics["resumed_from_step"] >= TRAIN["checkpoint_every"]  # it continued from its checkpoint
 
     # Clean runs of the same work (inline, in one process) give the same results.
