@@ -336,7 +336,7 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
             picks, why, easy_cut, hard_cut = self._pick(km.labels, km.distances, sizes, A, pick_rng)
         else:
             used = np.bincount(codes[base], minlength=codes.max() + 1)
-            picks, why, easy_cut, hard_cut = self._pick_spread(
+            picks, why, easy_cut, hard_cut = self._pick(
                 km.labels, km.distances, sizes, A, pick_rng, codes[remain], used)
         self.groups_ = None if codes is None else codes
 
@@ -403,11 +403,15 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
         sizes: np.ndarray,
         A: int,
         rng: np.random.Generator,
+        codes: np.ndarray | None = None,
+        used: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per cluster: easy (nearest), hard (farthest), random (from the middle).
 
-        Returns positions into the clustered rows, their reasons, and per-cluster
-        easy/hard distance cut-offs.
+        With ``codes`` (each row's group) and ``used`` (rows of each group already chosen, updated as
+        picks are made), rows are ranked first by how many rows of their group are chosen, then by
+        distance, so that picks spread over groups. Returns positions into the clustered rows, their
+        reasons, and per-cluster easy/hard distance cut-offs.
         """
         n_easy = round_half_up(self.alpha * A)
         n_hard = min(round_half_up(self.beta * A), A - n_easy)
@@ -424,60 +428,13 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
             if len(members) <= A:
                 picks.append(members)
                 why.append(np.full(len(members), "whole_cluster", dtype=object))
+                if used is not None:
+                    np.add.at(used, codes[members], 1)
                 continue
-            easy = members[:n_easy]
-            hard = members[len(members) - n_hard :] if n_hard else members[:0]
-            middle = members[n_easy : len(members) - n_hard]
-            rand = rng.choice(middle, n_rand, replace=False) if n_rand else members[:0]
-            if n_easy:
-                easy_cut[k] = distances[easy[-1]]
-            if n_hard:
-                hard_cut[k] = distances[hard[0]]
-            picks += [easy, hard, np.sort(rand)]
-            why += [
-                np.full(n_easy, "easy", dtype=object),
-                np.full(n_hard, "hard", dtype=object),
-                np.full(n_rand, "random", dtype=object),
-            ]
-        if not picks:
-            return np.empty(0, np.int64), np.empty(0, object), easy_cut, hard_cut
-        return np.concatenate(picks), np.concatenate(why), easy_cut, hard_cut
-
-
-    def _pick_spread(
-        self,
-        labels: np.ndarray,
-        distances: np.ndarray,
-        sizes: np.ndarray,
-        A: int,
-        rng: np.random.Generator,
-        codes: np.ndarray,
-        used: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """As :meth:`_pick`, with rows ranked first by how many rows of their group are already
-        chosen (``used``, updated as picks are made), then by distance: easy, hard, random."""
-        n_easy = round_half_up(self.alpha * A)
-        n_hard = min(round_half_up(self.beta * A), A - n_easy)
-        n_rand = A - n_easy - n_hard
-        order = np.lexsort((distances, labels))
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        K = len(sizes)
-        easy_cut = np.full(K, np.nan)
-        hard_cut = np.full(K, np.nan)
-        picks: list[np.ndarray] = []
-        why: list[np.ndarray] = []
-        for k in range(K):
-            members = order[starts[k] : starts[k + 1]]  # nearest first
-            if len(members) <= A:
-                picks.append(members)
-                why.append(np.full(len(members), "whole_cluster", dtype=object))
-                np.add.at(used, codes[members], 1)
-                continue
-            easy = _spread_take(members, n_easy, codes, used)
-            left = members[~np.isin(members, easy)]
-            hard = _spread_take(left[::-1], n_hard, codes, used)
-            left = left[~np.isin(left, hard)]
-            rand = _spread_take(rng.permutation(left), n_rand, codes, used)
+            if used is None:
+                easy, hard, rand = _take_by_distance(members, n_easy, n_hard, n_rand, rng)
+            else:
+                easy, hard, rand = _take_spread(members, n_easy, n_hard, n_rand, rng, codes, used)
             if n_easy:
                 easy_cut[k] = distances[easy].max()
             if n_hard:
@@ -491,6 +448,28 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
         if not picks:
             return np.empty(0, np.int64), np.empty(0, object), easy_cut, hard_cut
         return np.concatenate(picks), np.concatenate(why), easy_cut, hard_cut
+
+
+def _take_by_distance(members: np.ndarray, n_easy: int, n_hard: int, n_rand: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Easy, hard and random picks of one cluster's members (nearest first): the nearest, the farthest,
+    and a random draw from the middle."""
+    easy = members[:n_easy]
+    hard = members[len(members) - n_hard :] if n_hard else members[:0]
+    middle = members[n_easy : len(members) - n_hard]
+    rand = rng.choice(middle, n_rand, replace=False) if n_rand else members[:0]
+    return easy, hard, rand
+
+
+def _take_spread(members: np.ndarray, n_easy: int, n_hard: int, n_rand: int, rng: np.random.Generator,
+                 codes: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`_take_by_distance`, each pick preferring rows whose group is least chosen so far."""
+    easy = _spread_take(members, n_easy, codes, used)
+    left = members[~np.isin(members, easy)]
+    hard = _spread_take(left[::-1], n_hard, codes, used)
+    left = left[~np.isin(left, hard)]
+    rand = _spread_take(rng.permutation(left), n_rand, codes, used)
+    return easy, hard, rand
 
 
 def _spread_take(candidates: np.ndarray, k: int, codes: np.ndarray, used: np.ndarray) -> np.ndarray:
