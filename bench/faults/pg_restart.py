@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -30,7 +29,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
 from loadgen import Stats, run_annotators  # noqa: E402
-from stack import ROOT, Stack, check_exactly_once, machine, phase_counts, setup_study  # noqa: E402
+from stack import ROOT, Stack, check_exactly_once, finish_fault_report, machine, phase_counts, setup_study  # noqa: E402
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -132,11 +131,7 @@ def main() -> None:
     after_ok = sum(phases["after"].get(k, {}).get(c, 0) for k in ("next", "submit") for c in ("200", "201"))
     report["passed"] = bool(report["check"]["exactly_once"] and not codes & {"500", "502", "0"} and after_ok > 0
                             and (args.mode == "terminate" or "503" in codes))
-    out = ROOT / "bench/out" / f"fault-pg-{args.mode}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
-    print(json.dumps(report, indent=1))
-    sys.exit(0 if report["passed"] else 1)
+    finish_fault_report(report, f"fault-pg-{args.mode}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
 from loadgen import Stats, run_annotators  # noqa: E402
-from stack import ROOT, Stack, check_exactly_once, machine, phase_counts, setup_study  # noqa: E402
+from stack import ROOT, Stack, check_exactly_once, finish_fault_report, machine, phase_counts, setup_study  # noqa: E402
 
 
 async def scenario(stack: Stack, study: dict, args: argparse.Namespace) -> dict:
@@ -74,11 +73,7 @@ def main() -> None:
                         for code, n in kind.items() if code == "500")
     report["passed"] = bool(report["check"]["exactly_once"] and server_errors == 0
                             and after.get("submit", {}).get("201", 0) + after.get("submit", {}).get("200", 0) > 0)
-    out = ROOT / "bench/out" / f"fault-web-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
-    print(json.dumps(report, indent=1))
-    sys.exit(0 if report["passed"] else 1)
+    finish_fault_report(report, "fault-web")
 
 
 if __name__ == "__main__":

@@ -123,3 +123,12 @@ def phase_counts(timeline: list[tuple[float, str, int]], fault_at: float, back_a
         counts = phases[phase].setdefault(kind, {})
         counts[str(code)] = counts.get(str(code), 0) + 1
     return phases
+
+
+def finish_fault_report(report: dict, name: str) -> None:
+    """Save a fault run's report under bench/out/ (timestamped), print it, and exit 0 exactly when it passed."""
+    out = ROOT / "bench/out" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+    sys.exit(0 if report["passed"] else 1)
