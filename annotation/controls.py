@@ -167,3 +167,25 @@ def degrade_any(text: str, rng: random.Random, source: str = "",
         if out is not None:
             return kind, out
     return None
+
+
+def expected_side(expected: str, left_is_a: bool) -> str | None:
+    """The answer a control expects on one slot, from its canonical ``expected`` ("a", "b", "tie" or
+    "both_bad") and the slot's order: "left" or "right" for the side showing the expected winner, "tie" and
+    "both_bad" as they are, None for any other value. The one place that turns a/b into a side: the judgment
+    service (control passed?), the report (rater quality) and the practice pairs (the rating page's
+    feedback) all call it.
+
+    >>> expected_side("a", left_is_a=False), expected_side("b", left_is_a=False), expected_side("tie", True)
+    ('right', 'left', 'tie')
+    """
+    if expected in ("tie", "both_bad"):
+        return expected
+    if expected not in ("a", "b"):
+        return None
+    return "left" if (expected == "a") == left_is_a else "right"
+
+
+def other_side(side: str) -> str:
+    """"right" for "left" and "left" for "right": the side a control expects to lose."""
+    return {"left": "right", "right": "left"}[side]

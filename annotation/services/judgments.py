@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotation.controls import expected_side, other_side
 from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
 
 from .assignment import slots_ahead, study_accepts_writes
@@ -128,10 +129,12 @@ def _reseat(slot: Slot) -> None:
 
 def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
     """Did the rater rate the known-worse side worse? None when the study asks nothing to tell."""
-    expected_left = "left" if (control.expected == "a") == slot.left_is_a else "right"
-    bad_side = "right" if expected_left == "left" else "left"
-    if control.expected in ("tie", "both_bad"):
-        return judgment.preference == control.expected if judgment.preference else None
+    expected = expected_side(control.expected, slot.left_is_a)
+    if expected is None:  # not a known answer (the database's check constraint rules this out)
+        return None
+    if expected in ("tie", "both_bad"):
+        return judgment.preference == expected if judgment.preference else None
+    expected_left, bad_side = expected, other_side(expected)
     if judgment.preference:
         return judgment.preference == expected_left
     bad_accurate = getattr(judgment, f"accurate_{bad_side}")
