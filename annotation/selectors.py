@@ -13,10 +13,9 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import escape
 
-from annotation.controls import expected_side, other_side
+from annotation.controls import control_passed, expected_side, other_side
 from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
-from annotation.services.judgments import control_passed
 from annotation.worddiff import diff_html, initial_view
 from selection.core.text import split_instruction
 

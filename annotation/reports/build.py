@@ -23,7 +23,12 @@ from annotation.reports.records import ALL, JudgmentRecord, SideAccuracy, as_rec
 from annotation.stats.agreement import Stat, fleiss_kappa, gwet_ac1, krippendorff_alpha, percent_agreement
 from annotation.stats.correlation import human_preferences, metric_correlation
 from annotation.stats.preferences import (
-    Judgment, accuracy_by_system, accuracy_difference, bradley_terry, pairwise_preferences, position_bias,
+    Judgment,
+    accuracy_by_system,
+    accuracy_difference,
+    bradley_terry,
+    pairwise_preferences,
+    position_bias,
 )
 from annotation.stats.rater_quality import RaterQuality
 from selection.core.metrics import bootstrap_ci

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from annotation.reports.prose import block_summary, report_headline, stat_warning
 from annotation import report_plots as rp
+from annotation.reports.prose import block_summary, report_headline, stat_warning
 
 __all__ = ["AGREEMENT_LABELS", "report_display"]
 
