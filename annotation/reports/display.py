@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from annotation import report_plots as rp
 from annotation.reports.prose import block_summary, report_headline, stat_warning
+from selection import plots
 
 __all__ = ["AGREEMENT_LABELS", "report_display"]
 
@@ -16,39 +16,39 @@ AGREEMENT_LABELS = {"alpha": "Krippendorff alpha", "fleiss_kappa": "Fleiss' kapp
 
 
 def _section_plots(s: Mapping[str, Any], task: str) -> dict[str, str]:
-    plots: dict[str, str] = {}
+    out: dict[str, str] = {}
     for kind in ("preference", "accuracy"):
         ag = s["agreement"].get(kind)
         if ag:
-            plots[f"agreement_{kind}"] = rp.interval_plot(
-                rp.stat_rows(ag, AGREEMENT_LABELS), title=f"Agreement on {kind} ({task})", ref=0.0)
+            out[f"agreement_{kind}"] = plots.interval_svg(
+                plots.stat_rows(ag, AGREEMENT_LABELS), title=f"Agreement on {kind} ({task})", ref=0.0)
     if s["pairs"]:
-        plots["pairs"] = rp.win_tie_loss_plot(s["pairs"], title=f"Wins, ties and losses ({task})")
+        out["pairs"] = plots.win_tie_loss_svg(s["pairs"], title=f"Wins, ties and losses ({task})")
     bt = s.get("bradley_terry") or {}
     if bt.get("rows"):
-        plots["bradley_terry"] = rp.interval_plot(
+        out["bradley_terry"] = plots.interval_svg(
             [{"label": r["system"], "value": r["strength"], "ci": r["ci"]} for r in bt["rows"]],
             title=f"Bradley-Terry strengths ({task})", lo=0.0, hi=1.0, ref=1 / len(bt["rows"]))
     pb = s.get("position_bias")
     if pb and pb["n_decisive"]:
-        plots["position_bias"] = rp.interval_plot(
+        out["position_bias"] = plots.interval_svg(
             [{"label": "share of decisive answers on the left", "value": pb["share_left"], "ci": pb["ci"]}],
             title=f"Position bias ({task})", lo=0.0, hi=1.0, ref=0.5, percent=True)
     if s.get("accuracy"):
-        plots["accuracy"] = rp.interval_plot(
+        out["accuracy"] = plots.interval_svg(
             [{"label": a["system"], "value": a["rate"], "ci": a["ci"]} for a in s["accuracy"]["by_system"]],
             title=f"% of edits judged accurate ({task})", lo=0.0, hi=1.0, percent=True)
     for scale in s.get("likert", []):
         lo, hi = scale["min"], scale["max"]
-        plots[f"likert_{scale['key']}"] = rp.interval_plot(
+        out[f"likert_{scale['key']}"] = plots.interval_svg(
             [{"label": m["system"], "value": m["mean"], "ci": m["ci"]} for m in scale["means"]],
             title=f"{scale['label']}: mean rating ({task})", lo=float(lo), hi=float(hi))
     if s.get("scatter"):
-        plots["scatter_sari"] = rp.scatter_plot(s["scatter"], x_key="d_sari", x_label="SARI(a) - SARI(b)",
+        out["scatter_sari"] = plots.metric_human_scatter_svg(s["scatter"], x_key="d_sari", x_label="SARI(a) - SARI(b)",
                                                 title=f"SARI difference vs human preference ({task})")
-        plots["scatter_rouge"] = rp.scatter_plot(s["scatter"], x_key="d_rougeL", x_label="ROUGE-L(a) - ROUGE-L(b)",
+        out["scatter_rouge"] = plots.metric_human_scatter_svg(s["scatter"], x_key="d_rougeL", x_label="ROUGE-L(a) - ROUGE-L(b)",
                                                  title=f"ROUGE-L difference vs human preference ({task})")
-    return plots
+    return out
 
 
 def report_display(report: Mapping[str, Any]) -> dict[str, Any]:
