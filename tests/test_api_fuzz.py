@@ -39,7 +39,7 @@ def _user(name: str, group: str) -> User:
 def world(transactional_db):
     """Real objects for the path parameters to name."""
     from annotation.services import slot_next, study_create
-    from selection.core.demo_data import make_demo_rows
+    from selection.demo import make_demo_rows
     from deft_site.jobs.services import job_submit
     from selection.models import System, TrainingRun
     from selection.services.datasets import dataset_import
