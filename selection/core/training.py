@@ -6,8 +6,9 @@ Why not ``Seq2SeqTrainer``: exact resumption is easier to guarantee when the loo
 Data order is a pure function of ``(seed, epoch)``: each epoch shuffles the examples with a
 ``torch.Generator`` seeded with ``seed + epoch``, and global optimizer step ``s`` consumes micro-batches
 ``(s % steps_per_epoch) * grad_accumulation ...`` of epoch ``s // steps_per_epoch``. A checkpoint therefore
-only has to remember the step; with model, optimizer, scheduler and RNG states restored, a resumed run
-performs bit-for-bit the same updates on the CPU as an uninterrupted one.
+only has to remember the step; with model, optimizer, scheduler and RNG states restored (``accelerate``'s
+``save_state`` / ``load_state``), a resumed run performs bit-for-bit the same updates on the CPU as an
+uninterrupted one. The learning-rate schedules are ``transformers.get_scheduler``'s.
 
 ``run_dir`` layout::
 
@@ -15,7 +16,8 @@ performs bit-for-bit the same updates on the CPU as an uninterrupted one.
     train_ids.txt          the training ids, in the order given
     loss.jsonl             {"step", "loss", "lr"} every ``log_every`` steps
     tokenizer/             the tokenizer (trained on the data for "tiny-t5")
-    checkpoints/step-N/    model, tokenizer, optimizer.pt, scheduler.pt, rng_state_<rank>.pt, trainer_state.json
+    checkpoints/step-N/    model + tokenizer (loadable like final/), trainer_state.json, and state/: what
+                           Accelerator.save_state writes (model, optimizer, scheduler, every RNG state)
     final/                 model + tokenizer, loadable by AutoModelForSeq2SeqLM / AutoTokenizer.from_pretrained
 
 No torch, transformers or accelerate import happens at module import time: the web process imports this.
@@ -23,13 +25,13 @@ No torch, transformers or accelerate import happens at module import time: the w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import math
 import os
 import platform
-import random
 import re
 import shutil
 import time
@@ -303,14 +305,16 @@ class _Trainer:
         self.start_step, ckpt_dir = (ckpt[0], ckpt[1]) if ckpt else (0, None)
         set_seed(cfg.seed)
         self.tokenizer = self._load_tokenizer()
-        model = self._load_model(ckpt_dir)
+        model = self._load_model()  # a checkpoint's weights are loaded over it by _restore
         self.num_parameters = sum(p.numel() for p in model.parameters())
         self.features = _tokenize(self.tokenizer, self.examples, cfg)
         self._plan()
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg, self.total_steps))
-        # The scheduler is stepped by hand, once per optimizer step, whatever the number of processes.
+        self.scheduler = lr_scheduler(optimizer, cfg, self.total_steps)
+        # The scheduler is stepped by hand, once per optimizer step, whatever the number of processes: so it is
+        # registered for checkpointing rather than prepared (a prepared one steps once per process).
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.accelerator.register_for_checkpointing(self.scheduler)
         if ckpt_dir is not None:
             self._restore(ckpt_dir)
         self.manifest.update(self._run_facts())
@@ -336,13 +340,11 @@ class _Trainer:
         self.accelerator.wait_for_everyone()
         return tokenizer
 
-    def _load_model(self, ckpt_dir: Path | None):
+    def _load_model(self):
         import torch
         from transformers import AutoModelForSeq2SeqLM
 
         cfg = self.config
-        if ckpt_dir is not None:
-            return AutoModelForSeq2SeqLM.from_pretrained(str(ckpt_dir), dtype=torch.float32)
         if cfg.base_model != TINY_T5:
             return AutoModelForSeq2SeqLM.from_pretrained(cfg.base_model, dtype=torch.float32)
         from transformers import T5Config, T5ForConditionalGeneration
@@ -369,12 +371,7 @@ class _Trainer:
             raise ValueError(f"checkpoint step {self.start_step} is beyond total_steps {self.total_steps}")
 
     def _restore(self, ckpt_dir: Path) -> None:
-        import torch
-
-        self.optimizer.optimizer.load_state_dict(torch.load(ckpt_dir / "optimizer.pt", weights_only=True))
-        self.scheduler.load_state_dict(torch.load(ckpt_dir / "scheduler.pt", weights_only=True))
-        rank = self.accelerator.process_index
-        _set_rng_state(torch.load(ckpt_dir / f"rng_state_{rank}.pt", weights_only=False))
+        self.accelerator.load_state(str(ckpt_dir / "state"))  # model, optimizer, scheduler and every RNG state
         if self.is_main:
             rows = [r for r in read_loss_log(self.run_dir) if r["step"] <= self.start_step]
             _write_jsonl(self.run_dir / "loss.jsonl", rows)
@@ -435,7 +432,7 @@ class _Trainer:
                 shard, weight = idx[-1:], 0.0
             batch = _collate([self.features[i] for i in shard], self.tokenizer.pad_token_id, acc.device)
             last = k == len(micro) - 1
-            ctx = acc.no_sync(self.model) if (not last and acc.num_processes > 1) else _nullcontext()
+            ctx = acc.no_sync(self.model) if (not last and acc.num_processes > 1) else contextlib.nullcontext()
             with ctx:
                 loss = self.model(**batch).loss
                 acc.backward(loss * (weight / len(micro)))
@@ -472,20 +469,15 @@ class _Trainer:
     # -- saving
 
     def _save_checkpoint(self, step: int) -> None:
-        import torch
-
         acc = self.accelerator
         root = self.run_dir / "checkpoints"
         final, tmp = root / f"step-{step}", root / f".step-{step}.tmp"
         if self.is_main:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            self._save_model(tmp)
-            torch.save(self.optimizer.optimizer.state_dict(), tmp / "optimizer.pt")
-            torch.save(self.scheduler.state_dict(), tmp / "scheduler.pt")
+            self._save_model(tmp)  # a checkpoint is also a model that generation can load
         acc.wait_for_everyone()
-        torch.save(_get_rng_state(), tmp / f"rng_state_{acc.process_index}.pt")
-        acc.wait_for_everyone()
+        acc.save_state(str(tmp / "state"))  # every process writes its own RNG state; the main one the rest
         if self.is_main:
             epoch, group = divmod(step, self.steps_per_epoch)
             state = {"step": step, "epoch": epoch, "micro_batch": group * self.config.grad_accumulation,
@@ -541,14 +533,6 @@ class _Trainer:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _validate_examples(train_examples: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -660,21 +644,17 @@ def _epoch_permutation(n: int, seed: int, epoch: int):
     return torch.randperm(n, generator=gen)
 
 
-def _lr_lambda(cfg: TrainingConfig, total_steps: int) -> Callable[[int], float]:
-    warmup = int(cfg.warmup_ratio * total_steps)
-    kind = cfg.lr_scheduler
+# TrainingConfig.lr_scheduler -> the name transformers.get_scheduler knows (each warms up over warmup_ratio)
+_SCHEDULER_NAMES = {"linear": "linear", "constant": "constant_with_warmup", "cosine": "cosine"}
 
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        if kind == "constant":
-            return 1.0
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        if kind == "linear":
-            return max(0.0, 1.0 - progress)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
-    return factor
+def lr_scheduler(optimizer, cfg: TrainingConfig, total_steps: int):
+    """``transformers.get_scheduler``'s schedule ``cfg.lr_scheduler`` with ``int(warmup_ratio * total_steps)``
+    linear warm-up steps; stepped once per optimizer step. The seq2seq loop and the tagger use it."""
+    from transformers import get_scheduler
+
+    return get_scheduler(_SCHEDULER_NAMES[cfg.lr_scheduler], optimizer,
+                         num_warmup_steps=int(cfg.warmup_ratio * total_steps), num_training_steps=total_steps)
 
 
 def _resolve_precision(precision: str) -> str:
@@ -713,27 +693,6 @@ def _configure_threads(num_threads: int | None) -> None:
             num_threads = os.cpu_count() or 1
     if torch.get_num_threads() != num_threads:
         torch.set_num_threads(num_threads)
-
-
-def _get_rng_state() -> dict[str, Any]:
-    import numpy as np
-    import torch
-
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    import numpy as np
-    import torch
-
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def _library_versions() -> dict[str, str]:
