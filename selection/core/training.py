@@ -648,7 +648,7 @@ def _epoch_permutation(n: int, seed: int, epoch: int):
 _SCHEDULER_NAMES = {"linear": "linear", "constant": "constant_with_warmup", "cosine": "cosine"}
 
 
-def lr_scheduler(optimizer, cfg: TrainingConfig, total_steps: int):
+def lr_scheduler(optimizer: Any, cfg: TrainingConfig, total_steps: int) -> Any:
     """``transformers.get_scheduler``'s schedule ``cfg.lr_scheduler`` with ``int(warmup_ratio * total_steps)``
     linear warm-up steps; stepped once per optimizer step. The seq2seq loop and the tagger use it."""
     from transformers import get_scheduler
