@@ -14,15 +14,19 @@ the input for "gold"), and `match_controls` picks, for each of a random sample o
 unused candidate (nearest-neighbour matching on standardised features, exact on the identical count).
 
 Degradations return None when they cannot change the text, so a control is never identical to its source.
+`control_passed` scores a rater's answer to a control (duck-typed on the Control, Slot and Judgment rows).
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Sequence
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
+
+if TYPE_CHECKING:  # for annotations only: this module imports no Django
+    from annotation.models import Control, Judgment, Slot
 
 DEGRADATIONS = ("drop", "swap", "repeat", "cut", "shuffle", "reverse")
 FEATURES = ("identical_sides", "length_ratio_min", "length_ratio_max", "edit_min", "edit_max", "edit_between")
@@ -166,4 +170,22 @@ def degrade_any(text: str, rng: random.Random, source: str = "",
         out = degrade(text, kind, rng, source=source)
         if out is not None:
             return kind, out
+    return None
+
+
+def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
+    """Did the rater rate the known-worse side worse? None when the study asks nothing to tell."""
+    expected_left = "left" if (control.expected == "a") == slot.left_is_a else "right"
+    bad_side = "right" if expected_left == "left" else "left"
+    if control.expected in ("tie", "both_bad"):
+        return judgment.preference == control.expected if judgment.preference else None
+    if judgment.preference:
+        return judgment.preference == expected_left
+    bad_accurate = getattr(judgment, f"accurate_{bad_side}")
+    if bad_accurate is not None:
+        return bad_accurate is False
+    if judgment.likert:
+        good = sum(v[expected_left] for v in judgment.likert.values())
+        bad = sum(v[bad_side] for v in judgment.likert.values())
+        return good > bad
     return None

@@ -27,7 +27,12 @@ import numpy as np
 from annotation.stats.agreement import Stat, fleiss_kappa, gwet_ac1, krippendorff_alpha, percent_agreement
 from annotation.stats.correlation import human_preferences, metric_correlation
 from annotation.stats.preferences import (
-    ANSWERS, accuracy_by_system, accuracy_difference, bradley_terry, pairwise_preferences, position_bias,
+    ANSWERS,
+    accuracy_by_system,
+    accuracy_difference,
+    bradley_terry,
+    pairwise_preferences,
+    position_bias,
 )
 from annotation.stats.rater_quality import RaterQuality
 from selection.core.metrics import bootstrap_ci
@@ -699,10 +704,10 @@ def report_headline(report: Mapping[str, Any]) -> dict[str, Any]:
         if rate == 0.5:
             answer = f"{p['a']} and {p['b']} are level: each wins half of {p['n']} judgments (ties count half)."
         else:
-            winner, loser, r, l, h = ((p["a"], p["b"], rate, lo, hi) if rate > 0.5 else
-                                      (p["b"], p["a"], 1 - rate, 1 - hi, 1 - lo))
+            winner, loser, r, low, high = ((p["a"], p["b"], rate, lo, hi) if rate > 0.5 else
+                                           (p["b"], p["a"], 1 - rate, 1 - hi, 1 - lo))
             answer = (f"{winner} is preferred to {loser} in {_pct(r)} of {p['n']} judgments "
-                      f"(ties count half; 95% CI {_pct(l)} to {_pct(h)}).")
+                      f"(ties count half; 95% CI {_pct(low)} to {_pct(high)}).")
         pval = p.get("sign_test_p")
         ptxt = "p < 0.001" if pval is not None and pval < 0.001 else f"p = {pval:.3f}" if pval is not None else ""
         if pval is not None and pval < 0.05 and not lo <= 0.5 <= hi:
