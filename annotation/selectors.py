@@ -10,6 +10,7 @@ from typing import Any
 import markdown
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -234,3 +235,14 @@ def preview_payload(*, dataset_id: int, split: str, system_ids: list[int],
         return None
     item = Item(example=first.example, text_a=first.text, text_b=other.text)
     return slot_payload(Slot(item=item, left_is_a=True, token="preview"), display_mode=display_mode)
+
+
+def study_lookup(ref: str) -> Study:
+    """A study by its name (the lookup the rest of the API uses), or by its numeric id."""
+    study = Study.objects.filter(name=ref).first()
+    if study is None and ref.isdigit():
+        study = Study.objects.filter(pk=int(ref)).first()
+    if study is None:
+        raise Http404(f"No study {ref!r}.")
+    return study
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections import defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
