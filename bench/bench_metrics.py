@@ -24,7 +24,7 @@ from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp  # noqa: E402
 
 from selection.core.metrics import rouge_l_scores, sari_scores  # noqa: E402
 from selection.core.metrics.sari import _split_raw_token  # noqa: E402
-from tests.selection.core.test_metrics_reference import reference_sari_sentence  # noqa: E402
+from selection.core.metrics.sari_reference import reference_sari_sentence  # noqa: E402
 
 EVAL_SETS = ROOT.parent / "shared" / "data" / "coedit" / "eval" / "eval_sets.jsonl"
 N_REFS = 4
