@@ -99,14 +99,10 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class WorkStudySerializer(serializers.Serializer):
+class WorkStudySerializer(ProgressSerializer):
     token = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
-    done = serializers.IntegerField()
-    left = serializers.IntegerField()
-    total = serializers.IntegerField()
-    percent = serializers.IntegerField()
 
 
 class CompletionSerializer(serializers.Serializer):

@@ -502,6 +502,17 @@ def _agreement_weights(c: int, weights: str | None) -> np.ndarray:
     return 1 - diff if weights == "linear" else 1 - diff ** 2
 
 
+def _weighted_coding(matrix: Any, categories: Sequence | None, weights: str | None) -> Coded | Stat:
+    """The coded ratings for a (possibly weighted) statistic, or the undefined Stat saying why there are none."""
+    coded = encode_ratings(matrix, categories)
+    if weights is not None and coded.values is None and categories is None:
+        return _undefined(f"{weights} weights need numeric labels or a declared category order")
+    problem = _degenerate(coded)
+    if problem:
+        return _undefined(problem)
+    return coded
+
+
 def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None = None,
             bootstrap: int = 0, random_state: int | None = 0, confidence: float = 0.95) -> Stat:
     """Gwet's AC1 (``weights=None``) or AC2 (``"linear"``/``"quadratic"``), missing data as irrCAC.
@@ -510,12 +521,9 @@ def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None
     shares of every rated unit; q is the number of categories (declared, else observed).
     """
     _check_bootstrap(bootstrap, confidence)
-    coded = encode_ratings(matrix, categories)
-    if weights is not None and coded.values is None and categories is None:
-        return _undefined(f"{weights} weights need numeric labels or a declared category order")
-    problem = _degenerate(coded)
-    if problem:
-        return _undefined(problem)
+    coded = _weighted_coding(matrix, categories, weights)
+    if isinstance(coded, Stat):
+        return coded
     q = coded.n_categories
     w = _agreement_weights(q, weights)
     counts = coded.counts()
@@ -609,12 +617,9 @@ def _mean_over_pairs(matrix: Any, categories: Sequence | None, weights: str | No
     _check_bootstrap(bootstrap, confidence)
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {WEIGHTS}; got {weights!r}")
-    coded = encode_ratings(matrix, categories)
-    if weights is not None and coded.values is None and categories is None:
-        return _undefined(f"{weights} weights need numeric labels or a declared category order")
-    problem = _degenerate(coded)
-    if problem:
-        return _undefined(problem)
+    coded = _weighted_coding(matrix, categories, weights)
+    if isinstance(coded, Stat):
+        return coded
     pairs = list(combinations(range(coded.codes.shape[0]), 2))
     results = {p: _pair_stat(coded, *p, weights, scott) for p in pairs}
     good = [p for p, (v, _) in results.items() if np.isfinite(v)]
