@@ -9,20 +9,12 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection, connections
+from django.db import connections
 
 from annotation.models import Item, Slot
-from tests.needs import need, port_open
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def pg(transactional_db):
-    need(connection.vendor == "postgresql",
-         "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
-         + ("" if port_open(5432) else " (and nothing listens on 127.0.0.1:5432)"))
-    return connection
 
 
 def test_many_threads_never_exceed_k_per_item(pg, study_factory):
