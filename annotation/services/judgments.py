@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.controls import control_passed
-from annotation.models import Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
+from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Study, StudyRater
 
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
-PREFERENCES = ("left", "right", "tie", "both_bad")
+PREFERENCES = tuple(Preference.values)
 ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
 
 
