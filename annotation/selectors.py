@@ -14,7 +14,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
 
-from annotation.controls import control_passed
+from annotation.controls import control_passed, expected_side, other_side
 from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
 from annotation.worddiff import diff_html, initial_view
@@ -208,7 +208,8 @@ def practice_payloads(study: Study) -> list[dict[str, Any]]:
     for i, item in enumerate(study.items.filter(kind=Item.Kind.PRACTICE).order_by("order_key")):
         fake = Slot(item=item, left_is_a=bool(i % 2), token=f"practice-{i + 1}")
         payload = slot_payload(fake)
-        payload["expected"] = "left" if fake.left_is_a else "right"
+        payload["expected"] = expected_side("a", fake.left_is_a)  # practice pairs: a is the better output
+        payload["worse"] = other_side(payload["expected"])
         out.append(payload)
     return out
 

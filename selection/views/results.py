@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from deft_site.jobs.models import Job
 from deft_site.roles import researcher_required
 from selection.models import Dataset
-from selection.plots_results import grouped_bars_ci_svg
+from selection.plots import grouped_bars_ci_svg
 from selection.services.scoring import (
     GROUP_BY,
     ScoringError,

@@ -32,7 +32,6 @@
   const practice = JSON.parse(document.getElementById("practice-payloads").textContent) || [];
   // The sides ("left", "right") and answers come from the page (annotation.models), not from this script.
   const sides = JSON.parse(document.getElementById("rate-vocabulary").textContent).sides;
-  const otherSide = (side) => sides[1 - sides.indexOf(side)];
   let practiceIndex = 0, shownAt = performance.now(), active = 0, busy = false;
 
   const questions = () => Array.from(form.querySelectorAll("fieldset.q"));
@@ -78,7 +77,7 @@
       if (a["accurate_" + side] !== null && a["accurate_" + side] !== undefined) set("accurate_" + side, a["accurate_" + side] ? "yes" : "no");
       for (const f of (a.error_flags || {})[side] || []) set("flag-" + side, f);
     }
-    for (const [key, sides] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, sides.left); set(`likert-${key}-B`, sides.right); }
+    for (const [key, marks] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, marks.left); set(`likert-${key}-B`, marks.right); }
     const c = form.querySelector("#comment"); if (c) c.value = a.comment || "";
   }
   function collect() {
@@ -161,7 +160,7 @@
   }
   function practiceFeedback(answer) {
     const p = practice[practiceIndex];
-    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + otherSide(p.expected)] === false;
+    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + p.worse] === false;
     const better = sides.indexOf(p.expected) === 0 ? "A" : "B";
     practiceIndex += 1;
     const last = practiceIndex >= practice.length;
