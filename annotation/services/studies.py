@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections import defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
@@ -25,6 +24,7 @@ from annotation.models import (
     StudyRater,
     StudySystem,
 )
+from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
 from .errors import AnnotationError, NotAllowed, StudyFrozen
@@ -143,19 +143,6 @@ def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:
     return list(Example.objects.filter(pk__in=list(ids)).order_by("pk"))
 
 
-def stratified_sample(examples: list[Example], n: int, rng: random.Random) -> list[Example]:
-    """n examples, each task keeping its share (largest remainder), drawn at random within each task."""
-    by_task: dict[str, list[Example]] = defaultdict(list)
-    for ex in examples:
-        by_task[ex.task].append(ex)
-    n = min(n, len(examples))
-    quotas = {t: n * len(v) / len(examples) for t, v in sorted(by_task.items())}
-    alloc = {t: math.floor(q) for t, q in quotas.items()}
-    for t in sorted(quotas, key=lambda t: (-(quotas[t] - alloc[t]), t))[: n - sum(alloc.values())]:
-        alloc[t] += 1
-    return [ex for t in sorted(by_task) for ex in rng.sample(by_task[t], alloc[t])]
-
-
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
@@ -169,7 +156,9 @@ def _items_build(study: Study) -> None:
     eligible = _eligible_examples(study, systems)
     if not eligible:
         raise AnnotationError(f"No {study.split!r} example of {study.dataset.name!r} has outputs from every system.")
-    sample = stratified_sample(eligible, study.n_examples, rng)
+    picked = stratified_sample([ex.task for ex in eligible], min(study.n_examples, len(eligible)),
+                               random_state=rng.getrandbits(64))
+    sample = [eligible[i] for i in picked]
     texts = {(o.system_id, o.example_id): o.text
              for o in Output.objects.filter(system__in=systems, example__in=sample)}
     items: list[Item] = []
