@@ -21,7 +21,8 @@ from typing import Any, Sequence
 import numpy as np
 from django.db import transaction
 
-from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
+from selection.core.benchmarks import headline_metrics
+from selection.core.metrics import METRICS, SystemScores, score_system
 from selection.core.text import strip_instruction
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue

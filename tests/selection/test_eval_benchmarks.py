@@ -127,7 +127,7 @@ def test_generate_can_add_coedit_instructions(evalsets, monkeypatch):
     system = system_generate(name="prefixed", dataset=evalsets, split="test", model_path="any",
                              add_instruction=True)
     by_id = dict(zip(evalsets.examples.filter(split="test").order_by("id").values_list("ext_id", flat=True), seen))
-    assert by_id["jfleg-test-0"].startswith("Fix grammatical errors in this sentence: ")
+    assert by_id["jfleg-test-0"].startswith("Fix grammar: ")
     assert by_id["asset-test-9"] == "Simplify this sentence: " + evalsets.examples.get(ext_id="asset-test-9").src
     no_task = evalsets.examples.filter(split="test", task="iterater_human_sent").first()
     assert by_id[no_task.ext_id] == no_task.src  # CoEDIT has no instruction for it

@@ -11,8 +11,8 @@ The public API (stable; other parts of the platform and scripts use only these n
 * ``corpus_rouge_l`` / ``rouge_l_scores``; ``system_stats`` / ``edit_statistics`` / ``corpus_fkgl``.
 * ``score_system(srcs, preds, refs)`` -> ``SystemScores``: every metric, per subset, with ``interval`` and
   ``paired`` bootstrap; ``score_rows`` is its flat form for the ``metrics`` command.
-* ``headline_metrics(benchmark, task)``: what a benchmark is reported with.
-``refs`` is always one list of references per example; ``srcs`` are inputs without their instruction.
+``refs`` is always one list of references per example; ``srcs`` are inputs without their instruction. Which
+metrics a benchmark is reported with lives in ``selection.core.benchmarks``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from .benchmarks import headline_metrics
 from .bootstrap import (
     BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
     gleu_weights_scorer, paired_bootstrap, sari_weights_scorer,
@@ -37,7 +36,7 @@ __all__ = [
     "SariStats", "SystemScores", "SystemStats",
     "bootstrap_ci", "corpus_bootstrap_ci", "corpus_fkgl", "corpus_gleu", "corpus_paired_bootstrap",
     "corpus_rouge_l", "corpus_sari", "corpus_sari_evaluate", "corpus_sari_scores", "edit_statistics",
-    "gleu_stats", "gleu_weights_scorer", "headline_metrics", "load_metric", "paired_bootstrap", "rouge_l_scores",
+    "gleu_stats", "gleu_weights_scorer", "load_metric", "paired_bootstrap", "rouge_l_scores",
     "rouge_l_sentence", "sari_from_totals", "sari_scores", "sari_sentence", "sari_stats", "sari_weights_scorer",
     "score_rows", "score_system", "strip_instruction", "system_stats",
 ]

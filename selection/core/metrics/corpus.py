@@ -30,8 +30,8 @@ from typing import Sequence
 
 import numpy as np
 from .bootstrap import (
-    BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
-    gleu_weights_scorer, paired_bootstrap, sari_weights_scorer, totals_weights_scorer,
+    BootstrapCI, PairedBootstrapResult, corpus_bootstrap_ci, corpus_paired_bootstrap, gleu_weights_scorer,
+    mean_weights_scorer, totals_weights_scorer,
 )
 from .gleu import DEFAULT_ITERATIONS, GleuStats, gleu_stats, reference_indices
 from .rouge import rouge_l_scores
@@ -77,8 +77,11 @@ class SystemScores:
         return self._subsets[key]
 
     def scorer(self, metric: str, index: np.ndarray | None = None):
-        """A (B, n) weights -> (B,) scores function for a corpus metric on the examples in ``index``."""
+        """A (B, n) weights -> (B,) scores function for ``metric`` on the examples in ``index``: corpus
+        metrics from their summed statistics, mean metrics as weighted means of per-example values."""
         pick = (lambda a: a) if index is None else (lambda a: a[index])
+        if metric in MEAN_METRICS:
+            return mean_weights_scorer(pick(self.per_example[metric]))
         if metric in _SARI_PART:
             part = _SARI_PART[metric]
             return totals_weights_scorer(pick(self.sari.counts), lambda t: sari_from_totals(t)[part])
@@ -90,7 +93,7 @@ class SystemScores:
             return totals_weights_scorer(pick(self.fkgl), fkgl_from_counts)
         if metric == "length_ratio":
             return totals_weights_scorer(pick(self.words), lambda t: t[:, 1] / np.where(t[:, 0] > 0, t[:, 0], np.nan))
-        raise ValueError(f"{metric!r} is not a corpus metric; corpus metrics: {', '.join(CORPUS_METRICS)}")
+        raise ValueError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
 
     def value(self, metric: str, index: np.ndarray | None = None) -> float:
         """``metric`` on every example, or on the examples in ``index``."""
@@ -114,10 +117,6 @@ class SystemScores:
     def interval(self, metric: str, index: np.ndarray | None = None, *, n_resamples: int = 1000,
                  confidence: float = 0.95, random_state: int | None = 0) -> BootstrapCI:
         """Percentile bootstrap interval of ``metric`` over examples (corpus metrics recomputed per resample)."""
-        if metric in MEAN_METRICS:
-            values = self.per_example[metric]
-            return bootstrap_ci(values if index is None else values[index], n_resamples=n_resamples,
-                                confidence=confidence, random_state=random_state)
         n = len(self) if index is None else len(index)
         return corpus_bootstrap_ci(self.scorer(metric, index), n, n_resamples=n_resamples, confidence=confidence,
                                    random_state=random_state)
@@ -128,11 +127,6 @@ class SystemScores:
         """Paired bootstrap test of this system (A) against ``other`` (B) on the same examples."""
         if len(other) != len(self):
             raise ValueError("the two systems must be scored on the same examples")
-        if metric in MEAN_METRICS:
-            a, b = self.per_example[metric], other.per_example[metric]
-            if index is not None:
-                a, b = a[index], b[index]
-            return paired_bootstrap(a, b, n_resamples=n_resamples, confidence=confidence, random_state=random_state)
         n = len(self) if index is None else len(index)
         return corpus_paired_bootstrap(self.scorer(metric, index), other.scorer(metric, index), n,
                                        n_resamples=n_resamples, confidence=confidence, random_state=random_state)
