@@ -27,8 +27,8 @@ from typing import Any
 
 from selection.core.text import DEFAULT_INSTRUCTIONS
 
-__all__ = ["BENCHMARKS", "Benchmark", "TASK_HEADLINES", "benchmark_name", "benchmark_of", "coedit_eval_rows",
-           "headline_metric", "headline_metrics"]
+__all__ = ["BENCHMARKS", "Benchmark", "TASK_HEADLINES", "benchmark_label", "benchmark_name", "benchmark_of",
+           "coedit_eval_rows", "headline_metric", "headline_metrics"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,20 @@ def benchmark_of(name: str | None) -> Benchmark | None:
     """The benchmark a set named ``name`` belongs to (``turkcorpus_gem`` -> TurkCorpus), else None."""
     lowered = (name or "").lower()
     return next((b for b in BENCHMARKS if lowered.startswith(b.key)), None)
+
+
+def benchmark_label(name: str, *, short: bool = False) -> str:
+    """How a set is named on screen: the benchmark's own spelling, with the set's name where it differs.
+
+    >>> benchmark_label("asset"), benchmark_label("turkcorpus_gem"), benchmark_label("turkcorpus_gem", short=True)
+    ('ASSET', 'TurkCorpus (turkcorpus_gem)', 'TurkCorpus')
+    >>> benchmark_label("my-gec-set")
+    'my-gec-set'
+    """
+    found = benchmark_of(name)
+    if found is None:
+        return name
+    return found.label if short or name.lower() == found.key else f"{found.label} ({name})"
 
 
 def headline_metrics(benchmark: str | None = None, task: str | None = None) -> tuple[str, ...]:

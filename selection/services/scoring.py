@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 from django.db import transaction
 
-from selection.core.benchmarks import headline_metrics
+from selection.core.benchmarks import benchmark_label, headline_metrics
 from selection.core.metrics import METRICS, SystemScores, score_system
 from selection.core.text import strip_instruction
 from deft_site.jobs.models import Job
@@ -111,6 +111,11 @@ def _paired_dict(r) -> dict[str, float]:  # noqa: ANN001 - a PairedBootstrapResu
     return {"mean_diff": r.mean_diff, "low": r.low, "high": r.high, "p_value": r.p_value, "a_wins": r.a_wins}
 
 
+def set_label(name: str, *, short: bool = False) -> str:
+    """How an evaluation set is named on screen ("ASSET", "TurkCorpus (turkcorpus_gem)", "all sets pooled")."""
+    return "all sets pooled" if name == ALL else benchmark_label(name, short=short)
+
+
 def _group_headline(name: str, tasks: list[str], by: str) -> list[str]:
     if name == ALL:
         return ["sari"]
@@ -134,7 +139,8 @@ def score_compute(
 ) -> dict[str, Any]:
     """The report's content (no caching). See the module docstring for conventions.
 
-    ``groups[i]``: ``name``, ``n``, ``headline`` (its metrics in the literature's order), ``metrics`` (the
+    ``groups[i]``: ``name``, ``label`` (the benchmark's spelling, e.g. "TurkCorpus (turkcorpus_gem)"), ``n``,
+    ``headline`` (its metrics in the literature's order), ``metrics`` (the
     headline first, then the rest), ``systems[name]`` (every metric, with ``<metric>_ci`` intervals for the
     headline ones and INTERVAL_METRICS) and ``paired`` (first two systems, per headline metric and SARI /
     ROUGE-L). ``stats[name]``: edit statistics over every example; ``paired``: the test on every example.
@@ -173,7 +179,8 @@ def score_compute(
                       **{m: _paired_dict(a.paired(b, m, idx, n_resamples=n_boot, random_state=seed))
                          for m in dict.fromkeys([*headline, *PAIRED_METRICS])}}
         order = list(dict.fromkeys([*headline, *(m for m in METRICS if m in cells[names[0]])]))
-        groups.append({"name": g, "n": len(idx), "headline": headline, "metrics": order, "systems": cells,
+        groups.append({"name": g, "label": set_label(g), "n": len(idx),
+                       "headline": headline, "metrics": order, "systems": cells,
                        "paired": paired})
     stats = {}
     for name in names:

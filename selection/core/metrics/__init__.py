@@ -24,7 +24,7 @@ from .bootstrap import (
     BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
     gleu_weights_scorer, paired_bootstrap, sari_weights_scorer,
 )
-from .corpus import CORPUS_METRICS, MEAN_METRICS, METRICS, SystemScores, score_system
+from .corpus import CORPUS_METRICS, MEAN_METRICS, METRIC_DIGITS, METRIC_LABELS, METRICS, SystemScores, score_system
 from .gleu import GleuStats, corpus_gleu, gleu_stats
 from .rouge import corpus_rouge_l, rouge_l_scores, rouge_l_sentence
 from .sari import SariScores, corpus_sari_evaluate, sari_scores, sari_sentence
@@ -32,7 +32,7 @@ from .sari_corpus import SariStats, corpus_sari, corpus_sari_scores, sari_from_t
 from .stats import SystemStats, corpus_fkgl, edit_statistics, strip_instruction, system_stats
 
 __all__ = [
-    "BootstrapCI", "CORPUS_METRICS", "GleuStats", "MEAN_METRICS", "METRICS", "PairedBootstrapResult", "SariScores",
+    "BootstrapCI", "CORPUS_METRICS", "GleuStats", "MEAN_METRICS", "METRICS", "METRIC_DIGITS", "METRIC_LABELS", "PairedBootstrapResult", "SariScores",
     "SariStats", "SystemScores", "SystemStats",
     "bootstrap_ci", "corpus_bootstrap_ci", "corpus_fkgl", "corpus_gleu", "corpus_paired_bootstrap",
     "corpus_rouge_l", "corpus_sari", "corpus_sari_evaluate", "corpus_sari_scores", "edit_statistics",

@@ -16,11 +16,12 @@ statistics with one matrix product (no Python loop over resamples, no re-tokenis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .sari_corpus import sari_from_totals
+from .gleu import GleuStats
+from .sari_corpus import SariStats, sari_from_totals
 
 __all__ = [
     "BootstrapCI", "PairedBootstrapResult", "bootstrap_ci", "corpus_bootstrap_ci", "corpus_paired_bootstrap",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 WeightsScorer = Callable[[np.ndarray], np.ndarray]
+Scores = Sequence[float] | np.ndarray
 
 _BLOCK_CELLS = 4_000_000  # resample draws held at once
 
@@ -62,7 +64,7 @@ class PairedBootstrapResult:
     n_resamples: int
 
 
-def _as_scores(values, name: str) -> np.ndarray:
+def _as_scores(values: Scores, name: str) -> np.ndarray:
     scores = np.asarray(values, dtype=float)
     if scores.ndim != 1 or len(scores) == 0:
         raise ValueError(f"{name} must be a non-empty 1-d sequence of per-example scores")
@@ -81,7 +83,7 @@ def _check(n_examples: int, n_resamples: int, confidence: float) -> None:
 
 
 def bootstrap_ci(
-    scores, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
+    scores: Scores, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
 ) -> BootstrapCI:
     """Mean of per-example ``scores`` with a percentile bootstrap interval (seeded: same input, same interval).
 
@@ -95,7 +97,7 @@ def bootstrap_ci(
 
 
 def paired_bootstrap(
-    scores_a, scores_b, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
+    scores_a: Scores, scores_b: Scores, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
 ) -> PairedBootstrapResult:
     """Paired bootstrap test (Koehn 2004) of two systems' per-example scores on the same examples: the
     :func:`corpus_paired_bootstrap` of their means."""
@@ -122,7 +124,7 @@ def resample_weights(n: int, n_resamples: int, rng: np.random.Generator) -> Iter
         yield np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
 
 
-def mean_weights_scorer(scores) -> WeightsScorer:
+def mean_weights_scorer(scores: Scores) -> WeightsScorer:
     """The mean of per-example ``scores`` on each resample: ``weights @ scores / n``."""
     values = np.asarray(scores, dtype=np.float64)
 
@@ -147,13 +149,13 @@ def totals_weights_scorer(stats: np.ndarray, score_totals: Callable[[np.ndarray]
     return score
 
 
-def sari_weights_scorer(stats, *, use_f1_for_deletion: bool = True) -> WeightsScorer:
+def sari_weights_scorer(stats: SariStats, *, use_f1_for_deletion: bool = True) -> WeightsScorer:
     """Corpus SARI (EASSE) of resamples, from a :class:`~selection.core.metrics.sari_corpus.SariStats`."""
     return totals_weights_scorer(
         stats.counts, lambda totals: sari_from_totals(totals, use_f1_for_deletion=use_f1_for_deletion)[0])
 
 
-def gleu_weights_scorer(stats) -> WeightsScorer:
+def gleu_weights_scorer(stats: GleuStats) -> WeightsScorer:
     """JFLEG GLEU ×100 of resamples, from a :class:`~selection.core.metrics.gleu.GleuStats`."""
     return stats.resampled_scores
 

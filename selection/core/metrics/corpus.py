@@ -31,7 +31,7 @@ from typing import Sequence
 import numpy as np
 from .bootstrap import (
     BootstrapCI, PairedBootstrapResult, corpus_bootstrap_ci, corpus_paired_bootstrap, gleu_weights_scorer,
-    mean_weights_scorer, totals_weights_scorer,
+    WeightsScorer, mean_weights_scorer, totals_weights_scorer,
 )
 from .gleu import DEFAULT_ITERATIONS, GleuStats, gleu_stats, reference_indices
 from .rouge import rouge_l_scores
@@ -39,11 +39,22 @@ from .sari import sari_scores
 from .sari_corpus import SariStats, sari_from_totals, sari_stats
 from .stats import edit_statistics, fkgl_counts, fkgl_from_counts
 
-__all__ = ["CORPUS_METRICS", "MEAN_METRICS", "METRICS", "SystemScores", "score_system"]
+__all__ = ["CORPUS_METRICS", "MEAN_METRICS", "METRICS", "METRIC_DIGITS", "METRIC_LABELS", "SystemScores",
+           "score_system"]
 
 CORPUS_METRICS = ("sari", "sari_add", "sari_keep", "sari_del", "gleu", "fkgl", "length_ratio")
 MEAN_METRICS = ("sari_evaluate", "rouge_l", "exact_match", "copy_rate", "mean_edit_distance", "compression_ratio")
 METRICS = CORPUS_METRICS + MEAN_METRICS
+# How each metric is named and how many decimals it is printed with (SARI and GLEU as papers print them).
+METRIC_LABELS = {
+    "sari": "SARI", "sari_add": "SARI add", "sari_keep": "SARI keep", "sari_del": "SARI del", "gleu": "GLEU",
+    "fkgl": "FKGL", "length_ratio": "length ratio", "sari_evaluate": "SARI (evaluate)", "rouge_l": "ROUGE-L",
+    "exact_match": "exact match", "copy_rate": "copy rate", "mean_edit_distance": "edit distance (words)",
+    "compression_ratio": "compression ratio",
+}
+METRIC_DIGITS = {"sari": 2, "sari_add": 2, "sari_keep": 2, "sari_del": 2, "gleu": 2, "fkgl": 2, "sari_evaluate": 2,
+                 "rouge_l": 3, "exact_match": 3, "copy_rate": 3, "mean_edit_distance": 2, "length_ratio": 3,
+                 "compression_ratio": 3}
 _SARI_PART = {"sari": 0, "sari_add": 1, "sari_keep": 2, "sari_del": 3}
 
 
@@ -76,7 +87,7 @@ class SystemScores:
                                            reference_indices(self.ref_counts[index], self.gleu_iterations))
         return self._subsets[key]
 
-    def scorer(self, metric: str, index: np.ndarray | None = None):
+    def scorer(self, metric: str, index: np.ndarray | None = None) -> WeightsScorer:
         """A (B, n) weights -> (B,) scores function for ``metric`` on the examples in ``index``: corpus
         metrics from their summed statistics, mean metrics as weighted means of per-example values."""
         pick = (lambda a: a) if index is None else (lambda a: a[index])
