@@ -34,7 +34,7 @@ DEFAULT_N_BOOT = 1000
 # Above this many (example × system) pairs the results page scores in a background job.
 SYNC_LIMIT = 20_000
 # Bump when a metric's definition changes: cached reports of older versions are then recomputed.
-METRICS_VERSION = 2
+METRICS_VERSION = 3
 # Shown in this order after a set's headline metrics; intervals for these (GLEU only where it is a headline).
 INTERVAL_METRICS = ("sari", "sari_evaluate", "rouge_l", "fkgl")
 PAIRED_METRICS = ("sari", "rouge_l")

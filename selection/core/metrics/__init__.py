@@ -38,7 +38,7 @@ __all__ = [
     "corpus_rouge_l", "corpus_sari", "corpus_sari_evaluate", "corpus_sari_scores", "edit_statistics",
     "gleu_stats", "gleu_weights_scorer", "load_metric", "paired_bootstrap", "rouge_l_scores",
     "rouge_l_sentence", "sari_from_totals", "sari_scores", "sari_sentence", "sari_stats", "sari_weights_scorer",
-    "score_rows", "score_system", "strip_instruction", "system_stats",
+    "per_row_scores", "score_rows", "score_system", "strip_instruction", "system_stats",
 ]
 
 _METRIC_SCRIPTS = {"sari": "sari_metric.py", "rouge": "rouge_metric.py", "rougeL": "rouge_metric.py"}
@@ -48,23 +48,25 @@ def score_rows(
     sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]],
     *, use_stemmer: bool = False, fkgl: bool = True,
 ) -> tuple[list[dict[str, float]], dict[str, float]]:
-    """Per-row and corpus scores of one system.
+    """Per-row and corpus scores of one system: ``per_row_scores`` and ``corpus()`` of :func:`score_system`.
 
-    Returns ``(rows, corpus)``. ``rows[i]``: ``sari`` / ``sari_add`` / ``sari_keep`` / ``sari_del`` (EASSE's SARI
-    of that row scored as a corpus of one), ``sari_evaluate`` (evaluate's sentence SARI), ``rouge_l``.
-    ``corpus``: ``n`` and every metric of :data:`METRICS` (``sari`` is EASSE's corpus SARI, not a row mean;
-    ``fkgl`` only with ``fkgl=True``).
+    Returns ``(rows, corpus)``; ``corpus``: ``n`` and every metric of :data:`METRICS` (``sari`` is EASSE's
+    corpus SARI, not a row mean; ``fkgl`` only with ``fkgl=True``).
     """
     scores = score_system(sources, predictions, references, use_stemmer=use_stemmer, fkgl=fkgl)
-    counts = scores.sari.counts
-    sari, add, keep, delete = sari_from_totals(counts)
-    rows = [
+    return per_row_scores(scores), scores.corpus()
+
+
+def per_row_scores(scores: SystemScores) -> list[dict[str, float]]:
+    """Each row's ``sari`` / ``sari_add`` / ``sari_keep`` / ``sari_del`` (EASSE's SARI of that row scored as a
+    corpus of one), ``sari_evaluate`` (evaluate's sentence SARI) and ``rouge_l``, in input order."""
+    sari, add, keep, delete = sari_from_totals(scores.sari.counts)
+    return [
         {"sari": float(s), "sari_add": float(a), "sari_keep": float(k), "sari_del": float(d),
          "sari_evaluate": float(e), "rouge_l": float(r)}
         for s, a, k, d, e, r in zip(sari, add, keep, delete, scores.per_example["sari_evaluate"],
                                     scores.per_example["rouge_l"])
     ]
-    return rows, scores.corpus()
 
 
 def load_metric(name: str, **kwargs):
