@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from metric_data import eval_rows, write_section  # noqa: E402
+
 from selection.core.metrics import corpus_bootstrap_ci, sari_stats, sari_weights_scorer  # noqa: E402
 from selection.core.metrics.bootstrap import resample_weights  # noqa: E402
 

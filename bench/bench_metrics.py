@@ -17,10 +17,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from metric_data import eval_rows, timed, write_section  # noqa: E402
 from rouge_score import rouge_scorer  # noqa: E402
 from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp  # noqa: E402
 
-from metric_data import eval_rows, timed, write_section  # noqa: E402
 from selection.core.metrics import rouge_l_scores, sari_scores  # noqa: E402
 from selection.core.metrics.sari import _split_raw_token  # noqa: E402
 from tests.selection.core.test_metrics_reference import reference_sari_sentence  # noqa: E402

@@ -21,11 +21,11 @@ from typing import Any, Sequence
 import numpy as np
 from django.db import transaction
 
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_create, job_enqueue
 from selection.core.benchmarks import benchmark_label, headline_metrics
 from selection.core.metrics import METRICS, SystemScores, score_system
 from selection.core.text import strip_instruction
-from deft_site.jobs.models import Job
-from deft_site.jobs.services import job_create, job_enqueue
 from selection.models import Dataset, Output, ScoreReport, System
 
 GROUP_BY = ("dataset", "task")

@@ -18,11 +18,17 @@ metrics a benchmark is reported with lives in ``selection.core.benchmarks``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .bootstrap import (
-    BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
-    gleu_weights_scorer, paired_bootstrap, sari_weights_scorer,
+    BootstrapCI,
+    PairedBootstrapResult,
+    bootstrap_ci,
+    corpus_bootstrap_ci,
+    corpus_paired_bootstrap,
+    gleu_weights_scorer,
+    paired_bootstrap,
+    sari_weights_scorer,
 )
 from .corpus import CORPUS_METRICS, MEAN_METRICS, METRIC_DIGITS, METRIC_LABELS, METRICS, SystemScores, score_system
 from .gleu import GleuStats, corpus_gleu, gleu_stats
@@ -69,7 +75,7 @@ def per_row_scores(scores: SystemScores) -> list[dict[str, float]]:
     ]
 
 
-def load_metric(name: str, **kwargs):
+def load_metric(name: str, **kwargs: Any) -> Any:  # an evaluate.EvaluationModule
     """The project's ``evaluate`` metric ``"sari"`` or ``"rouge"``, loaded from its local script (no network).
 
     ``kwargs`` go to ``evaluate.load`` (e.g. ``cache_dir``, ``keep_in_memory=True``). evaluate copies the script

@@ -29,9 +29,16 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+
 from .bootstrap import (
-    BootstrapCI, PairedBootstrapResult, corpus_bootstrap_ci, corpus_paired_bootstrap, gleu_weights_scorer,
-    WeightsScorer, mean_weights_scorer, totals_weights_scorer,
+    BootstrapCI,
+    PairedBootstrapResult,
+    WeightsScorer,
+    corpus_bootstrap_ci,
+    corpus_paired_bootstrap,
+    gleu_weights_scorer,
+    mean_weights_scorer,
+    totals_weights_scorer,
 )
 from .gleu import DEFAULT_ITERATIONS, GleuStats, gleu_stats, reference_indices
 from .rouge import rouge_l_scores

@@ -10,7 +10,11 @@ import pytest
 
 from selection.core import benchmarks
 from selection.core.benchmarks import (
-    benchmark_label, benchmark_of, coedit_eval_rows, headline_metric, headline_metrics,
+    benchmark_label,
+    benchmark_of,
+    coedit_eval_rows,
+    headline_metric,
+    headline_metrics,
 )
 from selection.core.metrics import bootstrap, bootstrap_ci, paired_bootstrap
 from selection.core.metrics.bootstrap import resample_weights
