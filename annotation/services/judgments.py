@@ -186,6 +186,12 @@ def rater_finish(*, study: Study, user: User) -> StudyRater:
     return member
 
 
+def rater_practice_done(*, study: Study, user: User) -> None:
+    """The rater finished the practice pairs: like every annotator write, only while live or paused."""
+    study_accepts_writes(study, "practice is")
+    StudyRater.objects.filter(study=study, user=user).update(practice_done=True)
+
+
 def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
     """What a researcher checks before paying a crowd worker."""
     member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()

@@ -39,6 +39,7 @@ def test_no_annotator_write_succeeds_after_close(client, rater, study_factory):
         "flag": client.post(f"{api}{held}/flag/", {"reason": "late"}, content_type="application/json"),
         "finish": client.post(f"/api/work/{study.public_token}/finish/"),
         "next": client.post(f"/api/work/{study.public_token}/next/"),
+        "practice done": client.post(f"/api/work/{study.public_token}/practice-done/"),
     }
     for what, resp in writes.items():
         assert resp.status_code == 409, (what, resp.status_code, resp.content)
@@ -47,7 +48,7 @@ def test_no_annotator_write_succeeds_after_close(client, rater, study_factory):
     assert (slot.status, slot.flag_reason, slot.skip_reason) == (Slot.Status.RESERVED, "", "")
     assert not hasattr(slot, "judgment") or slot.judgment is None
     member = StudyRater.objects.get(study=study, user=rater)
-    assert member.completion_code == "" and member.finished_at is None
+    assert member.completion_code == "" and member.finished_at is None and not member.practice_done
     # The done page says so too, and shows no code.
     page = client.get(f"/work/{study.public_token}/done/").content.decode()
     assert "completion-code" not in page and "closed" in page
