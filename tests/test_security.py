@@ -53,6 +53,31 @@ def test_repeated_failures_from_one_address_lock_that_address(client, researcher
     assert _login(other, "anna", "pw-anna", addr="10.0.0.8").status_code == 302
 
 
+def test_behind_a_proxy_one_client_cannot_lock_out_everyone(client, researcher, settings):
+    """With NUM_PROXIES=1 the address counted is the client's (from the proxy's X-Forwarded-For), as for the
+    API throttles: failures of one client lock that client, not every visitor arriving through the proxy."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": f"nobody{i}", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.5",
+                    **proxy)
+    locked = client.post("/login/", {"username": "rita", "password": "pw-rita"},
+                         HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    assert locked.status_code == 429
+    other = Client().post("/login/", {"username": "rita", "password": "pw-rita"},
+                          HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert other.status_code == 302
+
+
+def test_without_a_declared_proxy_a_forged_forwarded_for_does_not_dodge_the_lock(client, researcher):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": f"nobody{i}", "password": "x"}, REMOTE_ADDR="10.0.0.3",
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+    resp = Client().post("/login/", {"username": "rita", "password": "pw-rita"}, REMOTE_ADDR="10.0.0.3",
+                         HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert resp.status_code == 429
+
+
 # --- API authentication: tokens, not Basic --------------------------------------------------------------------
 
 def test_http_basic_auth_is_refused(researcher):
