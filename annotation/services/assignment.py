@@ -241,15 +241,19 @@ class _Busy(Exception):
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
     """The rater's next control. Controls of one example come one after another (in the rater's own order), so
-    with several systems a control's input comes back as often as a real pair's would."""
+    with several systems a control's input comes back as often as a real pair's would; otherwise the control
+    the fewest raters have met comes first, so that controls, like real pairs, are each met by a few raters and
+    not by everyone (two accounts of one cheater would share mostly controls)."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", "example_id"))
+               .annotate(met=Count("slots", filter=~Q(slots__status=Slot.Status.EXPIRED)))
+               .values_list("pk", "example_id", "met"))
     if not ids:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
-                                      stable_int(study.seed, study.pk, user.pk, row[0])))
+    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
+                                         stable_int(study.seed, user.pk, row[1], "control"),
+                                         stable_int(study.seed, study.pk, user.pk, row[0])))
     return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
 
 
