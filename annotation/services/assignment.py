@@ -92,8 +92,9 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         return current
     slot_reclaim_expired(study=study, now=now)
     mine = (Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL)
-                                                     & ~Q(status=Slot.Status.SKIPPED))))
+            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL))))
+    # A skipped real pair counts toward the quota, as a skipped control does toward the controls: were it
+    # replaced, skipping would leave "done + left" as it was for a real pair and lower it for a control.
     if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
@@ -124,13 +125,13 @@ def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real:
 
     Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
     and done + left does not move when a control comes: progress cannot tell a control apart. `n_taken` (the
-    rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
+    rater's slots that are not expired) and `n_real` (of those, the real ones, skipped included) may be passed by a caller
     that has counted them already."""
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
     real = _open_real(study, user).count()
     if study.quota_per_rater is not None:
         if n_real is None:
-            n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+            n_real = mine.filter(item__kind=Item.Kind.REAL).count()
         real = max(0, min(real, study.quota_per_rater - n_real))
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
     ahead = 0
