@@ -96,7 +96,7 @@ def test_study_report_command_goes_through_the_same_gate(rated):
     assert _peeks(rated) == 1
 
 
-UNBLINDED_READS = re.compile(r"\b(judgment_records|study_report)\(")
+UNBLINDED_READS = re.compile(r"\b(judgment_records|study_report|study_report_inputs)\(")
 
 
 def test_every_unblinded_read_outside_the_report_code_passes_the_gate():
