@@ -8,7 +8,8 @@ Sides: 2 systems, 50 examples x 4 raters (200 judgments), 8 raters arriving in a
 rater's final |left difference| per pair of systems, and system a's overall share of the left.
 Controls: a crowd study with a quota (60 examples, k=3, 15 raters x 12 pairs, 20 % controls): the share of
 controls among all slots and among the pairs two raters both got (what two accounts of one cheater compare),
-and the most raters any control met. The pure side design (annotation/sides.py) over 3,000 studies too.
+and the most raters any control met; a classifier's ROC AUC telling controls from real pairs by their surface.
+The pure side design (annotation/sides.py) over 3,000 studies too.
 """
 from __future__ import annotations
 
@@ -116,6 +117,18 @@ def pure_design(n_studies: int = 3000) -> tuple[float, float, float, float]:
     return statistics.mean(accs), accs[int(0.95 * len(accs))], accs[-1], worst_balance
 
 
+def controls_auc(seed: int) -> float:
+    """The classifier of tests/annotation/test_controls.py (logistic regression on independently computed
+    surface features, 5-fold ROC AUC) on a study whose two systems behave like real ones."""
+    from annotation.services import study_create
+    from tests.annotation.test_controls import _auc_controls_vs_real, _realistic_study_data
+
+    ds, systems = _realistic_study_data(seed=100 + seed)
+    study = study_create(name=f"auc-{seed}", dataset=ds, systems=systems, n_examples=70, raters_per_item=1,
+                         control_rate=0.5, seed=seed)
+    return _auc_controls_vs_real(study)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=10)
@@ -135,6 +148,9 @@ def main() -> None:
           f"{statistics.mean(c[1] for c in ctl):.0%} of the pairs two raters share "
           f"(range {min(c[1] for c in ctl):.0%}-{max(c[1] for c in ctl):.0%}); "
           f"a control met by at most {max(c[2] for c in ctl)} raters (k = 3)")
+    aucs = [controls_auc(seed) for seed in range(max(1, args.studies // 2))]
+    print(f"controls vs real pairs, {len(aucs)} studies: ROC AUC {min(aucs):.2f}-{max(aucs):.2f} "
+          f"(mean {statistics.mean(aucs):.2f}; 0.5 is chance)")
 
 
 if __name__ == "__main__":
