@@ -171,7 +171,7 @@ def rater_progress(study: Study, user: User) -> dict[str, int]:
     mine = Slot.objects.filter(item__study=study, rater=user).aggregate(
         done=Count("pk", filter=Q(status=status.DONE)), reserved=Count("pk", filter=Q(status=status.RESERVED)),
         taken=Count("pk", filter=~Q(status=status.EXPIRED)),
-        real=Count("pk", filter=real & ~Q(status__in=[status.EXPIRED, status.SKIPPED])))
+        real=Count("pk", filter=real & ~Q(status=status.EXPIRED)))
     done = mine["done"]
     left = mine["reserved"] + slots_ahead(study, user, n_taken=mine["taken"], n_real=mine["real"])
     total = done + left

@@ -119,6 +119,15 @@ def _own_slot(request: Request, token: str) -> Slot:
                              rater=request.user)
 
 
+def _reason(request: Request) -> str:
+    """A skip's or flag's reason from an object body ({"reason": "..."}; none at all is fine): any other shape
+    is a 400, never a 500 (tests/test_bad_input.py sends every API route bodies of every JSON type)."""
+    data = s.ReasonSerializer(data=request.data if request.data is not None else {})
+    if not data.is_valid():
+        raise ValidationError(data.errors)
+    return data.validated_data["reason"]
+
+
 class WorkListView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -178,7 +187,10 @@ class WorkPracticeDoneView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, token: str) -> Response:
         study = _member_study(request, token)
-        study.raters.filter(user=request.user).update(practice_done=True)
+        try:
+            services.rater_practice_done(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -218,7 +230,7 @@ class SlotSkipView(APIView):
     def post(self, request: Request, slot: str) -> Response:
         own = _own_slot(request, slot)
         try:
-            services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+            services.slot_skip(slot=own, user=request.user, reason=_reason(request))
         except services.AnnotationError as exc:
             return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -231,7 +243,7 @@ class SlotFlagView(APIView):
     def post(self, request: Request, slot: str) -> Response:
         own = _own_slot(request, slot)
         try:
-            services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
+            services.slot_flag(slot=own, user=request.user, reason=_reason(request))
         except services.AnnotationError as exc:
             return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

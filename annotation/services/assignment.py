@@ -92,8 +92,9 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         return current
     slot_reclaim_expired(study=study, now=now)
     mine = (Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL)
-                                                     & ~Q(status=Slot.Status.SKIPPED))))
+            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL))))
+    # A skipped real pair counts toward the quota, as a skipped control does toward the controls: were it
+    # replaced, skipping would leave "done + left" as it was for a real pair and lower it for a control.
     if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
@@ -124,13 +125,13 @@ def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real:
 
     Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
     and done + left does not move when a control comes: progress cannot tell a control apart. `n_taken` (the
-    rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
+    rater's slots that are not expired) and `n_real` (of those, the real ones, skipped included) may be passed by a caller
     that has counted them already."""
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
     real = _open_real(study, user).count()
     if study.quota_per_rater is not None:
         if n_real is None:
-            n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+            n_real = mine.filter(item__kind=Item.Kind.REAL).count()
         real = max(0, min(real, study.quota_per_rater - n_real))
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
     ahead = 0
@@ -241,15 +242,19 @@ class _Busy(Exception):
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
     """The rater's next control. Controls of one example come one after another (in the rater's own order), so
-    with several systems a control's input comes back as often as a real pair's would."""
+    with several systems a control's input comes back as often as a real pair's would; otherwise the control
+    the fewest raters have met comes first, so that controls, like real pairs, are each met by a few raters and
+    not by everyone (two accounts of one cheater would share mostly controls)."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", "example_id"))
+               .annotate(met=Count("slots", filter=~Q(slots__status=Slot.Status.EXPIRED)))
+               .values_list("pk", "example_id", "met"))
     if not ids:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
-                                      stable_int(study.seed, study.pk, user.pk, row[0])))
+    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
+                                         stable_int(study.seed, user.pk, row[1], "control"),
+                                         stable_int(study.seed, study.pk, user.pk, row[0])))
     return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
 
 

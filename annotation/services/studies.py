@@ -203,8 +203,10 @@ def _controls_plan(study: Study, items: list[Item], pool: list[Example], sss: li
     askable = [i for i in items if not (i.identical and study.identical_outputs == Study.Identical.TIE)]
     if study.control_rate <= 0 or not askable or not study.control_kinds:
         return [], 0
-    per_rater = min(len(askable), study.quota_per_rater or len(askable))
-    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * per_rater))
+    # As many controls, against the real items, as a rater's slots hold against their real pairs: then a control
+    # is met by about as many raters (k) as a real pair is. Sized for one rater's quota instead, every rater met
+    # every control, so the pairs two accounts of one cheater both got were mostly controls.
+    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * len(askable)))
     if not pool:
         raise AnnotationError(
             f"Controls need examples outside the study, and every eligible example of the "

@@ -37,7 +37,7 @@ def _plain_slots_ahead(study, user) -> int:
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
     real = assignment._open_real(study, user).count()
     if study.quota_per_rater is not None:
-        n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+        n_real = mine.filter(item__kind=Item.Kind.REAL).count()  # a skipped real pair counts toward the quota
         real = max(0, min(real, study.quota_per_rater - n_real))
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
     ahead, n_taken = 0, mine.count()
