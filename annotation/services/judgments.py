@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
 
+from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
@@ -91,7 +92,8 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
     study = slot.item.study
-    existing = Judgment.objects.filter(slot=slot).first()
+    # A reserved slot has no answer yet (answering marks it done): no query for the first answer to a pair.
+    existing = None if slot.status == Slot.Status.RESERVED else Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
     study_accepts_writes(study, "answers are")
@@ -108,6 +110,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
         raise NotAllowed("This pair was skipped.")
     if slot.status == Slot.Status.EXPIRED:
         _reseat(slot)
+        tallies.slot_sides_changed(slot, slot.item, study.pk, 1)  # judged again: its sides count again
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
     slot.save(update_fields=["status", "seat"])
@@ -124,6 +127,7 @@ def _reseat(slot: Slot) -> None:
     if not free:
         raise NotAllowed("This reservation expired and the pair went to another rater.")
     slot.seat = free[0]
+    tallies.seats_changed(item.pk, 1)
 
 
 def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
