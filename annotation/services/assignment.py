@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
@@ -153,7 +153,7 @@ def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
 def _counts_sql() -> str:
     slot, item = Slot._meta.db_table, Item._meta.db_table
     st, real, control = Slot.Status, Item.Kind.REAL, Item.Kind.CONTROL
-    open_item = "{p}kind = '%s' AND {p}seats_taken < %%(k)s AND (%%(all)s OR NOT {p}identical)" % real
+    open_item = f"{{p}}kind = '{real}' AND {{p}}seats_taken < %(k)s AND (%(all)s OR NOT {{p}}identical)"
     return (  # one round trip: the rater's slots (an index range on the rater) and the study's open items
         f"SELECT COALESCE(SUM(CASE WHEN s.status = '{st.DONE}' THEN 1 ELSE 0 END), 0), "
         f"COALESCE(SUM(CASE WHEN s.status = '{st.RESERVED}' THEN 1 ELSE 0 END), 0), "

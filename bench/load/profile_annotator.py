@@ -96,12 +96,12 @@ def main() -> None:
         client.post(f"/api/work/{args.token}/next/")  # joins the study (first request of a rater)
         slot = None
         for _ in range(args.pairs):
-            resp = timed("next", lambda: client.post(f"/api/work/{args.token}/next/"))
+            resp = timed("next", lambda client=client: client.post(f"/api/work/{args.token}/next/"))
             assert resp.status_code == 200, resp.content
             slot = resp.json()["slot"]["slot"]
             body = json.dumps({**ANSWER, "idempotency_key": uuid.uuid4().hex})
-            resp = timed("submit", lambda: client.post(f"/api/work/slots/{slot}/judgment/", body,
-                                                       content_type="application/json"))
+            resp = timed("submit", lambda client=client, slot=slot, body=body: client.post(
+                f"/api/work/slots/{slot}/judgment/", body, content_type="application/json"))
             assert resp.status_code == 201, resp.content
 
     def pct(values: list[float], q: float) -> float:
