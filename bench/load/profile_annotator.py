@@ -37,6 +37,46 @@ def _django() -> None:
     django.setup()
 
 
+# Where a request's CPU goes, as cumulative shares of the profiled endpoint (cProfile slows everything about
+# alike, so shares hold; multiply by an unprofiled run's median CPU for milliseconds). Nested parts overlap.
+PARTS = {
+    "whole request (test client)": "django/test/client.py:(request)",
+    "DRF dispatch": "rest_framework/views.py:(dispatch)",
+    "DRF initial: authentication (session + user), CSRF, permissions, throttles": "rest_framework/views.py:(initial)",
+    "session load (1 query)": "sessions/backends/db.py:(load)",
+    "user load (1 query)": "contrib/auth/__init__.py:(get_user)",
+    "throttles": "rest_framework/views.py:(check_throttles)",
+    "study and membership (1 query)": "annotation/api/views.py:(_member_study)",
+    "own slot (1 query)": "annotation/api/views.py:(_own_slot)",
+    "slot_next (transaction: 12 statements)": "annotation/services/assignment.py:(slot_next)",
+    "  reclaim expired": "annotation/services/assignment.py:(slot_reclaim_expired)",
+    "  rater counts (1 statement)": "annotation/services/assignment.py:(rater_counts)",
+    "  real item: window, lock, seats, create": "annotation/services/assignment.py:(_real_slot)",
+    "  slot create: sides, insert, counters": "annotation/services/assignment.py:(_slot_create)",
+    "judgment_submit (transaction)": "annotation/services/judgments.py:(judgment_submit)",
+    "answer validation (serializer)": "rest_framework/serializers.py:(is_valid)",
+    "progress (1 statement)": "annotation/selectors.py:(rater_progress)",
+    "slot payload (texts, word diffs)": "annotation/selectors.py:(slot_payload)",
+    "response rendering (JSON)": "rest_framework/response.py:(rendered_content)",
+    "all SQL execution (driver + server wait)": "psycopg/cursor.py:(execute)",
+    "all ORM query building": "django/db/models/sql/compiler.py:(as_sql)",
+}
+
+
+def _shares(stats) -> dict[str, float]:  # noqa: ANN001 (pstats.Stats)
+    import re
+
+    cumulative: dict[str, float] = {}
+    for (path, _, func), (_, _, _, ct, callers) in stats.stats.items():
+        for name, pattern in PARTS.items():
+            where, wanted = re.match(r"(.*):\((.*)\)", pattern).groups()
+            if path.endswith(where) and func == wanted:
+                # recursive functions: count only calls from outside themselves
+                cumulative[name] = cumulative.get(name, 0.0) + ct
+    total = cumulative.get("whole request (test client)") or 1.0
+    return {name: round(100 * cumulative[name] / total, 1) for name in PARTS if name in cumulative}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--token", required=True, help="the study's public token (setup_study.py prints it)")
@@ -131,9 +171,12 @@ def main() -> None:
         out.write_text(text.getvalue())
         cprof.dump_stats(str(out.with_suffix(".prof")))  # pstats.Stats(path).print_callees("...")
         report["cprofile"] = str(out.relative_to(ROOT))
+        report["cpu_shares"] = _shares(pstats.Stats(cprof))
     out = ROOT / "bench/out" / f"profile-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
+    for name, share in report.get("cpu_shares", {}).items():
+        print(f"{share:5.1f} %  {name}")
     for kind in ("next", "submit"):
         print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in report[kind].items() if k != "sql"))
         for seconds, sql in report[kind]["sql"]:

@@ -18,9 +18,12 @@ from annotation.services import assignment, judgment_submit, slot_next
 pytestmark = pytest.mark.django_db
 
 ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False}
-# Budgets on PostgreSQL and SQLite (which adds one write-lock statement): session, user, study, membership,
-# then the assignment or the answer, then the progress bar. Measured 24/12 on PostgreSQL when set.
-NEXT_BUDGET, SUBMIT_BUDGET = 28, 14
+# Budgets on PostgreSQL and SQLite (which adds one write-lock statement). Next: session, user, study with
+# membership; BEGIN, study status, current slot, expired reservations, the rater's counts, a window of open items,
+# the item's lock, its seats, the side tallies, the insert, the seat counter, the tally, COMMIT; progress (17 on
+# PostgreSQL). Submit: session, user, slot; BEGIN, its lock, the insert, the slot's update, COMMIT; progress (9).
+# Measured 24/12 before the counters (bench/RESULTS.md, "Annotators under load").
+NEXT_BUDGET, SUBMIT_BUDGET = 18, 9
 
 
 def _annotators(n: int) -> list[User]:
