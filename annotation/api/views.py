@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from annotation import blinding, selectors, services
 from annotation.api import serializers as s
-from annotation.models import Slot, Study
+from annotation.models import Slot, Study, StudyRater
 from deft_site.roles import IsResearcher
 
 
@@ -104,7 +104,12 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 def _member_study(request: Request, token: str) -> Study:
-    """As on the pages: a draft, or a study the user may not rate, does not exist for them (404, nobody joins)."""
+    """As on the pages: a draft, or a study the user may not rate, does not exist for them (404, nobody joins).
+    A member's study and membership come in one query; everyone else goes through rater_join."""
+    member = (StudyRater.objects.select_related("study").exclude(study__status=Study.Status.DRAFT)
+              .filter(study__public_token=token, user=request.user).first())
+    if member is not None:
+        return member.study
     study = get_object_or_404(Study.objects.exclude(status=Study.Status.DRAFT), public_token=token)
     try:
         services.rater_join(study=study, user=request.user)
@@ -145,7 +150,7 @@ class WorkNextView(APIView):
         """Reserve (or return the current) pair for this rater."""
         study = _member_study(request, token)
         try:
-            slot = services.slot_next(study=study, user=request.user)
+            slot = services.slot_next(study=study, user=request.user, joined=True)
         except services.AnnotationError as exc:
             return _refuse(exc)
         progress = selectors.rater_progress(study, request.user)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from annotation.controls import control_passed
 from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Study, StudyRater
 
+from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
@@ -92,7 +93,8 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
     study = slot.item.study
-    existing = Judgment.objects.filter(slot=slot).first()
+    # A reserved slot has no answer yet (answering marks it done): no query for the first answer to a pair.
+    existing = None if slot.status == Slot.Status.RESERVED else Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
     study_accepts_writes(study, "answers are")
@@ -109,6 +111,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
         raise NotAllowed("This pair was skipped.")
     if slot.status == Slot.Status.EXPIRED:
         _reseat(slot)
+        tallies.slot_sides_changed(slot, slot.item, study.pk, 1)  # judged again: its sides count again
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
     slot.save(update_fields=["status", "seat"])
@@ -125,6 +128,7 @@ def _reseat(slot: Slot) -> None:
     if not free:
         raise NotAllowed("This reservation expired and the pair went to another rater.")
     slot.seat = free[0]
+    tallies.seats_changed(item.pk, 1)
 
 
 def rater_controls(study: Study, user: User) -> tuple[int, int]:
