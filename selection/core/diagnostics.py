@@ -23,6 +23,8 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from selection.core.text import split_instruction
+
 __all__ = [
     "agreement",
     "instruction_of",
@@ -192,14 +194,15 @@ def agreement(labels: Sequence[int] | np.ndarray, classes: Sequence[Any] | np.nd
 
 
 def instruction_of(src: str) -> str:
-    """The instruction phrasing of a CoEDIT-style source: the text before the first ": ",
-    lower-cased ("Fix grammar: she go" -> "fix grammar"); "" when there is none.
+    """The instruction phrasing of a CoEDIT-style source, lower-cased ("Fix grammar: she go" ->
+    "fix grammar"); "" when it starts with none of CoEDIT's phrasings (a colon alone is no instruction).
 
     >>> instruction_of("Make this easier to read: The cat sat.")
     'make this easier to read'
+    >>> instruction_of("The spacecraft consists of two main elements: the orbiter and the probe.")
+    ''
     """
-    head, sep, _ = src.partition(": ")
-    return head.strip().lower() if sep else ""
+    return split_instruction(src)[0].lower()
 
 
 def starved_tasks(
