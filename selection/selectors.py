@@ -9,6 +9,11 @@ from django.db.models import Count, QuerySet
 from selection.models import Dataset
 
 
+def dataset_named(name: str) -> Dataset | None:
+    """The dataset called ``name``, or None."""
+    return Dataset.objects.filter(name=name).first()
+
+
 def dataset_list() -> QuerySet[Dataset]:
     return Dataset.objects.select_related("parent", "created_by").order_by("-created_at")
 
