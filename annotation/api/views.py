@@ -178,7 +178,7 @@ class WorkPracticeDoneView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, token: str) -> Response:
         study = _member_study(request, token)
-        study.raters.filter(user=request.user).update(practice_done=True)
+        services.rater_practice_done(study=study, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

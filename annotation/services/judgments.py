@@ -145,6 +145,11 @@ def _code(study: Study, member: StudyRater, passed: bool) -> str:
     return hmac.new(study.secret.encode(), msg, hashlib.sha256).hexdigest()[:10].upper()
 
 
+def rater_practice_done(*, study: Study, user: User) -> None:
+    """Record that the rater finished the practice pairs (the rating page shows them no more). Idempotent."""
+    StudyRater.objects.filter(study=study, user=user).update(practice_done=True)
+
+
 @transaction.atomic
 def rater_finish(*, study: Study, user: User) -> StudyRater:
     """Score the rater's controls and issue a completion code. The code is valid (completion_code_valid) only
