@@ -165,10 +165,15 @@ class Item(models.Model):
     text_b = models.TextField()
     identical = models.BooleanField(default=False)
     order_key = models.BigIntegerField(default=0, help_text="Seeded random key: a rater-independent tiebreak.")
+    # How many of its slots hold a seat (0..k): kept in the same transaction as every seat change
+    # (annotation/services/tallies.py), so "items with a free seat" is an index range, not a count over all slots.
+    # The unique (item, seat) on Slot remains what makes over-assignment impossible; this only finds candidates.
+    seats_taken = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["study", "kind"])]
+        indexes = [models.Index(fields=["study", "kind"]),
+                   models.Index(fields=["study", "kind", "seats_taken"], name="item_open_seats")]
         constraints = [models.CheckConstraint(condition=_in("kind", ItemKind), name="item_kind_valid")]
 
     def __str__(self) -> str:
@@ -296,10 +301,37 @@ class Slot(models.Model):
             models.UniqueConstraint(fields=["item", "seat"], name="slot_unique_seat"),
             models.CheckConstraint(condition=_in("status", SlotStatus), name="slot_status_valid"),
         ]
-        indexes = [models.Index(fields=["rater", "status"]), models.Index(fields=["item", "status"])]
+        indexes = [models.Index(fields=["rater", "status"]), models.Index(fields=["item", "status"]),
+                   # Expired reservations are looked for on every "next pair": only reserved slots are indexed.
+                   models.Index(fields=["reserved_until"], condition=models.Q(status="reserved"),
+                                name="slot_reserved_until")]
 
     def __str__(self) -> str:
         return f"slot {self.token}"
+
+
+class SideTally(models.Model):
+    """How often system a of a pair was on the left for one rater, over slots that are or will be judged
+    (reserved or done): the counts side_choice balances (annotation/sides.py). Kept in the same transaction as
+    every slot that enters or leaves those states (annotation/services/tallies.py); the study-wide imbalance is
+    the sum over raters, so neither needs a pass over every slot of the study. `pair` is "real:<a>:<b>" (the
+    two StudySystem ids) or an item kind for controls, which count as one pair of their own."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    pair = models.CharField(max_length=40)
+    a_left = models.PositiveIntegerField(default=0)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "rater", "pair"], name="sidetally_unique"),
+            models.CheckConstraint(condition=models.Q(a_left__lte=models.F("n")), name="sidetally_a_left_le_n"),
+        ]
+        indexes = [models.Index(fields=["study", "pair"])]
+
+    def __str__(self) -> str:
+        return f"{self.pair} for {self.rater_id} in {self.study_id}: {self.a_left}/{self.n}"
 
 
 class Judgment(models.Model):

@@ -16,7 +16,7 @@ from django.utils.html import escape
 
 from annotation.controls import control_passed, expected_side, other_side
 from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
-from annotation.services.assignment import rater_may_join, slots_ahead
+from annotation.services.assignment import rater_counts, rater_may_join, slots_ahead
 from annotation.worddiff import diff_html, initial_view
 from selection.core.text import split_instruction
 
@@ -167,13 +167,9 @@ def rater_studies(user: User) -> list[dict]:
 def rater_progress(study: Study, user: User) -> dict[str, int]:
     """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
     singles a control out."""
-    status, real = Slot.Status, Q(item__kind=Item.Kind.REAL)
-    mine = Slot.objects.filter(item__study=study, rater=user).aggregate(
-        done=Count("pk", filter=Q(status=status.DONE)), reserved=Count("pk", filter=Q(status=status.RESERVED)),
-        taken=Count("pk", filter=~Q(status=status.EXPIRED)),
-        real=Count("pk", filter=real & ~Q(status__in=[status.EXPIRED, status.SKIPPED])))
+    mine = rater_counts(study, user)
     done = mine["done"]
-    left = mine["reserved"] + slots_ahead(study, user, n_taken=mine["taken"], n_real=mine["real"])
+    left = mine["reserved"] + slots_ahead(study, user, counts=mine)
     total = done + left
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 

@@ -98,7 +98,8 @@ class StoredSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                   help_text="Kept to its first 200 characters.")
 
 
 class WorkStudySerializer(serializers.Serializer):

@@ -6,7 +6,6 @@ import logging
 import math
 import random
 import re
-from collections import defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from annotation.controls import CONTROL_KINDS, control_candidates, degrade_any, match_controls, pair_features
 from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
+from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
 from .errors import AnnotationError, NotAllowed, StudyFrozen
@@ -139,19 +139,6 @@ def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:
     return list(Example.objects.filter(pk__in=list(ids)).order_by("pk"))
 
 
-def stratified_sample(examples: list[Example], n: int, rng: random.Random) -> list[Example]:
-    """n examples, each task keeping its share (largest remainder), drawn at random within each task."""
-    by_task: dict[str, list[Example]] = defaultdict(list)
-    for ex in examples:
-        by_task[ex.task].append(ex)
-    n = min(n, len(examples))
-    quotas = {t: n * len(v) / len(examples) for t, v in sorted(by_task.items())}
-    alloc = {t: math.floor(q) for t, q in quotas.items()}
-    for t in sorted(quotas, key=lambda t: (-(quotas[t] - alloc[t]), t))[: n - sum(alloc.values())]:
-        alloc[t] += 1
-    return [ex for t in sorted(by_task) for ex in rng.sample(by_task[t], alloc[t])]
-
-
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
@@ -165,7 +152,9 @@ def _items_build(study: Study) -> None:
     eligible = _eligible_examples(study, systems)
     if not eligible:
         raise AnnotationError(f"No {study.split!r} example of {study.dataset.name!r} has outputs from every system.")
-    sample = stratified_sample(eligible, study.n_examples, rng)
+    picked = stratified_sample([ex.task for ex in eligible], min(study.n_examples, len(eligible)),
+                               random_state=rng.getrandbits(64))
+    sample = [eligible[i] for i in picked]
     texts = {(o.system_id, o.example_id): o.text
              for o in Output.objects.filter(system__in=systems, example__in=sample)}
     items: list[Item] = []
@@ -210,8 +199,10 @@ def _controls_plan(study: Study, items: list[Item], pool: list[Example], sss: li
     askable = [i for i in items if not (i.identical and study.identical_outputs == Study.Identical.TIE)]
     if study.control_rate <= 0 or not askable or not study.control_kinds:
         return [], 0
-    per_rater = min(len(askable), study.quota_per_rater or len(askable))
-    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * per_rater))
+    # As many controls, against the real items, as a rater's slots hold against their real pairs: then a control
+    # is met by about as many raters (k) as a real pair is. Sized for one rater's quota instead, every rater met
+    # every control, so the pairs two accounts of one cheater both got were mostly controls.
+    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * len(askable)))
     if not pool:
         raise AnnotationError(
             f"Controls need examples outside the study, and every eligible example of the "

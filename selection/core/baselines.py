@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .ucs import SelectionMixin, round_half_up, stratified_sample
+from .sampling import stratified_sample
+from .ucs import SelectionMixin, round_half_up
 
 __all__ = ["RandomSelector", "StratifiedRandomSelector"]
 
