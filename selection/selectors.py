@@ -14,6 +14,10 @@ from selection import plots
 from selection.models import Dataset, Embedding, SelectionRun, TrainingRun
 
 
+def dataset_by_name(name: str) -> Dataset | None:
+    return Dataset.objects.filter(name=name).first()
+
+
 def dataset_list() -> QuerySet[Dataset]:
     return Dataset.objects.select_related("parent", "created_by").order_by("-created_at")
 
