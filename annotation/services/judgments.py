@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -15,6 +16,8 @@ from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot
 from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
+
+logger = logging.getLogger("deft.security")
 
 PREFERENCES = tuple(Preference.values)
 ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
@@ -195,5 +198,9 @@ def rater_practice_done(*, study: Study, user: User) -> None:
 def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
     """What a researcher checks before paying a crowd worker."""
     member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()
-    return bool(member and member.completion_code and hmac.compare_digest(
+    valid = bool(member and member.completion_code and hmac.compare_digest(
         _code(study, member, True), (code or "").strip().upper()))
+    if not valid:
+        logger.warning("completion code for participant %r of study %s does not check out", participant_id,
+                       study.name)
+    return valid

@@ -2,6 +2,7 @@
 peek (logged), and invite links."""
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
@@ -10,24 +11,17 @@ from typing import Any, Iterable
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from annotation.controls import CONTROL_KINDS, control_candidates, degrade_any, match_controls, pair_features
-from annotation.models import (
-    QUESTION_DEFAULTS,
-    Control,
-    Invite,
-    Item,
-    Study,
-    StudyEvent,
-    StudyRater,
-    StudySystem,
-)
+from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
 from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
 from .errors import AnnotationError, NotAllowed, StudyFrozen
+
+logger = logging.getLogger(__name__)
 
 DESIGN_FIELDS = ("dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
                  "questions", "practice_count", "identical_outputs")
@@ -55,6 +49,8 @@ def questions_normalise(questions: dict | None) -> dict:
 
 
 def _event(study: Study, user: User | None, action: str, note: str = "") -> None:
+    logger.info("study %s: %s by %s%s", study.name, action, getattr(user, "username", None) or "operator",
+                f" ({note})" if note else "")
     StudyEvent.objects.create(study=study, user=user if getattr(user, "pk", None) else None, action=action,
                               note=note[:300])
 
@@ -371,7 +367,3 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
     user.set_unusable_password()
     user.save()
     return StudyRater.objects.create(study=invite.study, user=user, invite=invite, participant_id=pid)
-
-
-def study_has_judgments(study: Study) -> bool:
-    return study.items.filter(Q(slots__judgment__isnull=False)).exists()

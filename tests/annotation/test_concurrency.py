@@ -1,7 +1,8 @@
-"""Under concurrent requests no item gets more than k raters: many threads ask for work at once on PostgreSQL.
+"""Under concurrent requests every real item ends with exactly k raters (never more) and no rater holds an item
+twice: twelve raters, one thread each, ask for work and answer at the same moment until nothing is left.
 
-Runs on PostgreSQL (DATABASE_URL pointing at it, as CI does). When the suite runs on SQLite, this test
-skips (fails under CI=true) when the suite is not on PostgreSQL."""
+Needs PostgreSQL (DATABASE_URL pointing at it, as CI has), where assignment locks rows with SKIP LOCKED; on
+SQLite the test skips, and under CI=true it fails instead of skipping (tests/needs.py)."""
 from __future__ import annotations
 
 import threading

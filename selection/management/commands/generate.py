@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
-from selection.management.datasets import command_dataset
+from selection.management.lookups import dataset_or_error
 from selection.models import TrainingRun
 from selection.services.systems import SystemCreateError, system_copy_baseline, system_generate_submit
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                             help="Queue the job for a worker instead of generating here; prints the job id last.")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        dataset = command_dataset(o["dataset"])
+        dataset = dataset_or_error(o["dataset"])
         split = o["split"] or None
         try:
             if o["copy_baseline"]:

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.core.metrics import METRIC_DIGITS, METRIC_LABELS
-from selection.management.datasets import command_dataset
+from selection.management.lookups import dataset_or_error
 from selection.services.scoring import (
     DEFAULT_N_BOOT,
     GROUP_BY,
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                             help="Queue the scoring for a worker (interactive queue); prints the job id last.")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        dataset = command_dataset(o["dataset"])
+        dataset = dataset_or_error(o["dataset"])
         try:
             systems = scoring_systems(dataset=dataset, names=o["system"])
             if o["enqueue"]:
