@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from selection.core.text import split_instruction
@@ -104,12 +105,9 @@ def project_2d(
         np.random.default_rng(random_state).choice(n, max_points, replace=False)
     )
     Y = np.asarray(X[idx], dtype=np.float64)
-    Y -= Y.mean(axis=0)
-    _, _, vt = np.linalg.svd(Y, full_matrices=False)
-    comps = vt[:2]
-    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(axis=1)])
-    comps = comps * signs[:, None]
-    coords = Y @ comps.T
+    # Full SVD: exact and deterministic; scikit-learn flips each component so its largest loading is positive.
+    with np.errstate(divide="ignore", invalid="ignore"):  # one row: no variance to explain, coordinates 0
+        coords = PCA(n_components=min(2, *Y.shape), svd_solver="full").fit_transform(Y)
     if coords.shape[1] < 2:  # one-dimensional data: pad a zero axis
         coords = np.hstack([coords, np.zeros((len(coords), 2 - coords.shape[1]))])
     return idx, coords

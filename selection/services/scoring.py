@@ -26,9 +26,9 @@ from deft_site.jobs.services import job_create, job_enqueue
 from selection.core.benchmarks import benchmark_label, headline_metrics
 from selection.core.metrics import METRICS, SystemScores, score_system
 from selection.core.text import strip_instruction
-from selection.models import Dataset, Output, ScoreReport, System
+from selection.models import Dataset, GroupBy, Output, ScoreReport, System
 
-GROUP_BY = ("dataset", "task")
+GROUP_BY = tuple(GroupBy.values)
 ALL = "all"
 DEFAULT_N_BOOT = 1000
 # Above this many (example × system) pairs the results page scores in a background job.
