@@ -132,6 +132,11 @@ def _fmt_ci(value: float | None, ci: list[float] | None, digits: int) -> dict:
     return {"value": f"{value:.{digits}f}", "low": f"{ci[0]:.{digits}f}", "high": f"{ci[1]:.{digits}f}"}
 
 
+def _sub(name: str, label: str) -> str:
+    """The set's own name, shown under its benchmark's label where the two differ ("turkcorpus_gem")."""
+    return "" if name == ALL or label.lower() == name.lower() else name
+
+
 def _headline_table(result: dict) -> list[dict]:
     """One row per (evaluation set, headline metric), in the literature's order; a column per system."""
     rows = []
@@ -139,7 +144,7 @@ def _headline_table(result: dict) -> list[dict]:
         headline = g.get("headline") or ["sari"]
         for k, metric in enumerate(headline):
             short = set_label(g["name"], short=True)
-            rows.append({"set": short, "sub": g["name"] if short.lower() != g["name"].lower() and g["name"] != ALL else "",
+            rows.append({"set": short, "sub": _sub(g["name"], short),
                          "n": g["n"], "first": k == 0, "span": len(headline),
                          "metric": _label(metric), "lower_better": metric in LOWER_IS_BETTER,
                          "cells": [_fmt_ci(g["systems"][name].get(metric), g["systems"][name].get(f"{metric}_ci"),
@@ -155,8 +160,8 @@ def _nice_ceiling(value: float) -> float:
 
 def _tables(result: dict) -> dict:
     """The headline table, rows of systems × evaluation sets per metric, components and stats, the plots."""
-    groups = [set_label(g["name"]) for g in result["groups"]]
     short_groups = [set_label(g["name"], short=True) for g in result["groups"]]
+    groups = [{"label": short, "sub": _sub(g["name"], short)} for g, short in zip(result["groups"], short_groups)]
     present = {m for g in result["groups"] for cell in g["systems"].values() for m in cell}
     headline_first = list(dict.fromkeys([m for g in result["groups"] for m in g.get("headline") or ["sari"]]
                                         + list(PLOTTED)))
