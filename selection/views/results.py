@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from deft_site.jobs.models import Job
 from deft_site.roles import researcher_required
 from selection.models import Dataset
-from selection.plots import grouped_bars_ci_svg
+from selection.plots import grouped_bars_ci_svg, nice_max
 from selection.services.scoring import (
     GROUP_BY,
     ScoringError,
@@ -153,7 +153,7 @@ def _tables(result: dict) -> dict:
         intervals = {name: [tuple(g["systems"][name].get(f"{metric}_ci") or (g["systems"][name].get(metric) or 0.0,) * 2)
                             for g in result["groups"]] for name in result["systems"]}
         if y_max is None:
-            y_max = max([hi for ivs in intervals.values() for _, hi in ivs] + [1.0]) * 1.1
+            y_max = nice_max(max([hi for ivs in intervals.values() for _, hi in ivs] + [1.0]) * 1.05)  # round ticks
         plot = grouped_bars_ci_svg(groups, series, intervals, title=f"{label} (95 % bootstrap intervals)",
                                    y_max=y_max, value_format="{:.2f}" if digits > 1 else "{:.0f}")
         metrics.append({"key": metric, "label": label, "rows": rows, "plot": mark_safe(plot)})
