@@ -42,10 +42,11 @@ DEMO_ROWS = 3000
 DEMO_SEED = 0
 DEMO_SELECTION = {"strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "target_fraction": 0.325,
                   "alpha": 0.0, "beta": 1.0, "seed": 0, "split": "train"}
-# Both models get the same number of optimisation steps, so the comparison is about which data, not how
-# much compute. One torch thread: the worker shares two cores with the web server (two threads ran 7x
-# slower under load). About 3-4 minutes per model on this machine.
-DEMO_TRAINING = {"max_steps": 2000, "seed": 0, "num_threads": 1}
+# Both models get the same number of optimisation steps (the same compute), so the comparison is about which
+# data, not how much training. 800 steps at a higher learning rate: the demo has to finish in minutes on two
+# shared cores (2 x 2,000 steps took 35 minutes on a loaded machine). One torch thread: the worker shares the
+# cores with the web server (two threads ran 7x slower under load). Timings: bench/RESULTS.md, "Demo pipeline".
+DEMO_TRAINING = {"max_steps": 800, "learning_rate": 3e-3, "seed": 0, "num_threads": 1}
 DEMO_STUDY = "demo-study"
 DEMO_STUDY_ITEMS = 30
 SYSTEMS = ("demo-full", "demo-ucs")
