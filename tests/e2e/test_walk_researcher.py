@@ -200,6 +200,9 @@ def test_researcher_results_forms_selection_and_admin(live_server, page_at, scor
 
     # Selection page: histograms at a readable size with labelled axes; a hint for the easy cut-off at alpha = 0.
     page.goto(f"{live_server.url}/selections/walk-ucs/")
+    params = page.inner_text("main table >> nth=0")  # parameters by their labels, only those of the strategy
+    assert "Clusters (K)" in params and "n_clusters" not in params and "SemDeDup" not in params
+    assert "False" not in params and "None" not in params
     hists = page.locator(".hist-grid svg")
     assert hists.count() == 3
     assert hists.first.bounding_box()["width"] >= 340

@@ -238,6 +238,7 @@
       const radios = Array.from(dlg.querySelectorAll("input[name=reason]"));
       if (/^[1-9]$/.test(e.key) && radios[parseInt(e.key, 10) - 1]) {
         e.preventDefault(); const r = radios[parseInt(e.key, 10) - 1]; r.checked = true; r.focus();
+        const err = dlg.querySelector(".error"); if (err) err.textContent = "";  // a key sets no "change" event
         if (r.value === "other") dlg.querySelector("input[name=note]").focus();
       } else if (e.key === "Enter") {
         e.preventDefault(); e.stopPropagation();  // the page's own Enter (submit the answer) must not see it
