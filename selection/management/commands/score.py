@@ -82,10 +82,19 @@ class Command(BaseCommand):
             if group.get("paired"):
                 p = group["paired"]
                 for metric in (m for m in p if m not in ("a", "b")):
-                    d = p[metric]
+                    d, digits = p[metric], 4 if metric == "rouge_l" else 2  # the metric's own decimals
                     self.stdout.write(f"  paired bootstrap {p['a']} - {p['b']} ({LABELS.get(metric, metric)}): "
-                                      f"diff {d['mean_diff']:.4f} [{d['low']:.4f}, {d['high']:.4f}], "
-                                      f"p = {d['p_value']:.4f}")
+                                      f"diff {d['mean_diff']:.{digits}f} [{d['low']:.{digits}f}, {d['high']:.{digits}f}], "
+                                      f"p {_p_text(d['p_value'], o['n_boot'])}")
         self.stdout.write("\nsystem statistics (every example)")
         for name, stats in result["stats"].items():
             self.stdout.write(f"  {name:<20} " + "  ".join(f"{k} {v:.3f}" for k, v in stats.items() if k != "n"))
+
+
+def _p_text(p: float | None, n_boot: int) -> str:
+    """A bootstrap p-value as it can be read: never "0.0000"; 0 means below the resolution 1 / resamples."""
+    if p is None:
+        return "undefined"
+    if p <= 0:
+        return f"< {1 / max(n_boot, 1):g}"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
