@@ -62,7 +62,7 @@ def jsonl_bytes(rows: list[dict]) -> bytes:
 
 @pytest.fixture
 def demo_rows():
-    from selection.core.demo_data import make_demo_rows
+    from selection.demo import make_demo_rows
 
     return make_demo_rows(n_rows=120, seed=1)
 

@@ -29,8 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--max-new-tokens", type=int, default=64)
         parser.add_argument("--add-instruction", action="store_true",
-                            help="Prepend CoEDIT's instruction for each row's task (e.g. 'Fix grammatical errors in "
-                                 "this sentence: ') to sources that have none, as CoEDIT's models were evaluated.")
+                            help="Prepend CoEDIT's instruction for each row's task (e.g. 'Fix grammar: ', "
+                                 "'Simplify this sentence: '; selection.core.text.DEFAULT_INSTRUCTIONS) to sources "
+                                 "that have none, as CoEDIT's models were evaluated.")
         parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
                             help="Queue the job for a worker instead of generating here; prints the job id last.")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
 from selection.models import Dataset
@@ -61,7 +62,7 @@ class Command(BaseCommand):
             self.stdout.write(str(run.job.pk))
             return
         job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "), interrupt="cancel")
-        if job.status != "succeeded":
+        if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"selection run {run.name} {job.status}: {job.error_headline}")
         run.refresh_from_db()
         self._print_summary(run)
