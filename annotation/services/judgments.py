@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -10,12 +11,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.controls import control_passed
-from annotation.models import Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
+from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Study, StudyRater
 
+from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
-PREFERENCES = ("left", "right", "tie", "both_bad")
+logger = logging.getLogger("deft.security")
+
+PREFERENCES = tuple(Preference.values)
 ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
 
 
@@ -92,7 +96,8 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
     study = slot.item.study
-    existing = Judgment.objects.filter(slot=slot).first()
+    # A reserved slot has no answer yet (answering marks it done): no query for the first answer to a pair.
+    existing = None if slot.status == Slot.Status.RESERVED else Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
     study_accepts_writes(study, "answers are")
@@ -109,6 +114,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
         raise NotAllowed("This pair was skipped.")
     if slot.status == Slot.Status.EXPIRED:
         _reseat(slot)
+        tallies.slot_sides_changed(slot, slot.item, study.pk, 1)  # judged again: its sides count again
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
     slot.save(update_fields=["status", "seat"])
@@ -125,6 +131,7 @@ def _reseat(slot: Slot) -> None:
     if not free:
         raise NotAllowed("This reservation expired and the pair went to another rater.")
     slot.seat = free[0]
+    tallies.seats_changed(item.pk, 1)
 
 
 def rater_controls(study: Study, user: User) -> tuple[int, int]:
@@ -191,5 +198,9 @@ def rater_practice_done(*, study: Study, user: User) -> None:
 def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
     """What a researcher checks before paying a crowd worker."""
     member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()
-    return bool(member and member.completion_code and hmac.compare_digest(
+    valid = bool(member and member.completion_code and hmac.compare_digest(
         _code(study, member, True), (code or "").strip().upper()))
+    if not valid:
+        logger.warning("completion code for participant %r of study %s does not check out", participant_id,
+                       study.name)
+    return valid

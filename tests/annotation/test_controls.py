@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from annotation.controls import degrade, pair_features
 from annotation.models import Item
 from annotation.services import AnnotationError, study_create
-from selection.core.demo_data import make_demo_rows
+from selection.demo import make_demo_rows
 from selection.models import Output, System
 from selection.services.datasets import dataset_import
 from tests.conftest import jsonl_bytes
