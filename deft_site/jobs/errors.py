@@ -30,14 +30,20 @@ def headline_for(exc: BaseException) -> tuple[str, bool]:
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, PERMANENT):
         hint = getattr(exc, "hint", "") or "Fix the input and start a new job; a retry would fail the same way."
-        sentence = _sentence(message)
-        return f"{sentence[:1].upper()}{sentence[1:]} {hint}", False
+        return f"{_capitalised(_sentence(message))} {hint}", False
     if isinstance(exc, MemoryError):
         return "The worker ran out of memory. Retry on a larger worker or with smaller batches.", True
     if isinstance(exc, OSError):
         return f"A file or network operation failed ({_sentence(message, end='')}). Retry once it is fixed.", True
     return (f"Unexpected error ({type(exc).__name__}: {_sentence(message, end='')}). "
             "Retry may help; staff can see the details."), True
+
+
+def _capitalised(sentence: str) -> str:
+    """The sentence with a capital first letter, unless its first word is a name (``n_clusters=500``, ``refs``
+    in quotes): a parameter's name must read as the user typed it."""
+    first = sentence.split(" ", 1)[0]
+    return sentence if not first.isalpha() else sentence[:1].upper() + sentence[1:]
 
 
 def _sentence(text: str, end: str = ".") -> str:
