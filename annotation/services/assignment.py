@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
@@ -158,8 +158,7 @@ def _counts_sql() -> str:
         f"SELECT COALESCE(SUM(CASE WHEN s.status = '{st.DONE}' THEN 1 ELSE 0 END), 0), "
         f"COALESCE(SUM(CASE WHEN s.status = '{st.RESERVED}' THEN 1 ELSE 0 END), 0), "
         f"COALESCE(SUM(CASE WHEN s.status <> '{st.EXPIRED}' THEN 1 ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN i.kind = '{real}' AND s.status NOT IN ('{st.EXPIRED}', '{st.SKIPPED}') "
-        f"THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN i.kind = '{real}' AND s.status <> '{st.EXPIRED}' THEN 1 ELSE 0 END), 0), "
         f"COALESCE(SUM(CASE WHEN i.kind = '{control}' THEN 1 ELSE 0 END), 0), "
         f"COALESCE(SUM(CASE WHEN {open_item.format(p='i.')} THEN 1 ELSE 0 END), 0), "
         f"(SELECT COUNT(*) FROM {item} o WHERE o.study_id = %(study)s AND {open_item.format(p='o.')}) "
@@ -172,10 +171,11 @@ _COUNTS_SQL: list[str] = []
 def rater_counts(study: Study, user: User) -> dict[str, int]:
     """The rater's own slots counted, and the real items still open to them, in one statement (the ORM spent
     more time building this aggregate than the database running it; tests/annotation/test_annotator_speed.py
-    compares every number with the plain ORM queries): done, reserved, taken (not expired), real (real, neither
-    expired nor skipped), controls (control items they ever held, whatever became of them) and open (real items
-    with a free seat they never held, as _open_real: the askable ones less those among them the rater held, two
-    index ranges whatever the planner's statistics)."""
+    compares every number with the plain ORM queries): done, reserved, taken (not expired), real (real and not
+    expired: a skipped real pair counts toward the quota, as a skipped control does toward the controls),
+    controls (control items they ever held, whatever became of them) and open (real items with a free seat they
+    never held, as _open_real: the askable ones less those among them the rater held, two index ranges whatever
+    the planner's statistics)."""
     if not _COUNTS_SQL:
         _COUNTS_SQL.append(_counts_sql())
     params = {"k": study.raters_per_item, "all": study.identical_outputs != Study.Identical.TIE,
@@ -330,15 +330,19 @@ class _Busy(Exception):
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
     """The rater's next control. Controls of one example come one after another (in the rater's own order), so
-    with several systems a control's input comes back as often as a real pair's would."""
+    with several systems a control's input comes back as often as a real pair's would; otherwise the control
+    the fewest raters have met comes first, so that controls, like real pairs, are each met by a few raters and
+    not by everyone (two accounts of one cheater would share mostly controls)."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", "example_id"))
+               .annotate(met=Count("slots", filter=~Q(slots__status=Slot.Status.EXPIRED)))
+               .values_list("pk", "example_id", "met"))
     if not ids:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
-                                      stable_int(study.seed, study.pk, user.pk, row[0])))
+    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
+                                         stable_int(study.seed, user.pk, row[1], "control"),
+                                         stable_int(study.seed, study.pk, user.pk, row[0])))
     return _slot_create(study, user, Item.objects.select_related("example").get(pk=pk), until, seat=None)
 
 

@@ -103,7 +103,7 @@ def test_a_crash_is_a_headline_for_users_with_the_traceback_for_staff_and_can_be
 @pytest.mark.django_db
 def test_bad_input_is_not_offered_a_retry_that_would_fail_the_same_way():
     job = job_run(job_create(kind="test_count", title="bad", params={"n": 1, "fail": "input"}).pk)
-    assert (job.status, job.error, job.can_retry) == (Job.Status.FAILED, "row 3 has no src. Fix row 3 and import again.", False)
+    assert (job.status, job.error, job.can_retry) == (Job.Status.FAILED, "Row 3 has no src. Fix row 3 and import again.", False)
     with pytest.raises(JobRetryRefused, match="a retry would repeat"):
         job_retry(job)
 
@@ -149,7 +149,9 @@ def test_job_pages_and_json(researcher_client, staff, client):
     assert data["error"] == job.error and "error_details" not in data
     page = researcher_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "RuntimeError: the handler broke on purpose" in page and "Traceback" not in page
+    assert "Why it failed" in page
     assert 'data-finished-statuses="succeeded failed cancelled"' in page
+    assert 'data-succeeded-status="succeeded" data-failed-status="failed"' in page  # jobs.js names no status
     assert "{&#x27;n&#x27;" not in page and "<th>n</th><td>2</td>" in page  # parameters readable, not a dict
     api = researcher_client.get(f"/api/jobs/{job.pk}/").json()
     assert api["error_details"] is None and api["can_retry"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -105,9 +106,11 @@ def test_score_command(evalset, capsys):
     call_command("score", "--dataset", "evalset", "--split", "test", "--system", "model", "--system", "copy",
                  "--n-boot", "100")
     out = capsys.readouterr().out
-    assert "asset (n=2), headline: sari, fkgl" in out and "paired bootstrap model - copy (SARI)" in out
+    assert "ASSET, n=2; headline: SARI, FKGL" in out and "paired bootstrap model - copy (SARI)" in out
+    assert "p = 0.0000" not in out  # p-values read "p = 0.123", "p < 0.001" or, at 100 resamples, "p < 0.01"
+    assert all(re.search(r"p (= \d\.\d{3}|< 0\.0?01|undefined)$", x) for x in out.splitlines() if "paired bootstrap" in x)
     lines = out.splitlines()
-    asset_model = lines[lines.index(next(x for x in lines if x.startswith("asset (n=2)"))) + 1].split()
+    asset_model = lines[lines.index(next(x for x in lines if x.startswith("ASSET, n=2"))) + 1].split()
     assert asset_model[0] == "model" and asset_model[1] == "SARI" and asset_model[5] == "FKGL"  # headline first
     call_command("score", "--dataset", "evalset", "--system", "model", "--by", "task", "--json", "--n-boot", "100")
     assert json.loads(capsys.readouterr().out)["group_by"] == "task"
@@ -123,7 +126,7 @@ def test_results_page_and_exports(researcher_client, evalset):
     assert 'style="' not in page  # plots carry presentation attributes only (Content-Security-Policy)
     report = ScoreReport.objects.get()
     sari = report.result["groups"][0]["systems"]["model"]["sari"]
-    assert f"{round(sari, 1)}" in page
+    assert f"{sari:.2f}" in page  # SARI with two decimals, as papers print it
     exported = researcher_client.get(url + "&format=csv")
     assert exported["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.content.decode())))

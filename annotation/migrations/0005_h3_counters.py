@@ -31,7 +31,7 @@ def fill_counters(apps, schema_editor) -> None:  # noqa: ANN001
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0003_h8_display_mode'),
+        ('annotation', '0004_h5_vocabularies'),
         ('selection', '0004_h4_job_moved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
