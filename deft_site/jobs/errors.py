@@ -31,7 +31,10 @@ def headline_for(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, PERMANENT):
         hint = getattr(exc, "hint", "") or "Fix the input and start a new job; a retry would fail the same way."
         sentence = as_sentence(message)
-        return f"{sentence[:1].upper()}{sentence[1:]} {hint}", False
+        first = sentence.split(" ", 1)[0]
+        if first.isalpha():  # "row 3 has no src" -> "Row 3 ...", but a name stays as written: "n_clusters=500 ..."
+            sentence = sentence[:1].upper() + sentence[1:]
+        return f"{sentence} {hint}", False
     if isinstance(exc, MemoryError):
         return "The worker ran out of memory. Retry on a larger worker or with smaller batches.", True
     if isinstance(exc, OSError):
