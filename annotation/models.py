@@ -46,6 +46,10 @@ class Study(models.Model):
         DIFF = "diff", "word diff against the input"
         PLAIN = "plain", "plain texts side by side"
 
+    class Allocation(models.TextChoices):
+        FIXED = "fixed", "fixed: k raters on every item"
+        ADAPTIVE = "adaptive", "adaptive: ratings go where the question is still open, with a stopping rule"
+
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(
         max_length=200, default="Text editing evaluation",
@@ -67,6 +71,11 @@ class Study(models.Model):
     identical_outputs = models.CharField(max_length=8, choices=Identical.choices, default=Identical.TIE)
     display_mode = models.CharField(max_length=8, choices=Display.choices, default=Display.AUTO,
                                     help_text="How raters first see each output: a word diff or the plain text.")
+    # Adaptive allocation (annotation/stats/allocation.py): raters_per_item is then each item's ceiling k,
+    # min_raters_per_item its floor, stop_alpha the stopping rule's error level.
+    allocation = models.CharField(max_length=8, choices=Allocation.choices, default=Allocation.FIXED)
+    min_raters_per_item = models.PositiveSmallIntegerField(default=1, help_text="Adaptive: ratings every item gets.")
+    stop_alpha = models.FloatField(default=0.05, help_text="Adaptive: error level of the stopping rule.")
     quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
     reservation_minutes = models.PositiveIntegerField(default=30)
     open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")

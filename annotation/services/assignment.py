@@ -24,6 +24,7 @@ from django.utils import timezone
 from annotation.models import Item, Slot, Study, StudyRater
 from annotation.sides import side_choice
 
+from .adaptive import adaptive_order
 from .errors import NotAllowed, StudyNotLive
 
 RETRIES = 50
@@ -98,7 +99,7 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
-    if _wants_control(study, user, mine["taken"]) and _open_real(study, user).exists():
+    if _wants_control(study, user, mine["taken"]) and _real_left(study, user):
         slot = _control_slot(study, user, until)
         if slot:
             return slot
@@ -119,6 +120,14 @@ def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
             .filter(taken__lt=study.raters_per_item))
 
 
+def _real_left(study: Study, user: User, count: bool = False) -> int:
+    """Real items slot_next could still hand this rater (how many with `count`, else 0 or 1): the open ones, or in
+    an adaptive study those its allocation still wants rated."""
+    if study.allocation == Study.Allocation.ADAPTIVE:
+        return len(adaptive_order(study, user)) if count else int(bool(adaptive_order(study, user)))
+    return _open_real(study, user).count() if count else int(_open_real(study, user).exists())
+
+
 def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real: int | None = None) -> int:
     """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
 
@@ -127,7 +136,7 @@ def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real:
     rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
     that has counted them already."""
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-    real = _open_real(study, user).count()
+    real = _real_left(study, user, count=True)
     if study.quota_per_rater is not None:
         if n_real is None:
             n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
@@ -203,7 +212,11 @@ def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
 
 def _open_in_rater_order(study: Study, user: User):  # noqa: ANN202 (an iterator of item ids)
     """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
-    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
+    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item.
+    An adaptive study hands out instead the items annotation.services.adaptive says are worth a rating, best first."""
+    if study.allocation == Study.Allocation.ADAPTIVE:
+        yield from adaptive_order(study, user)
+        return
     order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
     while start < len(order):
         window = order[start:start + size]
