@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scipy import stats  # noqa: E402
+
 from annotation.stats.allocation_sim import simulate_study  # noqa: E402
 
 SETTINGS = [  # (systems, k, floor, p)
@@ -36,15 +38,21 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=80, help="examples per study")
     ap.add_argument("--raters", type=int, default=6)
     ap.add_argument("--alpha", type=float, default=0.05)
+    ap.add_argument("--null", type=int, default=0,
+                    help="extra studies under p = 0.5 (2 systems, k = 3) to pin down the error rate")
     ap.add_argument("--json", type=Path, default=None, help="write every study's result here")
     args = ap.parse_args()
     wall, cpu = time.perf_counter(), time.process_time()
     rows, everything = [], []
     print(f"{'setting':<22} {'studies':>7} {'same':>6} {'fixed':>7} {'adaptive':>8} {'saved':>6} "
           f"{'err fixed':>9} {'err adapt':>9} {'power f/a':>10}")
-    for n_sys, k, floor, p in SETTINGS:
+    settings = [(*s, args.studies, 0) for s in SETTINGS]
+    if args.null:
+        settings.append((2, 3, 1, 0.5, args.null, 10_000))
+    for n_sys, k, floor, p, n_studies, first_seed in settings:
         res = [simulate_study(n_examples=args.items, p_a=p, n_systems=n_sys, cap=k, floor=floor,
-                              raters=args.raters, alpha=args.alpha, seed=seed) for seed in range(args.studies)]
+                              raters=args.raters, alpha=args.alpha, seed=seed)
+               for seed in range(first_seed, first_seed + n_studies)]
         everything += [{"systems": n_sys, "k": k, "floor": floor, "p": p, "seed": s, **r.to_dict()}
                        for s, r in enumerate(res)]
         same = sum(r.fixed == r.adaptive for r in res) / len(res)
@@ -54,7 +62,7 @@ def main() -> None:
         err_a = sum(any(d is not None and d != r.truth[pr] for pr, d in r.adaptive.items()) for r in res) / len(res)
         pow_f = sum(all(d == r.truth[pr] for pr, d in r.fixed.items()) for r in res) / len(res)
         pow_a = sum(all(d == r.truth[pr] for pr, d in r.adaptive.items()) for r in res) / len(res)
-        setting = f"{n_sys} sys k={k} floor={floor} p={p}"
+        setting = f"{n_sys} sys k={k} floor={floor} p={p}" + (" (null)" if first_seed else "")
         rows.append({"setting": setting, "studies": len(res), "same_decision": same, "fixed_ratings": fr,
                      "adaptive_ratings": ar, "saved": 1 - ar / fr, "error_fixed": err_f, "error_adaptive": err_a,
                      "correct_fixed": pow_f, "correct_adaptive": pow_a})
@@ -65,6 +73,12 @@ def main() -> None:
     total_saved = 1 - sum(r["adaptive_ratings"] * r["studies"] for r in rows) / sum(
         r["fixed_ratings"] * r["studies"] for r in rows)
     worst = max(r["error_adaptive"] for r in rows)
+    if args.null:
+        null = rows[-1]
+        errors = round(null["error_adaptive"] * null["studies"])
+        upper = stats.beta.ppf(0.975, errors + 1, null["studies"] - errors) if errors < null["studies"] else 1.0
+        print(f"null check: adaptive declared a winner in {errors} of {null['studies']} studies under p = 0.5 "
+              f"({null['error_adaptive']:.1%}, 95% upper bound {upper:.1%}); fixed {null['error_fixed']:.1%}")
     print(f"\n{n} studies: same decision {total_same:.0%}, ratings saved {total_saved:.0%}, "
           f"adaptive error rate at most {worst:.1%} per setting (nominal {args.alpha:.0%}); "
           f"wall {time.perf_counter() - wall:.1f} s, CPU {time.process_time() - cpu:.1f} s, "

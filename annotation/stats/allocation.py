@@ -18,7 +18,9 @@ chance that its label is still open (no or split votes first); items below the `
 ``M_t(p) = B(c + S, c + t - S) / B(c, c) / (p^S (1 - p)^(t - S))`` (a Beta(c, c) mixture of likelihood ratios,
 Robbins 1970) has, by Ville's inequality, ``P(exists t: M_t(p) >= 1/alpha) <= alpha`` at the true p. The set
 ``{p: M_t(p) < 1/alpha}`` is therefore a confidence sequence: valid at every look, however often the report is
-read or the study is stopped. With several pairs, alpha is split evenly (Bonferroni).
+read or the study is stopped. The sequence spends ``1 - FINAL_SHARE`` of alpha; the rest is kept for one exact
+sign test at the last look, once every item is settled (a union bound: the two together err with probability at
+most alpha). With several pairs, alpha is split evenly (Bonferroni).
 
 **Order.** The sequence only counts the *prefix* of items, in the seeded order fixed before any rating, that are
 all settled; an item settled out of order waits until those before it are. Item labels in a pre-registered
@@ -39,11 +41,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scipy.optimize import brentq
+from scipy.stats import binomtest
 from scipy.special import betaln
 
-PRIOR = 4.0  # Beta(c, c) mixture, fixed before any data: c = 4 was the most powerful of 1, 4, 10, 25 on the bench
+PRIOR = 4.0  # Beta(c, c) mixture, fixed before any data (of c = 1, 2, 4, 8, 10, 25 on the bench, 2-8 did best)
 DEFAULT_ALPHA = 0.05
 DEFAULT_WINDOW = 8
+FINAL_SHARE = 0.5  # share of alpha kept for one exact sign test at the last look (every item settled)
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -147,11 +151,13 @@ class PairStatus:
     prefix: int                 # settled items counted by the sequence (the settled prefix in seeded order)
     decisive: int               # of the prefix, items with a winner
     wins: int                   # of those, won by pair[0]
-    ci: tuple[float, float]     # always-valid interval for the win rate of pair[0]
+    ci: tuple[float, float]     # always-valid interval for the win rate of pair[0], at alpha * (1 - FINAL_SHARE)
     alpha: float                # this pair's share of the study's error level
     winner: Any | None          # pair[0] or pair[1] once the interval excludes 0.5, else None
     ratings: int                # ratings given to the pair's items
     more_ratings: int | None    # expected further ratings until decided; None when the items left cannot decide it
+    rule: str | None = None     # what decided it: "confidence sequence" or "final sign test"
+    final_p: float | None = None  # the final sign test's p-value, once every item is settled
 
     @property
     def decided(self) -> bool:
@@ -165,7 +171,7 @@ class PairStatus:
         return {"a": self.pair[0], "b": self.pair[1], "items": self.items, "settled": self.settled,
                 "prefix": self.prefix, "decisive": self.decisive, "wins": self.wins, "ci": list(self.ci),
                 "alpha": self.alpha, "winner": self.winner, "ratings": self.ratings,
-                "more_ratings": self.more_ratings}
+                "more_ratings": self.more_ratings, "rule": self.rule, "final_p": self.final_p}
 
 
 def _decisive_needed(wins: int, n: int, alpha: float, limit: int) -> int | None:
@@ -194,8 +200,16 @@ def pair_status(states: Sequence[ItemState], cap: int, alpha: float = DEFAULT_AL
     labels = [item_label(s) for s in ordered[:prefix]]
     decisive = sum(1 for x in labels if x)
     wins = sum(1 for x in labels if x > 0)
-    lo, hi = confidence_sequence(wins, decisive, alpha)
+    lo, hi = confidence_sequence(wins, decisive, alpha * (1 - FINAL_SHARE))
     winner = pair[0] if lo > 0.5 else pair[1] if hi < 0.5 else None
+    rule = "confidence sequence" if winner is not None else None
+    final_p = None
+    if prefix == len(states) and winner is None and decisive and FINAL_SHARE > 0:
+        # the last look, once, with the share of alpha kept for it: an exact sign test on every item
+        final_p = float(binomtest(wins, decisive, 0.5).pvalue)
+        if final_p < alpha * FINAL_SHARE:
+            winner = pair[0] if 2 * wins > decisive else pair[1]
+            rule = "final sign test"
     ratings = sum(s.n for s in states)
     settled_states = [s for s in states if item_settled(s, cap)]
     floor_left = sum(max(0, floor - s.n - s.pending) for s in states)
@@ -205,10 +219,11 @@ def pair_status(states: Sequence[ItemState], cap: int, alpha: float = DEFAULT_AL
         share = decisive / prefix if prefix else 0.9  # decisive share of settled items (a guess before any)
         per_item = (sum(s.n for s in settled_states) / len(settled_states)) if settled_states else (cap + 1) / 2
         later = ordered[prefix:]
-        need = _decisive_needed(wins, decisive, alpha, int(len(later) * share))
+        need = _decisive_needed(wins, decisive, alpha * (1 - FINAL_SHARE), int(len(later) * share))
         more = None if need is None else _ratings_for(later, need, share, per_item, cap)
     return PairStatus(pair=pair, items=len(states), settled=len(settled_states), prefix=prefix, decisive=decisive,
-                      wins=wins, ci=(lo, hi), alpha=alpha, winner=winner, ratings=ratings, more_ratings=more)
+                      wins=wins, ci=(lo, hi), alpha=alpha, winner=winner, ratings=ratings, more_ratings=more,
+                      rule=rule, final_p=final_p)
 
 
 def _ratings_for(later: Sequence[ItemState], need: int, share: float, per_item: float, cap: int) -> int:

@@ -95,6 +95,16 @@ def test_pair_status_counts_only_the_settled_prefix_in_seeded_order():
     assert s.prefix == 8 and s.winner is None and 0 < s.more_ratings < 40 * 3
 
 
+def test_the_last_look_keeps_its_share_of_alpha_for_one_exact_sign_test():
+    # 17 of 22 settled items won by x: the sequence (at alpha/2) does not exclude 0.5, the final test does
+    states = [st(i, a=2) for i in range(17)] + [st(17 + i, b=2) for i in range(5)]
+    s = pair_status(states, 3, 0.05)
+    assert s.ci[0] < 0.5 and s.final_p < 0.025 and s.winner == "x" and s.rule == "final sign test"
+    early = [st(i, b=2) for i in range(5)] + [st(5 + i, a=2) for i in range(12)] + [st(17 + i) for i in range(5)]
+    half = pair_status(early, 3, 0.05)  # not every item settled yet: no final test
+    assert half.winner is None and half.final_p is None
+
+
 def test_a_clear_pair_is_decided_and_gets_nothing_beyond_the_floor():
     states = [st(i, a=2) for i in range(25)] + [st(25 + i) for i in range(5)]
     s = pair_status(states, 3, 0.05, floor=1)
