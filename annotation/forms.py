@@ -34,6 +34,10 @@ class StudyForm(forms.Form):
                                               initial=["degraded", "gold"], required=False,
                                               widget=forms.CheckboxSelectMultiple)
     q_pairwise = forms.BooleanField(required=False, initial=True, label="Pairwise preference (A / B / tie / both bad)")
+    q_graded = forms.BooleanField(required=False, initial=False,
+                                  label="Graded preference (much / slightly better, tie)")
+    q_criteria = forms.CharField(required=False, label="Criteria (a preference for each)",
+                                 help_text="Comma-separated, e.g. fluency, meaning, instruction fit")
     q_accuracy = forms.BooleanField(required=False, initial=True, label="Is each output an accurate edit? (yes / no)")
     q_likert = forms.CharField(required=False, label="Likert scales (1-5)",
                                help_text="Comma-separated, e.g. fluency, meaning preservation")
@@ -56,7 +60,8 @@ class StudyForm(forms.Form):
             "name": d["name"], "public_title": d["public_title"], "dataset": d["dataset"], "split": d["split"],
             "systems": list(d["systems"]), "n_examples": d["n_examples"], "raters_per_item": d["raters_per_item"],
             "seed": d["seed"], "control_rate": d["control_rate"], "control_kinds": d["control_kinds"],
-            "questions": {"pairwise": d["q_pairwise"], "accuracy": d["q_accuracy"],
+            "questions": {"pairwise": d["q_pairwise"], "accuracy": d["q_accuracy"], "graded": d["q_graded"],
+                          "criteria": split(d["q_criteria"]),
                           "likert": [{"key": s.lower().replace(" ", "_"), "label": s.capitalize()} for s in split(d["q_likert"])],
                           "error_flags": split(d["q_error_flags"]), "comment": d["q_comment"]},
             "guidelines": d["guidelines"], "practice_count": d["practice_count"],

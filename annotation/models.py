@@ -252,6 +252,10 @@ class Judgment(models.Model):
 
     slot = models.OneToOneField(Slot, on_delete=models.CASCADE, related_name="judgment")
     preference = models.CharField(max_length=8, blank=True, help_text="left, right, tie, both_bad or empty")
+    # Graded preference (questions["graded"]): how much better the preferred output is; criteria
+    # (questions["criteria"]): one preference per criterion, {criterion key: left|right|tie}.
+    strength = models.CharField(max_length=8, blank=True, help_text="much, slightly or empty")
+    criteria = models.JSONField(default=dict, blank=True, help_text="{criterion: left|right|tie}")
     accurate_left = models.BooleanField(null=True)
     accurate_right = models.BooleanField(null=True)
     likert = models.JSONField(default=dict, blank=True, help_text="{scale: {left: n, right: n}}")

@@ -85,6 +85,10 @@ class WorkNextSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64)
     preference = serializers.ChoiceField(["left", "right", "tie", "both_bad", ""], required=False, default="")
+    strength = serializers.ChoiceField(["much", "slightly", ""], required=False, default="",
+                                       help_text="Graded studies: how much better the chosen output is.")
+    criteria = serializers.DictField(child=serializers.CharField(), required=False, default=dict,
+                                     help_text="Studies with criteria: {criterion: left | right | tie}.")
     accurate_left = serializers.BooleanField(required=False, allow_null=True, default=None)
     accurate_right = serializers.BooleanField(required=False, allow_null=True, default=None)
     likert = serializers.DictField(required=False, default=dict)

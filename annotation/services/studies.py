@@ -21,7 +21,7 @@ from selection.models import Dataset, Example, Output, System
 from .errors import AnnotationError, NotAllowed, StudyFrozen
 
 QUESTION_DEFAULTS: dict[str, Any] = {"pairwise": True, "accuracy": True, "likert": [], "error_flags": [],
-                                     "comment": True}
+                                     "comment": True, "graded": False, "criteria": []}
 DESIGN_FIELDS = ("dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
                  "questions", "practice_count", "identical_outputs", "allocation", "min_raters_per_item",
                  "stop_alpha")
@@ -43,9 +43,29 @@ def questions_normalise(questions: dict | None) -> dict:
     q["likert"] = scales
     q["error_flags"] = [str(f).strip() for f in q["error_flags"] or [] if str(f).strip()]
     q["pairwise"], q["accuracy"], q["comment"] = bool(q["pairwise"]), bool(q["accuracy"]), bool(q["comment"])
+    q["graded"] = bool(q["graded"]) and q["pairwise"]
+    q["criteria"] = _criteria_normalise(q["criteria"])
     if not (q["pairwise"] or q["accuracy"] or q["likert"]):
         raise AnnotationError("A study needs at least one question: pairwise, accuracy or a Likert scale.")
     return {k: q[k] for k in QUESTION_DEFAULTS}
+
+
+def _criteria_normalise(criteria: Any) -> list[dict[str, str]]:
+    """Criteria for per-criterion preferences (e.g. fluency, meaning, instruction fit): a key and a label each."""
+    out, seen = [], set()
+    for c in criteria or []:
+        if isinstance(c, str):
+            c = {"key": c, "label": c.replace("_", " ").capitalize()}
+        if not isinstance(c, dict):
+            raise AnnotationError(f"Criterion {c!r}: a name or {{key, label}}.")
+        key = re.sub(r"[^a-z0-9_]", "_", str(c.get("key", "")).strip().lower())
+        if not key or key in seen:
+            raise AnnotationError(f"Criterion {c!r}: needs a key, different from the others.")
+        seen.add(key)
+        out.append({"key": key, "label": str(c.get("label") or key)})
+    if len(out) > 6:
+        raise AnnotationError("At most 6 criteria.")
+    return out
 
 
 def _event(study: Study, user: User | None, action: str, note: str = "") -> None:

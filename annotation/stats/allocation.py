@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scipy.optimize import brentq
-from scipy.stats import binomtest
 from scipy.special import betaln
+from scipy.stats import binomtest
 
 PRIOR = 4.0  # Beta(c, c) mixture, fixed before any data (of c = 1, 2, 4, 8, 10, 25 on the bench, 2-8 did best)
 DEFAULT_ALPHA = 0.05

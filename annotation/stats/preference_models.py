@@ -61,7 +61,6 @@ def _davidson_nll(params: np.ndarray, wins: np.ndarray, ties: np.ndarray) -> tup
     k = len(wins)
     theta = np.concatenate([[0.0], params[:k - 1]])
     log_nu = params[k - 1]
-    nu = np.exp(log_nu)
     ti, tj = theta[:, None], theta[None, :]
     # log D_ij = log(e^ti + e^tj + nu e^((ti+tj)/2)), stably
     parts = np.stack([np.broadcast_to(ti, (k, k)), np.broadcast_to(tj, (k, k)), log_nu + (ti + tj) / 2])
