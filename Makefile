@@ -7,10 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= deft_site.settings.dev
 
-.PHONY: setup run prod test worker worker-gpu chromium clean
+.PHONY: setup run prod test lint worker worker-gpu chromium clean
 
 $(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
@@ -66,8 +66,13 @@ worker: setup
 worker-gpu: setup
 	$(PY) manage.py jobs_worker --queue gpu --tag gpu
 
-## make test: install (and Debian's chromium for browser tests, when root), then the whole suite.
-test: setup chromium
+## make lint: ruff (rules in pyproject.toml) and the import-linter contracts (the layers' allowed arrows).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+## make test: install (and Debian's chromium for browser tests, when root), lint, then the whole suite.
+test: setup chromium lint
 	$(PY) -m pytest
 
 chromium:

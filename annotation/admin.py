@@ -2,7 +2,18 @@
 read-only here too (the services refuse the same changes)."""
 from django.contrib import admin
 
-from annotation.models import Control, Invite, Item, Judgment, JudgmentRevision, Slot, Study, StudyEvent, StudyRater, StudySystem
+from annotation.models import (
+    Control,
+    Invite,
+    Item,
+    Judgment,
+    JudgmentRevision,
+    Slot,
+    Study,
+    StudyEvent,
+    StudyRater,
+    StudySystem,
+)
 
 FROZEN_STUDY_FIELDS = ["dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
                        "questions", "practice_count", "identical_outputs"]

@@ -10,12 +10,13 @@ from typing import Any
 import markdown
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
 
+from annotation.controls import control_passed, expected_side, other_side
 from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_may_join, slots_ahead
-from annotation.services.judgments import control_passed
 from annotation.worddiff import diff_html, edit_words, initial_view
 from selection.core.text import split_instruction
 
@@ -213,7 +214,8 @@ def practice_payloads(study: Study) -> list[dict[str, Any]]:
     for i, item in enumerate(study.items.filter(kind=Item.Kind.PRACTICE).order_by("order_key")):
         fake = Slot(item=item, left_is_a=bool(i % 2), token=f"practice-{i + 1}")
         payload = slot_payload(fake)
-        payload["expected"] = "left" if fake.left_is_a else "right"
+        payload["expected"] = expected_side("a", fake.left_is_a)  # practice pairs: a is the better output
+        payload["worse"] = other_side(payload["expected"])
         out.append(payload)
     return out
 
@@ -239,3 +241,14 @@ def preview_payload(*, dataset_id: int, split: str, system_ids: list[int],
         return None
     item = Item(example=first.example, text_a=first.text, text_b=other.text)
     return slot_payload(Slot(item=item, left_is_a=True, token="preview"), display_mode=display_mode)
+
+
+def study_lookup(ref: str) -> Study:
+    """A study by its name (the lookup the rest of the API uses), or by its numeric id."""
+    study = Study.objects.filter(name=ref).first()
+    if study is None and ref.isdigit():
+        study = Study.objects.filter(pk=int(ref)).first()
+    if study is None:
+        raise Http404(f"No study {ref!r}.")
+    return study
+

@@ -1,7 +1,7 @@
 """Roles: researchers create and run everything; annotators see only their own assigned work.
 
-A role is a Django group. Staff users count as researchers. Views use `researcher_required` /
-`ResearcherRequiredMixin`; API views use `IsResearcher`.
+A role is a Django group. Staff users count as researchers. Views use `researcher_required`; API views
+use `IsResearcher`.
 """
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from functools import wraps
 from typing import Any, Callable
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 
 RESEARCHER = "researcher"
@@ -33,19 +32,12 @@ def researcher_required(view: Callable) -> Callable:
 
     @wraps(view)
     @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_researcher(request.user):
             raise PermissionDenied("Researchers only.")
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-class ResearcherRequiredMixin(LoginRequiredMixin):
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
-        if request.user.is_authenticated and not is_researcher(request.user):
-            raise PermissionDenied("Researchers only.")
-        return super().dispatch(request, *args, **kwargs)
 
 
 class IsResearcher(BasePermission):

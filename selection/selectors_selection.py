@@ -41,8 +41,8 @@ def selection_run_page(run: SelectionRun) -> dict[str, Any]:
         context["plots"]["histograms"] = [mark_safe(plots.histogram_svg(
             c["hist"]["edges"], c["hist"]["counts"], highlight=c["hist"].get("chosen"),
             title=f"cluster {c['id']} · n={c['size']} · chosen {c['chosen']}",
-            lines=[(x, label, colour) for x, label, colour in ((c.get("easy_cut"), "easy ≤", "#1a7f37"),
-                                                                (c.get("hard_cut"), "hard ≥", "#b42318"))
+            lines=[(x, label, colour) for x, label, colour in ((c.get("easy_cut"), "easy ≤", plots.GOOD),
+                                                                (c.get("hard_cut"), "hard ≥", plots.BAD))
                    if x is not None],
         )) for c in clusters if c.get("hist")]
     projection = summary.get("projection")

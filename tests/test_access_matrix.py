@@ -74,8 +74,6 @@ RULES: dict[str, Rule] = {
     # site
     "home": R(SIGNED_IN),
     "login": R(EVERYONE),
-    "healthz": R(EVERYONE),
-    "readyz": R(EVERYONE),
     "logout": R(EVERYONE, method="post", refusal="login-ok"),
     "dashboard": R(STAFF),
     "api_tokens": R(SIGNED_IN),

@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
+from annotation.controls import control_passed
+from annotation.models import Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
 
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
@@ -146,24 +147,6 @@ def _reseat(slot: Slot) -> None:
     if not free:
         raise NotAllowed("This reservation expired and the pair went to another rater.")
     slot.seat = free[0]
-
-
-def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
-    """Did the rater rate the known-worse side worse? None when the study asks nothing to tell."""
-    expected_left = "left" if (control.expected == "a") == slot.left_is_a else "right"
-    bad_side = "right" if expected_left == "left" else "left"
-    if control.expected in ("tie", "both_bad"):
-        return judgment.preference == control.expected if judgment.preference else None
-    if judgment.preference:
-        return judgment.preference == expected_left
-    bad_accurate = getattr(judgment, f"accurate_{bad_side}")
-    if bad_accurate is not None:
-        return bad_accurate is False
-    if judgment.likert:
-        good = sum(v[expected_left] for v in judgment.likert.values())
-        bad = sum(v[bad_side] for v in judgment.likert.values())
-        return good > bad
-    return None
 
 
 def rater_controls(study: Study, user: User) -> tuple[int, int]:

@@ -15,12 +15,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from deft_site.jobs import workers
 from deft_site.jobs.errors import JobCancelled, JobLost, headline_for
 from deft_site.jobs.leases import LeaseKeeper, lease_until, leases_reclaim
 from deft_site.jobs.models import Job
 from deft_site.jobs.registry import kind_get
 from deft_site.jobs.reporter import ProgressSink, Reporter, job_log_append
-from deft_site.jobs import workers
 
 logger = logging.getLogger("deft.jobs")
 

@@ -10,17 +10,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deft_site.jobs.api import JobSerializer
 from deft_site.parsers import SafeJSONParser
 from deft_site.roles import IsResearcher
-from deft_site.jobs.api import JobSerializer
 from selection.api.training_serializers import (
-    CopyBaselineSerializer, GenerateSerializer, OutputImportSerializer, OutputSerializer, ScoreQuerySerializer,
-    SystemSerializer, TrainingRunCreateSerializer, TrainingRunSerializer,
+    CopyBaselineSerializer,
+    GenerateSerializer,
+    OutputImportSerializer,
+    OutputSerializer,
+    ScoreQuerySerializer,
+    SystemSerializer,
+    TrainingRunCreateSerializer,
+    TrainingRunSerializer,
 )
 from selection.models import System, TrainingRun
 from selection.services.scoring import ScoringError, score_report_create, scoring_systems
-from selection.services.systems import OutputImportError, SystemCreateError, system_copy_baseline, system_import
-from selection.services.systems import system_generate_submit
+from selection.services.systems import (
+    OutputImportError,
+    SystemCreateError,
+    system_copy_baseline,
+    system_generate_submit,
+    system_import,
+)
 from selection.services.training import TrainingRunError, training_loss_log, training_manifest, training_run_create
 
 

@@ -20,7 +20,7 @@ import os
 import random
 import re
 from collections.abc import Iterable
-from typing import Callable
+from typing import Any, Callable
 
 from selection.core import demo_lexicon as L
 
@@ -273,7 +273,7 @@ def _sample_clause(rng: random.Random, *, tense: str = "", tags: tuple[str, ...]
 _CLAUSE_FIELDS = frozenset(f.name for f in dataclasses.fields(_Clause))
 
 
-def _replace(c: _Clause, **kw) -> _Clause:
+def _replace(c: _Clause, **kw: Any) -> _Clause:
     """A copy of ``c`` with some fields changed (a fast ``dataclasses.replace`` without re-validation)."""
     assert kw.keys() <= _CLAUSE_FIELDS, kw.keys() - _CLAUSE_FIELDS
     new = object.__new__(_Clause)

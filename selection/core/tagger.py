@@ -658,7 +658,7 @@ def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -
 _LOADED: dict[str, Any] = {}
 
 
-def load_tagger(model_dir: str | os.PathLike[str]):
+def load_tagger(model_dir: str | os.PathLike[str]) -> tuple[Any, dict, Any]:
     """(head, meta, cache) of a saved tagger; cached per directory and file time."""
     import torch
 

@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from selection.core import tagger as core_tagger
-from selection.core.benchmarks import coedit_eval_rows, headline_metric
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_requeue, job_run
+from selection.core import tagger as core_tagger
+from selection.core.benchmarks import coedit_eval_rows, headline_metric
 from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import ALL, score_report_create
@@ -459,7 +459,7 @@ def _row(cell: Cell, eval_set: str, metric: str, value: float, low: float | None
             "high": high}
 
 
-def _metric_cells(cell: dict[str, Any]):
+def _metric_cells(cell: dict[str, Any]) -> Iterator[tuple[str, float, float, float]]:
     """(metric, value, low, high) for every number of a system's cell with an interval beside it."""
     for key, value in cell.items():
         if key.endswith("_ci") or not isinstance(value, (int, float)):

@@ -21,10 +21,10 @@ from typing import Any, Sequence
 import numpy as np
 from django.db import transaction
 
-from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
-from selection.core.text import strip_instruction
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue
+from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
+from selection.core.text import strip_instruction
 from selection.models import Dataset, Output, ScoreReport, System
 
 GROUP_BY = ("dataset", "task")

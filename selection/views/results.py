@@ -11,13 +11,19 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from deft_site.roles import researcher_required
 from deft_site.jobs.models import Job
+from deft_site.roles import researcher_required
 from selection.models import Dataset
-from selection.plots_results import grouped_bars_ci_svg
+from selection.plots import grouped_bars_ci_svg
 from selection.services.scoring import (
-    GROUP_BY, ScoringError, score_report_cached, score_report_create, score_report_rows, score_report_submit,
-    scoring_is_large, scoring_systems,
+    GROUP_BY,
+    ScoringError,
+    score_report_cached,
+    score_report_create,
+    score_report_rows,
+    score_report_submit,
+    scoring_is_large,
+    scoring_systems,
 )
 
 

@@ -13,7 +13,6 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-
 from annotation.controls import degrade, pair_features
 from annotation.models import Item
 from annotation.services import AnnotationError, study_create

@@ -11,8 +11,17 @@ from django.utils import timezone
 from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study
 from annotation.selectors import judgment_records, study_progress, study_progress_all
 from annotation.services import (
-    AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive, judgment_submit, slot_next,
-    slot_skip, study_close, study_launch, study_update,
+    AnnotationError,
+    InvalidAnswer,
+    NotAllowed,
+    StudyFrozen,
+    StudyNotLive,
+    judgment_submit,
+    slot_next,
+    slot_skip,
+    study_close,
+    study_launch,
+    study_update,
 )
 from annotation.services.judgments import rater_finish
 from annotation.sides import SIDE_BOUND

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.needs import need
 from tests.annotation.conftest import study_data, study_factory  # noqa: F401  (shared study fixtures)
+from tests.needs import need
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_create, job_run
 from selection.core.metrics import corpus_rouge_l, corpus_sari, system_stats
 from selection.core.text import strip_instruction
-from deft_site.jobs.services import job_create, job_run
-from deft_site.jobs.models import Job
 from selection.models import ScoreReport
 from selection.services.datasets import dataset_import
 from selection.services.scoring import ScoringError, score_report_create, scoring_systems

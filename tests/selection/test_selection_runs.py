@@ -14,7 +14,11 @@ from deft_site.jobs.services import job_run
 from selection.models import Dataset, Example, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.selection_runs import (
-    SelectionError, selection_run_centroids, selection_run_create, selection_run_execute, selection_run_export,
+    SelectionError,
+    selection_run_centroids,
+    selection_run_create,
+    selection_run_execute,
+    selection_run_export,
 )
 
 

@@ -1,5 +1,7 @@
 """python manage.py create_study NAME --dataset D --split S --system A --system B --items N --raters-per-item K
 [--owner USERNAME] (default owner: the first admin; see annotation.blinding)"""
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--launch", action="store_true")
         parser.add_argument("--owner", default="", help="the researcher who owns the study (default: the first admin)")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         try:
             dataset = Dataset.objects.get(name=o["dataset"])
         except Dataset.DoesNotExist:

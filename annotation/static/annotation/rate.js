@@ -163,7 +163,7 @@
   }
   function practiceFeedback(answer) {
     const p = practice[practiceIndex];
-    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + (p.expected === "left" ? "right" : "left")] === false;
+    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + p.worse] === false;
     const better = p.expected === "left" ? "A" : "B";
     practiceIndex += 1;
     const last = practiceIndex >= practice.length;

@@ -18,12 +18,18 @@ The public API (stable; other parts of the platform and scripts use only these n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .benchmarks import headline_metrics
 from .bootstrap import (
-    BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
-    gleu_weights_scorer, paired_bootstrap, sari_weights_scorer,
+    BootstrapCI,
+    PairedBootstrapResult,
+    bootstrap_ci,
+    corpus_bootstrap_ci,
+    corpus_paired_bootstrap,
+    gleu_weights_scorer,
+    paired_bootstrap,
+    sari_weights_scorer,
 )
 from .corpus import CORPUS_METRICS, MEAN_METRICS, METRICS, SystemScores, score_system
 from .gleu import GleuStats, corpus_gleu, gleu_stats
@@ -68,7 +74,7 @@ def score_rows(
     return rows, scores.corpus()
 
 
-def load_metric(name: str, **kwargs):
+def load_metric(name: str, **kwargs: Any) -> Any:  # an evaluate.EvaluationModule
     """The project's ``evaluate`` metric ``"sari"`` or ``"rouge"``, loaded from its local script (no network).
 
     ``kwargs`` go to ``evaluate.load`` (e.g. ``cache_dir``, ``keep_in_memory=True``). evaluate copies the script

@@ -16,9 +16,13 @@ memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:  # only for annotations: sari_corpus and gleu import this module
+    from .gleu import GleuStats
+    from .sari_corpus import SariStats
 
 __all__ = [
     "BootstrapCI", "PairedBootstrapResult", "bootstrap_ci", "corpus_bootstrap_ci", "corpus_paired_bootstrap",
@@ -58,7 +62,7 @@ class PairedBootstrapResult:
     n_resamples: int
 
 
-def _as_scores(values, name: str) -> np.ndarray:
+def _as_scores(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
     scores = np.asarray(values, dtype=float)
     if scores.ndim != 1 or len(scores) == 0:
         raise ValueError(f"{name} must be a non-empty 1-d sequence of per-example scores")
@@ -88,7 +92,8 @@ def _means(scores: np.ndarray, n_resamples: int, random_state: int | None) -> np
 
 
 def bootstrap_ci(
-    scores, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
+    scores: Sequence[float] | np.ndarray, *, n_resamples: int = 1000, confidence: float = 0.95,
+    random_state: int | None = 0,
 ) -> BootstrapCI:
     """Mean of per-example ``scores`` with a percentile bootstrap interval (seeded: same input, same interval).
 
@@ -105,7 +110,7 @@ def bootstrap_ci(
 
 
 def paired_bootstrap(
-    scores_a, scores_b, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
+    scores_a: Sequence[float] | np.ndarray, scores_b: Sequence[float] | np.ndarray, *, n_resamples: int = 1000, confidence: float = 0.95, random_state: int | None = 0
 ) -> PairedBootstrapResult:
     """Paired bootstrap test (Koehn 2004) of two systems scored on the same examples.
 
@@ -164,7 +169,7 @@ def totals_weights_scorer(stats: np.ndarray, score_totals: Callable[[np.ndarray]
     return score
 
 
-def sari_weights_scorer(stats, *, use_f1_for_deletion: bool = True) -> WeightsScorer:
+def sari_weights_scorer(stats: SariStats, *, use_f1_for_deletion: bool = True) -> WeightsScorer:
     """Corpus SARI (EASSE) of resamples, from a :class:`~selection.core.metrics.sari_corpus.SariStats`."""
     from .sari_corpus import sari_from_totals
 
@@ -172,12 +177,13 @@ def sari_weights_scorer(stats, *, use_f1_for_deletion: bool = True) -> WeightsSc
         stats.counts, lambda totals: sari_from_totals(totals, use_f1_for_deletion=use_f1_for_deletion)[0])
 
 
-def gleu_weights_scorer(stats) -> WeightsScorer:
+def gleu_weights_scorer(stats: GleuStats) -> WeightsScorer:
     """JFLEG GLEU ×100 of resamples, from a :class:`~selection.core.metrics.gleu.GleuStats`."""
     return stats.resampled_scores
 
 
-def _corpus_scores(scorers: list[WeightsScorer], n: int, n_resamples: int, random_state: int | None):
+def _corpus_scores(scorers: list[WeightsScorer], n: int, n_resamples: int, random_state: int | None,
+                   ) -> list[np.ndarray]:
     rng = np.random.default_rng(random_state)
     blocks = [[scorer(w) for scorer in scorers] for w in resample_weights(n, n_resamples, rng)]
     return [np.concatenate([b[k] for b in blocks]) for k in range(len(scorers))]

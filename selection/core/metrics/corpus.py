@@ -29,9 +29,17 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+
 from .bootstrap import (
-    BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
-    gleu_weights_scorer, paired_bootstrap, sari_weights_scorer, totals_weights_scorer,
+    BootstrapCI,
+    PairedBootstrapResult,
+    WeightsScorer,
+    bootstrap_ci,
+    corpus_bootstrap_ci,
+    corpus_paired_bootstrap,
+    gleu_weights_scorer,
+    paired_bootstrap,
+    totals_weights_scorer,
 )
 from .gleu import DEFAULT_ITERATIONS, GleuStats, gleu_stats, reference_indices
 from .rouge import rouge_l_scores
@@ -76,7 +84,7 @@ class SystemScores:
                                            reference_indices(self.ref_counts[index], self.gleu_iterations))
         return self._subsets[key]
 
-    def scorer(self, metric: str, index: np.ndarray | None = None):
+    def scorer(self, metric: str, index: np.ndarray | None = None) -> WeightsScorer:
         """A (B, n) weights -> (B,) scores function for a corpus metric on the examples in ``index``."""
         pick = (lambda a: a) if index is None else (lambda a: a[index])
         if metric in _SARI_PART:

@@ -2,6 +2,8 @@
 [--beams B] [--batch-size N] [--max-new-tokens N] [--add-instruction] [--enqueue]"""
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deft_site.jobs.models import Job
@@ -32,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
                             help="Queue the job for a worker instead of generating here; prints the job id last.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
         if dataset is None:
             raise CommandError(f"no dataset named {o['dataset']!r}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--split", default="", help="The split the file covers (default: all examples).")
         parser.add_argument("--description", default="")
 
-    def handle(self, *args, path: str, dataset: str, system: str, split: str, description: str, **o) -> None:
+    def handle(self, *args: Any, path: str, dataset: str, system: str, split: str, description: str, **o: Any) -> None:
         ds = Dataset.objects.filter(name=dataset).first()
         if ds is None:
             raise CommandError(f"no dataset named {dataset!r}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -85,8 +85,8 @@ class Command(BaseCommand):
                             help="Every src starts with a CoEDIT instruction (e.g. 'Fix grammar: '): remove it.")
         parser.add_argument("--stem", action="store_true", help="ROUGE-L with the Porter stemmer.")
 
-    def handle(self, *args, path: str, as_json: bool, per_row: bool, stem: bool, ci: bool = False,
-               n_boot: int = 1000, seed: int = 0, strip_instruction: bool = False, **o) -> None:
+    def handle(self, *args: Any, path: str, as_json: bool, per_row: bool, stem: bool, ci: bool = False,
+               n_boot: int = 1000, seed: int = 0, strip_instruction: bool = False, **o: Any) -> None:
         try:
             if path == "-":
                 srcs, preds, refs = read_metric_rows(sys.stdin, strip_known=strip_instruction)

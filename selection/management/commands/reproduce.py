@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,7 +13,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deft_site.jobs.reporter import terminal_progress
 from selection.reproduction_report import write_outputs
 from selection.services.reproduction import (
-    Reproduction, ReproductionError, Settings, default_base_model, reproduction_datasets, subsample_pool,
+    Reproduction,
+    ReproductionError,
+    Settings,
+    default_base_model,
+    reproduction_datasets,
+    subsample_pool,
 )
 
 QUICK_GRID = {"fractions": (0.325,), "base_ratios": (0.25,), "samplings": ("hard", "random"), "baselines": True}
@@ -44,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--n-boot", type=int, default=1000, help="Bootstrap resamples for intervals and tests.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         train_path, eval_path = o["train"], o["eval"]
         if o["quick"] and not (train_path and eval_path):

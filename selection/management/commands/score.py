@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.models import Dataset
 from selection.services.scoring import (
-    DEFAULT_N_BOOT, GROUP_BY, ScoringError, score_report_create, score_report_rows, score_report_submit,
+    DEFAULT_N_BOOT,
+    GROUP_BY,
+    ScoringError,
+    score_report_create,
+    score_report_submit,
     scoring_systems,
 )
 
@@ -35,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", action="store_true",
                             help="Queue the scoring for a worker (interactive queue); prints the job id last.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
         if dataset is None:
             raise CommandError(f"no dataset named {o['dataset']!r}")

@@ -5,6 +5,7 @@ Runs a selection inline with a terminal progress bar and prints sizes per task i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -13,7 +14,10 @@ from deft_site.jobs.services import job_enqueue, job_run
 from selection.models import Dataset
 from selection.params import PARAMS
 from selection.services.selection_runs import (
-    SelectionError, selection_picks_write_jsonl, selection_run_create, selection_run_export,
+    SelectionError,
+    selection_picks_write_jsonl,
+    selection_run_create,
+    selection_run_export,
 )
 
 
@@ -40,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
                             help="Queue the job for a worker instead of running here; prints the job id last.")
 
-    def handle(self, *args, **opts) -> None:
+    def handle(self, *args: Any, **opts: Any) -> None:
         dataset = Dataset.objects.filter(name=opts["dataset"]).first()
         if dataset is None:
             raise CommandError(f"no dataset named {opts['dataset']!r}")

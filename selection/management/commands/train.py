@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--gpu", action="store_true",
                             help="Queue it on the gpu queue (only workers started with --queue gpu take it).")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         dataset = Dataset.objects.filter(name=o["dataset"]).first()
         if dataset is None:
             raise CommandError(f"no dataset named {o['dataset']!r}")

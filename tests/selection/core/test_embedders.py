@@ -9,8 +9,8 @@ import pytest
 
 from selection.core.embedders import (
     Embedder,
-    Seq2SeqEncoderEmbedder,
     SentenceTransformerEmbedder,
+    Seq2SeqEncoderEmbedder,
     TfidfSvdEmbedder,
     get_embedder,
     text_for_embedding,

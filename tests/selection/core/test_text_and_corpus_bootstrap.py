@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from selection.core.metrics import (
-    corpus_bootstrap_ci, corpus_gleu, corpus_paired_bootstrap, corpus_sari, gleu_stats, gleu_weights_scorer,
-    sari_stats, sari_weights_scorer, score_system,
+    corpus_bootstrap_ci,
+    corpus_gleu,
+    corpus_paired_bootstrap,
+    corpus_sari,
+    gleu_stats,
+    gleu_weights_scorer,
+    sari_stats,
+    sari_weights_scorer,
+    score_system,
 )
 from selection.core.metrics.bootstrap import resample_weights
 from selection.core.text import COEDIT_INSTRUCTIONS, add_instruction, split_instruction, strip_instruction

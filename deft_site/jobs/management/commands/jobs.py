@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--retry", type=int, metavar="ID", help="Queue failed or cancelled job ID again.")
         parser.add_argument("--workers", action="store_true", help="List the workers and their heartbeats instead.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         if o["cancel"] or o["retry"]:
             return self._act(o)
         if o["workers"]:

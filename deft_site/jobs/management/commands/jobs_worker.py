@@ -6,6 +6,8 @@ also re-queues jobs whose worker died (see deft_site.jobs.leases).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 
@@ -25,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-tasks", type=int, default=None, help="Exit after this many jobs (db backend).")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls when idle.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         queues = [q.strip() for q in o["queue"].split(",") if q.strip()]
         unknown = [q for q in queues if q != "*" and q not in Queue.values]
         if unknown or not queues:
