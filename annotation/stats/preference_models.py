@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from .preferences import Judgment, _existence_problem, _win_matrix, parse_judgments
 
@@ -82,14 +82,41 @@ def _davidson_nll(params: np.ndarray, wins: np.ndarray, ties: np.ndarray) -> tup
     return -float(ll), grad
 
 
-def _davidson_fit(wins: np.ndarray, ties: np.ndarray) -> tuple[np.ndarray, float, bool]:
+def _davidson_fit(wins: np.ndarray, ties: np.ndarray, max_iter: int = 100,
+                  tol: float = 1e-10) -> tuple[np.ndarray, float, bool]:
+    """Newton's method with a backtracking line search on the negative log-likelihood (convex in these
+    parameters); the Hessian by central differences of the exact gradient (k is a handful of systems)."""
     k = len(wins)
-    x0 = np.zeros(k)
-    x0[k - 1] = np.log(max(ties.sum(), 0.5) / max((wins + wins.T).sum() / 2, 1.0))
-    res = optimize.minimize(_davidson_nll, x0, args=(wins, ties), jac=True, method="L-BFGS-B",
-                            options={"maxiter": 2000, "gtol": 1e-9})
-    theta = np.concatenate([[0.0], res.x[:k - 1]])
-    return theta - theta.mean(), float(np.exp(res.x[k - 1])), bool(res.success)
+    x = np.zeros(k)
+    x[k - 1] = np.log(max(ties.sum(), 0.5) / max((wins + wins.T).sum() / 2, 1.0))
+    f, g = _davidson_nll(x, wins, ties)
+    ok = False
+    for _ in range(max_iter):
+        h = np.empty((k, k))
+        eps = 1e-5
+        for i in range(k):
+            e = np.zeros(k)
+            e[i] = eps
+            h[:, i] = (_davidson_nll(x + e, wins, ties)[1] - _davidson_nll(x - e, wins, ties)[1]) / (2 * eps)
+        h = (h + h.T) / 2 + 1e-9 * np.eye(k)
+        try:
+            step = -np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            step = -g
+        if g @ step > 0:  # not a descent direction: fall back to the gradient
+            step = -g
+        t = 1.0
+        while True:
+            f_new, g_new = _davidson_nll(x + t * step, wins, ties)
+            if f_new <= f + 1e-4 * t * (g @ step) or t < 1e-8:
+                break
+            t /= 2
+        x, f_old, f, g = x + t * step, f, f_new, g_new
+        if np.max(np.abs(g)) < 1e-8 or abs(f_old - f) < tol * max(1.0, abs(f)):
+            ok = True
+            break
+    theta = np.concatenate([[0.0], x[:k - 1]])
+    return theta - theta.mean(), float(np.exp(x[k - 1])), ok
 
 
 def davidson(records: Iterable[Mapping | Judgment], bootstrap: int = 0, random_state: int | None = 0,

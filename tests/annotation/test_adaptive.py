@@ -132,3 +132,33 @@ def test_adaptive_from_the_wizard(researcher_client, study_data):
     assert resp.status_code == 302, resp.content.decode()[:2000]
     study = Study.objects.get(name="wiz-adapt")
     assert (study.allocation, study.min_raters_per_item, study.stop_alpha) == ("adaptive", 1, 0.05)
+
+
+def test_adaptive_report_says_stop_and_states_the_rule(big_factory, researcher_client):
+    from annotation import reports
+
+    study = big_factory("adapt-report", allocation="adaptive", min_raters_per_item=1)
+    simulate_raters(study=study, raters=6, seed=2, prefer={"zebrasys0": 0.95})
+    report = reports.study_report(study, bootstrap=50)
+    verdict = report["meta"]["adaptive"]
+    assert verdict["stop"] and verdict["pairs"][0]["winner"] == "zebrasys0"
+    methods = report["methods"]
+    assert "Ratings were allocated adaptively" in methods and "always-valid confidence sequence" in methods
+    assert "Enough evidence: stop" in methods
+    html = researcher_client.get(f"/studies/{study.name}/report/?peek=1").content.decode()
+    assert 'id="stopping-verdict"' in html and "Enough evidence: stop" in html
+    api = researcher_client.get(f"/api/studies/{study.name}/report/?peek=1").json()
+    assert api["meta"]["adaptive"]["stop"] is True
+    out = io.StringIO()
+    call_command("study_report", study.name, "--peek", "--json", stdout=out)
+    assert '"adaptive"' in out.getvalue() and "Enough evidence: stop" in out.getvalue()
+
+
+def test_an_undecided_adaptive_study_says_how_many_more_ratings(big_factory):
+    from annotation import reports
+
+    study = big_factory("adapt-early", allocation="adaptive", min_raters_per_item=1)
+    simulate_raters(study=study, raters=1, seed=2, prefer={"zebrasys0": 0.9})  # one rater: floor only
+    verdict = reports.study_report(study, bootstrap=0)["meta"]["adaptive"]
+    assert not verdict["stop"]
+    assert "more ratings expected" in verdict["message"] or "may not settle" in verdict["message"]

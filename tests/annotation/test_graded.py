@@ -100,3 +100,23 @@ def test_graded_from_cli_and_wizard(study_data, researcher_client):
     assert resp.status_code == 302, resp.content.decode()[:1500]
     q = Study.objects.get(name="wiz-graded").questions
     assert q["graded"] and [c["key"] for c in q["criteria"]] == ["fluency", "meaning_preservation"]
+
+
+def test_report_shows_graded_criteria_davidson_length_control_and_fragility(study_factory, researcher_client):
+    from annotation import reports
+
+    study = study_factory(name="g8", questions=GRADED, control_rate=0.0, raters_per_item=3)
+    simulate_raters(study=study, raters=4, seed=3, prefer={"zebrasys0": 0.85})
+    report = reports.study_report(study, bootstrap=30)
+    rich = report["results"]["all_raters"]["all"]["richer"]
+    assert rich["davidson"]["strengths"] and rich["davidson"]["nu"] > 0
+    assert rich["length_control"]["reason"] is None and "beta" in rich["length_control"]
+    assert rich["fragility"]["winner"] == "zebrasys0" and rich["fragility"]["flip"] >= 1
+    (g,) = rich["graded"]
+    assert g["a_much"] + g["a_slightly"] + g["tie"] + g["b_slightly"] + g["b_much"] == g["n"] == 36
+    assert [c["key"] for c in rich["criteria"]] == ["fluency", "meaning", "instruction_fit"]
+    assert "much or slightly better" in report["methods"] and "Fragility: removing" in report["methods"]
+    assert "Davidson" in report["methods"] and "edit length" in report["methods"]
+    html = researcher_client.get(f"/studies/{study.name}/report/?peek=1").content.decode()
+    for anchor in ('id="davidson"', 'id="length-control"', 'id="fragility"', 'id="graded"', "Criterion: Fluency"):
+        assert anchor in html
