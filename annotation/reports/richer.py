@@ -10,7 +10,7 @@ from annotation.reports.records import JudgmentRecord, is_auto_tie
 from annotation.stats.preference_models import davidson, fragility, length_controlled
 from annotation.stats.preferences import Judgment, bradley_terry, pairwise_preferences
 
-RICH_BOOTSTRAP = 200  # resamples for the refitted models (each resample is an optimisation, not a re-weighting)
+RICH_BOOTSTRAP = 100  # resamples for the refitted models (each resample is an optimisation, not a re-weighting)
 
 __all__ = ["RICH_BOOTSTRAP", "richer_section"]
 

@@ -82,13 +82,17 @@ def _davidson_nll(params: np.ndarray, wins: np.ndarray, ties: np.ndarray) -> tup
     return -float(ll), grad
 
 
-def _davidson_fit(wins: np.ndarray, ties: np.ndarray, max_iter: int = 100,
-                  tol: float = 1e-10) -> tuple[np.ndarray, float, bool]:
+def _davidson_fit(wins: np.ndarray, ties: np.ndarray, max_iter: int = 100, tol: float = 1e-10,
+                  start: np.ndarray | None = None) -> tuple[np.ndarray, float, bool]:
     """Newton's method with a backtracking line search on the negative log-likelihood (convex in these
-    parameters); the Hessian by central differences of the exact gradient (k is a handful of systems)."""
+    parameters); the Hessian by central differences of the exact gradient (k is a handful of systems).
+    ``start``: parameters to start from (the bootstrap starts from the full sample's estimate)."""
     k = len(wins)
-    x = np.zeros(k)
-    x[k - 1] = np.log(max(ties.sum(), 0.5) / max((wins + wins.T).sum() / 2, 1.0))
+    if start is not None:
+        x = start.copy()
+    else:
+        x = np.zeros(k)
+        x[k - 1] = np.log(max(ties.sum(), 0.5) / max((wins + wins.T).sum() / 2, 1.0))
     f, g = _davidson_nll(x, wins, ties)
     ok = False
     for _ in range(max_iter):
@@ -117,6 +121,11 @@ def _davidson_fit(wins: np.ndarray, ties: np.ndarray, max_iter: int = 100,
             break
     theta = np.concatenate([[0.0], x[:k - 1]])
     return theta - theta.mean(), float(np.exp(x[k - 1])), ok
+
+
+def _as_params(theta: np.ndarray, nu: float) -> np.ndarray:
+    """Centred log-strengths and nu back to the fit's parameters (theta_0 = 0, log nu)."""
+    return np.concatenate([theta[1:] - theta[0], [np.log(max(nu, 1e-300))]])
 
 
 def davidson(records: Iterable[Mapping | Judgment], bootstrap: int = 0, random_state: int | None = 0,
@@ -148,6 +157,7 @@ def davidson(records: Iterable[Mapping | Judgment], bootstrap: int = 0, random_s
         w_items = np.stack([w for w, _ in per_item])
         t_items = np.stack([t for _, t in per_item])
         rng = np.random.default_rng(random_state)
+        start = _as_params(theta, nu)
         logs, nus, failed = [], [], 0
         for _ in range(bootstrap):
             counts = np.bincount(rng.integers(0, len(items), len(items)), minlength=len(items)).astype(float)
@@ -156,7 +166,7 @@ def davidson(records: Iterable[Mapping | Judgment], bootstrap: int = 0, random_s
             if _existence_problem(w, systems):
                 failed += 1
                 continue
-            th, n_b, _ = _davidson_fit(w, t)
+            th, n_b, _ = _davidson_fit(w, t, start=start)
             logs.append(th)
             nus.append(n_b)
         tail = (1 - confidence) / 2 * 100
