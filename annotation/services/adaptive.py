@@ -29,13 +29,16 @@ def _askable(study: Study):  # noqa: ANN202 (a QuerySet of Item)
 
 def item_states(study: Study) -> list[ItemState]:
     """Every askable real item's votes (canonical sides), pending reservations and raters, in the study's seeded
-    order (`Item.order_key`, drawn when the study was built, before any rating)."""
+    order (`Item.order_key`, drawn when the study was built, before any rating). One query for the items, one for
+    their slots; an expired or skipped slot still counts its rater as having seen the item."""
     items = list(_askable(study).values_list("pk", "system_a_id", "system_b_id", "order_key"))
     votes: dict[int, dict[str, Any]] = defaultdict(lambda: {"a": 0, "b": 0, "ties": 0, "pending": 0, "raters": set()})
-    rows = (Slot.objects.filter(item__in=[pk for pk, *_ in items])
-            .exclude(status=Slot.Status.EXPIRED)
+    askable = {pk for pk, *_ in items}
+    rows = (Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL)
             .values_list("item_id", "rater_id", "status", "left_is_a", "judgment__preference"))
     for item_id, rater_id, status, left_is_a, pref in rows:
+        if item_id not in askable:
+            continue
         v = votes[item_id]
         v["raters"].add(rater_id)
         if status == Slot.Status.RESERVED and not pref:
@@ -45,10 +48,6 @@ def item_states(study: Study) -> list[ItemState]:
                 v["a" if (pref == "left") == left_is_a else "b"] += 1
             else:
                 v["ties"] += 1
-    # expired slots: the rater has still seen the item
-    for item_id, rater_id in Slot.objects.filter(item__in=[pk for pk, *_ in items],
-                                                 status=Slot.Status.EXPIRED).values_list("item_id", "rater_id"):
-        votes[item_id]["raters"].add(rater_id)
     rank = {pk: i for i, (pk, *_rest) in enumerate(sorted(items, key=lambda row: (row[3], row[0])))}
     return [ItemState(item=pk, pair=(a, b), order=rank[pk], a=votes[pk]["a"], b=votes[pk]["b"],
                       ties=votes[pk]["ties"], pending=votes[pk]["pending"], raters=frozenset(votes[pk]["raters"]))

@@ -145,6 +145,7 @@ def test_adaptive_report_says_stop_and_states_the_rule(big_factory, researcher_c
     methods = report["methods"]
     assert "Ratings were allocated adaptively" in methods and "always-valid confidence sequence" in methods
     assert "Enough evidence: stop" in methods
+    assert "design,all,stopping_rule,stop,1," in reports.report_csv(report)
     html = researcher_client.get(f"/studies/{study.name}/report/?peek=1").content.decode()
     assert 'id="stopping-verdict"' in html and "Enough evidence: stop" in html
     api = researcher_client.get(f"/api/studies/{study.name}/report/?peek=1").json()

@@ -117,6 +117,9 @@ def test_report_shows_graded_criteria_davidson_length_control_and_fragility(stud
     assert [c["key"] for c in rich["criteria"]] == ["fluency", "meaning", "instruction_fit"]
     assert "much or slightly better" in report["methods"] and "Fragility: removing" in report["methods"]
     assert "Davidson" in report["methods"] and "edit length" in report["methods"]
+    csv_text = reports.report_csv(report)
+    assert ",davidson,nu (ties)," in csv_text and ",fragility,zebrasys0: judgments to flip," in csv_text
+    assert ",length_control,beta (per sd of edit length)," in csv_text
     html = researcher_client.get(f"/studies/{study.name}/report/?peek=1").content.decode()
     for anchor in ('id="davidson"', 'id="length-control"', 'id="fragility"', 'id="graded"', "Criterion: Fluency"):
         assert anchor in html
