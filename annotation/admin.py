@@ -96,13 +96,26 @@ class SlotAdmin(ReadOnly):
     list_filter = ["status"]
 
 
+class SealedUntilClose(ReadOnly):
+    """Answers of a study that is not closed are not browsable here: with the slot's sides and the item's
+    systems they unblind it, and the admin would be a peek that nobody logs. Before close, admins peek like
+    everyone else, through annotation.blinding (the report or export with ?peek=1, logged)."""
+
+    study_path = ""
+
+    def get_queryset(self, request):  # noqa: ANN001, ANN201
+        return super().get_queryset(request).filter(**{f"{self.study_path}__status": Study.Status.CLOSED})
+
+
 @admin.register(Judgment)
-class JudgmentAdmin(ReadOnly):
+class JudgmentAdmin(SealedUntilClose):
+    study_path = "slot__item__study"
     list_display = ["slot", "preference", "accurate_left", "accurate_right", "seconds", "revision_count", "submitted_at"]
 
 
 @admin.register(JudgmentRevision)
-class JudgmentRevisionAdmin(ReadOnly):
+class JudgmentRevisionAdmin(SealedUntilClose):
+    study_path = "judgment__slot__item__study"
     list_display = ["judgment", "changed_at"]
 
 

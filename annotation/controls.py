@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # for annotations only: this module imports no Django
     from annotation.models import Control, Judgment, Slot
 
 DEGRADATIONS = ("drop", "swap", "repeat", "cut", "shuffle", "reverse")
+CONTROL_KINDS = ("degraded", "gold")  # annotation.models.Control.Kind holds the same values
 FEATURES = ("identical_sides", "length_ratio_min", "length_ratio_max", "edit_min", "edit_max", "edit_between")
 
 
@@ -110,7 +111,7 @@ class Candidate:
 
 
 def control_candidates(group: Hashable, source: str, outputs: dict[Any, str], refs: Sequence[str],
-                       rng: random.Random, kinds: Sequence[str] = ("degraded", "gold")) -> list[Candidate]:
+                       rng: random.Random, kinds: Sequence[str] = CONTROL_KINDS) -> list[Candidate]:
     """Every control one example can give: for each system output that edits the source, each degradation of
     it; and, for "gold", the first reference against the source."""
     out: list[Candidate] = []

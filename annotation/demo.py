@@ -22,7 +22,7 @@ from annotation.services import study_create
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_requeue, job_run, job_submit
 from deft_site.roles import ANNOTATOR, RESEARCHER
-from selection.core.demo_data import make_demo_rows
+from selection.demo import make_demo_rows
 from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import score_report_create

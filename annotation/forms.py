@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
-from annotation.models import Study
+from annotation.controls import CONTROL_KINDS
+from annotation.models import Control, Study
 from selection.models import Dataset, System
 
 
@@ -30,8 +31,9 @@ class StudyForm(forms.Form):
     seed = forms.IntegerField(initial=0)
     control_rate = forms.FloatField(min_value=0, max_value=0.9, initial=0.1,
                                     help_text="Share of each rater's work that is a control item.")
-    control_kinds = forms.MultipleChoiceField(choices=[("degraded", "degraded outputs"), ("gold", "gold (reference vs. input)")],
-                                              initial=["degraded", "gold"], required=False,
+    control_kinds = forms.MultipleChoiceField(choices=[(Control.Kind.DEGRADED, "degraded outputs"),
+                                                       (Control.Kind.GOLD, "gold (reference vs. input)")],
+                                              initial=list(CONTROL_KINDS), required=False,
                                               widget=forms.CheckboxSelectMultiple)
     q_pairwise = forms.BooleanField(required=False, initial=True, label="Pairwise preference (A / B / tie / both bad)")
     q_graded = forms.BooleanField(required=False, initial=False,

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from annotation.controls import control_passed, expected_side, other_side
-from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
-from annotation.services.assignment import rater_may_join, slots_ahead
+from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
+from annotation.services.assignment import rater_counts, rater_may_join, slots_ahead
 from annotation.worddiff import diff_html, edit_words, initial_view
 from selection.core.text import split_instruction
 
@@ -73,9 +73,9 @@ def judgment_records(study: Study, include_auto_ties: bool = False, include_skip
     for j in qs:
         slot, item = j.slot, j.slot.item
         a = names.get(item.system_a_id, "reference" if item.kind != Item.Kind.REAL else "")
-        b = names.get(item.system_b_id, "degraded" if hasattr(item, "control") and item.control.kind == "degraded"
+        b = names.get(item.system_b_id, "degraded" if hasattr(item, "control") and item.control.kind == Control.Kind.DEGRADED
                       else "input" if item.kind != Item.Kind.REAL else "")
-        if item.kind != Item.Kind.REAL and hasattr(item, "control") and item.control.kind == "gold":
+        if item.kind != Item.Kind.REAL and hasattr(item, "control") and item.control.kind == Control.Kind.GOLD:
             a, b = "reference", "input"
         left, right = (a, b) if slot.left_is_a else (b, a)
         control = getattr(item, "control", None) if item.kind != Item.Kind.REAL else None
@@ -172,13 +172,9 @@ def rater_studies(user: User) -> list[dict]:
 def rater_progress(study: Study, user: User) -> dict[str, int]:
     """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
     singles a control out."""
-    status, real = Slot.Status, Q(item__kind=Item.Kind.REAL)
-    mine = Slot.objects.filter(item__study=study, rater=user).aggregate(
-        done=Count("pk", filter=Q(status=status.DONE)), reserved=Count("pk", filter=Q(status=status.RESERVED)),
-        taken=Count("pk", filter=~Q(status=status.EXPIRED)),
-        real=Count("pk", filter=real & ~Q(status__in=[status.EXPIRED, status.SKIPPED])))
+    mine = rater_counts(study, user)
     done = mine["done"]
-    left = mine["reserved"] + slots_ahead(study, user, n_taken=mine["taken"], n_real=mine["real"])
+    left = mine["reserved"] + slots_ahead(study, user, counts=mine)
     total = done + left
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 

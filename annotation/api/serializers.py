@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from annotation.models import Study
+from annotation.controls import CONTROL_KINDS
+from annotation.models import Control, Preference, Study
 from selection.models import Dataset, System
 
 
@@ -34,7 +35,8 @@ class StudyCreateSerializer(serializers.Serializer):
     raters_per_item = serializers.IntegerField(min_value=1, default=3)
     seed = serializers.IntegerField(default=0)
     control_rate = serializers.FloatField(min_value=0, max_value=0.95, default=0.1)
-    control_kinds = serializers.ListField(child=serializers.ChoiceField(["degraded", "gold"]), default=["degraded", "gold"])
+    control_kinds = serializers.ListField(child=serializers.ChoiceField(Control.Kind.values),
+                                          default=list(CONTROL_KINDS))
     questions = serializers.DictField(required=False)
     guidelines = serializers.CharField(required=False, allow_blank=True, default="")
     practice_count = serializers.IntegerField(min_value=0, default=0)
@@ -84,7 +86,7 @@ class WorkNextSerializer(serializers.Serializer):
 
 class AnswerSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64)
-    preference = serializers.ChoiceField(["left", "right", "tie", "both_bad", ""], required=False, default="")
+    preference = serializers.ChoiceField([*Preference.values, ""], required=False, default="")
     strength = serializers.ChoiceField(["much", "slightly", ""], required=False, default="",
                                        help_text="Graded studies: how much better the chosen output is.")
     criteria = serializers.DictField(child=serializers.CharField(), required=False, default=dict,
@@ -104,17 +106,14 @@ class StoredSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                   help_text="Kept to its first 200 characters.")
 
 
-class WorkStudySerializer(serializers.Serializer):
+class WorkStudySerializer(ProgressSerializer):
     token = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
-    done = serializers.IntegerField()
-    left = serializers.IntegerField()
-    total = serializers.IntegerField()
-    percent = serializers.IntegerField()
 
 
 class CompletionSerializer(serializers.Serializer):

@@ -11,7 +11,13 @@ from .errors import (  # noqa: F401
     StudyNotLive,
     WorkLeft,
 )
-from .judgments import completion_code_valid, control_passed, judgment_submit, rater_finish  # noqa: F401
+from .judgments import (  # noqa: F401
+    completion_code_valid,
+    control_passed,
+    judgment_submit,
+    rater_finish,
+    rater_practice_done,
+)
 from .simulation import simulate_raters  # noqa: F401
 from .studies import (  # noqa: F401
     invite_create,

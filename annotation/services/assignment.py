@@ -6,6 +6,15 @@ Concurrency (see annotation/blinding.md): on PostgreSQL candidate items are lock
 of a locked item are counted under its lock. SQLite has no row locks, so there the transaction takes the
 database's write lock first (a no-op UPDATE), which serialises assignment. Either way the unique constraints
 (item, rater) and (item, seat) make an over-assigned item impossible in the database itself.
+
+Cost (bench/RESULTS.md, "Annotators under load"): nothing per request scans every item or slot of a study. Which
+items have a free seat is `Item.seats_taken` (an index range) and the side balance is `SideTally` (a row per rater
+and pair of systems), both kept in the same transaction as the slot changes they count (tallies.py); a rater's own
+counts come from their own slots (an index range on the rater).
+
+Which real item comes next is `real_candidates`: the open items in the rater's own seeded order. It is the one
+place a different choice (adaptive allocation, say) plugs in: any iterator of open real item ids, best first;
+`_real_slot` takes the first whose seat it can lock and never needs to know why it came first.
 """
 from __future__ import annotations
 
@@ -14,6 +23,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -24,6 +34,7 @@ from django.utils import timezone
 from annotation.models import Item, Slot, Study, StudyRater
 from annotation.sides import side_choice
 
+from . import tallies
 from .adaptive import adaptive_order
 from .errors import NotAllowed, StudyNotLive
 
@@ -56,10 +67,29 @@ def rater_join(*, study: Study, user: User) -> StudyRater:
 
 
 def slot_reclaim_expired(*, study: Study, now: datetime | None = None) -> int:
-    """Expired reservations give their seat back to the queue (the rater keeps having seen the item)."""
+    """Expired reservations give their seat back to the queue (the rater keeps having seen the item).
+
+    The expired slots are locked (on PostgreSQL skipping any another request holds: it is reclaiming them or its
+    rater is answering), released, and their items' seats and raters' side tallies counted down, items and raters
+    in id order so that two reclaims never wait on each other in a cycle."""
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return slot_reclaim_expired(study=study, now=now)
     now = now or timezone.now()
-    return Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED, reserved_until__lt=now).update(
-        status=Slot.Status.EXPIRED, seat=None)
+    expired = Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED, reserved_until__lt=now)
+    if connection.features.has_select_for_update_skip_locked:
+        expired = expired.select_for_update(skip_locked=True, of=("self",))
+    rows = list(expired.values_list("pk", "item_id", "seat", "rater_id", "left_is_a", "item__kind",
+                                    "item__system_a_id", "item__system_b_id"))
+    if not rows:
+        return 0
+    Slot.objects.filter(pk__in=[row[0] for row in rows]).update(status=Slot.Status.EXPIRED, seat=None)
+    for item_id in sorted({row[1] for row in rows if row[2] is not None}):
+        tallies.seats_changed(item_id, -sum(1 for row in rows if row[1] == item_id and row[2] is not None))
+    for _, _, _, rater_id, left_is_a, kind, a, b in sorted(rows, key=lambda row: (row[3], row[0])):
+        item = Item(kind=kind, system_a_id=a, system_b_id=b)
+        tallies.sides_changed(study.pk, rater_id, tallies.pair_key(item), left_is_a, -1)
+    return len(rows)
 
 
 def _take_write_lock_if_sqlite(study: Study) -> None:
@@ -67,10 +97,12 @@ def _take_write_lock_if_sqlite(study: Study) -> None:
         Study.objects.filter(pk=study.pk).update(seed=F("seed"))
 
 
-def slot_next(*, study: Study, user: User, now: datetime | None = None) -> Slot | None:
-    """The rater's current slot, or a newly reserved one; None when nothing is left for them."""
+def slot_next(*, study: Study, user: User, now: datetime | None = None, joined: bool = False) -> Slot | None:
+    """The rater's current slot, or a newly reserved one; None when nothing is left for them. `joined`: the caller
+    has just made sure the user is a member (rater_join), so that is not asked again."""
     now = now or timezone.now()
-    rater_join(study=study, user=user)
+    if not joined:
+        rater_join(study=study, user=user)
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
@@ -87,19 +119,19 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         raise StudyNotLive(f"This study is {study.status}: no work is handed out.")
     until = now + timedelta(minutes=study.reservation_minutes)
     current = (Slot.objects.filter(item__study=study, rater=user, status=Slot.Status.RESERVED,
-                                   reserved_until__gte=now).order_by("reserved_at", "id").first())
+                                   reserved_until__gte=now).select_related("item__example")
+               .order_by("reserved_at", "id").first())
     if current:
         Slot.objects.filter(pk=current.pk).update(reserved_until=until)
+        current.item.study = study
         return current
     slot_reclaim_expired(study=study, now=now)
-    mine = (Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL)
-                                                     & ~Q(status=Slot.Status.SKIPPED))))
+    mine = rater_counts(study, user)
     if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
-    if _wants_control(study, user, mine["taken"]) and _real_left(study, user):
+    if _wants_control(study, user, mine["taken"]) and mine["open"] > 0:
         slot = _control_slot(study, user, until)
         if slot:
             return slot
@@ -112,38 +144,83 @@ def _wants_control(study: Study, user: User, n_taken: int) -> bool:
 
 
 def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
-    """Real items this rater has never held that still have a free seat."""
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
+    """Real items this rater has never held that still have a free seat (Item.seats_taken, see tallies.py)."""
+    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL, seats_taken__lt=study.raters_per_item)
     if study.identical_outputs == Study.Identical.TIE:
         askable = askable.filter(identical=False)
-    return (askable.exclude(slots__rater=user).annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
-            .filter(taken__lt=study.raters_per_item))
+    return askable.exclude(slots__rater=user)
 
 
-def _real_left(study: Study, user: User, count: bool = False) -> int:
-    """Real items slot_next could still hand this rater (how many with `count`, else 0 or 1): the open ones, or in
-    an adaptive study those its allocation still wants rated."""
-    if study.allocation == Study.Allocation.ADAPTIVE:
-        return len(adaptive_order(study, user)) if count else int(bool(adaptive_order(study, user)))
-    return _open_real(study, user).count() if count else int(_open_real(study, user).exists())
+def _counts_sql() -> str:
+    slot, item = Slot._meta.db_table, Item._meta.db_table
+    st, real, control = Slot.Status, Item.Kind.REAL, Item.Kind.CONTROL
+    open_item = f"{{p}}kind = '{real}' AND {{p}}seats_taken < %(k)s AND (%(all)s OR NOT {{p}}identical)"
+    return (  # one round trip: the rater's slots (an index range on the rater) and the study's open items
+        f"SELECT COALESCE(SUM(CASE WHEN s.status = '{st.DONE}' THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN s.status = '{st.RESERVED}' THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN s.status <> '{st.EXPIRED}' THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN i.kind = '{real}' AND s.status <> '{st.EXPIRED}' THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN i.kind = '{control}' THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN {open_item.format(p='i.')} THEN 1 ELSE 0 END), 0), "
+        f"(SELECT COUNT(*) FROM {item} o WHERE o.study_id = %(study)s AND {open_item.format(p='o.')}) "
+        f"FROM {slot} s INNER JOIN {item} i ON i.id = s.item_id WHERE s.rater_id = %(rater)s AND i.study_id = %(study)s")
 
 
-def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real: int | None = None) -> int:
+_COUNTS_SQL: list[str] = []
+
+
+def rater_counts(study: Study, user: User) -> dict[str, int]:
+    """The rater's own slots counted, and the real items still open to them, in one statement (the ORM spent
+    more time building this aggregate than the database running it; tests/annotation/test_annotator_speed.py
+    compares every number with the plain ORM queries): done, reserved, taken (not expired), real (real and not
+    expired: a skipped real pair counts toward the quota, as a skipped control does toward the controls),
+    controls (control items they ever held, whatever became of them) and open (real items with a free seat they
+    never held, as _open_real: the askable ones less those among them the rater held, two index ranges whatever
+    the planner's statistics)."""
+    if not _COUNTS_SQL:
+        _COUNTS_SQL.append(_counts_sql())
+    params = {"k": study.raters_per_item, "all": study.identical_outputs != Study.Identical.TIE,
+              "study": study.pk, "rater": user.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_SQL[0], params)
+        done, reserved, taken, real, controls, held_open, askable_open = cursor.fetchone()
+    counts = {"done": done, "reserved": reserved, "taken": taken, "real": real, "controls": controls,
+              "open": askable_open - held_open}
+    if study.allocation == Study.Allocation.ADAPTIVE:  # h7: open = what the allocation still wants rated
+        counts["open"] = len(adaptive_order(study, user))
+    return counts
+
+
+_CONTROLS: dict[tuple, int] = {}
+
+
+def _n_controls(study: Study) -> int:
+    """The study's control items; memoised per process once it is launched (its items never change then)."""
+    key = (study.public_token, study.pk)
+    if key in _CONTROLS:
+        return _CONTROLS[key]
+    n = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).count()
+    if study.status != Study.Status.DRAFT:
+        with _DRAWS_LOCK:
+            _CONTROLS[key] = n
+            while len(_CONTROLS) > _DRAWS_RATERS:
+                _CONTROLS.pop(next(iter(_CONTROLS)))
+    return n
+
+
+def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = None) -> int:
     """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
 
     Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
-    and done + left does not move when a control comes: progress cannot tell a control apart. `n_taken` (the
-    rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
-    that has counted them already."""
-    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-    real = _real_left(study, user, count=True)
+    and done + left does not move when a control comes: progress cannot tell a control apart. `counts` is
+    rater_counts(study, user), for a caller that has it already."""
+    counts = counts or rater_counts(study, user)
+    real = counts["open"]
     if study.quota_per_rater is not None:
-        if n_real is None:
-            n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
-        real = max(0, min(real, study.quota_per_rater - n_real))
-    controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
+        real = max(0, min(real, study.quota_per_rater - counts["real"]))
+    controls = _n_controls(study) - counts["controls"]
     ahead = 0
-    n_taken = mine.count() if n_taken is None else n_taken
+    n_taken = counts["taken"]
     draws = _control_draws(study, user, n_taken + real + controls)  # each step uses up a real or a control
     while real > 0 and controls > 0:
         if draws[n_taken + ahead]:
@@ -210,13 +287,19 @@ def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
     return order
 
 
-def _open_in_rater_order(study: Study, user: User):  # noqa: ANN202 (an iterator of item ids)
-    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
-    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item.
-    An adaptive study hands out instead the items annotation.services.adaptive says are worth a rating, best first."""
+def real_candidates(study: Study, user: User) -> Iterator[int]:
+    """The choice strategy: open real items for this rater, best first. A different strategy replaces this
+    function (same contract: ids of items _open_real holds, in the order they should be offered; it may read the
+    study's judgments); locking, seats, sides and progress stay as they are. An adaptive study's strategy is
+    annotation.services.adaptive (the items worth one more rating from this rater, best first)."""
     if study.allocation == Study.Allocation.ADAPTIVE:
-        yield from adaptive_order(study, user)
-        return
+        return iter(adaptive_order(study, user))
+    return _open_in_rater_order(study, user)
+
+
+def _open_in_rater_order(study: Study, user: User) -> Iterator[int]:
+    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
+    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
     order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
     while start < len(order):
         window = order[start:start + size]
@@ -229,9 +312,9 @@ def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
     k = study.raters_per_item
     lockable = connection.features.has_select_for_update_skip_locked
     busy = False
-    for pk in _open_in_rater_order(study, user):
+    for pk in real_candidates(study, user):
         # One row at a time: a request holds the lock of the one item it is taking, never a whole batch.
-        rows = Item.objects.filter(pk=pk)
+        rows = Item.objects.filter(pk=pk).select_related("example")
         if lockable:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         item = rows.first()
@@ -254,43 +337,41 @@ class _Busy(Exception):
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
     """The rater's next control. Controls of one example come one after another (in the rater's own order), so
-    with several systems a control's input comes back as often as a real pair's would."""
+    with several systems a control's input comes back as often as a real pair's would; otherwise the control
+    the fewest raters have met comes first, so that controls, like real pairs, are each met by a few raters and
+    not by everyone (two accounts of one cheater would share mostly controls)."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", "example_id"))
+               .annotate(met=Count("slots", filter=~Q(slots__status=Slot.Status.EXPIRED)))
+               .values_list("pk", "example_id", "met"))
     if not ids:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
-                                      stable_int(study.seed, study.pk, user.pk, row[0])))
-    return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
+    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
+                                         stable_int(study.seed, user.pk, row[1], "control"),
+                                         stable_int(study.seed, study.pk, user.pk, row[0])))
+    return _slot_create(study, user, Item.objects.select_related("example").get(pk=pk), until, seat=None)
 
 
 def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:
+    """Insert the slot and count it (seat, sides) in the caller's transaction: a lost race raises IntegrityError
+    out of slot_next's transaction, which rolls all of it back and tries again."""
     seed = stable_int(study.secret, study.seed, user.pk, item.pk, "side")
     slot = Slot(item=item, rater=user, seat=seat, seed=seed, reserved_until=until,
                 left_is_a=_left_is_a(study, user, item, seed))
-    with transaction.atomic():  # a savepoint: a lost race raises IntegrityError to slot_next, which retries
-        slot.save()
+    slot.save(force_insert=True)
+    if seat is not None:
+        tallies.seats_changed(item.pk, 1)
+    tallies.slot_sides_changed(slot, item, study.pk, 1)
+    item.study = study
     return slot
 
 
-def _side_imbalance(slots) -> int:  # noqa: ANN001 (a QuerySet of Slot)
-    """(times system a was on the left) - (times system b was), over slots that are or will be judged."""
-    counts = slots.filter(status__in=(Slot.Status.RESERVED, Slot.Status.DONE)).aggregate(
-        a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
-    return 2 * counts["a_left"] - counts["n"]
-
-
 def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
-    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice."""
-    if item.kind == Item.Kind.REAL:
-        same_pair = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, item__system_a=item.system_a_id,
-                                        item__system_b=item.system_b_id)
-    else:
-        same_pair = Slot.objects.filter(item__study=study, item__kind=item.kind)
-    return side_choice(_side_imbalance(same_pair.filter(rater=user)), _side_imbalance(same_pair),
-                       random.Random(seed).random())
+    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice. The
+    imbalances are over slots that are or will be judged, from the side tallies (tallies.py)."""
+    mine, everyone = tallies.side_imbalances(study, user.pk, tallies.pair_key(item))
+    return side_choice(mine, everyone, random.Random(seed).random())
 
 
 def study_accepts_writes(study: Study, what: str) -> None:
@@ -310,6 +391,9 @@ def slot_skip(*, slot: Slot, user: User, reason: str = "") -> Slot:
         raise NotAllowed("Not your slot.")
     study_accepts_writes(slot.item.study, "skips are")
     if slot.status == Slot.Status.RESERVED:
+        if slot.seat is not None:
+            tallies.seats_changed(slot.item_id, -1)
+        tallies.slot_sides_changed(slot, slot.item, slot.item.study_id, -1)
         slot.status, slot.seat, slot.skip_reason = Slot.Status.SKIPPED, None, reason[:200]
         slot.save(update_fields=["status", "seat", "skip_reason"])
     return slot

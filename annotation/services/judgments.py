@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -10,12 +11,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.controls import control_passed
-from annotation.models import Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
+from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Study, StudyRater
 
+from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
-PREFERENCES = ("left", "right", "tie", "both_bad")
+logger = logging.getLogger("deft.security")
+
+PREFERENCES = tuple(Preference.values)
 ANSWER_FIELDS = ("preference", "strength", "criteria", "accurate_left", "accurate_right", "likert", "error_flags",
                  "comment", "seconds")
 STRENGTHS = ("much", "slightly")
@@ -114,7 +118,8 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
     study = slot.item.study
-    existing = Judgment.objects.filter(slot=slot).first()
+    # A reserved slot has no answer yet (answering marks it done): no query for the first answer to a pair.
+    existing = None if slot.status == Slot.Status.RESERVED else Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
     study_accepts_writes(study, "answers are")
@@ -131,6 +136,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
         raise NotAllowed("This pair was skipped.")
     if slot.status == Slot.Status.EXPIRED:
         _reseat(slot)
+        tallies.slot_sides_changed(slot, slot.item, study.pk, 1)  # judged again: its sides count again
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
     slot.save(update_fields=["status", "seat"])
@@ -147,6 +153,7 @@ def _reseat(slot: Slot) -> None:
     if not free:
         raise NotAllowed("This reservation expired and the pair went to another rater.")
     slot.seat = free[0]
+    tallies.seats_changed(item.pk, 1)
 
 
 def rater_controls(study: Study, user: User) -> tuple[int, int]:
@@ -161,6 +168,19 @@ def rater_controls(study: Study, user: User) -> tuple[int, int]:
     return passed, scored
 
 
+def _qc_passed(study: Study, user: User) -> bool:
+    """Is this rater's completion code valid for payment? Only with at least one judged real pair (skipping
+    every pair is no work), and with `qc_min_pass` of their controls passed, where a skipped control counts as
+    failed: otherwise skipping a pair would be a free way out of every check, and skipping all of them earned
+    a valid code (the rater cannot tell a control before skipping it, so this costs an honest rater little)."""
+    mine = Slot.objects.filter(item__study=study, rater=user)
+    if not mine.filter(item__kind=Item.Kind.REAL, status=Slot.Status.DONE).exists():
+        return False
+    passed, scored = rater_controls(study, user)
+    scored += mine.filter(item__kind=Item.Kind.CONTROL, status=Slot.Status.SKIPPED).count()
+    return scored == 0 or passed / scored >= study.qc_min_pass
+
+
 def _code(study: Study, member: StudyRater, passed: bool) -> str:
     who = member.participant_id or f"user{member.user_id}"
     msg = f"{study.pk}:{who}:{'ok' if passed else 'qc'}".encode()
@@ -170,7 +190,8 @@ def _code(study: Study, member: StudyRater, passed: bool) -> str:
 @transaction.atomic
 def rater_finish(*, study: Study, user: User) -> StudyRater:
     """Score the rater's controls and issue a completion code. The code is valid (completion_code_valid) only
-    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way.
+    when the rater judged real pairs and passed at least `qc_min_pass` of their controls (_qc_passed); the rater
+    cannot tell either way.
 
     Only once nothing is left for the rater (WorkLeft otherwise) and only while the study is live or paused
     (StudyNotLive otherwise). A code issued before close stays readable: asking again returns it unchanged."""
@@ -183,16 +204,25 @@ def rater_finish(*, study: Study, user: User) -> StudyRater:
             + slots_ahead(study, user))
     if left:
         raise WorkLeft(f"{left} pairs are still waiting for you: finish them first.")
-    passed, scored = rater_controls(study, user)
-    member.qc_passed = scored == 0 or passed / scored >= study.qc_min_pass
+    member.qc_passed = _qc_passed(study, user)
     member.completion_code = _code(study, member, member.qc_passed)
     member.finished_at = member.finished_at or timezone.now()
     member.save(update_fields=["qc_passed", "completion_code", "finished_at"])
     return member
 
 
+def rater_practice_done(*, study: Study, user: User) -> None:
+    """The rater finished the practice pairs: like every annotator write, only while live or paused."""
+    study_accepts_writes(study, "practice is")
+    StudyRater.objects.filter(study=study, user=user).update(practice_done=True)
+
+
 def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
     """What a researcher checks before paying a crowd worker."""
     member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()
-    return bool(member and member.completion_code and hmac.compare_digest(
+    valid = bool(member and member.completion_code and hmac.compare_digest(
         _code(study, member, True), (code or "").strip().upper()))
+    if not valid:
+        logger.warning("completion code for participant %r of study %s does not check out", participant_id,
+                       study.name)
+    return valid

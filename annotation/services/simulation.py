@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection
 
-from annotation.models import Item, Slot, Study, StudyRater
+from annotation.models import Item, Preference, Slot, Study, StudyRater
 
 from .assignment import slot_next
 from .judgments import judgment_submit
@@ -37,7 +37,7 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
     item = slot.item
     q = study.questions
     if style == RANDOM:
-        pref = rng.choice(["left", "right", "tie", "both_bad"])
+        pref = rng.choice(Preference.values)
     elif style == LEFT:
         pref = "left"
     elif item.kind == Item.Kind.CONTROL:

@@ -19,7 +19,8 @@ disagreeing raters has Krippendorff's alpha 0 (the ``krippendorff`` package), on
 Bootstrap intervals resample items (columns) with replacement. Every statistic here is a function of sums
 of per-item contributions, so a resample is only a re-weighting of those contributions: one matrix product
 ``counts @ contributions`` per batch of resamples instead of recomputing from the raw matrix (see
-``krippendorff_alpha`` and ``bench/bench_agreement.py``).
+``krippendorff_alpha`` and ``bench/bench_agreement.py``). The counts come from the platform's one resampling
+engine, ``selection.core.metrics.bootstrap.resample_weights`` (seeded ``numpy``, in memory-bounded blocks).
 
 >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
 ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
@@ -46,11 +47,13 @@ from typing import Any
 
 import krippendorff
 import numpy as np
+from scipy.sparse import csr_matrix
+
+from selection.core.metrics.bootstrap import resample_weights
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 MIN_UNITS = 10  # units with two or more ratings below which a value is flagged as resting on too little data
 WEIGHTS = (None, "linear", "quadratic")
-_CHUNK = 100  # resamples per matrix product: bounds memory at _CHUNK x n_items floats
 
 __all__ = [
     "LEVELS",
@@ -264,7 +267,8 @@ def _label_str(label: Any) -> str:
 
 
 def resample_indices(n_items: int, n_resamples: int, random_state: int | None = 0) -> np.ndarray:
-    """Bootstrap item indices, n_resamples x n_items: the same draws every statistic here uses."""
+    """The item indices behind the counts :func:`resample_weights` draws for the same seed (n_resamples x
+    n_items): for checking a statistic against a reference computed on the resampled matrix itself."""
     rng = np.random.default_rng(random_state)
     return rng.integers(0, n_items, size=(n_resamples, n_items), dtype=np.int32)
 
@@ -276,18 +280,25 @@ def _index_weights(idx: np.ndarray, n_rows: int) -> np.ndarray:
     return np.bincount(flat, minlength=b * n_rows).reshape(b, n_rows).astype(float)
 
 
+def _item_weights(n_items: int, n_resamples: int, random_state: int | None) -> list[np.ndarray]:
+    """Blocks of (B, n_items) resample counts from the one engine (``resample_weights``)."""
+    return list(resample_weights(n_items, n_resamples, np.random.default_rng(random_state)))
+
+
 def _resampled_values(contrib: np.ndarray, finalize: Callable[[np.ndarray], np.ndarray],
-                      idx: np.ndarray) -> np.ndarray:
-    """finalize(weights @ contrib) for each resample (row of idx), in batches.
+                      weights: Sequence[np.ndarray]) -> np.ndarray:
+    """finalize(w @ contrib) for each resample (each row of each block of item counts ``weights``).
 
     Items with identical contributions (the same label counts) are merged first: with a few raters and
-    categories there are only a few hundred distinct rows, so each resample costs one gather and one
-    bincount over item ids plus a tiny matrix product.
+    categories there are only a few hundred distinct rows, so each resample costs one gather and one sum
+    over item counts plus a tiny matrix product.
     """
     patterns, pattern_of = np.unique(contrib, axis=0, return_inverse=True)
     pattern_of = pattern_of.ravel()
-    out = [finalize(_index_weights(pattern_of[idx[s:s + _CHUNK]], len(patterns)) @ patterns)
-           for s in range(0, idx.shape[0], _CHUNK)]
+    # items -> patterns as a sparse 0/1 matrix: a block's counts per pattern are exact sums of whole counts
+    members = csr_matrix((np.ones(len(pattern_of)), (pattern_of, np.arange(len(pattern_of)))),
+                         shape=(len(patterns), len(pattern_of)))
+    out = [finalize(np.asarray(members @ block.T).T @ patterns) for block in weights]
     return np.concatenate(out) if out else np.empty(0)
 
 
@@ -307,8 +318,8 @@ def _with_bootstrap(value: float, contrib: np.ndarray, finalize: Callable[[np.nd
         return _undefined("no variation in the expected disagreement")
     ci = None
     if bootstrap:
-        idx = resample_indices(contrib.shape[0], bootstrap, random_state)
-        ci = _percentile_ci(_resampled_values(contrib, finalize, idx), confidence)
+        weights = _item_weights(contrib.shape[0], bootstrap, random_state)
+        ci = _percentile_ci(_resampled_values(contrib, finalize, weights), confidence)
     return Stat(value=float(value), ci=ci, note=note)
 
 
@@ -436,7 +447,7 @@ def krippendorff_alpha_resamples(matrix: Any, level: str, indices: np.ndarray,
         raise ValueError(problem)
     idx = np.atleast_2d(np.asarray(indices))
     contrib, finalize = _alpha_setup(coded, level)
-    return _resampled_values(contrib, finalize, idx)
+    return _resampled_values(contrib, finalize, [_index_weights(idx, contrib.shape[0])])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -524,6 +535,17 @@ def _agreement_weights(c: int, weights: str | None) -> np.ndarray:
     return 1 - diff if weights == "linear" else 1 - diff ** 2
 
 
+def _weighted_coding(matrix: Any, categories: Sequence | None, weights: str | None) -> Coded | Stat:
+    """The coded ratings for a (possibly weighted) statistic, or the undefined Stat saying why there are none."""
+    coded = encode_ratings(matrix, categories)
+    if weights is not None and coded.values is None and categories is None:
+        return _undefined(f"{weights} weights need numeric labels or a declared category order")
+    problem = _degenerate(coded)
+    if problem:
+        return _undefined(problem)
+    return coded
+
+
 def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None = None,
             bootstrap: int = 0, random_state: int | None = 0, confidence: float = 0.95) -> Stat:
     """Gwet's AC1 (``weights=None``) or AC2 (``"linear"``/``"quadratic"``), missing data as irrCAC.
@@ -532,12 +554,9 @@ def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None
     shares of every rated unit; q is the number of categories (declared, else observed).
     """
     _check_bootstrap(bootstrap, confidence)
-    coded = encode_ratings(matrix, categories)
-    if weights is not None and coded.values is None and categories is None:
-        return _undefined(f"{weights} weights need numeric labels or a declared category order")
-    problem = _degenerate(coded)
-    if problem:
-        return _undefined(problem)
+    coded = _weighted_coding(matrix, categories, weights)
+    if isinstance(coded, Stat):
+        return coded
     q = coded.n_categories
     w = _agreement_weights(q, weights)
     counts = coded.counts()
@@ -634,12 +653,9 @@ def _mean_over_pairs(matrix: Any, categories: Sequence | None, weights: str | No
     _check_bootstrap(bootstrap, confidence)
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {WEIGHTS}; got {weights!r}")
-    coded = encode_ratings(matrix, categories)
-    if weights is not None and coded.values is None and categories is None:
-        return _undefined(f"{weights} weights need numeric labels or a declared category order")
-    problem = _degenerate(coded)
-    if problem:
-        return _undefined(problem)
+    coded = _weighted_coding(matrix, categories, weights)
+    if isinstance(coded, Stat):
+        return coded
     pairs = list(combinations(range(coded.codes.shape[0]), 2))
     results = {p: _pair_stat(coded, *p, weights, scott) for p in pairs}
     good = [p for p, (v, _) in results.items() if np.isfinite(v)]
@@ -652,8 +668,8 @@ def _mean_over_pairs(matrix: Any, categories: Sequence | None, weights: str | No
     if bootstrap:
         c = coded.n_categories
         finalize = _kappa_finalize(c, weights, scott)
-        idx = resample_indices(coded.codes.shape[1], bootstrap, random_state)
-        per_pair = np.stack([_resampled_values(_pair_contrib(coded.codes, a, b, c), finalize, idx)
+        weights = _item_weights(coded.codes.shape[1], bootstrap, random_state)
+        per_pair = np.stack([_resampled_values(_pair_contrib(coded.codes, a, b, c), finalize, weights)
                              for a, b in good])
         ok = np.isfinite(per_pair)
         means = _safe_div(np.where(ok, per_pair, 0).sum(axis=0), ok.sum(axis=0))

@@ -75,6 +75,7 @@ def job_run(job_id: int, echo: ProgressSink | None = None, interrupt: str = "req
     job = Job.objects.get(pk=job_id)
     attempt = job.attempts
     job_log_append(job.pk, f"attempt {attempt} started on {worker_name}")
+    logger.info("job %s (%s) attempt %s started on %s", job.pk, job.kind, attempt, worker_name)
     workers.current_job_set(job.pk)
     try:
         with LeaseKeeper(job.pk, attempt) as keeper:

@@ -455,7 +455,7 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     order = [i for i in range(len(rows)) if i not in holdout] or list(range(len(rows)))
     steps_per_epoch = math.ceil(len(order) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil((cfg.epochs or 1) * steps_per_epoch))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, core_training._lr_lambda(cfg, total))
+    scheduler = core_training.lr_scheduler(optimizer, cfg, total)
     start = 0
     ckpt = core_training.latest_checkpoint(run_dir)
     if ckpt is not None:

@@ -23,17 +23,18 @@ from django.db import transaction
 
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue
-from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
+from selection.core.benchmarks import benchmark_label, headline_metrics
+from selection.core.metrics import METRICS, SystemScores, score_system
 from selection.core.text import strip_instruction
-from selection.models import Dataset, Output, ScoreReport, System
+from selection.models import Dataset, GroupBy, Output, ScoreReport, System
 
-GROUP_BY = ("dataset", "task")
+GROUP_BY = tuple(GroupBy.values)
 ALL = "all"
 DEFAULT_N_BOOT = 1000
 # Above this many (example × system) pairs the results page scores in a background job.
 SYNC_LIMIT = 20_000
 # Bump when a metric's definition changes: cached reports of older versions are then recomputed.
-METRICS_VERSION = 2
+METRICS_VERSION = 3
 # Shown in this order after a set's headline metrics; intervals for these (GLEU only where it is a headline).
 INTERVAL_METRICS = ("sari", "sari_evaluate", "rouge_l", "fkgl")
 PAIRED_METRICS = ("sari", "rouge_l")
@@ -110,6 +111,11 @@ def _paired_dict(r) -> dict[str, float]:  # noqa: ANN001 - a PairedBootstrapResu
     return {"mean_diff": r.mean_diff, "low": r.low, "high": r.high, "p_value": r.p_value, "a_wins": r.a_wins}
 
 
+def set_label(name: str, *, short: bool = False) -> str:
+    """How an evaluation set is named on screen ("ASSET", "TurkCorpus (turkcorpus_gem)", "all sets pooled")."""
+    return "all sets pooled" if name == ALL else benchmark_label(name, short=short)
+
+
 def _group_headline(name: str, tasks: list[str], by: str) -> list[str]:
     if name == ALL:
         return ["sari"]
@@ -133,7 +139,8 @@ def score_compute(
 ) -> dict[str, Any]:
     """The report's content (no caching). See the module docstring for conventions.
 
-    ``groups[i]``: ``name``, ``n``, ``headline`` (its metrics in the literature's order), ``metrics`` (the
+    ``groups[i]``: ``name``, ``label`` (the benchmark's spelling, e.g. "TurkCorpus (turkcorpus_gem)"), ``n``,
+    ``headline`` (its metrics in the literature's order), ``metrics`` (the
     headline first, then the rest), ``systems[name]`` (every metric, with ``<metric>_ci`` intervals for the
     headline ones and INTERVAL_METRICS) and ``paired`` (first two systems, per headline metric and SARI /
     ROUGE-L). ``stats[name]``: edit statistics over every example; ``paired``: the test on every example.
@@ -172,7 +179,8 @@ def score_compute(
                       **{m: _paired_dict(a.paired(b, m, idx, n_resamples=n_boot, random_state=seed))
                          for m in dict.fromkeys([*headline, *PAIRED_METRICS])}}
         order = list(dict.fromkeys([*headline, *(m for m in METRICS if m in cells[names[0]])]))
-        groups.append({"name": g, "n": len(idx), "headline": headline, "metrics": order, "systems": cells,
+        groups.append({"name": g, "label": set_label(g), "n": len(idx),
+                       "headline": headline, "metrics": order, "systems": cells,
                        "paired": paired})
     stats = {}
     for name in names:

@@ -27,7 +27,7 @@ def _readme_command(name: str) -> list[str]:
 def _demo_like_study(n_rows: int = 600):
     from annotation import demo
     from annotation.services import study_create
-    from selection.core.demo_data import make_demo_rows
+    from selection.demo import make_demo_rows
     from selection.models import Dataset, Example, Output, System
 
     rows = [r for r in make_demo_rows(n_rows, seed=demo.DEMO_SEED) if r["split"] == "test"]

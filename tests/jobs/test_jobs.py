@@ -149,7 +149,9 @@ def test_job_pages_and_json(researcher_client, staff, client):
     assert data["error"] == job.error and "error_details" not in data
     page = researcher_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "RuntimeError: the handler broke on purpose" in page and "Traceback" not in page
+    assert "Why it failed" in page
     assert 'data-finished-statuses="succeeded failed cancelled"' in page
+    assert 'data-succeeded-status="succeeded" data-failed-status="failed"' in page  # jobs.js names no status
     assert "{&#x27;n&#x27;" not in page and "<th>n</th><td>2</td>" in page  # parameters readable, not a dict
     api = researcher_client.get(f"/api/jobs/{job.pk}/").json()
     assert api["error_details"] is None and api["can_retry"] is True

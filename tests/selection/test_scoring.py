@@ -105,9 +105,9 @@ def test_score_command(evalset, capsys):
     call_command("score", "--dataset", "evalset", "--split", "test", "--system", "model", "--system", "copy",
                  "--n-boot", "100")
     out = capsys.readouterr().out
-    assert "asset (n=2), headline: sari, fkgl" in out and "paired bootstrap model - copy (SARI)" in out
+    assert "ASSET, n=2; headline: SARI, FKGL" in out and "paired bootstrap model - copy (SARI)" in out
     lines = out.splitlines()
-    asset_model = lines[lines.index(next(x for x in lines if x.startswith("asset (n=2)"))) + 1].split()
+    asset_model = lines[lines.index(next(x for x in lines if x.startswith("ASSET, n=2"))) + 1].split()
     assert asset_model[0] == "model" and asset_model[1] == "SARI" and asset_model[5] == "FKGL"  # headline first
     call_command("score", "--dataset", "evalset", "--system", "model", "--by", "task", "--json", "--n-boot", "100")
     assert json.loads(capsys.readouterr().out)["group_by"] == "task"
@@ -123,7 +123,7 @@ def test_results_page_and_exports(researcher_client, evalset):
     assert 'style="' not in page  # plots carry presentation attributes only (Content-Security-Policy)
     report = ScoreReport.objects.get()
     sari = report.result["groups"][0]["systems"]["model"]["sari"]
-    assert f"{round(sari, 1)}" in page
+    assert f"{sari:.2f}" in page  # SARI with two decimals, as papers print it
     exported = researcher_client.get(url + "&format=csv")
     assert exported["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.content.decode())))

@@ -30,6 +30,8 @@
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   let current = JSON.parse(document.getElementById("first-payload").textContent);
   const practice = JSON.parse(document.getElementById("practice-payloads").textContent) || [];
+  // The sides ("left", "right") and answers come from the page (annotation.models), not from this script.
+  const sides = JSON.parse(document.getElementById("rate-vocabulary").textContent).sides;
   let practiceIndex = 0, shownAt = performance.now(), active = 0, busy = false;
 
   const questions = () => Array.from(form.querySelectorAll("fieldset.q"));
@@ -55,7 +57,7 @@
   function render(p) {
     document.getElementById("instruction").textContent = p.instruction || "—";
     document.getElementById("input-text").textContent = p.input;
-    for (const side of ["left", "right"]) {
+    for (const side of sides) {
       document.getElementById(side + "-diff").innerHTML = p[side].diff_html;  // escaped by the server
       document.getElementById(side + "-text").textContent = p[side].text;
     }
@@ -72,21 +74,21 @@
     const set = (name, value) => { const el = form.querySelector(`input[name="${name}"][value="${value}"]`); if (el) el.checked = true; };
     if (a.preference) set("preference", a.strength ? `${a.preference}:${a.strength}` : a.preference);
     for (const [key, value] of Object.entries(a.criteria || {})) set(`criterion-${key}`, value);
-    for (const side of ["left", "right"]) {
+    for (const side of sides) {
       if (a["accurate_" + side] !== null && a["accurate_" + side] !== undefined) set("accurate_" + side, a["accurate_" + side] ? "yes" : "no");
       for (const f of (a.error_flags || {})[side] || []) set("flag-" + side, f);
     }
-    for (const [key, sides] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, sides.left); set(`likert-${key}-B`, sides.right); }
+    for (const [key, marks] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, marks.left); set(`likert-${key}-B`, marks.right); }
     const c = form.querySelector("#comment"); if (c) c.value = a.comment || "";
   }
   function collect() {
     const val = (name) => { const el = form.querySelector(`input[name="${name}"]:checked`); return el ? el.value : null; };
     const [pref, strength] = (val("preference") || "").split(":");
-    const answer = { preference: pref || "", strength: strength || "", criteria: {}, likert: {}, error_flags: { left: [], right: [] } };
+    const answer = { preference: pref || "", strength: strength || "", criteria: {}, likert: {}, error_flags: {} };
     form.querySelectorAll("fieldset.criterion").forEach((fs) => {
       const el = fs.querySelector("input:checked"); if (el) answer.criteria[fs.dataset.key] = el.value;
     });
-    for (const side of ["left", "right"]) {
+    for (const side of sides) {
       const v = val("accurate_" + side);
       answer["accurate_" + side] = v === null ? null : v === "yes";
       answer.error_flags[side] = Array.from(form.querySelectorAll(`input[name="flag-${side}"]:checked`)).map((e) => e.value);
@@ -164,7 +166,7 @@
   function practiceFeedback(answer) {
     const p = practice[practiceIndex];
     const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + p.worse] === false;
-    const better = p.expected === "left" ? "A" : "B";
+    const better = sides.indexOf(p.expected) === 0 ? "A" : "B";
     practiceIndex += 1;
     const last = practiceIndex >= practice.length;
     document.getElementById(p.expected + "-out").classList.add("expected");

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.core.demo_data import make_demo_rows, write_jsonl
+from selection.demo import make_demo_rows, write_jsonl
 from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
 

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.core.metrics import score_rows, score_system
+from selection.core.metrics import per_row_scores, score_system
 from selection.core.text import strip_instruction
 
 CI_METRICS = ("sari", "sari_evaluate", "gleu", "rouge_l", "fkgl")
@@ -100,10 +100,9 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {exc}") from None
         if n_boot < 1:
             raise CommandError("--n-boot must be at least 1")
-        rows, corpus = score_rows(srcs, preds, refs, use_stemmer=stem)
-        out = dict(corpus)
+        scores = score_system(srcs, preds, refs, use_stemmer=stem)  # counted once, for the scores and the intervals
+        rows, out = per_row_scores(scores) if per_row else [], scores.corpus()
         if ci:
-            scores = score_system(srcs, preds, refs, use_stemmer=stem)
             for metric in CI_METRICS:
                 interval = scores.interval(metric, n_resamples=n_boot, random_state=seed)
                 out[f"{metric}_ci"] = [interval.low, interval.high]

@@ -109,7 +109,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {r['run']:<32} {r['value']:7.2f}{ci}")
 
     def _demo_files(self) -> tuple[str, str]:
-        from selection.core.demo_data import make_demo_rows, write_jsonl
+        from selection.demo import make_demo_rows, write_jsonl
 
         folder = Path(settings.DEFT_DATA_DIR) / "reproduce-quick"
         folder.mkdir(parents=True, exist_ok=True)

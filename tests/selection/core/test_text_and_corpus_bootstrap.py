@@ -45,7 +45,7 @@ def test_declared_instruction_and_add_instruction():
     assert strip_instruction("Tidy this up: she go.", "Tidy this up") == "she go."
     assert strip_instruction("Tidy this up: she go.") == "Tidy this up: she go."
     assert strip_instruction("Something else: x", "Tidy this up") == "Something else: x"
-    assert add_instruction("she go .", "gec") == "Fix grammatical errors in this sentence: she go ."
+    assert add_instruction("she go .", "gec") == "Fix grammar: she go ."
     assert add_instruction("Fix grammar: she go .", "gec") == "Fix grammar: she go ."
     assert add_instruction("x", "unknown-task") is None
 

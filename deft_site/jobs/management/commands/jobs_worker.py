@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 
+from deft_site.jobs.models import Worker
 from deft_site.jobs.queues import Queue
 from deft_site.jobs.workers import Presence
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
                           startup_delay=False, max_tasks=o["max_tasks"], worker_id=get_random_string(32),
                           excluded_queue_names=[])
         worker.configure_signals()
-        with Presence(queues, backend="db", tag=o["tag"]):
+        with Presence(queues, backend=Worker.Backend.DB, tag=o["tag"]):
             worker.run()
 
     def _run_rq(self, queues: list[str], o: dict) -> None:

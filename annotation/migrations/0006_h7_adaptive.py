@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0003_h8_display_mode'),
+        ('annotation', '0005_h3_counters'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0004_h7_adaptive'),
+        ('annotation', '0006_h7_adaptive'),
     ]
 
     operations = [
