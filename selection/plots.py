@@ -15,6 +15,7 @@ callers mark the result safe (``django.utils.safestring.mark_safe``); tests/sele
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -235,6 +236,18 @@ def loss_curve_svg(rows: Sequence[Mapping[str, float]], *, title: str = "Trainin
     return svg_frame(width, height, title, body)
 
 
+def nice_max(peak: float) -> float:
+    """The smallest round axis maximum at or above ``peak`` whose quarters are round too (4 -> 4, 17.1 -> 20)."""
+    if peak <= 0:
+        return 1.0
+    scale = 10 ** math.floor(math.log10(peak))
+    return next(m * scale for m in (1, 2, 4, 5, 8, 10) if m * scale >= peak - 1e-12)
+
+
+def _tick(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:g}"
+
+
 def grouped_bars_ci_svg(
     groups: Sequence[str], series: Mapping[str, Sequence[float | None]],
     intervals: Mapping[str, Sequence[tuple[float, float] | None]] | None = None, *, title: str,
@@ -256,12 +269,12 @@ def grouped_bars_ci_svg(
     height = top + ph + 40
     values = [v for vs in series.values() for v in vs if v is not None]
     highs = [ci[1] for cis in intervals.values() for ci in cis if ci is not None]
-    peak = y_max if y_max is not None else max(values + highs + [1e-9])
+    peak = y_max if y_max is not None else nice_max(max(values + highs + [1e-9]))
     body = [f'<text x="{left}" y="16" font-weight="600">{escape(title)}</text>']
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = top + ph * (1 - tick)
         body.append(f'<line x1="{left}" x2="{left + n_groups * group_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LINE}"/>'
-                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value_format.format(tick * peak)}</text>')
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(tick * peak)}</text>')
     for g, group in enumerate(groups):
         x0 = left + g * group_w + (group_w - n_series * bar_w) / 2
         for s, (name, vals) in enumerate(series.items()):

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from selection import plots
 from selection.models import Dataset, Embedding, SelectionRun, TrainingRun
+from selection.params import params_display
 
 
 def dataset_by_name(name: str) -> Dataset | None:
@@ -85,7 +86,8 @@ def selection_run_page(run: SelectionRun) -> dict[str, Any]:
     summary = run.summary or {}
     tasks = summary.get("tasks") or []
     colours = plots.colour_map(tasks)
-    context: dict[str, Any] = {"size_rows": selection_size_rows(summary), "diagnostics": summary.get("diagnostics"),
+    context: dict[str, Any] = {"param_rows": params_display(run.params or {}),
+                               "size_rows": selection_size_rows(summary), "diagnostics": summary.get("diagnostics"),
                                "clusters": summary.get("clusters") or [], "plots": {},
                                "warnings": summary.get("warnings") or [], "sources": summary.get("sources") or {}}
     clusters = summary.get("clusters") or []

@@ -163,13 +163,15 @@ def _reliability(ag: Mapping[str, Any] | None) -> tuple[str, list[str]]:
         return "No pairwise judgments yet: agreement is not available.", []
     alpha, warnings = ag["alpha"], []
     n = ag.get("n_pairable", ag.get("n_units", 0))
-    if n < MIN_PAIRABLE:
-        warnings.append(f"Agreement rests on {n} item{'s' if n != 1 else ''} rated by two or more raters: too few to "
-                        f"trust (at least {MIN_PAIRABLE} are needed); read every agreement value below as provisional.")
+    items = f"{n} item{'s' if n != 1 else ''}"
     if alpha["value"] is None:
         return f"Agreement is undefined so far ({alpha.get('reason') or 'not enough overlap between raters'}).", warnings
     v = alpha["value"]
     ci = f" (95% CI {alpha['ci'][0]:.2f} to {alpha['ci'][1]:.2f})" if alpha.get("ci") else ""
+    if n < MIN_PAIRABLE:  # no verdict on a handful of items: alpha 1.00 on two items says nothing yet
+        return (f"Not known yet: only {items} {'was' if n == 1 else 'were'} rated by two or more raters, too few to "
+                f"trust (at least {MIN_PAIRABLE} are needed); Krippendorff's alpha on {'it' if n == 1 else 'them'} is "
+                f"{v:.2f}. Read every agreement value below as provisional.", warnings)
     verdict = ("reliable (alpha at least 0.80)" if v >= 0.8 else
                "good enough for tentative conclusions only (alpha between 0.67 and 0.80)" if v >= 0.667
                else "low: raters often disagree, so treat the preference with care (alpha under 0.67)")
@@ -200,6 +202,9 @@ def report_headline(report: Mapping[str, Any]) -> dict[str, Any]:
         if pval is not None and pval < 0.05 and not lo <= 0.5 <= hi:
             sure = f"A clear difference: the sign test on {decisive} decisive judgments gives {ptxt}."
         else:
+            if rate != 0.5:  # the answer must not read as a verdict the next sentence takes back
+                answer = (f"No clear winner yet: {winner} is ahead of {loser} in {_pct(r)} of {p['n']} judgments "
+                          f"(ties count half; 95% CI {_pct(low)} to {_pct(high)}).")
             sure = (f"Not a clear difference yet: the interval includes 50% and the sign test on {decisive} decisive "
                     f"judgments gives {ptxt or 'no p-value'}; more judgments are needed to tell them apart.")
             winner = winner if pval is not None and pval < 0.05 else ""

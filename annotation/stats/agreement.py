@@ -487,7 +487,7 @@ def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str =
     """Fleiss' (1971) kappa. It needs the same number of ratings on every rated item.
 
     ``unequal="undefined"`` (default) returns undefined, saying which counts were found;
-    ``unequal="drop"`` keeps only the items with the most common count (ties: the larger) and says how
+    ``unequal="drop"`` keeps only the items with the most common count of two or more (ties: the larger) and says how
     many were dropped in ``note``. Items with no rating are ignored either way.
     """
     _check_bootstrap(bootstrap, confidence)
@@ -502,6 +502,11 @@ def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str =
         if unequal == "undefined":
             return _undefined("Fleiss' kappa needs the same number of ratings per item; found "
                               f"{int(sizes.min())} to {int(sizes.max())} (keep the most common count with --unequal drop on the command line or unequal='drop' in Python, or use alpha/AC1)")
+        # Items with a single rating carry no agreement: the kept count is the most common one of two or more.
+        usable = sizes >= 2
+        if not usable.any():
+            return _undefined("no item has two or more ratings")
+        sizes, freq = sizes[usable], freq[usable]
         keep_m = sizes[freq == freq.max()].max()
         note = f"dropped {int(((m > 0) & (m != keep_m)).sum())} items without exactly {int(keep_m)} ratings"
         coded = Coded(np.where((m == keep_m)[None, :], coded.codes, np.nan), coded.categories, coded.values)

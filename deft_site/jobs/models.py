@@ -82,6 +82,11 @@ class Job(models.Model):
         return " ".join(str(s) for s in self.FINISHED)
 
     @property
+    def kind_label(self) -> str:
+        """The kind as a person reads it: "dataset import", "demo pipeline"."""
+        return self.kind.replace("_", " ")
+
+    @property
     def error_headline(self) -> str:
         """The one-sentence reason a job failed (the first line of ``error``)."""
         return self.error.splitlines()[0] if self.error else ""

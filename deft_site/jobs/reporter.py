@@ -72,9 +72,14 @@ class Reporter:
 
     def log(self, line: str) -> None:
         job_log_append(self.job.pk, line)
-        logger.info("job %s: %s", self.job.pk, line)
         if self.echo:
-            print(line, file=sys.stderr)
+            # On a terminal the line replaces the unfinished progress bar (redrawn at the next report); the
+            # log record goes to DEBUG so the console does not show the same line twice.
+            logger.debug("job %s: %s", self.job.pk, line)
+            sys.stderr.write("\r" + line.ljust(80) + "\n")
+            sys.stderr.flush()
+        else:
+            logger.info("job %s: %s", self.job.pk, line)
 
     def should_stop(self) -> bool:
         if self.keeper is not None and self.keeper.lost:
@@ -103,8 +108,8 @@ def terminal_progress(label: str = "") -> ProgressSink:
             filled = int(width * min(done, total) / total)
             bar = "#" * filled + "." * (width - filled)
             line = f"\r{label}[{bar}] {100 * done / total:5.1f}% {done}/{total} {stage}"
-        else:
-            line = f"\r{label}{done} {stage}"
+        else:  # a stage without a count ("clustering"): its name, and how far only once something is done
+            line = f"\r{label}{stage}" + (f" ({done})" if done else "")
         sys.stderr.write(line[:160].ljust(80))
         if finished:
             sys.stderr.write("\n")

@@ -56,6 +56,8 @@ def job_params_display(job: Job) -> list[tuple[str, str]]:
             continue
         label = key.replace("_", " ")
         if key in _PATH_KEYS and isinstance(value, str):
+            if "filename" in job.params:  # an upload's stored name on the server: the filename row says it
+                continue
             value = PurePath(value).name
         rows.append((label, _readable(value)))
     return rows

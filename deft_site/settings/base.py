@@ -233,6 +233,9 @@ DEFT_EMBEDDER = os.environ.get("DEFT_EMBEDDER", "minilm")
 # Default base model for training: "tiny-t5" builds a small T5 from a config (no download needed);
 # any Hugging Face model id or local path (e.g. google/flan-t5-large) also works.
 DEFT_BASE_MODEL = os.environ.get("DEFT_BASE_MODEL", "tiny-t5")
+# Training steps of each of the demo's two models (the same for both): 800 finishes in minutes on two cores;
+# 2000 learns the demo's edits much better (README, "Two commands").
+DEFT_DEMO_STEPS = int(os.environ.get("DEFT_DEMO_STEPS", "800"))
 
 LOGGING = {
     "version": 1,

@@ -290,6 +290,7 @@ def _save(run: SelectionRun, examples: list[Example], selector: Any, summary: di
                 batch.clear()
                 report.progress(i + 1, len(examples), "saving picks")
         SelectionPick.objects.bulk_create(batch)
+        report.progress(len(examples), len(examples), "saving picks")
         SelectionRun.objects.filter(pk=run.pk).update(summary=summary, completed_at=timezone.now())
     run.refresh_from_db()
 

@@ -83,6 +83,7 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     page.keyboard.press("Enter")  # no reason yet: refused in place
     assert page.is_visible("#flag-dialog") and "reason" in page.inner_text("#flag-error")
     page.keyboard.press("1")
+    assert page.inner_text("#flag-error") == ""  # a reason is picked: the refusal is gone
     screenshot(page, "annotator-flag-dialog-desktop")
     page.keyboard.press("Enter")
     page.wait_for_function("() => !document.getElementById('notice').hidden && "

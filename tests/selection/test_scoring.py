@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -106,6 +107,8 @@ def test_score_command(evalset, capsys):
                  "--n-boot", "100")
     out = capsys.readouterr().out
     assert "ASSET, n=2; headline: SARI, FKGL" in out and "paired bootstrap model - copy (SARI)" in out
+    assert "p = 0.0000" not in out  # p-values read "p = 0.123", "p < 0.001" or, at 100 resamples, "p < 0.01"
+    assert all(re.search(r"p (= \d\.\d{3}|< 0\.0?01|undefined)$", x) for x in out.splitlines() if "paired bootstrap" in x)
     lines = out.splitlines()
     asset_model = lines[lines.index(next(x for x in lines if x.startswith("ASSET, n=2"))) + 1].split()
     assert asset_model[0] == "model" and asset_model[1] == "SARI" and asset_model[5] == "FKGL"  # headline first

@@ -55,7 +55,7 @@
     return (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
   }
   function render(p) {
-    document.getElementById("instruction").textContent = p.instruction || "—";
+    document.getElementById("instruction").textContent = p.instruction || "(part of the input below)";
     document.getElementById("input-text").textContent = p.input;
     for (const side of sides) {
       document.getElementById(side + "-diff").innerHTML = p[side].diff_html;  // escaped by the server
@@ -129,7 +129,7 @@
       catch (e) { say("Connection lost: your answer is kept here and will be sent again."); return false; }
       if (r.status >= 500) { say("Server busy: your answer is kept here; retrying…"); return false; }
       list.shift(); savePending(list);
-      if (r.ok) { progress(r.data.progress); say("Saved."); }
+      if (r.ok) { progress(r.data.progress); say("Your last answer was saved."); }
       else { say("Not saved: " + ((r.data && (r.data.detail || JSON.stringify(r.data))) || r.status)); }
     }
     return true;
@@ -220,7 +220,7 @@
     if (skipDialog.returnValue !== "ok") { setActive(active); return; }
     setBusy(true);
     const r = await call("POST", `${api}slots/${current.slot}/skip/`, { reason: reasonOf(skipDialog) }).catch(() => null);
-    if (r && r.ok) notice("Skipped. Here is the next pair."); else say("The skip was not recorded: please try again.");
+    if (r && r.ok) { notice("Skipped. Here is the next pair."); say("Previous pair skipped."); } else say("The skip was not recorded: please try again.");
     await next();
     setBusy(false);
   });
@@ -245,6 +245,7 @@
       const radios = Array.from(dlg.querySelectorAll("input[name=reason]"));
       if (/^[1-9]$/.test(e.key) && radios[parseInt(e.key, 10) - 1]) {
         e.preventDefault(); const r = radios[parseInt(e.key, 10) - 1]; r.checked = true; r.focus();
+        const err = dlg.querySelector(".error"); if (err) err.textContent = "";  // a key sets no "change" event
         if (r.value === "other") dlg.querySelector("input[name=note]").focus();
       } else if (e.key === "Enter") {
         e.preventDefault(); e.stopPropagation();  // the page's own Enter (submit the answer) must not see it

@@ -33,7 +33,7 @@
       if (!done && job.total) { parts.push(job.done + ' / ' + job.total); }
       if (!done && job.stage) { parts.push(job.stage); }
       if (!done && job.queue_info) { parts.push('waiting for ' + job.queue_info.waiting_for); }
-      if (job.status === el.dataset.failedStatus && job.error) { parts.push(job.error); }
+      // Why a job failed has its own place (the list's column, the job page's section); not repeated here.
       text.textContent = parts.join(' — ');
     }
     if (job.started_at) { el.dataset.startedAt = job.started_at; }

@@ -81,9 +81,9 @@ class Command(BaseCommand):
             if group.get("paired"):
                 p = group["paired"]
                 for metric in (m for m in p if m not in ("a", "b")):
-                    d = p[metric]
+                    d, digits = p[metric], METRIC_DIGITS.get(metric, 3)  # the metric's own decimals
                     self.stdout.write(f"  paired bootstrap {p['a']} - {p['b']} ({METRIC_LABELS.get(metric, metric)}): "
-                                      f"diff {d['mean_diff']:.4f} [{d['low']:.4f}, {d['high']:.4f}], "
+                                      f"diff {d['mean_diff']:.{digits}f} [{d['low']:.{digits}f}, {d['high']:.{digits}f}], "
                                       f"p {_p_text(d['p_value'], result['params']['n_boot'])}")
         self.stdout.write("\nsystem statistics (every example)")
         for name, stats in result["stats"].items():
@@ -91,6 +91,11 @@ class Command(BaseCommand):
                                                           for k, v in stats.items() if k != "n"))
 
 
-def _p_text(p_value: float, n_boot: int) -> str:
-    """``= 0.0310``, or ``< 0.001`` when no resample crossed zero (the bootstrap cannot resolve less)."""
-    return f"< {1 / n_boot:.3g}" if p_value == 0 else f"= {p_value:.4f}"
+def _p_text(p_value: float | None, n_boot: int) -> str:
+    """``= 0.031``, ``< 0.001``, or ``< 0.01`` when no resample of 100 crossed zero (the bootstrap cannot resolve
+    less); never ``0.0000``."""
+    if p_value is None:
+        return "undefined"
+    if p_value <= 0:
+        return f"< {1 / max(n_boot, 1):.3g}"
+    return "< 0.001" if p_value < 0.001 else f"= {p_value:.3f}"
