@@ -20,7 +20,10 @@ from .errors import InvalidAnswer, NotAllowed, WorkLeft
 logger = logging.getLogger("deft.security")
 
 PREFERENCES = tuple(Preference.values)
-ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
+ANSWER_FIELDS = ("preference", "strength", "criteria", "accurate_left", "accurate_right", "likert", "error_flags",
+                 "comment", "seconds")
+STRENGTHS = ("much", "slightly")
+CRITERION_ANSWERS = ("left", "right", "tie")
 
 
 def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +34,7 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
         raise InvalidAnswer(f"preference must be one of {PREFERENCES}.")
     if q.get("pairwise") and not pref:
         raise InvalidAnswer("Choose which output is better (or tie / both bad).")
+    strength, criteria = _graded(q, pref, answer)
     acc = {}
     for side in ("left", "right"):
         value = answer.get(f"accurate_{side}")
@@ -57,8 +61,26 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidAnswer("seconds must be a number.") from None
     comment = str(answer.get("comment") or "")[:2000] if q.get("comment") else ""
-    return {"preference": pref, **acc, "likert": likert, "error_flags": flags, "comment": comment,
-            "seconds": seconds}
+    return {"preference": pref, "strength": strength, "criteria": criteria, **acc, "likert": likert,
+            "error_flags": flags, "comment": comment, "seconds": seconds}
+
+
+def _graded(q: dict[str, Any], pref: str, answer: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The strength of a graded preference ("much"/"slightly", only for left/right) and the per-criterion
+    preferences the study asks; what it does not ask is dropped."""
+    strength = str(answer.get("strength") or "") if q.get("graded") and pref in ("left", "right") else ""
+    if q.get("graded") and pref in ("left", "right") and strength not in STRENGTHS:
+        raise InvalidAnswer(f"Say how much better the chosen output is: one of {STRENGTHS}.")
+    given = answer.get("criteria") or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("criteria must be an object: {criterion: \"left\" | \"right\" | \"tie\"}.")
+    criteria = {}
+    for c in q.get("criteria", []):
+        value = given.get(c["key"])
+        if value not in CRITERION_ANSWERS:
+            raise InvalidAnswer(f"Say which output is better for {c['label']} (left, right or tie).")
+        criteria[c["key"]] = value
+    return strength, criteria
 
 
 def _error_flags(given: Any, allowed: set[str]) -> dict[str, list[str]]:
