@@ -38,6 +38,13 @@ class Preference(models.TextChoices):
     BOTH_BAD = "both_bad", "both bad"
 
 
+class Strength(models.TextChoices):
+    """How much better the preferred output is, in a graded preference (left/right answers only)."""
+
+    MUCH = "much", "much better"
+    SLIGHTLY = "slightly", "slightly better"
+
+
 # The two sides a rater sees, in screen order (a preference names one of them, or neither).
 SIDES = (Preference.LEFT, Preference.RIGHT)
 
@@ -66,14 +73,17 @@ class StudyDisplay(models.TextChoices):
     PLAIN = "plain", "plain texts side by side"
 
 
+class StudyAllocation(models.TextChoices):
+    FIXED = "fixed", "fixed: k raters on every item"
+    ADAPTIVE = "adaptive", "adaptive: ratings go where the question is still open, with a stopping rule"
+
+
 class Study(models.Model):
     Status = StudyStatus
     Identical = StudyIdentical
     Display = StudyDisplay
 
-    class Allocation(models.TextChoices):
-        FIXED = "fixed", "fixed: k raters on every item"
-        ADAPTIVE = "adaptive", "adaptive: ratings go where the question is still open, with a stopping rule"
+    Allocation = StudyAllocation
 
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(
@@ -128,6 +138,7 @@ class Study(models.Model):
             models.CheckConstraint(condition=_in("split", Split), name="study_split_valid"),
             models.CheckConstraint(condition=_in("identical_outputs", StudyIdentical), name="study_identical_valid"),
             models.CheckConstraint(condition=_in("display_mode", StudyDisplay), name="study_display_valid"),
+            models.CheckConstraint(condition=_in("allocation", StudyAllocation), name="study_allocation_valid"),
         ]
 
     def __str__(self) -> str:
@@ -352,7 +363,8 @@ class Judgment(models.Model):
                                   help_text="Blank when the study asks no pairwise question.")
     # Graded preference (questions["graded"]): how much better the preferred output is; criteria
     # (questions["criteria"]): one preference per criterion, {criterion key: left|right|tie}.
-    strength = models.CharField(max_length=8, blank=True, help_text="much, slightly or empty")
+    strength = models.CharField(max_length=8, blank=True, choices=Strength.choices,
+                                help_text="Blank unless the study grades a left/right preference.")
     criteria = models.JSONField(default=dict, blank=True, help_text="{criterion: left|right|tie}")
     accurate_left = models.BooleanField(null=True)
     accurate_right = models.BooleanField(null=True)
@@ -370,6 +382,7 @@ class Judgment(models.Model):
         constraints = [
             models.CheckConstraint(condition=_in("preference", Preference, blank=True),
                                    name="judgment_preference_valid"),
+            models.CheckConstraint(condition=_in("strength", Strength, blank=True), name="judgment_strength_valid"),
             models.CheckConstraint(condition=models.Q(seconds__gte=0), name="judgment_seconds_nonneg"),
         ]
 

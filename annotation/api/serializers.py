@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from annotation.controls import CONTROL_KINDS
-from annotation.models import Control, Preference, Study
+from annotation.models import Control, Preference, Strength, Study
 from selection.models import Dataset, System
 
 
@@ -87,7 +87,7 @@ class WorkNextSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64)
     preference = serializers.ChoiceField([*Preference.values, ""], required=False, default="")
-    strength = serializers.ChoiceField(["much", "slightly", ""], required=False, default="",
+    strength = serializers.ChoiceField([*Strength.values, ""], required=False, default="",
                                        help_text="Graded studies: how much better the chosen output is.")
     criteria = serializers.DictField(child=serializers.CharField(), required=False, default=dict,
                                      help_text="Studies with criteria: {criterion: left | right | tie}.")

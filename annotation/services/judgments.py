@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.controls import control_passed
-from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Study, StudyRater
+from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Strength, Study, StudyRater
 
 from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
@@ -22,7 +22,7 @@ logger = logging.getLogger("deft.security")
 PREFERENCES = tuple(Preference.values)
 ANSWER_FIELDS = ("preference", "strength", "criteria", "accurate_left", "accurate_right", "likert", "error_flags",
                  "comment", "seconds")
-STRENGTHS = ("much", "slightly")
+STRENGTHS = tuple(Strength.values)
 CRITERION_ANSWERS = ("left", "right", "tie")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from annotation.models import Control, Item, Judgment, Preference, Slot, Study, StudyEvent
+from annotation.models import Control, Item, Judgment, Preference, Slot, Strength, Study, StudyEvent
 from annotation.services import judgment_submit, slot_next
 
 
@@ -34,9 +34,11 @@ CASES = [
     ("study", Study, "split", ["train", "validation", "test"]),
     ("study", Study, "identical_outputs", Study.Identical.values),
     ("study", Study, "display_mode", Study.Display.values),
+    ("study", Study, "allocation", Study.Allocation.values),
     ("item", Item, "kind", Item.Kind.values),
     ("slot", Slot, "status", Slot.Status.values),
     ("judgment", Judgment, "preference", ["", *Preference.values]),
+    ("judgment", Judgment, "strength", ["", *Strength.values]),
     ("control", Control, "kind", Control.Kind.values),
     ("control", Control, "expected", Control.Expected.values),
     ("control", Control, "degradation", ["", *Control.Degradation.values]),
