@@ -24,7 +24,7 @@ from selection.api.training_serializers import (
     TrainingRunSerializer,
 )
 from selection.models import System, TrainingRun
-from selection.services.scoring import ScoringError, score_report_create, scoring_systems
+from selection.services.scoring import ScoringError, score_report_preview, scoring_systems
 from selection.services.systems import (
     OutputImportError,
     SystemCreateError,
@@ -129,7 +129,7 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ScoreView(APIView):
-    """GET /api/scores/?dataset=D&split=S&system=A&system=B[&by=task]: the (cached) score report."""
+    """GET /api/scores/?dataset=D&split=S&system=A&system=B[&by=task]: the cached score report, or one scored now and not saved (a GET writes nothing)."""
 
     permission_classes = [IsResearcher]
 
@@ -142,8 +142,7 @@ class ScoreView(APIView):
         v = data.validated_data
         try:
             systems = scoring_systems(dataset=v["dataset"], names=v["system"])
-            report = score_report_create(dataset=v["dataset"], split=v["split"] or None, systems=systems, by=v["by"],
-                                         user=request.user)
+            report = score_report_preview(dataset=v["dataset"], split=v["split"] or None, systems=systems, by=v["by"])
         except ScoringError as exc:
             return _bad(exc)
         return Response(report.result)

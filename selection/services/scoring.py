@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue
@@ -230,6 +231,19 @@ def score_report_create(
                       "job": job, "created_by": user if getattr(user, "is_authenticated", False) else None},
         )
     return report
+
+
+def score_report_preview(*, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",
+                         n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> ScoreReport:
+    """The cached report, or one scored now and NOT saved: a GET (the results page, ``GET /api/scores/``) writes
+    nothing. The cache is filled by the ``score`` command, scoring jobs (the page's "Score in the background"
+    for large sets) and the reproduction, all through score_report_create."""
+    cached = score_report_cached(dataset=dataset, split=split, systems=systems, by=by, n_boot=n_boot, seed=seed)
+    if cached is not None:
+        return cached
+    result = score_compute(dataset=dataset, split=split, systems=systems, by=by, n_boot=n_boot, seed=seed)
+    return ScoreReport(dataset=dataset, split=split or "", systems=[s.name for s in systems], group_by=by,
+                       params=result["params"], result=result, created_at=timezone.now())
 
 
 def score_report_submit(*, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",

@@ -22,7 +22,7 @@ from selection.services.scoring import (
     GROUP_BY,
     ScoringError,
     score_report_cached,
-    score_report_create,
+    score_report_preview,
     score_report_rows,
     score_report_submit,
     scoring_is_large,
@@ -61,8 +61,7 @@ def results(request: HttpRequest) -> HttpResponse:
         report = score_report_cached(dataset=dataset, split=split or None, systems=systems, by=q["by"])
         if report is None and (request.GET.get("format") or not scoring_is_large(
                 dataset=dataset, split=split or None, n_systems=len(systems))):
-            report = score_report_create(dataset=dataset, split=split or None, systems=systems, by=q["by"],
-                                         user=request.user)
+            report = score_report_preview(dataset=dataset, split=split or None, systems=systems, by=q["by"])
     except ScoringError as exc:
         context["error"] = str(exc)
         return render(request, "selection/results_page.html", context, status=400 if request.GET.get("format") else 200)
