@@ -10,14 +10,43 @@ from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.utils.safestring import mark_safe
 
+from deft_site.jobs.models import Job
 from selection import plots
-from selection.models import Dataset, Embedding, SelectionRun, TrainingRun
+from selection.models import Dataset, Embedding, SelectionRun, Split, TrainingRun
 from selection.params import params_display
 
 
 def dataset_by_name(name: str) -> Dataset | None:
     """The dataset called ``name``, or None."""
     return Dataset.objects.filter(name=name).first()
+
+
+def datasets_with_systems() -> QuerySet[Dataset]:
+    """Datasets that have at least one system (what the results page offers), by name."""
+    return Dataset.objects.filter(systems__isnull=False).distinct().order_by("name")
+
+
+def dataset_splits(dataset: Dataset) -> list[str]:
+    return sorted(set(dataset.examples.values_list("split", flat=True).distinct()))
+
+
+def dataset_default_split(dataset: Dataset, split: str | None) -> str:
+    """``split`` when given, else "test" when the dataset has a test split, else "" (every example)."""
+    if split is not None:
+        return split
+    return Split.TEST.value if dataset.examples.filter(split=Split.TEST).exists() else ""
+
+
+def dataset_tasks(dataset: Dataset, split: str | None) -> set[str]:
+    examples = dataset.examples.filter(split=split) if split else dataset.examples.all()
+    return set(examples.values_list("task", flat=True).distinct())
+
+
+def scoring_job_pending(dataset: Dataset, split: str, systems: list[str], by: str) -> Job | None:
+    """The newest unfinished scoring job for exactly this report, if one is queued or running."""
+    return (Job.objects.filter(kind="scoring", params__dataset=dataset.name, params__split=split,
+                               params__systems=systems, params__by=by)
+            .exclude(status__in=Job.FINISHED).order_by("-created_at").first())
 
 
 def dataset_list() -> QuerySet[Dataset]:

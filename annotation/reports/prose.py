@@ -182,6 +182,7 @@ def _reliability(ag: Mapping[str, Any] | None) -> tuple[str, list[str]]:
 def report_headline(report: Mapping[str, Any]) -> dict[str, Any]:
     """The answer first: who wins, how sure, how reliable, on how much data, with warnings for thin evidence."""
     s = report["results"][report["primary"]][ALL]
+    yet = "" if (report.get("meta") or {}).get("status") == "closed" else " yet"  # a closed study is final
     warnings: list[str] = []
     winner = answer = sure = ""
     pairs = s.get("pairs") or []
@@ -203,9 +204,9 @@ def report_headline(report: Mapping[str, Any]) -> dict[str, Any]:
             sure = f"A clear difference: the sign test on {decisive} decisive judgments gives {ptxt}."
         else:
             if rate != 0.5:  # the answer must not read as a verdict the next sentence takes back
-                answer = (f"No clear winner yet: {winner} is ahead of {loser} in {_pct(r)} of {p['n']} judgments "
+                answer = (f"No clear winner{yet}: {winner} is ahead of {loser} in {_pct(r)} of {p['n']} judgments "
                           f"(ties count half; 95% CI {_pct(low)} to {_pct(high)}).")
-            sure = (f"Not a clear difference yet: the interval includes 50% and the sign test on {decisive} decisive "
+            sure = (f"Not a clear difference{yet}: the interval includes 50% and the sign test on {decisive} decisive "
                     f"judgments gives {ptxt or 'no p-value'}; more judgments are needed to tell them apart.")
             winner = winner if pval is not None and pval < 0.05 else ""
         if decisive < MIN_DECISIVE:

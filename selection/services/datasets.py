@@ -564,8 +564,8 @@ def run_dataset_import_job(job, report) -> dict:  # noqa: ANN001
                 skip_invalid=bool(params.get("skip_invalid", False)),
             )
     except DatasetImportError as exc:  # what a researcher does next, in the headline the job page shows
-        raise JobError(f"Could not import {filename}: {exc}", hint="Nothing was imported: fix the file and import it again"
-                       + ("." if params.get("skip_invalid") else " (or tick 'skip invalid rows').")) from exc
+        raise JobError(f"Could not import {filename}: {exc}",
+                       hint="Nothing was imported: fix the file and import it again.") from exc
     result = {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
     if dataset.summary.get("skipped_count"):
         result["skipped"] = dataset.summary["skipped_count"]

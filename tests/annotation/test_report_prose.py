@@ -61,3 +61,10 @@ def test_fleiss_kappa_drop_keeps_the_items_rated_twice_not_the_many_rated_once()
     assert k.value is not None and k.note == "dropped 5 items without exactly 2 ratings"
     lone = np.array([[1, 0, 1], [nan, nan, nan]], dtype=float)
     assert fleiss_kappa(lone, unequal="drop").reason in ("only one rater", "no item has two or more ratings")
+
+
+def test_a_closed_study_does_not_say_yet():
+    report = _report(wins=5, losses=4, p=1.0, ci=(0.27, 0.81), alpha=1.0, pairable=2)
+    report["meta"] = {"status": "closed"}
+    head = report_headline(report)
+    assert head["answer"].startswith("No clear winner: ") and head["sure"].startswith("Not a clear difference:")
