@@ -187,7 +187,9 @@ def rater_counts(study: Study, user: User) -> dict[str, int]:
     counts = {"done": done, "reserved": reserved, "taken": taken, "real": real, "controls": controls,
               "open": askable_open - held_open}
     if study.allocation == Study.Allocation.ADAPTIVE:  # h7: open = what the allocation still wants rated
-        counts["open"] = len(adaptive_order(study, user))
+        order = adaptive_order(study, user)
+        study._adaptive_order = (user.pk, order)  # real_candidates takes it once: a real pair and a control cost alike
+        counts["open"] = len(order)
     return counts
 
 
@@ -293,7 +295,8 @@ def real_candidates(study: Study, user: User) -> Iterator[int]:
     study's judgments); locking, seats, sides and progress stay as they are. An adaptive study's strategy is
     annotation.services.adaptive (the items worth one more rating from this rater, best first)."""
     if study.allocation == Study.Allocation.ADAPTIVE:
-        return iter(adaptive_order(study, user))
+        cached = study.__dict__.pop("_adaptive_order", None)
+        return iter(cached[1] if cached and cached[0] == user.pk else adaptive_order(study, user))
     return _open_in_rater_order(study, user)
 
 

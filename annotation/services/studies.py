@@ -106,7 +106,7 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
     _items_build(study)
     _event(study, user, StudyEvent.Action.CREATE)
     if launch:
-        study_launch(study=study, user=user)
+        study = study_launch(study=study, user=user)  # the launched copy: its status is "live"
     return study
 
 
