@@ -21,6 +21,8 @@ from annotation.services.errors import AnnotationError
 
 logger = logging.getLogger(__name__)
 
+RATER_NAME_MAX = User._meta.get_field("username").max_length
+
 
 class ImportRejected(AnnotationError):
     """The file does not fit the study: nothing was written; the message names the record and the field."""
@@ -57,6 +59,8 @@ def _plan(study: Study, records: list[PairJudgment], where: list[str]) -> list[t
         if (item.pk, r.rater) in taken:
             raise ImportRejected(f"{at}: rater {r.rater!r} has judged example {r.example!r} "
                                  f"({r.left_system} vs {r.right_system}) already.")
+        if not 0 < len(r.rater) <= RATER_NAME_MAX:
+            raise ImportRejected(f"{at}: rater name {r.rater[:40]!r} must have 1 to {RATER_NAME_MAX} characters.")
         if r.answer not in ("left", "right", "tie", "both_bad"):
             raise ImportRejected(f"{at}: answer {r.answer!r} is not left, right, tie or both_bad.")
         if r.strength and r.answer not in ("left", "right"):

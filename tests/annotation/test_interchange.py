@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotation import interchange
+from annotation import interchange, reports
 from annotation.interchange import InterchangeError, PairJudgment
 from annotation.models import Judgment, Slot, StudyEvent
 from annotation.selectors import pair_judgments
@@ -59,6 +59,7 @@ def test_export_then_import_gives_the_same_judgments(closed, study_factory, rese
     assert f"{len(original)} judgments" in out.getvalue()
     assert _keys(twin) == original
     assert counters_match(twin)
+    assert reports.study_report(twin)  # the imported study reports like any other
     # ...and the twin, closed, exports the same file again (texts, prompts, sides and answers).
     study_close(study=twin, user=researcher)
     again = interchange.READERS[fmt](_export(twin.name, fmt))
@@ -162,6 +163,7 @@ def _import_lines(twin, lines: list[dict], tmp_path) -> str:
     (lambda x: x.pop("user_id"), "line 7: field 'user_id'"),
     (lambda x: x.update(system_A="nosuchsys"), "line 7: left system 'nosuchsys'"),
     (lambda x: x.update(example="ex-missing"), "line 7: example 'ex-missing'"),
+    (lambda x: x.update(user_id="r" * 151), "line 7: rater name"),
     (lambda x: x["behavioral_data"].update(time_spent=-3), "line 7: field 'behavioral_data.time_spent'"),
 ])
 def test_a_bad_row_names_line_and_field_and_nothing_is_written(closed, study_factory, tmp_path, breakage, message):
@@ -214,3 +216,14 @@ def test_a_plain_label_studio_export_reads_with_text1_on_the_left():
                              left_system="sysA", right_system="sysB", left_text="he goes", right_text="he go",
                              answer="left", seconds=4.5)
     assert r.preferred_system == "sysA"
+
+
+def test_the_study_page_links_the_research_files(closed, client, researcher):
+    client.force_login(researcher)
+    page = client.get(f"/studies/{closed.name}/").content.decode()
+    for fmt in interchange.FORMATS:
+        assert f"?format={fmt}" in page
+    r = client.get(f"/studies/{closed.name}/export/", {"format": "preference-pairs"})
+    assert r.status_code == 200 and r["Content-Disposition"].endswith('-preference-pairs.jsonl"')
+    rows = [json.loads(x) for x in r.content.decode().splitlines()]
+    assert rows and {"prompt", "chosen", "rejected"} <= set(rows[0])
