@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from annotation.interchange import PairJudgment
 from annotation.models import Item, Judgment, Slot, Study, StudyRater
@@ -65,6 +68,8 @@ def _plan(study: Study, records: list[PairJudgment], where: list[str]) -> list[t
             raise ImportRejected(f"{at}: answer {r.answer!r} is not left, right, tie or both_bad.")
         if r.strength and r.answer not in ("left", "right"):
             raise ImportRejected(f"{at}: a strength ({r.strength!r}) needs a left or right answer.")
+        if r.submitted_at and _when(r.submitted_at) is None:
+            raise ImportRejected(f"{at}: time {r.submitted_at!r} is not an ISO 8601 date and time.")
         if seats[item.pk] >= study.raters_per_item:
             raise ImportRejected(f"{at}: example {r.example!r} ({r.left_system} vs {r.right_system}) would get "
                                  f"more than the study's {study.raters_per_item} raters.")
@@ -72,6 +77,17 @@ def _plan(study: Study, records: list[PairJudgment], where: list[str]) -> list[t
         seats[item.pk] += 1
         plan.append((item, item.system_a_id == left, r))
     return plan
+
+
+def _when(text: str) -> datetime | None:
+    """An ISO 8601 time (a naive one is read as UTC), or None."""
+    try:
+        when = parse_datetime(text)
+    except ValueError:
+        return None
+    if when is not None and timezone.is_naive(when):
+        when = timezone.make_aware(when, dt_timezone.utc)
+    return when
 
 
 def judgments_import(*, study: Study, records: list[PairJudgment]) -> ImportSummary:
@@ -103,8 +119,12 @@ def judgments_import(*, study: Study, records: list[PairJudgment]) -> ImportSumm
             next_seat[item.pk] += 1
             tallies.seats_changed(item.pk, 1)
             tallies.slot_sides_changed(slot, item, study.pk, 1)
-            Judgment.objects.create(slot=slot, preference=r.answer, strength=r.strength, comment=r.comment,
-                                    seconds=r.seconds, idempotency_key=f"import:{slot.token}")
+            j = Judgment.objects.create(slot=slot, preference=r.answer, strength=r.strength, comment=r.comment,
+                                        seconds=r.seconds, idempotency_key=f"import:{slot.token}")
+            if r.submitted_at:  # keep when the other tool's rater answered (auto_now_add set "now")
+                when = _when(r.submitted_at)
+                Judgment.objects.filter(pk=j.pk).update(submitted_at=when, updated_at=when)
+                Slot.objects.filter(pk=slot.pk).update(reserved_at=when)
     logger.info("imported %d judgments by %d raters (%d new) into study %s", len(plan), len(users), new, study.name)
     return ImportSummary(judgments=len(plan), raters=len(users), new_raters=new,
                          items=len({item.pk for item, _, _ in plan}))

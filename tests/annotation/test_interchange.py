@@ -59,6 +59,7 @@ def test_export_then_import_gives_the_same_judgments(closed, study_factory, rese
     assert f"{len(original)} judgments" in out.getvalue()
     assert _keys(twin) == original
     assert counters_match(twin)
+    assert sorted(r.submitted_at for r in pair_judgments(twin)) == sorted(r.submitted_at for r in pair_judgments(closed))
     assert reports.study_report(twin)  # the imported study reports like any other
     # ...and the twin, closed, exports the same file again (texts, prompts, sides and answers).
     study_close(study=twin, user=researcher)
@@ -164,6 +165,7 @@ def _import_lines(twin, lines: list[dict], tmp_path) -> str:
     (lambda x: x.update(system_A="nosuchsys"), "line 7: left system 'nosuchsys'"),
     (lambda x: x.update(example="ex-missing"), "line 7: example 'ex-missing'"),
     (lambda x: x.update(user_id="r" * 151), "line 7: rater name"),
+    (lambda x: x["behavioral_data"].update(timestamp="yesterday"), "line 7: time 'yesterday'"),
     (lambda x: x["behavioral_data"].update(time_spent=-3), "line 7: field 'behavioral_data.time_spent'"),
 ])
 def test_a_bad_row_names_line_and_field_and_nothing_is_written(closed, study_factory, tmp_path, breakage, message):
