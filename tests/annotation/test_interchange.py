@@ -229,3 +229,10 @@ def test_the_study_page_links_the_research_files(closed, client, researcher):
     assert r.status_code == 200 and r["Content-Disposition"].endswith('-preference-pairs.jsonl"')
     rows = [json.loads(x) for x in r.content.decode().splitlines()]
     assert rows and {"prompt", "chosen", "rejected"} <= set(rows[0])
+
+
+def test_import_names_a_missing_study_or_file(closed, tmp_path):
+    with pytest.raises(CommandError, match="No study 'nosuch'"):
+        call_command("import_judgments", "nosuch", str(tmp_path / "x.jsonl"), "--format", "potato")
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_judgments", closed.name, str(tmp_path / "x.jsonl"), "--format", "potato")

@@ -6,9 +6,9 @@ task and the field, and then nothing was written. The study must not be live (dr
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
 
-from annotation import interchange
-from annotation.models import Study
+from annotation import interchange, selectors
 from annotation.services.interchange import ImportRejected, judgments_import
 
 
@@ -21,9 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=sorted(interchange.READERS), required=True)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        study = Study.objects.filter(name=o["name"]).first()
-        if not study:
-            raise CommandError(f"No study {o['name']!r}.")
+        try:
+            study = selectors.study_lookup(o["name"])
+        except Http404 as exc:
+            raise CommandError(str(exc)) from None
         try:
             with open(o["file"], encoding="utf-8") as fh:
                 text = fh.read()
