@@ -30,8 +30,7 @@ def headline_for(exc: BaseException) -> tuple[str, bool]:
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, PERMANENT):
         hint = getattr(exc, "hint", "") or "Fix the input and start a new job; a retry would fail the same way."
-        sentence = _sentence(message)
-        return f"{sentence[:1].upper()}{sentence[1:]} {hint}", False
+        return f"{_sentence(message)} {hint}", False
     if isinstance(exc, MemoryError):
         return "The worker ran out of memory. Retry on a larger worker or with smaller batches.", True
     if isinstance(exc, OSError):

@@ -103,7 +103,7 @@ def test_a_crash_is_a_headline_for_users_with_the_traceback_for_staff_and_can_be
 @pytest.mark.django_db
 def test_bad_input_is_not_offered_a_retry_that_would_fail_the_same_way():
     job = job_run(job_create(kind="test_count", title="bad", params={"n": 1, "fail": "input"}).pk)
-    assert (job.status, job.error, job.can_retry) == (Job.Status.FAILED, "Row 3 has no src. Fix row 3 and import again.", False)
+    assert (job.status, job.error, job.can_retry) == (Job.Status.FAILED, "row 3 has no src. Fix row 3 and import again.", False)
     with pytest.raises(JobRetryRefused, match="a retry would repeat"):
         job_retry(job)
 
