@@ -21,7 +21,8 @@ def new_token() -> str:
 
 
 # What a study asks when its design says nothing: the one copy (services.studies fills designs from it).
-QUESTION_DEFAULTS: dict = {"pairwise": True, "accuracy": True, "likert": [], "error_flags": [], "comment": True}
+QUESTION_DEFAULTS: dict = {"pairwise": True, "accuracy": True, "likert": [], "error_flags": [], "comment": True,
+                           "graded": False, "criteria": []}
 
 
 def default_questions() -> dict:
@@ -70,6 +71,10 @@ class Study(models.Model):
     Identical = StudyIdentical
     Display = StudyDisplay
 
+    class Allocation(models.TextChoices):
+        FIXED = "fixed", "fixed: k raters on every item"
+        ADAPTIVE = "adaptive", "adaptive: ratings go where the question is still open, with a stopping rule"
+
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(
         max_length=200, default="Text editing evaluation",
@@ -91,6 +96,11 @@ class Study(models.Model):
     identical_outputs = models.CharField(max_length=8, choices=Identical.choices, default=Identical.TIE)
     display_mode = models.CharField(max_length=8, choices=Display.choices, default=Display.AUTO,
                                     help_text="How raters first see each output: a word diff or the plain text.")
+    # Adaptive allocation (annotation/stats/allocation.py): raters_per_item is then each item's ceiling k,
+    # min_raters_per_item its floor, stop_alpha the stopping rule's error level.
+    allocation = models.CharField(max_length=8, choices=Allocation.choices, default=Allocation.FIXED)
+    min_raters_per_item = models.PositiveSmallIntegerField(default=1, help_text="Adaptive: ratings every item gets.")
+    stop_alpha = models.FloatField(default=0.05, help_text="Adaptive: error level of the stopping rule.")
     quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
     reservation_minutes = models.PositiveIntegerField(default=30)
     open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")
@@ -340,6 +350,10 @@ class Judgment(models.Model):
     slot = models.OneToOneField(Slot, on_delete=models.CASCADE, related_name="judgment")
     preference = models.CharField(max_length=8, blank=True, choices=Preference.choices,
                                   help_text="Blank when the study asks no pairwise question.")
+    # Graded preference (questions["graded"]): how much better the preferred output is; criteria
+    # (questions["criteria"]): one preference per criterion, {criterion key: left|right|tie}.
+    strength = models.CharField(max_length=8, blank=True, help_text="much, slightly or empty")
+    criteria = models.JSONField(default=dict, blank=True, help_text="{criterion: left|right|tie}")
     accurate_left = models.BooleanField(null=True)
     accurate_right = models.BooleanField(null=True)
     likert = models.JSONField(default=dict, blank=True, help_text="{scale: {left: n, right: n}}")

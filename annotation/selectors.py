@@ -17,7 +17,7 @@ from django.utils.html import escape
 from annotation.controls import control_passed, expected_side, other_side
 from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
 from annotation.services.assignment import rater_counts, rater_may_join, slots_ahead
-from annotation.worddiff import diff_html, initial_view
+from annotation.worddiff import diff_html, edit_words, initial_view
 from selection.core.text import split_instruction
 
 
@@ -80,11 +80,16 @@ def judgment_records(study: Study, include_auto_ties: bool = False, include_skip
         left, right = (a, b) if slot.left_is_a else (b, a)
         control = getattr(item, "control", None) if item.kind != Item.Kind.REAL else None
         preferred = {"left": left, "right": right}.get(j.preference, "")
+        source = split_instruction(item.example.src, (item.example.extra or {}).get("instruction"))[1]
+        left_text, right_text = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
         rows.append({
             "item": item.pk, "example": item.example.ext_id, "task": item.example.task,
             "rater": slot.rater.username, "slot": slot.token,
             "left_system": left, "right_system": right, "system_a": a, "system_b": b,
             "answer": j.preference, "preferred_system": preferred,
+            "strength": j.strength, "criteria": {k: {"answer": v, "preferred_system": {"left": left, "right": right}
+                                                     .get(v, "tie")} for k, v in (j.criteria or {}).items()},
+            "left_edit": edit_words(source, left_text), "right_edit": edit_words(source, right_text),
             "accurate_left": j.accurate_left, "accurate_right": j.accurate_right,
             "accurate_a": j.accurate_left if slot.left_is_a else j.accurate_right,
             "accurate_b": j.accurate_right if slot.left_is_a else j.accurate_left,
@@ -186,7 +191,8 @@ def slot_payload(slot: Slot, display_mode: str | None = None) -> dict[str, Any]:
     # A reserved slot has no answer yet (answering marks it done): no query for the pair just handed out.
     judgment = Judgment.objects.filter(slot=slot).first() if slot.pk and slot.status != Slot.Status.RESERVED else None
     if judgment:
-        answer = {"preference": judgment.preference, "accurate_left": judgment.accurate_left,
+        answer = {"preference": judgment.preference, "strength": judgment.strength, "criteria": judgment.criteria,
+                  "accurate_left": judgment.accurate_left,
                   "accurate_right": judgment.accurate_right, "likert": judgment.likert,
                   "error_flags": judgment.error_flags, "comment": judgment.comment}
     return {

@@ -23,7 +23,7 @@ from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp  # noqa: E402
 
 from selection.core.metrics import rouge_l_scores, sari_scores  # noqa: E402
 from selection.core.metrics.sari import _split_raw_token  # noqa: E402
-from tests.selection.core.test_metrics_reference import reference_sari_sentence  # noqa: E402
+from selection.core.metrics.sari_reference import reference_sari_sentence  # noqa: E402
 
 N_REFS = 4
 COMMAND = "`nice -n 10 .venv/bin/python bench/bench_metrics.py --write`"

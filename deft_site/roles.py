@@ -5,6 +5,7 @@ use `IsResearcher`.
 """
 from __future__ import annotations
 
+import logging
 from functools import wraps
 from typing import Any, Callable
 
@@ -12,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
+
+logger = logging.getLogger("deft.security")
 
 RESEARCHER = "researcher"
 ANNOTATOR = "annotator"
@@ -34,6 +37,8 @@ def researcher_required(view: Callable) -> Callable:
     @login_required
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_researcher(request.user):
+            logger.warning("denied: %s (not a researcher) asked for %s %s", request.user.username, request.method,
+                           request.path)
             raise PermissionDenied("Researchers only.")
         return view(request, *args, **kwargs)
 
@@ -44,7 +49,11 @@ class IsResearcher(BasePermission):
     message = "Researchers only."
 
     def has_permission(self, request, view) -> bool:  # noqa: ANN001
-        return is_researcher(request.user)
+        allowed = is_researcher(request.user)
+        if not allowed and getattr(request.user, "is_authenticated", False):  # anonymous calls get a 401 anyway
+            logger.warning("denied: %s (not a researcher) called %s %s", request.user.username, request.method,
+                           request.path)
+        return allowed
 
 
 def roles_context(request: HttpRequest) -> dict:

@@ -18,7 +18,8 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = ["name", "public_title", "owner", "collaborators", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
                   "control_rate", "control_kinds", "questions", "guidelines", "practice_count", "identical_outputs",
-                  "quota_per_rater", "summary", "systems", "created_at", "launched_at", "closed_at"]
+                  "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "summary", "systems",
+                  "created_at", "launched_at", "closed_at"]
 
     def get_systems(self, study: Study) -> list[str]:
         return [ss.system.name for ss in study.study_systems.select_related("system")]
@@ -41,6 +42,9 @@ class StudyCreateSerializer(serializers.Serializer):
     practice_count = serializers.IntegerField(min_value=0, default=0)
     identical_outputs = serializers.ChoiceField(Study.Identical.values, default="tie")
     quota_per_rater = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    allocation = serializers.ChoiceField(Study.Allocation.values, default="fixed")
+    min_raters_per_item = serializers.IntegerField(min_value=0, default=1)
+    stop_alpha = serializers.FloatField(min_value=0.001, max_value=0.2, default=0.05)
     launch = serializers.BooleanField(default=False)
 
     def validate(self, attrs: dict) -> dict:
@@ -83,6 +87,10 @@ class WorkNextSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64)
     preference = serializers.ChoiceField([*Preference.values, ""], required=False, default="")
+    strength = serializers.ChoiceField(["much", "slightly", ""], required=False, default="",
+                                       help_text="Graded studies: how much better the chosen output is.")
+    criteria = serializers.DictField(child=serializers.CharField(), required=False, default=dict,
+                                     help_text="Studies with criteria: {criterion: left | right | tie}.")
     accurate_left = serializers.BooleanField(required=False, allow_null=True, default=None)
     accurate_right = serializers.BooleanField(required=False, allow_null=True, default=None)
     likert = serializers.DictField(required=False, default=dict)
@@ -102,14 +110,10 @@ class ReasonSerializer(serializers.Serializer):
                                    help_text="Kept to its first 200 characters.")
 
 
-class WorkStudySerializer(serializers.Serializer):
+class WorkStudySerializer(ProgressSerializer):
     token = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
-    done = serializers.IntegerField()
-    left = serializers.IntegerField()
-    total = serializers.IntegerField()
-    percent = serializers.IntegerField()
 
 
 class CompletionSerializer(serializers.Serializer):

@@ -2,6 +2,9 @@
 pairs. An annotator asking for a slot that is not theirs gets 404, a researcher endpoint 403."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -228,17 +231,22 @@ class SlotJudgmentView(APIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def _with_reason(request: Request, slot: str, service: Callable[..., Any]) -> Response:
+    """Skip or flag the caller's own slot with the reason given: 204, or the service's refusal."""
+    own = _own_slot(request, slot)
+    try:
+        service(slot=own, user=request.user, reason=_reason(request))
+    except services.AnnotationError as exc:
+        return _refuse(exc)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class SlotSkipView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
-        own = _own_slot(request, slot)
-        try:
-            services.slot_skip(slot=own, user=request.user, reason=_reason(request))
-        except services.AnnotationError as exc:
-            return _refuse(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _with_reason(request, slot, services.slot_skip)
 
 
 class SlotFlagView(APIView):
@@ -246,9 +254,4 @@ class SlotFlagView(APIView):
 
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
-        own = _own_slot(request, slot)
-        try:
-            services.slot_flag(slot=own, user=request.user, reason=_reason(request))
-        except services.AnnotationError as exc:
-            return _refuse(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _with_reason(request, slot, services.slot_flag)

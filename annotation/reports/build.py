@@ -20,6 +20,7 @@ import numpy as np
 
 from annotation.reports.prose import methods_paragraph
 from annotation.reports.records import ALL, JudgmentRecord, SideAccuracy, as_records, is_auto_tie
+from annotation.reports.richer import richer_section
 from annotation.stats.agreement import Stat, fleiss_kappa, gwet_ac1, krippendorff_alpha, percent_agreement
 from annotation.stats.correlation import human_preferences, metric_correlation
 from annotation.stats.preferences import (
@@ -191,9 +192,11 @@ def results_section(records: list[JudgmentRecord], *, scales: list[dict], scores
     return section
 
 
-def _by_task(records: list[JudgmentRecord], **kw: Any) -> dict[str, dict]:
+def _by_task(records: list[JudgmentRecord], criteria: list[dict] | None = None, **kw: Any) -> dict[str, dict]:
     tasks = sorted({str(r.task or "") for r in records if not r.is_control})
     out = {ALL: results_section(records, **kw)}
+    out[ALL]["richer"] = richer_section(records, preference_records(records), criteria=criteria or [],
+                                        bootstrap=kw["bootstrap"], seed=kw["seed"])
     if len(tasks) > 1:
         for t in tasks:
             out[t] = results_section([r for r in records if str(r.task or "") == t], **kw)
@@ -299,7 +302,8 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     meta = dict(meta or {})
     meta.update(bootstrap=bootstrap, report_seed=seed)
     scales = list((meta.get("questions") or {}).get("likert", []))
-    kw = {"scales": scales, "scores": scores or {}, "bootstrap": bootstrap, "seed": seed}
+    kw = {"scales": scales, "scores": scores or {}, "bootstrap": bootstrap, "seed": seed,
+          "criteria": list((meta.get("questions") or {}).get("criteria", []))}
     raters = rater_table(records, **dict(rater_params or {}))
     flagged = set(raters["flagged"])
     all_raters = _by_task(records, **kw)

@@ -33,7 +33,7 @@ def report_csv(report: Mapping[str, Any]) -> str:
                     if stat in ag:
                         v = ag[stat]
                         row(version, task, f"agreement:{kind}", stat, v["value"], v["ci"], ag["n_units"],
-                            None, v["reason"] or v["note"])
+                            None, v["reason"] or v["note"] or v.get("caution"))
             for p in s["pairs"]:
                 for k in ("wins", "ties", "losses"):
                     row(version, task, "preference", f"{p['a']} vs {p['b']}: {k} of {p['a']}", p[k]["rate"],
@@ -62,6 +62,7 @@ def report_csv(report: Mapping[str, Any]) -> str:
                 v = scale["agreement"]["alpha"]
                 row(version, task, f"likert:{scale['key']}", "alpha_ordinal", v["value"], v["ci"], None, None,
                     v["reason"])
+            _richer_rows(row, version, task, s.get("richer") or {})
             for c in s.get("correlation") or []:
                 row(version, task, "humans_vs_metrics", f"kendall_tau_b:{c['metric']}", c["kendall_tau_b"], None,
                     c["n_units"], c["kendall_p"], c["kendall_reason"])
@@ -74,7 +75,32 @@ def report_csv(report: Mapping[str, Any]) -> str:
     for r in report["raters"]["raters"]:
         row("raters", ALL, "rater", r["rater"], r["control_accuracy"], None, r["n_judgments"], None,
             ";".join(r["flags"]))
+    adaptive = (report.get("meta") or {}).get("adaptive")
+    if adaptive:
+        row("design", ALL, "stopping_rule", "stop", int(adaptive["stop"]), note=adaptive["message"])
+        for p in adaptive["pairs"]:
+            row("design", ALL, "stopping_rule", f"{p['a']} vs {p['b']}: win rate of {p['a']}",
+                p["wins"] / p["decisive"] if p["decisive"] else None, p["ci"], p["decisive"], p.get("final_p"),
+                f"{p['winner']} ({p['rule']})" if p["winner"] else f"undecided; more ratings: {p['more_ratings']}")
     return out.getvalue()
+
+
+def _richer_rows(row, version: str, task: str, rich: Mapping[str, Any]) -> None:  # noqa: ANN001
+    dav = rich.get("davidson") or {}
+    for system, v in (dav.get("log_strengths") or {}).items():
+        row(version, task, "davidson", system, v, (dav.get("log_ci") or {}).get(system))
+    if dav.get("strengths"):
+        row(version, task, "davidson", "nu (ties)", dav["nu"], dav.get("nu_ci"))
+    lc = rich.get("length_control") or {}
+    for system, v in (lc.get("strengths") or {}).items():
+        row(version, task, "length_control", system, v, (lc.get("ci") or {}).get(system), lc["n_decisive"])
+    if lc.get("strengths"):
+        row(version, task, "length_control", "beta (per sd of edit length)", lc["beta"], lc.get("beta_ci"),
+            lc["n_decisive"])
+    fr = rich.get("fragility") or {}
+    if fr.get("winner"):
+        row(version, task, "fragility", f"{fr['winner']}: judgments to flip", fr["flip"], None, fr["n_judgments"],
+            fr["head_to_head_p"], f"to non-significant: {fr['to_non_significant']}")
 
 
 def report_html(report: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ from annotation.models import Item, Judgment, Study
 from annotation.reports.build import build_report
 from annotation.reports.records import ALL, JudgmentRecord, as_records
 from annotation.selectors import judgment_records, rater_notes
+from annotation.services.adaptive import adaptive_status
 from selection.core.metrics import score_system
 from selection.core.text import strip_instruction
 
@@ -99,6 +100,8 @@ def study_meta(study: Study, records: list[JudgmentRecord]) -> dict[str, Any]:
         "closed_at": study.closed_at.isoformat() if study.closed_at else None,
         "first_judgment": submitted[0] if submitted else None,
         "last_judgment": submitted[-1] if submitted else None,
+        "allocation": study.allocation, "min_raters_per_item": study.min_raters_per_item,
+        "stop_alpha": study.stop_alpha, "adaptive": adaptive_status(study),
     }
 
 

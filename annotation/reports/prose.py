@@ -22,7 +22,11 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
     q = meta.get("questions", {})
     asked = []
     if q.get("pairwise"):
-        asked.append("which output is better (left, right, tie or both bad)")
+        asked.append("which output is better (much or slightly better, tie or both bad)" if q.get("graded")
+                     else "which output is better (left, right, tie or both bad)")
+    if q.get("criteria"):
+        asked.append("which is better for each of " + ", ".join(c["label"] for c in q["criteria"])
+                     + " (left, right or tie)")
     if q.get("accuracy"):
         asked.append("whether each output is an accurate edit (yes/no)")
     for s in q.get("likert", []):
@@ -32,8 +36,7 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
         f"of the {meta.get('split', '')} split of dataset {meta.get('dataset', '?')}, sampled at random "
         f"stratified by task (seed {meta.get('seed', '?')}), giving {meta.get('n_real_items', '?')} blinded pairs "
         f"({meta.get('pairs_per_example', '?')} system pair(s) per example).",
-        f"Each pair was to be judged by {meta.get('raters_per_item', '?')} raters per item; sides were "
-        f"randomised and balanced per rater, and raters did not know which system wrote which text.",
+        _allocation_sentence(meta),
         f"Raters were asked {'; '.join(asked) or 'no question'}.",
     ]
     if meta.get("n_controls"):
@@ -49,6 +52,7 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
         dates = f" on {first}" if first == last else f" from {first} to {last}"
     parts.append(f"{n_raters} raters gave {section['n_judgments']} judgments on {section['n_items']} pairs{dates} "
                  f"(study {meta.get('status', '')}).")
+    parts += _stopping_sentences(meta)
     ag = section["agreement"].get("preference")
     if ag:
         alpha = ag["alpha"]
@@ -73,7 +77,75 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
     parts.append("Win rates count ties as half a win where one number is given, with Wilson intervals and an "
                  "exact sign test (ties dropped); Bradley-Terry strengths are maximum-likelihood estimates "
                  f"(ties half a win) with intervals from {meta.get('bootstrap', 0)} item resamples.")
+    parts += _richer_sentences(section, meta)
+    if _any_caution(section):
+        parts.append("Where an agreement statistic rests on fewer than ten units rated twice or more, it is given "
+                     "the value its reference implementation defines (e.g. one unit split between two raters: "
+                     "Krippendorff's alpha 0, Cohen's kappa 0, Fleiss' kappa -1) and flagged as resting on too "
+                     "little data.")
     return " ".join(parts)
+
+
+def _allocation_sentence(meta: Mapping[str, Any]) -> str:
+    if meta.get("allocation") != "adaptive":
+        return (f"Each pair was to be judged by {meta.get('raters_per_item', '?')} raters per item; sides were "
+                f"randomised and balanced per rater, and raters did not know which system wrote which text.")
+    return (f"Ratings were allocated adaptively: every pair got at least {meta.get('min_raters_per_item', 1)} "
+            f"and at most {meta.get('raters_per_item', '?')} ratings, an item stopped once its "
+            f"{meta.get('raters_per_item', '?')}-rater majority could no longer change, and each next pair went to "
+            "the undecided system pair whose item was most open (unrated or split votes first, in a seeded order); "
+            "sides were randomised and balanced per rater as in a fixed design, and raters did not know which "
+            "system wrote which text.")
+
+
+def _stopping_sentences(meta: Mapping[str, Any]) -> list[str]:
+    status = meta.get("adaptive")
+    if not status:
+        return []
+    alpha = status.get("alpha", meta.get("stop_alpha", 0.05))
+    out = [f"The stopping rule, valid however often the results are looked at, is an always-valid confidence "
+           f"sequence for each system pair's win rate over its settled items in a pre-registered random order (a "
+           f"Beta(4, 4) mixture of likelihood ratios with Ville's inequality, at alpha/2), plus one exact sign "
+           f"test (alpha/2) once every item is settled; alpha = {alpha:g} for the study, split over its "
+           f"{len(status.get('pairs', []))} system pair(s). Verdict: {status['message']}"]
+    for p in status.get("pairs", []):
+        lo, hi = p["ci"]
+        decided = f"{p['winner']} preferred ({p['rule']})" if p["winner"] else "undecided"
+        out.append(f"{p['a']} vs {p['b']}: {p['wins']} of {p['decisive']} decisive settled items won by {p['a']} "
+                   f"(always-valid interval {lo:.2f} to {hi:.2f}), {p['ratings']} ratings: {decided}.")
+    return out
+
+
+def _richer_sentences(section: Mapping[str, Any], meta: Mapping[str, Any]) -> list[str]:
+    rich = section.get("richer") or {}
+    out = []
+    dav = rich.get("davidson") or {}
+    if dav.get("strengths"):
+        out.append(f"With ties modelled explicitly (Davidson's Bradley-Terry, tie parameter nu = {dav['nu']:.2f}), "
+                   f"the order of strengths is {', '.join(sorted(dav['strengths'], key=lambda s: -dav['strengths'][s]))}.")
+    lc = rich.get("length_control") or {}
+    if lc.get("strengths"):
+        ci = lc.get("beta_ci")
+        ci_txt = f" (95% CI {ci[0]:.2f} to {ci[1]:.2f})" if ci else ""
+        out.append(f"Controlling for edit length (words changed, a covariate in a logistic Bradley-Terry model on "
+                   f"decisive judgments), a one-standard-deviation longer edit shifts the log-odds of winning by "
+                   f"{lc['beta']:.2f}{ci_txt}.")
+    fr = rich.get("fragility") or {}
+    if fr.get("winner") and fr.get("flip"):
+        ns = fr.get("to_non_significant")
+        ns_txt = (f"; {ns} removal(s) make its lead over {fr['runner_up']} non-significant" if ns
+                  else f"; its lead over {fr['runner_up']} is not significant (sign test)" if ns == 0 else "")
+        out.append(f"Fragility: removing {fr['flip']} of {fr['n_judgments']} judgments would make another system "
+                   f"the winner{ns_txt}.")
+    return out
+
+
+def _any_caution(section: Mapping[str, Any]) -> bool:
+    for ag in (section.get("agreement") or {}).values():
+        for v in (ag or {}).values():
+            if isinstance(v, Mapping) and v.get("caution"):
+                return True
+    return False
 
 
 

@@ -56,6 +56,10 @@ class JudgmentRecord:
     control_passed: bool | None = None
     auto: bool = False  # a tie of identical outputs counted by the design
     submitted_at: str | None = None
+    strength: str = ""  # graded preference: "much" / "slightly" (left/right answers only)
+    criteria: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # {key: {"answer", "preferred_system"}}
+    left_edit: float | None = None  # words the left output changed in its input (annotation.worddiff.edit_words)
+    right_edit: float | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JudgmentRecord:
@@ -68,7 +72,9 @@ class JudgmentRecord:
                    accurate_left=row.get("accurate_left"), accurate_right=row.get("accurate_right"),
                    likert=row.get("likert") or {}, is_control=bool(row.get("is_control")),
                    control_expected=row.get("control_expected") or "", control_passed=row.get("control_passed"),
-                   auto=bool(row.get("auto")), submitted_at=row.get("submitted_at"))
+                   auto=bool(row.get("auto")), submitted_at=row.get("submitted_at"),
+                   strength=row.get("strength") or "", criteria=row.get("criteria") or {},
+                   left_edit=row.get("left_edit"), right_edit=row.get("right_edit"))
 
     @property
     def real(self) -> bool:

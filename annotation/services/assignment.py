@@ -35,6 +35,7 @@ from annotation.models import Item, Slot, Study, StudyRater
 from annotation.sides import side_choice
 
 from . import tallies
+from .adaptive import adaptive_order
 from .errors import NotAllowed, StudyNotLive
 
 RETRIES = 50
@@ -183,8 +184,11 @@ def rater_counts(study: Study, user: User) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(_COUNTS_SQL[0], params)
         done, reserved, taken, real, controls, held_open, askable_open = cursor.fetchone()
-    return {"done": done, "reserved": reserved, "taken": taken, "real": real, "controls": controls,
-            "open": askable_open - held_open}
+    counts = {"done": done, "reserved": reserved, "taken": taken, "real": real, "controls": controls,
+              "open": askable_open - held_open}
+    if study.allocation == Study.Allocation.ADAPTIVE:  # h7: open = what the allocation still wants rated
+        counts["open"] = len(adaptive_order(study, user))
+    return counts
 
 
 _CONTROLS: dict[tuple, int] = {}
@@ -286,7 +290,10 @@ def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
 def real_candidates(study: Study, user: User) -> Iterator[int]:
     """The choice strategy: open real items for this rater, best first. A different strategy replaces this
     function (same contract: ids of items _open_real holds, in the order they should be offered; it may read the
-    study's judgments); locking, seats, sides and progress stay as they are."""
+    study's judgments); locking, seats, sides and progress stay as they are. An adaptive study's strategy is
+    annotation.services.adaptive (the items worth one more rating from this rater, best first)."""
+    if study.allocation == Study.Allocation.ADAPTIVE:
+        return iter(adaptive_order(study, user))
     return _open_in_rater_order(study, user)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -16,8 +17,13 @@ from . import tallies
 from .assignment import slots_ahead, study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
+logger = logging.getLogger("deft.security")
+
 PREFERENCES = tuple(Preference.values)
-ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
+ANSWER_FIELDS = ("preference", "strength", "criteria", "accurate_left", "accurate_right", "likert", "error_flags",
+                 "comment", "seconds")
+STRENGTHS = ("much", "slightly")
+CRITERION_ANSWERS = ("left", "right", "tie")
 
 
 def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +34,7 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
         raise InvalidAnswer(f"preference must be one of {PREFERENCES}.")
     if q.get("pairwise") and not pref:
         raise InvalidAnswer("Choose which output is better (or tie / both bad).")
+    strength, criteria = _graded(q, pref, answer)
     acc = {}
     for side in ("left", "right"):
         value = answer.get(f"accurate_{side}")
@@ -54,8 +61,26 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidAnswer("seconds must be a number.") from None
     comment = str(answer.get("comment") or "")[:2000] if q.get("comment") else ""
-    return {"preference": pref, **acc, "likert": likert, "error_flags": flags, "comment": comment,
-            "seconds": seconds}
+    return {"preference": pref, "strength": strength, "criteria": criteria, **acc, "likert": likert,
+            "error_flags": flags, "comment": comment, "seconds": seconds}
+
+
+def _graded(q: dict[str, Any], pref: str, answer: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The strength of a graded preference ("much"/"slightly", only for left/right) and the per-criterion
+    preferences the study asks; what it does not ask is dropped."""
+    strength = str(answer.get("strength") or "") if q.get("graded") and pref in ("left", "right") else ""
+    if q.get("graded") and pref in ("left", "right") and strength not in STRENGTHS:
+        raise InvalidAnswer(f"Say how much better the chosen output is: one of {STRENGTHS}.")
+    given = answer.get("criteria") or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("criteria must be an object: {criterion: \"left\" | \"right\" | \"tie\"}.")
+    criteria = {}
+    for c in q.get("criteria", []):
+        value = given.get(c["key"])
+        if value not in CRITERION_ANSWERS:
+            raise InvalidAnswer(f"Say which output is better for {c['label']} (left, right or tie).")
+        criteria[c["key"]] = value
+    return strength, criteria
 
 
 def _error_flags(given: Any, allowed: set[str]) -> dict[str, list[str]]:
@@ -195,5 +220,9 @@ def rater_practice_done(*, study: Study, user: User) -> None:
 def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
     """What a researcher checks before paying a crowd worker."""
     member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()
-    return bool(member and member.completion_code and hmac.compare_digest(
+    valid = bool(member and member.completion_code and hmac.compare_digest(
         _code(study, member, True), (code or "").strip().upper()))
+    if not valid:
+        logger.warning("completion code for participant %r of study %s does not check out", participant_id,
+                       study.name)
+    return valid

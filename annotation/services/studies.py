@@ -2,6 +2,7 @@
 peek (logged), and invite links."""
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
@@ -10,27 +11,21 @@ from typing import Any, Iterable
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from annotation.controls import CONTROL_KINDS, control_candidates, degrade_any, match_controls, pair_features
-from annotation.models import (
-    QUESTION_DEFAULTS,
-    Control,
-    Invite,
-    Item,
-    Study,
-    StudyEvent,
-    StudyRater,
-    StudySystem,
-)
+from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
 from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
 from .errors import AnnotationError, NotAllowed, StudyFrozen
 
+logger = logging.getLogger(__name__)
+
 DESIGN_FIELDS = ("dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
-                 "questions", "practice_count", "identical_outputs")
+                 "questions", "practice_count", "identical_outputs", "allocation", "min_raters_per_item",
+                 "stop_alpha")
 
 
 def questions_normalise(questions: dict | None) -> dict:
@@ -49,12 +44,34 @@ def questions_normalise(questions: dict | None) -> dict:
     q["likert"] = scales
     q["error_flags"] = [str(f).strip() for f in q["error_flags"] or [] if str(f).strip()]
     q["pairwise"], q["accuracy"], q["comment"] = bool(q["pairwise"]), bool(q["accuracy"]), bool(q["comment"])
+    q["graded"] = bool(q["graded"]) and q["pairwise"]
+    q["criteria"] = _criteria_normalise(q["criteria"])
     if not (q["pairwise"] or q["accuracy"] or q["likert"]):
         raise AnnotationError("A study needs at least one question: pairwise, accuracy or a Likert scale.")
     return {k: q[k] for k in QUESTION_DEFAULTS}
 
 
+def _criteria_normalise(criteria: Any) -> list[dict[str, str]]:
+    """Criteria for per-criterion preferences (e.g. fluency, meaning, instruction fit): a key and a label each."""
+    out, seen = [], set()
+    for c in criteria or []:
+        if isinstance(c, str):
+            c = {"key": c, "label": c.replace("_", " ").capitalize()}
+        if not isinstance(c, dict):
+            raise AnnotationError(f"Criterion {c!r}: a name or {{key, label}}.")
+        key = re.sub(r"[^a-z0-9_]", "_", str(c.get("key", "")).strip().lower())
+        if not key or key in seen:
+            raise AnnotationError(f"Criterion {c!r}: needs a key, different from the others.")
+        seen.add(key)
+        out.append({"key": key, "label": str(c.get("label") or key)})
+    if len(out) > 6:
+        raise AnnotationError("At most 6 criteria.")
+    return out
+
+
 def _event(study: Study, user: User | None, action: str, note: str = "") -> None:
+    logger.info("study %s: %s by %s%s", study.name, action, getattr(user, "username", None) or "operator",
+                f" ({note})" if note else "")
     StudyEvent.objects.create(study=study, user=user if getattr(user, "pk", None) else None, action=action,
                               note=note[:300])
 
@@ -66,7 +83,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
-                 display_mode: str = "auto", user: User | None = None, owner: User | None = None,
+                 display_mode: str = "auto", allocation: str = "fixed", min_raters_per_item: int = 1,
+                 stop_alpha: float = 0.05, user: User | None = None, owner: User | None = None,
                  launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
     else the user who creates it (see annotation.blinding for what owning a study means)."""
@@ -78,7 +96,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   control_kinds=list(control_kinds), questions=questions_normalise(questions),
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
-                  open_to_annotators=open_to_annotators, display_mode=display_mode,
+                  open_to_annotators=open_to_annotators, display_mode=display_mode, allocation=allocation,
+                  min_raters_per_item=min_raters_per_item, stop_alpha=stop_alpha,
                   created_by=user if getattr(user, "pk", None) else None)
     study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
@@ -133,6 +152,21 @@ def _validate_design(study: Study, systems: list[System]) -> None:
         raise AnnotationError(f"identical_outputs must be one of {Study.Identical.values}.")
     if study.display_mode not in Study.Display.values:
         raise AnnotationError(f"display_mode must be one of {Study.Display.values}.")
+    _validate_allocation(study)
+
+
+def _validate_allocation(study: Study) -> None:
+    if study.allocation not in Study.Allocation.values:
+        raise AnnotationError(f"allocation must be one of {Study.Allocation.values}.")
+    if study.allocation != Study.Allocation.ADAPTIVE:
+        return
+    if not (study.questions or {}).get("pairwise"):
+        raise AnnotationError("Adaptive allocation needs the pairwise question: it spends ratings on the open "
+                              "preference questions.")
+    if not 0 <= study.min_raters_per_item <= study.raters_per_item:
+        raise AnnotationError("The floor of raters per item is between 0 and the ceiling k (raters per item).")
+    if not 0 < study.stop_alpha < 0.5:
+        raise AnnotationError("The stopping rule's error level is in (0, 0.5), e.g. 0.05.")
 
 
 def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:
@@ -371,7 +405,3 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
     user.set_unusable_password()
     user.save()
     return StudyRater.objects.create(study=invite.study, user=user, invite=invite, participant_id=pid)
-
-
-def study_has_judgments(study: Study) -> bool:
-    return study.items.filter(Q(slots__judgment__isnull=False)).exists()

@@ -39,12 +39,14 @@ class Reporter:
         self.keeper = keeper
         self._last_write = 0.0
         self._stage = ""
+        self.last: tuple[int, int | None] = (0, None)  # the last (done, total) reported, written or not
 
     def progress(self, done: int, total: int | None = None, stage: str | None = None, force: bool = False) -> None:
         if stage is not None:
             # A new stage is shown at once; a stage whose counters alone moved ("step 40/750") waits its turn.
             force = force or _DIGITS.sub("#", stage) != _DIGITS.sub("#", self._stage)
             self._stage = stage
+        self.last = (done, total)
         if self.echo:
             self.echo(done, total, self._stage)
         if self.keeper is not None and self.keeper.lost:

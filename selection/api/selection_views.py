@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deft_site.roles import IsResearcher
-from selection import selectors_selection as sel
+from selection import selectors as sel
 from selection.api.selection_serializers import (
     SelectionExportSerializer,
     SelectionRunCreateSerializer,

@@ -8,7 +8,8 @@ Data order is a pure function of ``(seed, epoch)``: each epoch shuffles the exam
 ``(s % steps_per_epoch) * grad_accumulation ...`` of epoch ``s // steps_per_epoch``. A checkpoint therefore
 only has to remember the step; with model, optimizer, scheduler and RNG states restored (``accelerate``'s
 ``save_state`` / ``load_state``), a resumed run performs bit-for-bit the same updates on the CPU as an
-uninterrupted one. The learning-rate schedules are ``transformers.get_scheduler``'s.
+uninterrupted one. The learning-rate schedules are ``transformers.get_scheduler``'s and batches are padded by
+``transformers.DataCollatorForSeq2Seq``.
 
 ``run_dir`` layout::
 
@@ -295,6 +296,7 @@ class _Trainer:
     def _setup(self) -> None:
         import torch
         from accelerate.utils import set_seed
+        from transformers import DataCollatorForSeq2Seq
 
         cfg = self.config
         _configure_threads(cfg.num_threads)
@@ -308,6 +310,8 @@ class _Trainer:
         model = self._load_model()  # a checkpoint's weights are loaded over it by _restore
         self.num_parameters = sum(p.numel() for p in model.parameters())
         self.features = _tokenize(self.tokenizer, self.examples, cfg)
+        # Pads inputs with the pad id (attention 0) and labels with -100, on the tokenizer's side (the right for T5)
+        self.collate = DataCollatorForSeq2Seq(self.tokenizer, label_pad_token_id=-100, return_tensors="pt")
         self._plan()
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         self.scheduler = lr_scheduler(optimizer, cfg, self.total_steps)
@@ -430,7 +434,7 @@ class _Trainer:
             weight = 1.0
             if not shard:  # a last batch smaller than the number of processes: contribute nothing
                 shard, weight = idx[-1:], 0.0
-            batch = _collate([self.features[i] for i in shard], self.tokenizer.pad_token_id, acc.device)
+            batch = {k: v.to(acc.device) for k, v in self.collate([self.features[i] for i in shard]).items()}
             last = k == len(micro) - 1
             ctx = acc.no_sync(self.model) if (not last and acc.num_processes > 1) else contextlib.nullcontext()
             with ctx:
@@ -613,28 +617,11 @@ def _final_metrics(rows: list[dict]) -> dict[str, Any]:
             "mean_loss_last_5_logs": sum(r["loss"] for r in tail) / len(tail), "steps_logged": len(rows)}
 
 
-def _tokenize(tokenizer, examples, cfg: TrainingConfig) -> list[tuple[list[int], list[int]]]:
+def _tokenize(tokenizer, examples, cfg: TrainingConfig) -> list[dict[str, list[int]]]:
     srcs = tokenizer([ex["src"] for ex in examples], truncation=True, max_length=cfg.max_source_length)
     tgts = tokenizer(text_target=[ex["tgt"] for ex in examples], truncation=True,
                      max_length=cfg.max_target_length)
-    return list(zip(srcs["input_ids"], tgts["input_ids"]))
-
-
-def _collate(features: list[tuple[list[int], list[int]]], pad_id: int, device) -> dict[str, Any]:
-    import torch
-
-    n = len(features)
-    src_len = max(len(s) for s, _ in features)
-    tgt_len = max(len(t) for _, t in features)
-    input_ids = torch.full((n, src_len), pad_id, dtype=torch.long)
-    attention = torch.zeros((n, src_len), dtype=torch.long)
-    labels = torch.full((n, tgt_len), -100, dtype=torch.long)
-    for i, (s, t) in enumerate(features):
-        input_ids[i, :len(s)] = torch.tensor(s)
-        attention[i, :len(s)] = 1
-        labels[i, :len(t)] = torch.tensor(t)
-    return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device),
-            "labels": labels.to(device)}
+    return [{"input_ids": s, "labels": t} for s, t in zip(srcs["input_ids"], tgts["input_ids"])]
 
 
 def _epoch_permutation(n: int, seed: int, epoch: int):

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from deft_site.jobs.models import Job
 from deft_site.roles import researcher_required
+from selection import selectors
 from selection.core.metrics import METRIC_DIGITS, METRIC_LABELS
 from selection.models import Dataset
 from selection.plots import grouped_bars_ci_svg
@@ -44,23 +44,16 @@ def _query(request: HttpRequest) -> dict:
             "a": systems[0] if systems else "", "b": systems[1] if len(systems) > 1 else ""}
 
 
-def _default_split(dataset: Dataset, split: str | None) -> str:
-    if split is not None:
-        return split
-    return "test" if dataset.examples.filter(split="test").exists() else ""
-
-
 @researcher_required
 def results(request: HttpRequest) -> HttpResponse:
     q = _query(request)
-    datasets = Dataset.objects.filter(systems__isnull=False).distinct().order_by("name")
-    dataset = Dataset.objects.filter(name=q["dataset"]).first()
+    datasets = selectors.datasets_with_systems()
+    dataset = selectors.dataset_by_name(q["dataset"])
     context = {"datasets": datasets, "dataset": dataset, "q": q, "group_by_choices": GROUP_BY}
     if dataset is None:
         return render(request, "selection/results_page.html", context)
-    split = _default_split(dataset, q["split"])
-    context.update(split=split, available=dataset.systems.order_by("name"),
-                   splits=sorted(set(dataset.examples.values_list("split", flat=True).distinct())))
+    split = selectors.dataset_default_split(dataset, q["split"])
+    context.update(split=split, available=dataset.systems.order_by("name"), splits=selectors.dataset_splits(dataset))
     if not q["systems"]:
         return render(request, "selection/results_page.html", context)
     try:
@@ -74,7 +67,7 @@ def results(request: HttpRequest) -> HttpResponse:
         context["error"] = str(exc)
         return render(request, "selection/results_page.html", context, status=400 if request.GET.get("format") else 200)
     if report is None:
-        context["pending_job"] = _pending_job(dataset, split, q)
+        context["pending_job"] = selectors.scoring_job_pending(dataset, split, q["systems"], q["by"])
         return render(request, "selection/results_page.html", context)
     fmt = request.GET.get("format")
     if fmt == "json":
@@ -90,22 +83,16 @@ def results(request: HttpRequest) -> HttpResponse:
 def results_score(request: HttpRequest) -> HttpResponse:
     """Queue scoring of a large set as a job; the page then shows its progress."""
     q = _query(request)
-    dataset = Dataset.objects.filter(name=q["dataset"]).first()
+    dataset = selectors.dataset_by_name(q["dataset"])
     if dataset is None:
         return redirect("selection:results")
     try:
         systems = scoring_systems(dataset=dataset, names=q["systems"])
     except ScoringError:
         return redirect(f"/results/?dataset={dataset.name}")
-    job = score_report_submit(dataset=dataset, split=_default_split(dataset, q["split"]) or None, systems=systems,
+    job = score_report_submit(dataset=dataset, split=selectors.dataset_default_split(dataset, q["split"]) or None, systems=systems,
                               by=q["by"], user=request.user)
     return redirect("jobs:detail", pk=job.pk)
-
-
-def _pending_job(dataset: Dataset, split: str, q: dict) -> Job | None:
-    return (Job.objects.filter(kind="scoring", params__dataset=dataset.name, params__split=split,
-                               params__systems=q["systems"], params__by=q["by"])
-            .exclude(status__in=Job.FINISHED).order_by("-created_at").first())
 
 
 # Plot scale of each metric the page plots (None: from the data).
@@ -132,6 +119,11 @@ def _fmt_ci(value: float | None, ci: list[float] | None, digits: int) -> dict:
     return {"value": f"{value:.{digits}f}", "low": f"{ci[0]:.{digits}f}", "high": f"{ci[1]:.{digits}f}"}
 
 
+def _sub(name: str, label: str) -> str:
+    """The set's own name, shown under its benchmark's label where the two differ ("turkcorpus_gem")."""
+    return "" if name == ALL or label.lower() == name.lower() else name
+
+
 def _headline_table(result: dict) -> list[dict]:
     """One row per (evaluation set, headline metric), in the literature's order; a column per system."""
     rows = []
@@ -139,7 +131,7 @@ def _headline_table(result: dict) -> list[dict]:
         headline = g.get("headline") or ["sari"]
         for k, metric in enumerate(headline):
             short = set_label(g["name"], short=True)
-            rows.append({"set": short, "sub": g["name"] if short.lower() != g["name"].lower() and g["name"] != ALL else "",
+            rows.append({"set": short, "sub": _sub(g["name"], short),
                          "n": g["n"], "first": k == 0, "span": len(headline),
                          "metric": _label(metric), "lower_better": metric in LOWER_IS_BETTER,
                          "cells": [_fmt_ci(g["systems"][name].get(metric), g["systems"][name].get(f"{metric}_ci"),
@@ -155,8 +147,8 @@ def _nice_ceiling(value: float) -> float:
 
 def _tables(result: dict) -> dict:
     """The headline table, rows of systems × evaluation sets per metric, components and stats, the plots."""
-    groups = [set_label(g["name"]) for g in result["groups"]]
     short_groups = [set_label(g["name"], short=True) for g in result["groups"]]
+    groups = [{"label": short, "sub": _sub(g["name"], short)} for g, short in zip(result["groups"], short_groups)]
     present = {m for g in result["groups"] for cell in g["systems"].values() for m in cell}
     headline_first = list(dict.fromkeys([m for g in result["groups"] for m in g.get("headline") or ["sari"]]
                                         + list(PLOTTED)))
@@ -205,9 +197,7 @@ def _group_label(dataset: Dataset, split: str, result: dict) -> str:
     if result["group_by"] == "task":
         return "task"
     groups = {g["name"] for g in result["groups"]} - {"all"}
-    examples = dataset.examples.filter(split=split) if split else dataset.examples.all()
-    tasks = set(examples.values_list("task", flat=True).distinct())
-    if groups <= tasks:
+    if groups <= selectors.dataset_tasks(dataset, split):
         return "task (these examples name no source dataset, so each task is its own evaluation set)"
     return "evaluation set (the source dataset each example names, else its task)"
 

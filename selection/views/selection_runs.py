@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from deft_site.roles import researcher_required
 from selection import params as selection_params
-from selection import selectors_selection as sel
+from selection import selectors as sel
 from selection.downloads import picks_jsonl_response
 from selection.models import Dataset, SelectionRun
 from selection.services.selection_runs import (

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from annotation.models import Item, Slot
 from annotation.services import assignment, judgment_submit, slot_next
+from tests.conftest import make_users
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +28,7 @@ NEXT_BUDGET, SUBMIT_BUDGET = 18, 9
 
 
 def _annotators(n: int) -> list[User]:
-    group = Group.objects.get_or_create(name="annotator")[0]
-    users = []
-    for i in range(n):
-        user = User.objects.create_user(f"speed{i}")
-        user.groups.add(group)
-        users.append(user)
-    return users
+    return make_users("speed", n)
 
 
 def _plain_open_real(study, user):

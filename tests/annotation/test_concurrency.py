@@ -1,7 +1,8 @@
-"""Under concurrent requests no item gets more than k raters: many threads ask for work at once on PostgreSQL.
+"""Under concurrent requests every real item ends with exactly k raters (never more) and no rater holds an item
+twice: twelve raters, one thread each, ask for work and answer at the same moment until nothing is left.
 
-Runs on PostgreSQL (DATABASE_URL pointing at it, as CI does). When the suite runs on SQLite, this test
-skips (fails under CI=true) when the suite is not on PostgreSQL."""
+Needs PostgreSQL (DATABASE_URL pointing at it, as CI has), where assignment locks rows with SKIP LOCKED; on
+SQLite the test skips, and under CI=true it fails instead of skipping (tests/needs.py)."""
 from __future__ import annotations
 
 import threading
@@ -9,20 +10,12 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection, connections
+from django.db import connections
 
 from annotation.models import Item, Slot
-from tests.needs import need, port_open
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def pg(transactional_db):
-    need(connection.vendor == "postgresql",
-         "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
-         + ("" if port_open(5432) else " (and nothing listens on 127.0.0.1:5432)"))
-    return connection
 
 
 def test_many_threads_never_exceed_k_per_item(pg, study_factory):

@@ -72,7 +72,8 @@
   }
   function restore(a) {
     const set = (name, value) => { const el = form.querySelector(`input[name="${name}"][value="${value}"]`); if (el) el.checked = true; };
-    if (a.preference) set("preference", a.preference);
+    if (a.preference) set("preference", a.strength ? `${a.preference}:${a.strength}` : a.preference);
+    for (const [key, value] of Object.entries(a.criteria || {})) set(`criterion-${key}`, value);
     for (const side of sides) {
       if (a["accurate_" + side] !== null && a["accurate_" + side] !== undefined) set("accurate_" + side, a["accurate_" + side] ? "yes" : "no");
       for (const f of (a.error_flags || {})[side] || []) set("flag-" + side, f);
@@ -82,7 +83,11 @@
   }
   function collect() {
     const val = (name) => { const el = form.querySelector(`input[name="${name}"]:checked`); return el ? el.value : null; };
-    const answer = { preference: val("preference") || "", likert: {}, error_flags: {} };
+    const [pref, strength] = (val("preference") || "").split(":");
+    const answer = { preference: pref || "", strength: strength || "", criteria: {}, likert: {}, error_flags: {} };
+    form.querySelectorAll("fieldset.criterion").forEach((fs) => {
+      const el = fs.querySelector("input:checked"); if (el) answer.criteria[fs.dataset.key] = el.value;
+    });
     for (const side of sides) {
       const v = val("accurate_" + side);
       answer["accurate_" + side] = v === null ? null : v === "yes";

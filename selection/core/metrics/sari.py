@@ -357,6 +357,16 @@ def _ngram_ids(words: np.ndarray, offsets: np.ndarray, vocab_size: int, max_bits
     return result
 
 
+def gram_runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n-gram key of each key, start of each run of one n-gram, role of each key) of sorted
+    (segment, n-gram, role) keys: a run of equal ``keys >> 2`` is one n-gram of one example and order."""
+    gram = keys >> 2
+    new = np.empty(len(keys), dtype=bool)
+    new[0] = True
+    np.not_equal(gram[1:], gram[:-1], out=new[1:])
+    return gram, np.flatnonzero(new), keys & 3
+
+
 def _segment_scores(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_examples: int, packed: bool,
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(F_keep, P_del, F_add) of every (order, example) segment from sorted (segment, n-gram, role) keys.
@@ -367,12 +377,7 @@ def _segment_scores(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_exam
     the integer per-segment sums are likewise reduced three to an int64. N-grams found only in references
     (often the most) count only towards the add recall denominator, so they are just counted per segment.
     """
-    gram = keys >> 2
-    new = np.empty(len(keys), dtype=bool)
-    new[0] = True
-    np.not_equal(gram[1:], gram[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    role = keys & 3
+    gram, starts, role = gram_runs(keys)
     n_segments = _MAX_ORDER * n_examples
     segment = gram[starts] >> gram_bits
     groups = np.diff(np.searchsorted(segment, np.arange(n_segments + 1)))

@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .sari import _MAX_ORDER, _ngram_keys, _validate
+from .sari import _MAX_ORDER, _ngram_keys, _validate, gram_runs
 
 __all__ = ["SARI_STAT_FIELDS", "SariStats", "corpus_sari", "corpus_sari_scores", "sari_from_totals", "sari_stats"]
 
@@ -91,12 +91,7 @@ def sari_stats(
 
 def _count_segments(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_examples: int, out: np.ndarray) -> None:
     """Fill ``out[order * n_examples + example]`` with the nine counts, from sorted (segment, n-gram, role) keys."""
-    gram = keys >> 2
-    new = np.empty(len(keys), dtype=bool)
-    new[0] = True
-    np.not_equal(gram[1:], gram[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    role = keys & 3
+    gram, starts, role = gram_runs(keys)
     o, s, ref = (np.add.reduceat((role == k).astype(np.int64), starts) for k in range(3))
     segment = gram[starts] >> gram_bits
     r = np.tile(n_refs, _MAX_ORDER)[segment]

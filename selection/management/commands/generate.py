@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
-from selection.models import Dataset, TrainingRun
+from selection.management.lookups import dataset_or_error
+from selection.models import TrainingRun
 from selection.services.systems import SystemCreateError, system_copy_baseline, system_generate_submit
 
 
@@ -36,9 +37,7 @@ class Command(BaseCommand):
                             help="Queue the job for a worker instead of generating here; prints the job id last.")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        dataset = Dataset.objects.filter(name=o["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {o['dataset']!r}")
+        dataset = dataset_or_error(o["dataset"])
         split = o["split"] or None
         try:
             if o["copy_baseline"]:

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.core.metrics import METRIC_DIGITS, METRIC_LABELS
-from selection.models import Dataset
+from selection.management.lookups import dataset_or_error
 from selection.services.scoring import (
     DEFAULT_N_BOOT,
     GROUP_BY,
@@ -41,9 +41,7 @@ class Command(BaseCommand):
                             help="Queue the scoring for a worker (interactive queue); prints the job id last.")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        dataset = Dataset.objects.filter(name=o["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {o['dataset']!r}")
+        dataset = dataset_or_error(o["dataset"])
         try:
             systems = scoring_systems(dataset=dataset, names=o["system"])
             if o["enqueue"]:

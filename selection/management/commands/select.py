@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
-from selection.models import Dataset
+from selection.management.lookups import dataset_or_error
 from selection.params import PARAMS
 from selection.services.selection_runs import (
     SelectionError,
@@ -46,9 +46,7 @@ class Command(BaseCommand):
                             help="Queue the job for a worker instead of running here; prints the job id last.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        dataset = Dataset.objects.filter(name=opts["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {opts['dataset']!r}")
+        dataset = dataset_or_error(opts["dataset"])
         params = {p.name: opts[p.name] for p in PARAMS if opts.get(p.name) is not None}
         try:
             run = selection_run_create(dataset=dataset, params=params, name=opts.get("name"))

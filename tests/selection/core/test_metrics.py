@@ -27,7 +27,7 @@ from selection.core.metrics import (
     system_stats,
 )
 from selection.core.metrics.sari import normalize_tokens
-from tests.selection.core.test_metrics_reference import reference_sari_sentence
+from selection.core.metrics.sari_reference import reference_sari_sentence
 
 SRC = "About 95 species are currently accepted ."
 REFS = ["About 95 species are currently known .", "About 95 species are now accepted .",

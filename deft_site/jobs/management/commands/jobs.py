@@ -36,10 +36,10 @@ class Command(BaseCommand):
         if o["as_json"]:
             self.stdout.write(json.dumps(rows))
             return
-        self.stdout.write(f"{'id':>6}  {'kind':<14}{'queue':<12}{'status':<11}{'tries':>5}  {'progress':<28}worker")
+        self.stdout.write(f"{'id':>6}  {'kind':<16}{'queue':<12}{'status':<11}{'tries':>5}  {'progress':<28}worker")
         for r in rows:
             status = r["status"] + ("!" if r["lease_lapsed"] else "")
-            self.stdout.write(f"{r['id']:>6}  {r['kind']:<14}{r['queue']:<12}{status:<11}{r['attempts']:>5}  "
+            self.stdout.write(f"{r['id']:>6}  {r['kind']:<16}{r['queue']:<12}{status:<11}{r['attempts']:>5}  "
                               f"{r['progress'][:27]:<28}{r['worker']}")
             if r["error"]:
                 self.stdout.write(f"{'':>8}{r['error']}")
