@@ -412,6 +412,7 @@ def _prepare(examples: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
         row = {"id": ex.get("id"), "instruction": instruction.split() or ["edit"], "words": words, "spaces": spaces}
         if "tgt" in ex:
             row["tgt_words"] = split_words(ex["tgt"])[0]
+            row["tgt"] = ex["tgt"]
         rows.append(row)
     return rows
 
@@ -435,7 +436,7 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     frozen = n_layers - cfg.tagger_trainable_layers
     cache = FeatureCache(tokenizer, encoder, frozen, encoder_path(cfg.base_model), CACHE_DIR, cfg.max_source_length)
     rows = _prepare(examples)
-    holdout = _holdout_indices(len(rows), cfg.tagger_calibration_fraction, cfg.seed)
+    holdout = _holdout_indices(rows, cfg.tagger_calibration_fraction, cfg.seed)
     train_rows = [r for i, r in enumerate(rows) if i not in holdout] or rows
     phrases = build_phrase_vocab([(r["words"], r["tgt_words"]) for r in train_rows], cfg.tagger_phrase_vocab_size)
     phrase_index = {p: i + 1 for i, p in enumerate(phrases)}
@@ -450,8 +451,14 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     ins_states = cache.states([r["instruction"] for r in rows])
     head = _build_head(encoder, cfg.tagger_trainable_layers, len(phrases))
     n_params = sum(p.numel() for p in head.parameters()) + sum(p.numel() for p in encoder.parameters())
-    optimizer = torch.optim.AdamW([p for p in head.parameters() if p.requires_grad], lr=cfg.learning_rate,
-                                  weight_decay=cfg.weight_decay)
+    # The copied pretrained layers learn at a fraction of the new heads' rate (they start from good weights).
+    layer_params = [p for p in getattr(head, "layers", nn_empty()).parameters() if p.requires_grad]
+    layer_ids = {id(p) for p in layer_params}
+    groups = [{"params": [p for p in head.parameters() if p.requires_grad and id(p) not in layer_ids],
+               "lr": cfg.learning_rate}]
+    if layer_params:
+        groups.append({"params": layer_params, "lr": cfg.learning_rate * cfg.tagger_layer_lr_scale})
+    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     order = [i for i in range(len(rows)) if i not in holdout] or list(range(len(rows)))
     steps_per_epoch = math.ceil(len(order) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil((cfg.epochs or 1) * steps_per_epoch))
@@ -512,11 +519,33 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     return manifest
 
 
-def _holdout_indices(n: int, fraction: float, seed: int) -> set[int]:
+def _holdout_indices(rows: Sequence[Mapping[str, Any]], fraction: float, seed: int) -> set[int]:
+    """About ``fraction`` of the rows (at most 1,000), taken by whole source text: every reference of a
+    held-out source is held out with it, so calibration scores sources the model never saw, against all
+    their references (the pool has about six per source)."""
+    n = len(rows)
     if fraction <= 0 or n < 20:
         return set()
     k = max(1, min(1000, int(round(fraction * n))))
-    return set(random.Random(seed + 7919).sample(range(n), k))
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((*r["instruction"], "\x1f", *(w.lower() for w in r["words"])), []).append(i)
+    keys = sorted(groups)
+    random.Random(seed + 7919).shuffle(keys)
+    chosen: set[int] = set()
+    for key in keys:
+        if len(chosen) >= k:
+            break
+        if len(chosen) + len(groups[key]) > n // 2:
+            continue
+        chosen.update(groups[key])
+    return chosen
+
+
+def nn_empty():
+    from torch import nn
+
+    return nn.ModuleList()
 
 
 def _epoch_order(order: list[int], seed: int, epoch: int) -> list[int]:
@@ -609,49 +638,70 @@ def _decide(logit, delete_bias: float, insert_bias: float, n_words: int) -> tupl
     return ops[:n_words] + [KEEP], phrase_ids
 
 
-def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
-              ) -> dict[str, Any]:
-    """Biases that make the held-out ``rows``' outputs closest to their targets (mean word-level Levenshtein
-    similarity), with the deletion / insertion rates they give beside the targets' rates.
+def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0),
+              insert_grid: Sequence[float] = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)) -> dict[str, Any]:
+    """GECToR-style confidence biases picked on the held-out ``rows``: the pair with the highest corpus SARI
+    (EASSE's, each held-out source scored against all its held-out references) among the pairs that do not
+    delete a larger share of source words than the references do. The deletion / insertion rates they give
+    are recorded beside the references' rates, with the word-level similarity to the targets and copying's.
 
-    Why similarity and not rate matching: matching the deletion rate alone makes a model that cannot yet
-    predict a replacement's new words delete the old ones anyway; similarity only pays for edits that land.
+    Why the deletion guard: SARI pays for deletions, so an unguarded pick drifts to deleting content (the
+    failure a person would not accept); why SARI and not similarity alone: similarity to one target never
+    pays for an edit that another reference also accepts, and picked the copy-everything biases.
     """
     from rapidfuzz.distance import Levenshtein
+
+    from selection.core.metrics import corpus_sari
 
     if not rows:
         return {"delete_bias": 0.0, "insert_bias": 0.0, "calibrated_on": 0}
     logits = _logits(head, items)
     vocab = [""] + list(phrases)
+    by_source: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        by_source.setdefault((*r["instruction"], "\x1f", *(w.lower() for w in r["words"])), []).append(i)
+    reps = [idx[0] for idx in by_source.values()]
+    source_of = {i: k for k, idx in enumerate(by_source.values()) for i in idx}
+    srcs = ["".join(sp + w for sp, w in zip(rows[i]["spaces"], rows[i]["words"])).strip() for i in reps]
+    refs = [[rows[j].get("tgt") or " ".join(rows[j]["tgt_words"]) for j in idx] for idx in by_source.values()]
     targets = [[w.lower() for w in r["tgt_words"]] for r in rows]
-    n_words = sum(len(r["words"]) for r in rows)
-    n_slots = n_words + len(rows)
+    n_words = sum(len(rows[i]["words"]) for i in reps)
+    n_slots = n_words + len(reps)
 
     def decode(db: float, ib: float):
         outs, dels, ins = [], 0, 0
-        for r, lg in zip(rows, logits):
-            ops, pids = _decide(lg, db, ib, len(r["words"]))
+        for i in reps:
+            r = rows[i]
+            ops, pids = _decide(logits[i], db, ib, len(r["words"]))
             dels += sum(1 for o in ops[:len(r["words"])] if o == DELETE)
             ins += sum(1 for p in pids if p)
             outs.append(realise(r["words"], r["spaces"], ops, [vocab[p] for p in pids]))
         return outs, dels / max(1, n_words), ins / max(1, n_slots)
 
     def similarity(outs: list[str]) -> float:
-        return sum(Levenshtein.normalized_similarity([w.lower() for w in split_words(o)[0]], t)
-                   for o, t in zip(outs, targets)) / len(rows)
+        return sum(Levenshtein.normalized_similarity([w.lower() for w in split_words(outs[source_of[i]])[0]], t)
+                   for i, t in enumerate(targets)) / len(rows)
 
-    best = max(((db, ib) for db in grid for ib in grid), key=lambda b: (similarity(decode(*b)[0]), -abs(b[0]) - abs(b[1])))
-    _, pred_del, pred_ins = decode(*best)
-    copy_sim = similarity([" ".join(r["words"]) for r in rows])
-    gold_del = gold_ins = 0
+    gold_del = gold_ins = all_words = 0
     for r in rows:
         ops, phr = align_tags(r["words"], r["tgt_words"])
         gold_del += sum(1 for o in ops[:len(r["words"])] if o == DELETE)
         gold_ins += sum(1 for p in phr if p)
-    return {"delete_bias": best[0], "insert_bias": best[1], "calibrated_on": len(rows),
-            "similarity": round(similarity(decode(*best)[0]), 4), "copy_similarity": round(copy_sim, 4),
-            "target_delete_rate": round(gold_del / max(1, n_words), 4),
-            "target_insert_rate": round(gold_ins / max(1, n_slots), 4),
+        all_words += len(r["words"])
+    target_del = gold_del / max(1, all_words)
+    target_ins = gold_ins / max(1, all_words + len(rows))
+    tried = []
+    for db in grid:
+        for ib in insert_grid:
+            outs, d, n = decode(db, ib)
+            tried.append(((db, ib), corpus_sari(srcs, outs, refs), d, n, outs))
+    feasible = [t for t in tried if t[2] <= target_del] or [min(tried, key=lambda t: t[2])]
+    best = max(feasible, key=lambda t: (round(t[1], 6), -abs(t[0][0]) - abs(t[0][1])))
+    (db, ib), sari, pred_del, pred_ins, outs = best
+    return {"delete_bias": db, "insert_bias": ib, "calibrated_on": len(rows), "calibration_sources": len(reps),
+            "sari": round(sari, 3), "copy_sari": round(corpus_sari(srcs, srcs, refs), 3),
+            "similarity": round(similarity(outs), 4), "copy_similarity": round(similarity(srcs), 4),
+            "target_delete_rate": round(target_del, 4), "target_insert_rate": round(target_ins, 4),
             "predicted_delete_rate": round(pred_del, 4), "predicted_insert_rate": round(pred_ins, 4)}
 
 

@@ -99,6 +99,7 @@ class TrainingConfig:
     tagger_none_weight: float = 1.0
     tagger_delete_weight: float = 1.0
     tagger_calibration_fraction: float = 0.05
+    tagger_layer_lr_scale: float = 0.1
 
     def validate(self) -> TrainingConfig:
         """Raise ``ValueError`` naming the first bad setting; return ``self``."""
@@ -134,7 +135,7 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("tagger_none_weight", "tagger_delete_weight"):
+        for name in ("tagger_none_weight", "tagger_delete_weight", "tagger_layer_lr_scale"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.tagger_calibration_fraction < 0.5:
