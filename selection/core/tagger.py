@@ -410,6 +410,8 @@ def _prepare(examples: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
         instruction, text = split_instruction(ex["src"])
         words, spaces = split_words(text)
         row = {"id": ex.get("id"), "instruction": instruction.split() or ["edit"], "words": words, "spaces": spaces}
+        # The task, where the data names one; else the instruction phrasing stands for it.
+        row["task"] = str(ex.get("task") or " ".join(row["instruction"]).lower())
         if "tgt" in ex:
             row["tgt_words"] = split_words(ex["tgt"])[0]
             row["tgt"] = ex["tgt"]
@@ -513,32 +515,45 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
             _save_checkpoint(run_dir, done, head, optimizer, scheduler, cfg)
     head.eval()
     calib_rows = [rows[i] for i in sorted(holdout)]
-    biases = calibrate(head, [(ins_states[i], text_states[i]) for i in sorted(holdout)], calib_rows, phrases)
+    biases = calibrate_by_task(head, [(ins_states[i], text_states[i]) for i in sorted(holdout)], calib_rows, phrases)
+    biases["instruction_tasks"] = _instruction_tasks(rows)
     _save_final(run_dir, head, phrases, cfg, frozen, biases)
     manifest["tagger"].update({"calibration": biases})
     return manifest
 
 
-def _holdout_indices(rows: Sequence[Mapping[str, Any]], fraction: float, seed: int) -> set[int]:
-    """About ``fraction`` of the rows (at most 1,000), taken by whole source text: every reference of a
-    held-out source is held out with it, so calibration scores sources the model never saw, against all
-    their references (the pool has about six per source)."""
+def _source_key(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return (*row["instruction"], "\x1f", *(w.lower() for w in row["words"]))
+
+
+def _holdout_indices(rows: Sequence[Mapping[str, Any]], fraction: float, seed: int,
+                     min_per_task: int = 40) -> set[int]:
+    """About ``fraction`` of each task's rows (at least ``min_per_task``, at most a quarter of the task and
+    about 1,000 in all), taken by whole source text: every reference of a held-out source is held out with it, so
+    calibration scores sources the model never saw, against all their references (the pool has about six per
+    source), and a small task still gets enough rows to calibrate its own biases."""
     n = len(rows)
     if fraction <= 0 or n < 20:
         return set()
-    k = max(1, min(1000, int(round(fraction * n))))
-    groups: dict[tuple[str, ...], list[int]] = {}
+    by_task: dict[str, dict[tuple[str, ...], list[int]]] = {}
     for i, r in enumerate(rows):
-        groups.setdefault((*r["instruction"], "\x1f", *(w.lower() for w in r["words"])), []).append(i)
-    keys = sorted(groups)
-    random.Random(seed + 7919).shuffle(keys)
+        by_task.setdefault(str(r.get("task") or ""), {}).setdefault(_source_key(r), []).append(i)
     chosen: set[int] = set()
-    for key in keys:
-        if len(chosen) >= k:
-            break
-        if len(chosen) + len(groups[key]) > n // 2:
-            continue
-        chosen.update(groups[key])
+    rng = random.Random(seed + 7919)
+    for task in sorted(by_task):
+        groups = by_task[task]
+        n_t = sum(len(g) for g in groups.values())
+        k = min(max(1, n_t // 4), max(min_per_task, round(fraction * n_t)), max(min_per_task, round(1000 * n_t / n)))
+        keys = sorted(groups)
+        rng.shuffle(keys)
+        taken = 0
+        for key in keys:
+            if taken >= k:
+                break
+            if taken + len(groups[key]) > max(1, n_t // 2):
+                continue
+            chosen.update(groups[key])
+            taken += len(groups[key])
     return chosen
 
 
@@ -546,6 +561,15 @@ def nn_empty():
     from torch import nn
 
     return nn.ModuleList()
+
+
+def _instruction_tasks(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each instruction phrasing of the training rows -> its (commonest) task: generation is given only
+    "instruction: text", and picks the task's calibrated biases by its instruction."""
+    counts: dict[str, Counter[str]] = {}
+    for r in rows:
+        counts.setdefault(" ".join(r["instruction"]).lower(), Counter())[str(r.get("task") or "")] += 1
+    return {k: c.most_common(1)[0][0] for k, c in sorted(counts.items())}
 
 
 def _epoch_order(order: list[int], seed: int, epoch: int) -> list[int]:
@@ -638,8 +662,31 @@ def _decide(logit, delete_bias: float, insert_bias: float, n_words: int) -> tupl
     return ops[:n_words] + [KEEP], phrase_ids
 
 
+CALIBRATION_METRIC = {"gec": "gleu"}  # the task's literature metric (JFLEG reports GLEU); SARI otherwise
+MIN_TASK_SOURCES = 8
+
+
+def calibrate_by_task(head, items, rows, phrases) -> dict[str, Any]:
+    """Biases for all held-out rows together (the fallback) and, where several tasks are held out, per task
+    with the task's own metric (GLEU for grammar, SARI for the rest): one pair for all tasks is set by the
+    largest task and made the grammar model insert a phrase at a quarter of all word slots."""
+    out = calibrate(head, items, rows, phrases)
+    tasks = sorted({str(r.get("task") or "") for r in rows})
+    by_task: dict[str, Any] = {}
+    if len(tasks) > 1:
+        for task in tasks:
+            idx = [i for i, r in enumerate(rows) if str(r.get("task") or "") == task]
+            if len({_source_key(rows[i]) for i in idx}) < MIN_TASK_SOURCES:
+                continue
+            by_task[task] = calibrate(head, [items[i] for i in idx], [rows[i] for i in idx], phrases,
+                                      metric=CALIBRATION_METRIC.get(task, "sari"))
+    out["by_task"] = by_task
+    return out
+
+
 def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0),
-              insert_grid: Sequence[float] = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)) -> dict[str, Any]:
+              insert_grid: Sequence[float] = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0), metric: str = "sari"
+              ) -> dict[str, Any]:
     """GECToR-style confidence biases picked on the held-out ``rows``: the pair with the highest corpus SARI
     (EASSE's, each held-out source scored against all its held-out references) among the pairs that do not
     delete a larger share of source words than the references do. The deletion / insertion rates they give
@@ -651,15 +698,16 @@ def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -
     """
     from rapidfuzz.distance import Levenshtein
 
-    from selection.core.metrics import corpus_sari
+    from selection.core.metrics import corpus_gleu, corpus_sari
 
+    score = corpus_gleu if metric == "gleu" else corpus_sari
     if not rows:
         return {"delete_bias": 0.0, "insert_bias": 0.0, "calibrated_on": 0}
     logits = _logits(head, items)
     vocab = [""] + list(phrases)
     by_source: dict[tuple[str, ...], list[int]] = {}
     for i, r in enumerate(rows):
-        by_source.setdefault((*r["instruction"], "\x1f", *(w.lower() for w in r["words"])), []).append(i)
+        by_source.setdefault(_source_key(r), []).append(i)
     reps = [idx[0] for idx in by_source.values()]
     source_of = {i: k for k, idx in enumerate(by_source.values()) for i in idx}
     srcs = ["".join(sp + w for sp, w in zip(rows[i]["spaces"], rows[i]["words"])).strip() for i in reps]
@@ -694,12 +742,12 @@ def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -
     for db in grid:
         for ib in insert_grid:
             outs, d, n = decode(db, ib)
-            tried.append(((db, ib), corpus_sari(srcs, outs, refs), d, n, outs))
+            tried.append(((db, ib), score(srcs, outs, refs), d, n, outs))
     feasible = [t for t in tried if t[2] <= target_del] or [min(tried, key=lambda t: t[2])]
     best = max(feasible, key=lambda t: (round(t[1], 6), -abs(t[0][0]) - abs(t[0][1])))
     (db, ib), sari, pred_del, pred_ins, outs = best
     return {"delete_bias": db, "insert_bias": ib, "calibrated_on": len(rows), "calibration_sources": len(reps),
-            "sari": round(sari, 3), "copy_sari": round(corpus_sari(srcs, srcs, refs), 3),
+            "metric": metric, metric: round(sari, 3), f"copy_{metric}": round(score(srcs, srcs, refs), 3),
             "similarity": round(similarity(outs), 4), "copy_similarity": round(similarity(srcs), 4),
             "target_delete_rate": round(target_del, 4), "target_insert_rate": round(target_ins, 4),
             "predicted_delete_rate": round(pred_del, 4), "predicted_insert_rate": round(pred_ins, 4)}
@@ -734,8 +782,13 @@ def generate_tagger(model_dir: str | os.PathLike[str], srcs: Sequence[str], batc
                     insert_bias: float | None = None) -> list[str]:
     """Edit each source ("instruction: text") with a saved tagger; biases default to the calibrated ones."""
     head, meta, cache = load_tagger(model_dir)
-    db = meta.get("delete_bias", 0.0) if delete_bias is None else delete_bias
-    ib = meta.get("insert_bias", 0.0) if insert_bias is None else insert_bias
+    by_task = meta.get("by_task") or {}
+    tasks_of = meta.get("instruction_tasks") or {}
+
+    def biases(row) -> tuple[float, float]:
+        b = by_task.get(tasks_of.get(" ".join(row["instruction"]).lower(), ""), meta)
+        return (b.get("delete_bias", 0.0) if delete_bias is None else delete_bias,
+                b.get("insert_bias", 0.0) if insert_bias is None else insert_bias)
     rows = _prepare([{"src": s} for s in srcs])
     outputs: list[str] = []
     phrases = [""] + meta["phrases"]
@@ -746,7 +799,7 @@ def generate_tagger(model_dir: str | os.PathLike[str], srcs: Sequence[str], batc
         ins_states = cache.states([r["instruction"] for r in chunk])
         logits = _logits(head, list(zip(ins_states, text_states)), batch_size)
         for r, lg in zip(chunk, logits):
-            ops, pids = _decide(lg, db, ib, len(r["words"]))
+            ops, pids = _decide(lg, *biases(r), len(r["words"]))
             outputs.append(realise(r["words"], r["spaces"], ops, [phrases[p] for p in pids]))
         if progress is not None:
             progress(len(outputs), len(rows))

@@ -582,7 +582,10 @@ def _validate_examples(train_examples: Sequence[Mapping[str, Any]]) -> list[dict
         if ex_id in seen:
             raise ValueError(f"duplicate example id {ex_id!r}")
         seen.add(ex_id)
-        out.append({"id": ex_id, "src": ex["src"], "tgt": ex["tgt"]})
+        row = {"id": ex_id, "src": ex["src"], "tgt": ex["tgt"]}
+        if ex.get("task"):  # kept for models that use it (the tagger calibrates per task); not hashed
+            row["task"] = str(ex["task"])
+        out.append(row)
     return out
 
 
