@@ -27,7 +27,7 @@ def data_dirs(settings, tmp_path, monkeypatch):
 def test_quick_grid_runs_through_the_platform_and_resumes(db, data_dirs, capsys):
     rows = make_demo_rows(n_rows=600, seed=0)
     encoder = tagger.save_tiny_encoder(data_dirs / "enc", [r["src"] + " " + r["tgt"] for r in rows], hidden=16,
-                                       layers=1)
+                                       layers=2)
     out = data_dirs / "out"
     args = ["reproduce", "--quick", "--base-model", f"tagger:{encoder}", "--embedder", "tfidf", "--epochs", "1",
             "--n-boot", "50", "--out", str(out)]
