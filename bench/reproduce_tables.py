@@ -75,7 +75,7 @@ def main() -> None:
         target = Path(args.svg_dir)
         target.mkdir(parents=True, exist_ok=True)
         html = (out / "report.html").read_text()
-        for i, svg in enumerate(re.findall(r"<svg.*?</svg>", html, flags=re.S)):
+        for i, svg in enumerate(re.findall(r"<svg.*?</svg>", html, flags=re.DOTALL)):
             title = re.search(r"<text[^>]*>([^<]*):", svg)
             name = re.sub(r"[^a-z0-9-]+", "-", (title.group(1) if title else f"plot-{i}").lower()).strip("-")
             if "xmlns" not in svg[:200]:

