@@ -2,7 +2,18 @@
 read-only here too (the services refuse the same changes)."""
 from django.contrib import admin
 
-from annotation.models import Control, Invite, Item, Judgment, JudgmentRevision, Slot, Study, StudyEvent, StudyRater, StudySystem
+from annotation.models import (
+    Control,
+    Invite,
+    Item,
+    Judgment,
+    JudgmentRevision,
+    Slot,
+    Study,
+    StudyEvent,
+    StudyRater,
+    StudySystem,
+)
 
 FROZEN_STUDY_FIELDS = ["dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
                        "questions", "practice_count", "identical_outputs"]
@@ -85,13 +96,26 @@ class SlotAdmin(ReadOnly):
     list_filter = ["status"]
 
 
+class SealedUntilClose(ReadOnly):
+    """Answers of a study that is not closed are not browsable here: with the slot's sides and the item's
+    systems they unblind it, and the admin would be a peek that nobody logs. Before close, admins peek like
+    everyone else, through annotation.blinding (the report or export with ?peek=1, logged)."""
+
+    study_path = ""
+
+    def get_queryset(self, request):  # noqa: ANN001, ANN201
+        return super().get_queryset(request).filter(**{f"{self.study_path}__status": Study.Status.CLOSED})
+
+
 @admin.register(Judgment)
-class JudgmentAdmin(ReadOnly):
+class JudgmentAdmin(SealedUntilClose):
+    study_path = "slot__item__study"
     list_display = ["slot", "preference", "accurate_left", "accurate_right", "seconds", "revision_count", "submitted_at"]
 
 
 @admin.register(JudgmentRevision)
-class JudgmentRevisionAdmin(ReadOnly):
+class JudgmentRevisionAdmin(SealedUntilClose):
+    study_path = "judgment__slot__item__study"
     list_display = ["judgment", "changed_at"]
 
 

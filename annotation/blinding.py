@@ -77,6 +77,7 @@ def require_manager(user: Any, study: Study, action: str) -> None:
                        study.owner.username if study.owner_id else "nobody")
         return
     owner = study.owner.username if study.owner_id else "an admin"
+    logger.warning("denied: %s may not %s on study %s", getattr(user, "username", "?"), action, study.name)
     raise NotAllowed(f"Study {study.name} belongs to {owner}; ask them to add you as a collaborator.")
 
 

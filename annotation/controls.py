@@ -14,17 +14,23 @@ the input for "gold"), and `match_controls` picks, for each of a random sample o
 unused candidate (nearest-neighbour matching on standardised features, exact on the identical count).
 
 Degradations return None when they cannot change the text, so a control is never identical to its source.
+`expected_side` turns a control's canonical expected answer into the side a slot shows it on, and
+`control_passed` scores a rater's answer to a control (duck-typed on the Control, Slot and Judgment rows).
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Sequence
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+if TYPE_CHECKING:  # for annotations only: this module imports no Django
+    from annotation.models import Control, Judgment, Slot
+
 DEGRADATIONS = ("drop", "swap", "repeat", "cut", "shuffle", "reverse")
+CONTROL_KINDS = ("degraded", "gold")  # annotation.models.Control.Kind holds the same values
 FEATURES = ("identical_sides", "length_ratio_min", "length_ratio_max", "edit_min", "edit_max", "edit_between")
 
 
@@ -105,7 +111,7 @@ class Candidate:
 
 
 def control_candidates(group: Hashable, source: str, outputs: dict[Any, str], refs: Sequence[str],
-                       rng: random.Random, kinds: Sequence[str] = ("degraded", "gold")) -> list[Candidate]:
+                       rng: random.Random, kinds: Sequence[str] = CONTROL_KINDS) -> list[Candidate]:
     """Every control one example can give: for each system output that edits the source, each degradation of
     it; and, for "gold", the first reference against the source."""
     out: list[Candidate] = []
@@ -166,4 +172,46 @@ def degrade_any(text: str, rng: random.Random, source: str = "",
         out = degrade(text, kind, rng, source=source)
         if out is not None:
             return kind, out
+    return None
+
+
+def expected_side(expected: str, left_is_a: bool) -> str | None:
+    """The answer a control expects on one slot, from its canonical ``expected`` ("a", "b", "tie" or
+    "both_bad") and the slot's order: "left" or "right" for the side showing the expected winner, "tie" and
+    "both_bad" as they are, None for any other value. The one place that turns a/b into a side: the judgment
+    service (control passed?), the report (rater quality) and the practice pairs (the rating page's
+    feedback) all call it.
+
+    >>> expected_side("a", left_is_a=False), expected_side("b", left_is_a=False), expected_side("tie", True)
+    ('right', 'left', 'tie')
+    """
+    if expected in ("tie", "both_bad"):
+        return expected
+    if expected not in ("a", "b"):
+        return None
+    return "left" if (expected == "a") == left_is_a else "right"
+
+
+def other_side(side: str) -> str:
+    """"right" for "left" and "left" for "right": the side a control expects to lose."""
+    return {"left": "right", "right": "left"}[side]
+
+
+def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
+    """Did the rater rate the known-worse side worse? None when the study asks nothing to tell."""
+    expected = expected_side(control.expected, slot.left_is_a)
+    if expected is None:  # not a known answer (the database's check constraint rules this out)
+        return None
+    if expected in ("tie", "both_bad"):
+        return judgment.preference == expected if judgment.preference else None
+    expected_left, bad_side = expected, other_side(expected)
+    if judgment.preference:
+        return judgment.preference == expected_left
+    bad_accurate = getattr(judgment, f"accurate_{bad_side}")
+    if bad_accurate is not None:
+        return bad_accurate is False
+    if judgment.likert:
+        good = sum(v[expected_left] for v in judgment.likert.values())
+        bad = sum(v[bad_side] for v in judgment.likert.values())
+        return good > bad
     return None

@@ -14,15 +14,16 @@ import json
 import time
 from typing import Any, Callable
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from annotation.models import Study
 from annotation.services import study_create
-from deft_site.roles import ANNOTATOR, RESEARCHER
-from selection.core.demo_data import make_demo_rows
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_requeue, job_run, job_submit
+from deft_site.roles import ANNOTATOR, RESEARCHER
+from selection.demo import make_demo_rows
 from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import score_report_create
@@ -42,10 +43,11 @@ DEMO_ROWS = 3000
 DEMO_SEED = 0
 DEMO_SELECTION = {"strategy": "ucs", "base_fraction": 0.1, "n_clusters": 7, "target_fraction": 0.325,
                   "alpha": 0.0, "beta": 1.0, "seed": 0, "split": "train"}
-# Both models get the same number of optimisation steps, so the comparison is about which data, not how
-# much compute. One torch thread: the worker shares two cores with the web server (two threads ran 7x
-# slower under load). About 3-4 minutes per model on this machine.
-DEMO_TRAINING = {"max_steps": 2000, "seed": 0, "num_threads": 1}
+# Both models get the same number of optimisation steps (the same compute), so the comparison is about which
+# data, not how much training. settings.DEFT_DEMO_STEPS (default 800) replaces max_steps: 800 finishes in
+# minutes on two cores, 2000 learns the edits far better (bench/RESULTS.md, "Demo pipeline"). One torch
+# thread: the worker shares the cores with the web server (two threads ran 7x slower under load).
+DEMO_TRAINING = {"max_steps": 800, "learning_rate": 3e-3, "seed": 0, "num_threads": 1}
 DEMO_STUDY = "demo-study"
 DEMO_STUDY_ITEMS = 30
 SYSTEMS = ("demo-full", "demo-ucs")
@@ -144,7 +146,8 @@ def _demo_training(name: str, dataset: Dataset, selection: SelectionRun | None, 
                    report: Any) -> TrainingRun:
     run = TrainingRun.objects.filter(name=name).first()
     if run is None:
-        run = training_run_create(name=name, dataset=dataset, config=DEMO_TRAINING, user=user,
+        config = {**DEMO_TRAINING, "max_steps": getattr(settings, "DEFT_DEMO_STEPS", DEMO_TRAINING["max_steps"])}
+        run = training_run_create(name=name, dataset=dataset, config=config, user=user,
                                   selection_run=selection, enqueue=False)
     if run.status != Job.Status.SUCCEEDED:
         report.log(f"training {name} on {dataset.name} ({dataset.row_count} rows), job #{run.job_id}")

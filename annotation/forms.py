@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
-from annotation.models import Study
+from annotation.controls import CONTROL_KINDS
+from annotation.models import Control, Study
 from selection.models import Dataset, System
 
 
@@ -18,14 +19,27 @@ class StudyForm(forms.Form):
                                              help_text="Two or more systems with outputs for the dataset.")
     n_examples = forms.IntegerField(min_value=1, initial=50, label="Examples",
                                     help_text="Sampled at random, stratified by task; each gives one item per system pair.")
-    raters_per_item = forms.IntegerField(min_value=1, max_value=50, initial=3, label="Raters per item (k)")
+    raters_per_item = forms.IntegerField(min_value=1, max_value=50, initial=3, label="Raters per item (k)",
+                                         help_text="Adaptive allocation: the most raters an item gets.")
+    allocation = forms.ChoiceField(choices=Study.Allocation.choices, initial="fixed", label="Allocation",
+                                   help_text="Adaptive: each next pair is the one whose rating most reduces the "
+                                             "uncertainty of the comparison; the report says when to stop.")
+    min_raters_per_item = forms.IntegerField(min_value=0, max_value=50, initial=1, required=False,
+                                             label="Adaptive: floor of raters per item")
+    stop_alpha = forms.FloatField(min_value=0.001, max_value=0.2, initial=0.05, required=False,
+                                  label="Adaptive: error level of the stopping rule")
     seed = forms.IntegerField(initial=0)
     control_rate = forms.FloatField(min_value=0, max_value=0.9, initial=0.1,
                                     help_text="Share of each rater's work that is a control item.")
-    control_kinds = forms.MultipleChoiceField(choices=[("degraded", "degraded outputs"), ("gold", "gold (reference vs. input)")],
-                                              initial=["degraded", "gold"], required=False,
+    control_kinds = forms.MultipleChoiceField(choices=[(Control.Kind.DEGRADED, "degraded outputs"),
+                                                       (Control.Kind.GOLD, "gold (reference vs. input)")],
+                                              initial=list(CONTROL_KINDS), required=False,
                                               widget=forms.CheckboxSelectMultiple)
     q_pairwise = forms.BooleanField(required=False, initial=True, label="Pairwise preference (A / B / tie / both bad)")
+    q_graded = forms.BooleanField(required=False, initial=False,
+                                  label="Graded preference (much / slightly better, tie)")
+    q_criteria = forms.CharField(required=False, label="Criteria (a preference for each)",
+                                 help_text="Comma-separated, e.g. fluency, meaning, instruction fit")
     q_accuracy = forms.BooleanField(required=False, initial=True, label="Is each output an accurate edit? (yes / no)")
     q_likert = forms.CharField(required=False, label="Likert scales (1-5)",
                                help_text="Comma-separated, e.g. fluency, meaning preservation")
@@ -48,10 +62,13 @@ class StudyForm(forms.Form):
             "name": d["name"], "public_title": d["public_title"], "dataset": d["dataset"], "split": d["split"],
             "systems": list(d["systems"]), "n_examples": d["n_examples"], "raters_per_item": d["raters_per_item"],
             "seed": d["seed"], "control_rate": d["control_rate"], "control_kinds": d["control_kinds"],
-            "questions": {"pairwise": d["q_pairwise"], "accuracy": d["q_accuracy"],
+            "questions": {"pairwise": d["q_pairwise"], "accuracy": d["q_accuracy"], "graded": d["q_graded"],
+                          "criteria": split(d["q_criteria"]),
                           "likert": [{"key": s.lower().replace(" ", "_"), "label": s.capitalize()} for s in split(d["q_likert"])],
                           "error_flags": split(d["q_error_flags"]), "comment": d["q_comment"]},
             "guidelines": d["guidelines"], "practice_count": d["practice_count"],
             "identical_outputs": d["identical_outputs"], "quota_per_rater": d["quota_per_rater"],
-            "display_mode": d["display_mode"],
+            "display_mode": d["display_mode"], "allocation": d["allocation"],
+            "min_raters_per_item": d["min_raters_per_item"] if d["min_raters_per_item"] is not None else 1,
+            "stop_alpha": d["stop_alpha"] if d["stop_alpha"] is not None else 0.05,
         }

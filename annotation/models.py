@@ -6,12 +6,13 @@ to an annotator. See annotation/blinding.md for the design.
 """
 from __future__ import annotations
 
+import copy
 import secrets
 
 from django.conf import settings
 from django.db import models
 
-from selection.models import Dataset, Example, System
+from selection.models import Dataset, Example, Split, System
 
 
 def new_token() -> str:
@@ -19,32 +20,70 @@ def new_token() -> str:
     return secrets.token_urlsafe(12)
 
 
+# What a study asks when its design says nothing: the one copy (services.studies fills designs from it).
+QUESTION_DEFAULTS: dict = {"pairwise": True, "accuracy": True, "likert": [], "error_flags": [], "comment": True,
+                           "graded": False, "criteria": []}
+
+
 def default_questions() -> dict:
-    return {
-        "pairwise": True,
-        "accuracy": True,
-        "likert": [],
-        "error_flags": [],
-        "comment": True,
-    }
+    return copy.deepcopy(QUESTION_DEFAULTS)
+
+
+class Preference(models.TextChoices):
+    """A pairwise answer, in the sides the rater saw (a judgment stores it so; blank when not asked)."""
+
+    LEFT = "left", "left is better"
+    RIGHT = "right", "right is better"
+    TIE = "tie", "about the same"
+    BOTH_BAD = "both_bad", "both bad"
+
+
+class Strength(models.TextChoices):
+    """How much better the preferred output is, in a graded preference (left/right answers only)."""
+
+    MUCH = "much", "much better"
+    SLIGHTLY = "slightly", "slightly better"
+
+
+# The two sides a rater sees, in screen order (a preference names one of them, or neither).
+SIDES = (Preference.LEFT, Preference.RIGHT)
+
+
+def _in(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> models.Q:
+    """The check that a column holds one of the vocabulary's values (or is blank, when allowed)."""
+    return models.Q(**{f"{field}__in": ([""] if blank else []) + list(choices.values)})
+
+
+class StudyStatus(models.TextChoices):
+    DRAFT = "draft", "draft"
+    LIVE = "live", "live"
+    PAUSED = "paused", "paused"
+    CLOSED = "closed", "closed"
+
+
+class StudyIdentical(models.TextChoices):
+    SHOW = "show", "show to raters like any pair"
+    TIE = "tie", "count as a tie without asking raters"
+    EXCLUDE = "exclude", "leave out of the study"
+
+
+class StudyDisplay(models.TextChoices):
+    AUTO = "auto", "automatic: diff for small edits, plain for rewrites"
+    DIFF = "diff", "word diff against the input"
+    PLAIN = "plain", "plain texts side by side"
+
+
+class StudyAllocation(models.TextChoices):
+    FIXED = "fixed", "fixed: k raters on every item"
+    ADAPTIVE = "adaptive", "adaptive: ratings go where the question is still open, with a stopping rule"
 
 
 class Study(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "draft"
-        LIVE = "live", "live"
-        PAUSED = "paused", "paused"
-        CLOSED = "closed", "closed"
+    Status = StudyStatus
+    Identical = StudyIdentical
+    Display = StudyDisplay
 
-    class Identical(models.TextChoices):
-        SHOW = "show", "show to raters like any pair"
-        TIE = "tie", "count as a tie without asking raters"
-        EXCLUDE = "exclude", "leave out of the study"
-
-    class Display(models.TextChoices):
-        AUTO = "auto", "automatic: diff for small edits, plain for rewrites"
-        DIFF = "diff", "word diff against the input"
-        PLAIN = "plain", "plain texts side by side"
+    Allocation = StudyAllocation
 
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(
@@ -53,13 +92,13 @@ class Study(models.Model):
     )
     public_token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="studies")
-    split = models.CharField(max_length=16, default="test")
+    split = models.CharField(max_length=16, choices=Split.choices, default=Split.TEST)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     n_examples = models.PositiveIntegerField(help_text="Examples sampled, stratified by task.")
     raters_per_item = models.PositiveSmallIntegerField(default=3)
     seed = models.IntegerField(default=0)
     control_rate = models.FloatField(default=0.1, help_text="Share of each rater's slots that are controls.")
-    control_kinds = models.JSONField(default=list, blank=True, help_text='Subset of ["degraded", "gold"].')
+    control_kinds = models.JSONField(default=list, blank=True, help_text="Subset of Control.Kind's values.")
     qc_min_pass = models.FloatField(default=0.75, help_text="Share of controls a rater must pass.")
     questions = models.JSONField(default=default_questions)
     guidelines = models.TextField(blank=True, help_text="Markdown; raw HTML is escaped.")
@@ -67,6 +106,11 @@ class Study(models.Model):
     identical_outputs = models.CharField(max_length=8, choices=Identical.choices, default=Identical.TIE)
     display_mode = models.CharField(max_length=8, choices=Display.choices, default=Display.AUTO,
                                     help_text="How raters first see each output: a word diff or the plain text.")
+    # Adaptive allocation (annotation/stats/allocation.py): raters_per_item is then each item's ceiling k,
+    # min_raters_per_item its floor, stop_alpha the stopping rule's error level.
+    allocation = models.CharField(max_length=8, choices=Allocation.choices, default=Allocation.FIXED)
+    min_raters_per_item = models.PositiveSmallIntegerField(default=1, help_text="Adaptive: ratings every item gets.")
+    stop_alpha = models.FloatField(default=0.05, help_text="Adaptive: error level of the stopping rule.")
     quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
     reservation_minutes = models.PositiveIntegerField(default=30)
     open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")
@@ -90,8 +134,11 @@ class Study(models.Model):
             models.CheckConstraint(condition=models.Q(raters_per_item__gte=1), name="study_k_positive"),
             models.CheckConstraint(condition=models.Q(control_rate__gte=0) & models.Q(control_rate__lt=1),
                                    name="study_control_rate_range"),
-            models.CheckConstraint(condition=models.Q(status__in=["draft", "live", "paused", "closed"]),
-                                   name="study_status_valid"),
+            models.CheckConstraint(condition=_in("status", StudyStatus), name="study_status_valid"),
+            models.CheckConstraint(condition=_in("split", Split), name="study_split_valid"),
+            models.CheckConstraint(condition=_in("identical_outputs", StudyIdentical), name="study_identical_valid"),
+            models.CheckConstraint(condition=_in("display_mode", StudyDisplay), name="study_display_valid"),
+            models.CheckConstraint(condition=_in("allocation", StudyAllocation), name="study_allocation_valid"),
         ]
 
     def __str__(self) -> str:
@@ -118,13 +165,16 @@ class StudySystem(models.Model):
         return f"{self.study_id}:{self.system_id}"
 
 
+class ItemKind(models.TextChoices):
+    REAL = "real", "real pair"
+    CONTROL = "control", "control"
+    PRACTICE = "practice", "practice"
+
+
 class Item(models.Model):
     """One example with two texts to compare (a pair of systems, or a control pair)."""
 
-    class Kind(models.TextChoices):
-        REAL = "real", "real pair"
-        CONTROL = "control", "control"
-        PRACTICE = "practice", "practice"
+    Kind = ItemKind
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
     example = models.ForeignKey(Example, on_delete=models.PROTECT, related_name="+")
@@ -136,30 +186,66 @@ class Item(models.Model):
     text_b = models.TextField()
     identical = models.BooleanField(default=False)
     order_key = models.BigIntegerField(default=0, help_text="Seeded random key: a rater-independent tiebreak.")
+    # How many of its slots hold a seat (0..k): kept in the same transaction as every seat change
+    # (annotation/services/tallies.py), so "items with a free seat" is an index range, not a count over all slots.
+    # The unique (item, seat) on Slot remains what makes over-assignment impossible; this only finds candidates.
+    seats_taken = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["study", "kind"])]
+        indexes = [models.Index(fields=["study", "kind"]),
+                   models.Index(fields=["study", "kind", "seats_taken"], name="item_open_seats")]
+        constraints = [models.CheckConstraint(condition=_in("kind", ItemKind), name="item_kind_valid")]
 
     def __str__(self) -> str:
         return f"item {self.pk} of {self.study_id}"
 
 
+class ControlKind(models.TextChoices):
+    GOLD = "gold", "gold item with a known answer"
+    DEGRADED = "degraded", "a real output made worse"
+
+
+class ControlDegradation(models.TextChoices):
+    """How a degraded control's worse side was made (annotation.controls.DEGRADATIONS); blank for gold."""
+
+    DROP = "drop", "a word dropped"
+    SWAP = "swap", "two words swapped"
+    REPEAT = "repeat", "a word repeated"
+    CUT = "cut", "a span of words dropped"
+    SHUFFLE = "shuffle", "the words shuffled"
+    REVERSE = "reverse", "the edit undone"
+
+
+class ControlExpected(models.TextChoices):
+    """The answer a careful rater gives, in canonical terms: system a's side, b's, or a tie / both bad."""
+
+    A = "a", "side a"
+    B = "b", "side b"
+    TIE = "tie", "a tie"
+    BOTH_BAD = "both_bad", "both bad"
+
+
 class Control(models.Model):
-    class Kind(models.TextChoices):
-        GOLD = "gold", "gold item with a known answer"
-        DEGRADED = "degraded", "a real output made worse"
+    Kind = ControlKind
+    Degradation = ControlDegradation
+    Expected = ControlExpected
 
     item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="control")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    degradation = models.CharField(max_length=16, blank=True, help_text="drop, shuffle or reverse")
-    expected = models.CharField(max_length=8, default="a", help_text="Canonical side expected to win: a, b or tie.")
+    degradation = models.CharField(max_length=16, blank=True, choices=Degradation.choices)
+    expected = models.CharField(max_length=8, choices=Expected.choices, default=Expected.A,
+                                help_text="Canonical side expected to win.")
     source_system = models.ForeignKey(StudySystem, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+")
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(expected__in=["a", "b", "tie", "both_bad"]),
-                                              name="control_expected_valid")]
+        constraints = [
+            models.CheckConstraint(condition=_in("expected", ControlExpected), name="control_expected_valid"),
+            models.CheckConstraint(condition=_in("kind", ControlKind), name="control_kind_valid"),
+            models.CheckConstraint(condition=_in("degradation", ControlDegradation, blank=True),
+                                   name="control_degradation_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} control for item {self.item_id}"
@@ -203,14 +289,17 @@ class StudyRater(models.Model):
         return f"{self.user_id} in {self.study_id}"
 
 
+class SlotStatus(models.TextChoices):
+    RESERVED = "reserved", "reserved"
+    DONE = "done", "done"
+    SKIPPED = "skipped", "skipped"
+    EXPIRED = "expired", "expired"
+
+
 class Slot(models.Model):
     """One item for one rater, with its own left/right order and its place in the rater's queue."""
 
-    class Status(models.TextChoices):
-        RESERVED = "reserved", "reserved"
-        DONE = "done", "done"
-        SKIPPED = "skipped", "skipped"
-        EXPIRED = "expired", "expired"
+    Status = SlotStatus
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="slots")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="slots")
@@ -231,18 +320,52 @@ class Slot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "rater"], name="slot_one_per_item_rater"),
             models.UniqueConstraint(fields=["item", "seat"], name="slot_unique_seat"),
+            models.CheckConstraint(condition=_in("status", SlotStatus), name="slot_status_valid"),
         ]
-        indexes = [models.Index(fields=["rater", "status"]), models.Index(fields=["item", "status"])]
+        indexes = [models.Index(fields=["rater", "status"]), models.Index(fields=["item", "status"]),
+                   # Expired reservations are looked for on every "next pair": only reserved slots are indexed.
+                   models.Index(fields=["reserved_until"], condition=models.Q(status="reserved"),
+                                name="slot_reserved_until")]
 
     def __str__(self) -> str:
         return f"slot {self.token}"
+
+
+class SideTally(models.Model):
+    """How often system a of a pair was on the left for one rater, over slots that are or will be judged
+    (reserved or done): the counts side_choice balances (annotation/sides.py). Kept in the same transaction as
+    every slot that enters or leaves those states (annotation/services/tallies.py); the study-wide imbalance is
+    the sum over raters, so neither needs a pass over every slot of the study. `pair` is "real:<a>:<b>" (the
+    two StudySystem ids) or an item kind for controls, which count as one pair of their own."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    pair = models.CharField(max_length=40)
+    a_left = models.PositiveIntegerField(default=0)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "rater", "pair"], name="sidetally_unique"),
+            models.CheckConstraint(condition=models.Q(a_left__lte=models.F("n")), name="sidetally_a_left_le_n"),
+        ]
+        indexes = [models.Index(fields=["study", "pair"])]
+
+    def __str__(self) -> str:
+        return f"{self.pair} for {self.rater_id} in {self.study_id}: {self.a_left}/{self.n}"
 
 
 class Judgment(models.Model):
     """What a rater answered for a slot; stored in canonical a/b terms plus what was on the left."""
 
     slot = models.OneToOneField(Slot, on_delete=models.CASCADE, related_name="judgment")
-    preference = models.CharField(max_length=8, blank=True, help_text="left, right, tie, both_bad or empty")
+    preference = models.CharField(max_length=8, blank=True, choices=Preference.choices,
+                                  help_text="Blank when the study asks no pairwise question.")
+    # Graded preference (questions["graded"]): how much better the preferred output is; criteria
+    # (questions["criteria"]): one preference per criterion, {criterion key: left|right|tie}.
+    strength = models.CharField(max_length=8, blank=True, choices=Strength.choices,
+                                help_text="Blank unless the study grades a left/right preference.")
+    criteria = models.JSONField(default=dict, blank=True, help_text="{criterion: left|right|tie}")
     accurate_left = models.BooleanField(null=True)
     accurate_right = models.BooleanField(null=True)
     likert = models.JSONField(default=dict, blank=True, help_text="{scale: {left: n, right: n}}")
@@ -257,8 +380,9 @@ class Judgment(models.Model):
     class Meta:
         ordering = ["submitted_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(preference__in=["", "left", "right", "tie", "both_bad"]),
+            models.CheckConstraint(condition=_in("preference", Preference, blank=True),
                                    name="judgment_preference_valid"),
+            models.CheckConstraint(condition=_in("strength", Strength, blank=True), name="judgment_strength_valid"),
             models.CheckConstraint(condition=models.Q(seconds__gte=0), name="judgment_seconds_nonneg"),
         ]
 
@@ -278,15 +402,29 @@ class JudgmentRevision(models.Model):
         ordering = ["changed_at", "id"]
 
 
+class StudyEventAction(models.TextChoices):
+    CREATE = "create", "created"
+    UPDATE = "update", "design changed"
+    LIVE = "live", "launched or resumed"
+    PAUSED = "paused", "paused"
+    CLOSED = "closed", "closed"
+    PEEK = "peek", "results viewed before close"
+    SHARE = "share", "collaborator added"
+    UNSHARE = "unshare", "collaborator removed"
+
+
 class StudyEvent(models.Model):
     """Audit log: launch, pause, close, and every unblinded peek before close."""
+
+    Action = StudyEventAction
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="events")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
-    action = models.CharField(max_length=16)
+    action = models.CharField(max_length=16, choices=Action.choices)
     note = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(condition=_in("action", StudyEventAction), name="studyevent_action_valid")]

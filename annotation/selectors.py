@@ -10,13 +10,14 @@ from typing import Any
 import markdown
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
 
-from annotation.models import Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
-from annotation.services.assignment import rater_may_join, slots_ahead
-from annotation.services.judgments import control_passed
-from annotation.worddiff import diff_html, initial_view
+from annotation.controls import control_passed, expected_side, other_side
+from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
+from annotation.queue import rater_counts, rater_may_join, slots_ahead
+from annotation.worddiff import diff_html, edit_words, initial_view
 from selection.core.text import split_instruction
 
 
@@ -72,18 +73,23 @@ def judgment_records(study: Study, include_auto_ties: bool = False, include_skip
     for j in qs:
         slot, item = j.slot, j.slot.item
         a = names.get(item.system_a_id, "reference" if item.kind != Item.Kind.REAL else "")
-        b = names.get(item.system_b_id, "degraded" if hasattr(item, "control") and item.control.kind == "degraded"
+        b = names.get(item.system_b_id, "degraded" if hasattr(item, "control") and item.control.kind == Control.Kind.DEGRADED
                       else "input" if item.kind != Item.Kind.REAL else "")
-        if item.kind != Item.Kind.REAL and hasattr(item, "control") and item.control.kind == "gold":
+        if item.kind != Item.Kind.REAL and hasattr(item, "control") and item.control.kind == Control.Kind.GOLD:
             a, b = "reference", "input"
         left, right = (a, b) if slot.left_is_a else (b, a)
         control = getattr(item, "control", None) if item.kind != Item.Kind.REAL else None
         preferred = {"left": left, "right": right}.get(j.preference, "")
+        source = split_instruction(item.example.src, (item.example.extra or {}).get("instruction"))[1]
+        left_text, right_text = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
         rows.append({
             "item": item.pk, "example": item.example.ext_id, "task": item.example.task,
             "rater": slot.rater.username, "slot": slot.token,
             "left_system": left, "right_system": right, "system_a": a, "system_b": b,
             "answer": j.preference, "preferred_system": preferred,
+            "strength": j.strength, "criteria": {k: {"answer": v, "preferred_system": {"left": left, "right": right}
+                                                     .get(v, "tie")} for k, v in (j.criteria or {}).items()},
+            "left_edit": edit_words(source, left_text), "right_edit": edit_words(source, right_text),
             "accurate_left": j.accurate_left, "accurate_right": j.accurate_right,
             "accurate_a": j.accurate_left if slot.left_is_a else j.accurate_right,
             "accurate_b": j.accurate_right if slot.left_is_a else j.accurate_left,
@@ -166,13 +172,9 @@ def rater_studies(user: User) -> list[dict]:
 def rater_progress(study: Study, user: User) -> dict[str, int]:
     """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
     singles a control out."""
-    status, real = Slot.Status, Q(item__kind=Item.Kind.REAL)
-    mine = Slot.objects.filter(item__study=study, rater=user).aggregate(
-        done=Count("pk", filter=Q(status=status.DONE)), reserved=Count("pk", filter=Q(status=status.RESERVED)),
-        taken=Count("pk", filter=~Q(status=status.EXPIRED)),
-        real=Count("pk", filter=real & ~Q(status__in=[status.EXPIRED, status.SKIPPED])))
+    mine = rater_counts(study, user)
     done = mine["done"]
-    left = mine["reserved"] + slots_ahead(study, user, n_taken=mine["taken"], n_real=mine["real"])
+    left = mine["reserved"] + slots_ahead(study, user, counts=mine)
     total = done + left
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 
@@ -189,7 +191,8 @@ def slot_payload(slot: Slot, display_mode: str | None = None) -> dict[str, Any]:
     # A reserved slot has no answer yet (answering marks it done): no query for the pair just handed out.
     judgment = Judgment.objects.filter(slot=slot).first() if slot.pk and slot.status != Slot.Status.RESERVED else None
     if judgment:
-        answer = {"preference": judgment.preference, "accurate_left": judgment.accurate_left,
+        answer = {"preference": judgment.preference, "strength": judgment.strength, "criteria": judgment.criteria,
+                  "accurate_left": judgment.accurate_left,
                   "accurate_right": judgment.accurate_right, "likert": judgment.likert,
                   "error_flags": judgment.error_flags, "comment": judgment.comment}
     return {
@@ -207,7 +210,8 @@ def practice_payloads(study: Study) -> list[dict[str, Any]]:
     for i, item in enumerate(study.items.filter(kind=Item.Kind.PRACTICE).order_by("order_key")):
         fake = Slot(item=item, left_is_a=bool(i % 2), token=f"practice-{i + 1}")
         payload = slot_payload(fake)
-        payload["expected"] = "left" if fake.left_is_a else "right"
+        payload["expected"] = expected_side("a", fake.left_is_a)  # practice pairs: a is the better output
+        payload["worse"] = other_side(payload["expected"])
         out.append(payload)
     return out
 
@@ -233,3 +237,14 @@ def preview_payload(*, dataset_id: int, split: str, system_ids: list[int],
         return None
     item = Item(example=first.example, text_a=first.text, text_b=other.text)
     return slot_payload(Slot(item=item, left_is_a=True, token="preview"), display_mode=display_mode)
+
+
+def study_lookup(ref: str) -> Study:
+    """A study by its name (the lookup the rest of the API uses), or by its numeric id."""
+    study = Study.objects.filter(name=ref).first()
+    if study is None and ref.isdigit():
+        study = Study.objects.filter(pk=int(ref)).first()
+    if study is None:
+        raise Http404(f"No study {ref!r}.")
+    return study
+

@@ -23,6 +23,12 @@ def diff_tokens(source: str, output: str) -> list[tuple[str, str]]:
     return ops
 
 
+def edit_words(source: str, output: str) -> int:
+    """How much the output changed its input: words deleted plus words inserted (the edit length a report
+    controls for)."""
+    return sum(len(text.split()) for op, text in diff_tokens(source, output) if op != "equal")
+
+
 def diff_html(source: str, output: str) -> str:
     """HTML for the diff, with accessible labels on insertions and deletions."""
     parts = []

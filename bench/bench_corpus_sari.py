@@ -25,8 +25,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # b
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import types  # noqa: E402
@@ -37,47 +35,10 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from metric_data import eval_rows, write_section  # noqa: E402
+
 from selection.core.metrics import corpus_bootstrap_ci, sari_stats, sari_weights_scorer  # noqa: E402
 from selection.core.metrics.bootstrap import resample_weights  # noqa: E402
-
-EVAL_SETS = ROOT.parent / "shared" / "data" / "coedit" / "eval" / "eval_sets.jsonl"
-
-
-def _perturb(text: str, rng: random.Random) -> str:
-    words = text.split()
-    for _ in range(rng.randint(0, 3)):
-        if len(words) < 2:
-            break
-        i = rng.randrange(len(words))
-        if rng.random() < 0.5:
-            del words[i]
-        else:
-            words.insert(i, rng.choice(["the", "very", "also", "which"]))
-    return " ".join(words)
-
-
-def build(n: int, n_refs: int, seed: int = 0):
-    """n examples with n_refs references each: real ASSET / TurkCorpus rows (references rotated) when present."""
-    rng = random.Random(seed)
-    if EVAL_SETS.exists():
-        rows = [json.loads(line) for line in EVAL_SETS.open(encoding="utf-8")]
-        rows = [r for r in rows if len(r["refs"]) >= n_refs and all(x.strip() for x in r["refs"])]
-        source = f"{EVAL_SETS.name} ({len(rows)} ASSET / TurkCorpus rows with >= {n_refs} references, rotated)"
-    else:
-        vocab = [f"w{i}" for i in range(3000)] + [",", ".", "the", "a", "of"]
-        rows = [{"src": " ".join(rng.choices(vocab, k=rng.randint(5, 40))),
-                 "refs": [" ".join(rng.choices(vocab, k=rng.randint(5, 40))) for _ in range(n_refs)]}
-                for _ in range(3000)]
-        source = "synthetic"
-    srcs, preds, refs = [], [], []
-    for i in range(n):
-        row = rows[i % len(rows)]
-        k = (i // len(rows)) % len(row["refs"])
-        rotated = row["refs"][k:] + row["refs"][:k]
-        srcs.append(row["src"])
-        refs.append(rotated[:n_refs])
-        preds.append(_perturb(rng.choice([row["src"], *rotated]), rng))
-    return srcs, preds, refs, source
 
 
 def load_easse(path: str):
@@ -102,7 +63,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
     easse_corpus_sari = load_easse(args.easse)
-    srcs, preds, refs, source = build(args.n, args.refs)
+    srcs, preds, refs, source = eval_rows(args.n, args.refs)
     load_before = os.getloadavg()
 
     # ours: the whole interval, tokenisation included
@@ -163,21 +124,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        _write_section("\n".join(lines))
-
-
-def _write_section(body: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8")
-    head = "## Corpus SARI bootstrap (EASSE-compatible, `bench/bench_corpus_sari.py`)"
-    section = f"{head}\n\n{body}\n"
-    if head in text:
-        before, rest = text.split(head, 1)
-        after = rest.split("\n## ", 1)
-        text = before + section + ("\n## " + after[1] if len(after) > 1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+        write_section("Corpus SARI bootstrap (EASSE-compatible, `bench/bench_corpus_sari.py`)", "\n".join(lines))
 
 
 if __name__ == "__main__":

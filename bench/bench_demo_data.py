@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selection.core.demo_data import make_demo_rows, write_jsonl  # noqa: E402
+from selection.demo import make_demo_rows, write_jsonl  # noqa: E402
 
 
 def _timed(fn, *args):

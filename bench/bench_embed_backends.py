@@ -57,8 +57,8 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-
     from real_data import distinct_texts
+
     from selection.core.embedders import SentenceTransformerEmbedder
 
     torch.set_num_threads(args.threads)

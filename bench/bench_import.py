@@ -19,7 +19,7 @@ from benchdb import setup_django  # noqa: E402
 
 
 def write_file(path: Path, rows: int) -> None:
-    from selection.core.demo_data import make_demo_rows, write_jsonl
+    from selection.demo import make_demo_rows, write_jsonl
 
     write_jsonl(make_demo_rows(n_rows=rows, seed=7), path)
 

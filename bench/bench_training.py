@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from selection.core.generation import clear_model_cache, generate, load_model  # noqa: E402
-from selection.core.training import TrainingConfig, synthetic_edit_examples, train  # noqa: E402
+from selection.core.training import TrainingConfig, train  # noqa: E402
+from selection.demo import synthetic_edit_examples  # noqa: E402
 
 DEMO = dict(num_layers=2, d_model=128, d_ff=512, num_heads=4, batch_size=32, learning_rate=2e-3)
 FLAN_T5_LARGE = dict(d_model=1024, d_kv=64, num_layers=24, num_decoder_layers=24, num_heads=16, d_ff=2816,

@@ -19,6 +19,15 @@ from rest_framework.authtoken.models import Token
 logger = logging.getLogger(__name__)
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The address that sign-in lockouts count (django-axes' AXES_CLIENT_IP_CALLABLE): the same one the API and
+    invite throttles count, REMOTE_ADDR, or behind `NUM_PROXIES` trusted proxies the client's address from
+    X-Forwarded-For. Without it, behind a proxy, five wrong passwords from anyone locked everyone out."""
+    from rest_framework.throttling import BaseThrottle
+
+    return BaseThrottle().get_ident(request)
+
+
 def lockout_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return (f"Too many failed sign-ins for this account or from this address. Sign-in is blocked for "

@@ -5,9 +5,9 @@ It reads from both apps (deft_site sits above them), each through its selectors.
 from __future__ import annotations
 
 from annotation import selectors as annotation_selectors
-from selection import selectors as selection_selectors
 from deft_site.jobs import selectors as job_selectors
 from deft_site.jobs.models import Job
+from selection import selectors as selection_selectors
 
 
 def dashboard_context() -> dict:

@@ -1,18 +1,20 @@
 """Roles: researchers create and run everything; annotators see only their own assigned work.
 
-A role is a Django group. Staff users count as researchers. Views use `researcher_required` /
-`ResearcherRequiredMixin`; API views use `IsResearcher`.
+A role is a Django group. Staff users count as researchers. Views use `researcher_required`; API views
+use `IsResearcher`.
 """
 from __future__ import annotations
 
+import logging
 from functools import wraps
 from typing import Any, Callable
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
+
+logger = logging.getLogger("deft.security")
 
 RESEARCHER = "researcher"
 ANNOTATOR = "annotator"
@@ -33,26 +35,25 @@ def researcher_required(view: Callable) -> Callable:
 
     @wraps(view)
     @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_researcher(request.user):
+            logger.warning("denied: %s (not a researcher) asked for %s %s", request.user.username, request.method,
+                           request.path)
             raise PermissionDenied("Researchers only.")
         return view(request, *args, **kwargs)
 
     return wrapped
 
 
-class ResearcherRequiredMixin(LoginRequiredMixin):
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
-        if request.user.is_authenticated and not is_researcher(request.user):
-            raise PermissionDenied("Researchers only.")
-        return super().dispatch(request, *args, **kwargs)
-
-
 class IsResearcher(BasePermission):
     message = "Researchers only."
 
     def has_permission(self, request, view) -> bool:  # noqa: ANN001
-        return is_researcher(request.user)
+        allowed = is_researcher(request.user)
+        if not allowed and getattr(request.user, "is_authenticated", False):  # anonymous calls get a 401 anyway
+            logger.warning("denied: %s (not a researcher) called %s %s", request.user.username, request.method,
+                           request.path)
+        return allowed
 
 
 def roles_context(request: HttpRequest) -> dict:

@@ -9,6 +9,7 @@ The limit is the setting DEFT_UPLOAD_MAX_BYTES (environment: DEFT_UPLOAD_MAX_MB)
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
+
+logger = logging.getLogger("deft.security")
 
 
 def upload_limit() -> int:
@@ -43,6 +46,8 @@ class UploadLimitMiddleware:
         except ValueError:
             size = 0
         if size > upload_limit():
+            logger.warning("refused: %s %s with a %d-byte body (limit %d)", request.method, request.path, size,
+                           upload_limit())
             return _refusal(request, too_large_message(size))
         return self.get_response(request)
 

@@ -2,7 +2,15 @@
 from django.contrib import admin
 
 from selection.models import (
-    Dataset, Embedding, Example, Output, ScoreReport, SelectionPick, SelectionRun, System, TrainingRun,
+    Dataset,
+    Embedding,
+    Example,
+    Output,
+    ScoreReport,
+    SelectionPick,
+    SelectionRun,
+    System,
+    TrainingRun,
 )
 
 

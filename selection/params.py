@@ -312,3 +312,24 @@ class SelectionParams:
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+def params_display(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """A run's parameters as a researcher reads them: each one's label (``Clusters (K)``, not ``n_clusters``),
+    only those that apply to the run's strategy, booleans as yes / no and a blank as what it means."""
+    strategy = params.get("strategy", "ucs")
+    rows = []
+    for p in PARAMS:
+        if p.name not in params or strategy not in p.strategies:
+            continue
+        value = params[p.name]
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif value is None:
+            shown = {"per_cluster": "solved for from the target fraction", "target_fraction": "1/3",
+                     "embedder": "the site default"}.get(p.name, "—")
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+        label = p.label or p.name.replace("_", " ").capitalize()
+        rows.append((label, shown))
+    return rows

@@ -1,30 +1,46 @@
-"""Small server-side SVG plots (hand-written, no matplotlib, no network): fast enough to draw on each request.
+"""The platform's one plotting module: small server-side SVG plots (hand-written, no matplotlib, no network), fast
+enough to draw on each request, with one palette.
 
-Every function returns an SVG string that scales to its container (viewBox, width 100%), with a <title> for
-screen readers. Reusable anywhere: stacked bars, a labelled scatter, histograms with cut-off lines, bars.
-Callers mark the result safe (`django.utils.safestring.mark_safe`): all text put in it is escaped here.
+Every function returns an SVG string that scales to its container (viewBox), with a <title> for screen readers and
+no external reference (not even an xmlns URL: inline SVG in HTML needs none), so exported reports stay
+self-contained. Presentation attributes only, never a style attribute (the Content-Security-Policy forbids inline
+styles). **All text put in a plot is escaped here** (labels, titles, tooltips): this is the XSS defence that lets
+callers mark the result safe (``django.utils.safestring.mark_safe``); tests/selection/test_plots.py holds it.
+
+- Selection pages: :func:`stacked_bars_svg`, :func:`scatter_svg`, :func:`histogram_svg`.
+- Training and results pages: :func:`loss_curve_svg`, :func:`grouped_bars_ci_svg`.
+- The reproduction report: :func:`fraction_svg`.
+- The study report: :func:`interval_svg`, :func:`win_tie_loss_svg`, :func:`metric_human_scatter_svg`.
 """
 from __future__ import annotations
 
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
-from typing import Iterable, Mapping, Sequence
+from typing import Any
 
+# One palette: series colours in order (the first two are "a" and "b" of a comparison), then the neutrals.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
+BLUE, ORANGE = PALETTE[0], PALETTE[1]
+INK = "#1b1f24"    # text, whiskers, rings
+MUTED = "#57606a"  # axis labels, notes, axes
+LINE = "#d0d7de"   # grid lines, frames
+GREY = "#c8ccd0"   # ties
+PAPER = "#fff"     # text on a bar, open rings
+GOOD, BAD = "#1a7f37", "#b42318"  # cut-off lines: easy / hard
 
 
 def colour_map(labels: Iterable[str]) -> dict[str, str]:
-    """A stable colour per label (sorted order), cycling through a 10-colour palette."""
+    """A stable colour per label (sorted order), cycling through the palette."""
     return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(sorted(set(labels)))}
 
 
 def svg_frame(width: int, height: int, title: str, body: Sequence[str], font_px: int = 11) -> str:
-    """An accessible inline SVG (role, label, title) that scales down on small screens.
-
-    No xmlns: inline SVG in HTML needs none, and leaving it out keeps exported reports free of any URL.
-    """
-    # Natural size with presentation attributes (no style attribute: the Content-Security-Policy forbids inline
-    # styles); the site's CSS scales it down to the container (max-width: 100%, height: auto).
+    """An accessible inline SVG (role, label, title) that scales down on small screens."""
+    # Natural size with presentation attributes; the site's CSS scales it down to the container (max-width: 100%,
+    # height: auto).
     return (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
             f'aria-label="{escape(title)}" font-size="{font_px}" font-family="system-ui, sans-serif">'
             f'<title>{escape(title)}</title>{"".join(body)}</svg>')
@@ -34,7 +50,13 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}"
 
 
+def _short(text: str, n: int = 30) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def legend(colours: Mapping[str, str], x: float, y: float, step: float = 16) -> list[str]:
+    """A colour key: one swatch and its (escaped) label per line."""
     parts = []
     for i, (label, colour) in enumerate(colours.items()):
         yy = y + i * step
@@ -42,6 +64,9 @@ def legend(colours: Mapping[str, str], x: float, y: float, step: float = 16) -> 
                      f'<text x="{_fmt(x + 14)}" y="{_fmt(yy)}">{escape(str(label))}</text>')
     return parts
 
+
+# --------------------------------------------------------------------------------------------------
+# Selection pages: task mix, projection, distances to the centroid
 
 def stacked_bars_svg(
     categories: Sequence[str], stacks: Mapping[str, Sequence[float]], *, title: str, normalise: bool = True,
@@ -62,7 +87,7 @@ def stacked_bars_svg(
     for tick in (0, 0.5, 1.0):
         y = top + plot_h * (1 - tick)
         label = f"{tick:.0%}" if normalise else f"{tick * scale_max:.0f}"
-        body.append(f'<line x1="{left}" x2="{left + n * (bar_w + gap)}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="#ddd"/>'
+        body.append(f'<line x1="{left}" x2="{left + n * (bar_w + gap)}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{LINE}"/>'
                     f'<text x="{left - 4}" y="{_fmt(y + 4)}" text-anchor="end">{label}</text>')
     for i, category in enumerate(categories):
         x = left + gap / 2 + i * (bar_w + gap)
@@ -79,7 +104,7 @@ def stacked_bars_svg(
                         f'{f" ({share:.0%})" if normalise else ""}</title></rect>')
         body.append(f'<text x="{_fmt(x + bar_w / 2)}" y="{top + plot_h + 14}" text-anchor="middle">{escape(str(category))}</text>')
         if annotations:
-            body.append(f'<text x="{_fmt(x + bar_w / 2)}" y="{top + plot_h + 28}" text-anchor="middle" fill="#57606a">'
+            body.append(f'<text x="{_fmt(x + bar_w / 2)}" y="{top + plot_h + 28}" text-anchor="middle" fill="{MUTED}">'
                         f'{escape(annotations[i])}</text>')
     body += legend(colours, left + n * (bar_w + gap) + 12, top + 10)
     return svg_frame(width, height, title, body)
@@ -104,20 +129,20 @@ def scatter_svg(
             cy = 20 + pad + (y1 - ys[i]) * sy
             if marked[i]:
                 body.append(f'<circle cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="3.2" fill="{colours[labels[i]]}" '
-                            f'stroke="#111" stroke-width="1"/>')
+                            f'stroke="{INK}" stroke-width="1"/>')
             else:
                 body.append(f'<circle cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="2" fill="{colours[labels[i]]}" '
                             f'fill-opacity="0.45"/>')
     body += legend(colours, size + 8, 34)
     y = 34 + 16 * len(colours) + 8
-    body.append(f'<circle cx="{size + 13}" cy="{y - 4}" r="3.2" fill="#fff" stroke="#111"/>'
+    body.append(f'<circle cx="{size + 13}" cy="{y - 4}" r="3.2" fill="{PAPER}" stroke="{INK}"/>'
                 f'<text x="{size + 22}" y="{y}">{escape(marked_label)}</text>')
     return svg_frame(size + legend_w, size + 20, title, body)
 
 
 def histogram_svg(
     edges: Sequence[float], counts: Sequence[float], *, title: str, lines: Sequence[tuple[float, str, str]] = (),
-    fill: str = "#1f77b4", width: int = 380, height: int = 230, highlight: Sequence[float] | None = None,
+    fill: str = BLUE, width: int = 380, height: int = 230, highlight: Sequence[float] | None = None,
     x_label: str = "distance to centroid", y_label: str = "examples",
 ) -> str:
     """A histogram from bin edges and counts with labelled axes and ticks; `lines` are vertical (x, label,
@@ -156,17 +181,17 @@ def histogram_svg(
                             f'stroke-dasharray="5 3"/><text x="{key_x + 22}" y="32">{escape(label)} {x:.3f}</text>')
                 key_x += 170
         axis_y = top + plot_h
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" stroke="#555"/>'
-                    f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="#555"/>')
+        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" stroke="{MUTED}"/>'
+                    f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="{MUTED}"/>')
         for k in range(5):
             v = lo + span * k / 4
             x = px(v)
-            body.append(f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#555"/>'
+            body.append(f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{axis_y}" y2="{axis_y + 4}" stroke="{MUTED}"/>'
                         f'<text x="{_fmt(x)}" y="{axis_y + 16}" text-anchor="middle">{v:.2f}</text>')
         ticks = sorted({0, round(peak / 2), peak}) if float(peak).is_integer() else [0, peak / 2, peak]
         for value in ticks:  # whole counts get whole ticks
             y = axis_y - plot_h * value / peak
-            body.append(f'<line x1="{left - 4}" x2="{left}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="#555"/>'
+            body.append(f'<line x1="{left - 4}" x2="{left}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{MUTED}"/>'
                         f'<text x="{left - 6}" y="{_fmt(y + 4)}" text-anchor="end">{value:.3g}</text>')
         body.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
                     f'<text x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
@@ -174,16 +199,296 @@ def histogram_svg(
     return svg_frame(width, height, title, body, font_px=12)
 
 
-def bars_svg(labels: Sequence[str], values: Sequence[float], *, title: str, colour: str = "#1f77b4",
-             value_format: str = "{:g}") -> str:
-    """Horizontal bars, one per label (e.g. sizes per task)."""
-    row, left, width = 20, 120, 420
-    peak = max(list(values) + [1e-12])
-    body = [f'<text x="4" y="14" font-weight="600">{escape(title)}</text>']
-    for i, (label, value) in enumerate(zip(labels, values)):
-        y = 24 + i * row
-        w = (width - left - 60) * value / peak
-        body.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(str(label))}</text>'
-                    f'<rect x="{left}" y="{y}" width="{_fmt(w)}" height="{row - 6}" fill="{colour}"/>'
-                    f'<text x="{_fmt(left + w + 4)}" y="{y + 12}">{escape(value_format.format(value))}</text>')
-    return svg_frame(width, 30 + len(labels) * row, title, body)
+# --------------------------------------------------------------------------------------------------
+# Training and results pages
+
+def loss_curve_svg(rows: Sequence[Mapping[str, float]], *, title: str = "Training loss",
+                   width: int = 480, height: int = 200) -> str:
+    """Loss against step from ``loss.jsonl`` rows ({"step", "loss"}); an empty frame before the first log."""
+    left, top, right, bottom = 44, 20, 10, 26
+    pw, ph = width - left - right, height - top - bottom
+    body = [f'<text x="{left}" y="13" font-weight="600">{escape(title)}</text>',
+            f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="{LINE}"/>']
+    points = [(float(r["step"]), float(r["loss"])) for r in rows if r.get("loss") is not None]
+    if not points:
+        body.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="{MUTED}">'
+                    f'no loss logged yet</text>')
+        return svg_frame(width, height, title, body)
+    x1 = max(p[0] for p in points) or 1.0
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    y0, y1 = (y0 - 0.5, y1 + 0.5) if y1 == y0 else (y0, y1)
+
+    def px(x: float) -> float:
+        return left + pw * x / x1
+
+    def py(y: float) -> float:
+        return top + ph * (1 - (y - y0) / (y1 - y0))
+
+    path = " ".join(f"{'M' if i == 0 else 'L'}{px(x):.1f},{py(y):.1f}" for i, (x, y) in enumerate(points))
+    body.append(f'<path d="{path}" fill="none" stroke="{BLUE}" stroke-width="1.6"/>')
+    last_x, last_y = points[-1]
+    body.append(f'<circle cx="{px(last_x):.1f}" cy="{py(last_y):.1f}" r="2.5" fill="{BLUE}">'
+                f'<title>step {last_x:g}: loss {last_y:.4f}</title></circle>')
+    for value in (y0, y1):
+        body.append(f'<text x="{left - 4}" y="{py(value) + 4:.1f}" text-anchor="end">{value:.3g}</text>')
+    body.append(f'<text x="{left}" y="{height - 8}">0</text>'
+                f'<text x="{left + pw}" y="{height - 8}" text-anchor="end">step {x1:g}</text>')
+    return svg_frame(width, height, title, body)
+
+
+def nice_max(peak: float) -> float:
+    """The smallest round axis maximum at or above ``peak`` whose quarters are round too (4 -> 4, 17.1 -> 20)."""
+    if peak <= 0:
+        return 1.0
+    scale = 10 ** math.floor(math.log10(peak))
+    return next(m * scale for m in (1, 2, 4, 5, 8, 10) if m * scale >= peak - 1e-12)
+
+
+def _tick(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:g}"
+
+
+def grouped_bars_ci_svg(
+    groups: Sequence[str], series: Mapping[str, Sequence[float | None]],
+    intervals: Mapping[str, Sequence[tuple[float, float] | None]] | None = None, *, title: str,
+    y_max: float | None = None, value_format: str = "{:.1f}", width: int = 760,
+) -> str:
+    """One cluster of bars per group (an evaluation set), one bar per series (a system), CI whiskers on top."""
+    colours = colour_map(series)
+    colours = {name: colours[name] for name in series}  # legend in the systems' order
+    intervals = intervals or {}
+    n_series, n_groups = max(len(series), 1), max(len(groups), 1)
+    legend_w = 20 + 7 * max([len(str(n)) for n in series] + [8])
+    # Wide enough to read on a desktop page (the CSS scales it down on a phone); group labels get the room
+    # their text needs, so they never overlap.
+    label_w = 7.0 * max([len(str(g)) for g in groups] + [4]) + 12
+    group_w = max(n_series * 18 + 24, label_w, (width - 50 - legend_w) / n_groups)
+    bar_w = min(40.0, (group_w - 24) / n_series)
+    left, top, ph = 50, 28, 220
+    width = int(left + n_groups * group_w + legend_w)
+    height = top + ph + 40
+    values = [v for vs in series.values() for v in vs if v is not None]
+    highs = [ci[1] for cis in intervals.values() for ci in cis if ci is not None]
+    peak = y_max if y_max is not None else nice_max(max(values + highs + [1e-9]))
+    body = [f'<text x="{left}" y="16" font-weight="600">{escape(title)}</text>']
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = top + ph * (1 - tick)
+        body.append(f'<line x1="{left}" x2="{left + n_groups * group_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LINE}"/>'
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(tick * peak)}</text>')
+    for g, group in enumerate(groups):
+        x0 = left + g * group_w + (group_w - n_series * bar_w) / 2
+        for s, (name, vals) in enumerate(series.items()):
+            value = vals[g]
+            if value is None:
+                continue
+            x = x0 + s * bar_w
+            h = ph * max(value, 0) / peak
+            body.append(f'<rect x="{x:.1f}" y="{top + ph - h:.1f}" width="{bar_w - 3:.1f}" height="{h:.1f}" '
+                        f'fill="{colours[name]}"><title>{escape(str(group))} · {escape(name)}: '
+                        f'{value_format.format(value)}</title></rect>')
+            ci = (intervals.get(name) or [None] * len(groups))[g]
+            if ci is not None:
+                cx = x + (bar_w - 3) / 2
+                ylo, yhi = top + ph * (1 - ci[0] / peak), top + ph * (1 - ci[1] / peak)
+                body.append(f'<path d="M{cx:.1f},{ylo:.1f}V{yhi:.1f}M{cx - 4:.1f},{ylo:.1f}h8M{cx - 4:.1f},{yhi:.1f}h8" '
+                            f'stroke="{INK}" stroke-width="1.2"/>')
+        body.append(f'<text x="{left + (g + 0.5) * group_w:.1f}" y="{top + ph + 18}" text-anchor="middle">'
+                    f'{escape(str(group))}</text>')
+    body += legend(colours, int(left + n_groups * group_w + 16), top + 10)
+    return svg_frame(width, height, title, body, font_px=12)
+
+
+# --------------------------------------------------------------------------------------------------
+# The reproduction report
+
+def fraction_svg(eval_set: str, metric: str, series: Mapping[str, Sequence[Mapping[str, Any]]],
+                 refs: Mapping[str, Mapping[str, Any]], y_values: Sequence[float]) -> str:
+    """Score against training fraction: one line per series (points ``{"fraction", "value", "low", "high",
+    "run"}``, 95 % intervals as bars), the ``refs`` "full" and "copy" as dashed lines, on a y-axis spanning
+    ``y_values``; "" when there is nothing to span."""
+    width, height, left, right, top, bottom = 640, 300, 50, 210, 24, 36
+    pw, ph = width - left - right, height - top - bottom
+    if not y_values:
+        return ""
+    lo, hi = min(y_values), max(y_values)
+    pad = (hi - lo) * 0.08 or 1.0
+    lo, hi = lo - pad, hi + pad
+
+    def x_of(f: float) -> float:  # fractions are on [0, 1]
+        return left + pw * f
+
+    def y_of(v: float) -> float:
+        return top + ph * (1 - (v - lo) / (hi - lo))
+
+    body = [f'<text x="{left}" y="14" font-weight="600">{escape(eval_set)}: {escape(metric)} against the '
+            'share of training data</text>',
+            f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="{MUTED}"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="{MUTED}"/>']
+    for f in (0, 0.1, 0.25, 0.325, 0.5, 0.75, 1.0):
+        body.append(f'<text x="{x_of(f):.1f}" y="{top + ph + 14}" text-anchor="middle">{100 * f:g}%</text>')
+    for k in range(5):
+        v = lo + (hi - lo) * k / 4
+        body.append(f'<text x="{left - 4}" y="{y_of(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+    legend_y = top + 4
+    for name, style in (("full", INK), ("copy", MUTED)):
+        row = refs.get(name)
+        if row is None:
+            continue
+        y = y_of(row["value"])
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="{style}" '
+                    f'stroke-dasharray="5 3"/>')
+        body.append(f'<text x="{left + pw + 8}" y="{legend_y + 4}" fill="{style}">— {escape(name)} '
+                    f'{row["value"]:.2f}</text>')
+        legend_y += 16
+    for i, (name, pts) in enumerate(sorted(series.items())):
+        colour = PALETTE[i % len(PALETTE)]
+        pts = sorted(pts, key=lambda r: r["fraction"])
+        jitter = (i - len(series) / 2) * 2.0
+        coords = [(x_of(r["fraction"]) + jitter, y_of(r["value"])) for r in pts]
+        if len(coords) > 1:
+            body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="'
+                        + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
+        for (x, y), r in zip(coords, pts):
+            if isinstance(r.get("low"), (int, float)) and isinstance(r.get("high"), (int, float)):
+                body.append(f'<line x1="{x:.1f}" y1="{y_of(r["low"]):.1f}" x2="{x:.1f}" y2="{y_of(r["high"]):.1f}" '
+                            f'stroke="{colour}"/>')
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{escape(str(r["run"]))}: '
+                        f'{r["value"]:.2f}</title></circle>')
+        body.append(f'<rect x="{left + pw + 8}" y="{legend_y - 5}" width="10" height="10" fill="{colour}"/>'
+                    f'<text x="{left + pw + 22}" y="{legend_y + 4}">{escape(str(name))}</text>')
+        legend_y += 16
+    return svg_frame(width, height, f"{eval_set} {metric} against the share of training data", body)
+
+
+# --------------------------------------------------------------------------------------------------
+# The study report: interval bars, win/tie/loss bars, metric difference against human preference
+
+def interval_svg(rows: Sequence[Mapping[str, Any]], *, title: str, lo: float = -1.0, hi: float = 1.0,
+                  ref: float | None = None, percent: bool = False) -> str:
+    """One row per estimate: a dot at ``value`` and a whisker over ``ci`` on a shared axis [lo, hi].
+
+    ``rows``: ``{"label", "value", "ci", "reason"}``; a row whose value is None prints its reason instead.
+    ``ref`` draws a dashed reference line (0 for agreement, 0.5 for a share).
+    """
+    label_w, plot_w, row_h, top = 190, 320, 26, 30
+    width, height = label_w + plot_w + 80, top + row_h * max(len(rows), 1) + 24
+
+    def x(v: float) -> float:
+        v = min(max(v, lo), hi)
+        return label_w + (v - lo) / (hi - lo) * plot_w
+
+    def show(v: float) -> str:
+        return f"{v:.0%}" if percent else f"{v:.2f}"
+
+    body = [f'<text x="0" y="16" font-weight="600">{escape(title)}</text>']
+    for tick in (lo, (lo + hi) / 2, hi):
+        body.append(f'<line x1="{_fmt(x(tick))}" x2="{_fmt(x(tick))}" y1="{top - 6}" y2="{height - 20}" stroke="{LINE}"/>'
+                    f'<text x="{_fmt(x(tick))}" y="{height - 6}" text-anchor="middle" fill="{MUTED}">{show(tick)}</text>')
+    if ref is not None:
+        body.append(f'<line x1="{_fmt(x(ref))}" x2="{_fmt(x(ref))}" y1="{top - 6}" y2="{height - 20}" '
+                    f'stroke="{MUTED}" stroke-dasharray="4 3"/>')
+    for i, row in enumerate(rows):
+        y = top + i * row_h + row_h / 2
+        body.append(f'<text x="0" y="{_fmt(y + 4)}">{escape(_short(row["label"]))}</text>')
+        value = row.get("value")
+        if value is None:
+            body.append(f'<text x="{label_w}" y="{_fmt(y + 4)}" fill="{MUTED}">undefined: '
+                        f'{escape(_short(row.get("reason") or "", 48))}</text>')
+            continue
+        ci = row.get("ci")
+        tip = f'{row["label"]}: {show(value)}' + (f" [{show(ci[0])}, {show(ci[1])}]" if ci else "")
+        if ci:
+            body.append(f'<line x1="{_fmt(x(ci[0]))}" x2="{_fmt(x(ci[1]))}" y1="{_fmt(y)}" y2="{_fmt(y)}" stroke="{INK}" '
+                        f'stroke-width="2"/>')
+            for end in ci:
+                body.append(f'<line x1="{_fmt(x(end))}" x2="{_fmt(x(end))}" y1="{_fmt(y - 5)}" y2="{_fmt(y + 5)}" '
+                            f'stroke="{INK}" stroke-width="2"/>')
+        body.append(f'<circle cx="{_fmt(x(value))}" cy="{_fmt(y)}" r="5" fill="{BLUE}"><title>{escape(tip)}</title>'
+                    f'</circle><text x="{label_w + plot_w + 8}" y="{_fmt(y + 4)}">{show(value)}</text>')
+    return svg_frame(width, height, title, body, font_px=12)
+
+
+def win_tie_loss_svg(pairs: Sequence[Mapping[str, Any]], *, title: str) -> str:
+    """One stacked bar per system pair: wins of a, ties, wins of b; the whisker is the Wilson interval of
+    a's win rate with ties counted half, the dashed line 50 %."""
+    label_w, plot_w, row_h, top = 190, 320, 34, 30
+    width, height = label_w + plot_w + 90, top + row_h * max(len(pairs), 1) + 40
+    body = [f'<text x="0" y="16" font-weight="600">{escape(title)}</text>']
+    mid = label_w + plot_w / 2
+    for i, p in enumerate(pairs):
+        y = top + i * row_h
+        n = p["n"] or 1
+        body.append(f'<text x="0" y="{y + 17}">{escape(_short(p["a"], 14))} vs {escape(_short(p["b"], 14))}</text>')
+        x = label_w
+        for key, colour, who in (("wins", BLUE, p["a"]), ("ties", GREY, "tie / both bad"), ("losses", ORANGE, p["b"])):
+            w = plot_w * p[key]["count"] / n
+            if w > 0:
+                body.append(f'<rect x="{_fmt(x)}" y="{y + 4}" width="{_fmt(w)}" height="18" fill="{colour}">'
+                            f'<title>{escape(str(who))}: {p[key]["count"]} of {p["n"]}</title></rect>')
+                if w > 28:
+                    body.append(f'<text x="{_fmt(x + w / 2)}" y="{y + 17}" text-anchor="middle" fill="{PAPER}">'
+                                f'{p[key]["count"] / n:.0%}</text>')
+            x += w
+        half = p["win_rate_ties_half"]
+        lo, hi = half["ci"]
+        yy = y + 28
+        body.append(f'<line x1="{_fmt(label_w + lo * plot_w)}" x2="{_fmt(label_w + hi * plot_w)}" y1="{yy}" y2="{yy}" '
+                    f'stroke="{INK}" stroke-width="2"/><circle cx="{_fmt(label_w + half["rate"] * plot_w)}" cy="{yy}" '
+                    f'r="3" fill="{INK}"/>')
+        pv = p.get("sign_test_p")
+        body.append(f'<text x="{label_w + plot_w + 8}" y="{y + 17}" fill="{MUTED}">'
+                    f'{"p=" + format(pv, ".3g") if pv is not None else "no decisive"}</text>')
+    body.append(f'<line x1="{_fmt(mid)}" x2="{_fmt(mid)}" y1="{top}" y2="{height - 30}" stroke="{INK}" '
+                f'stroke-dasharray="4 3"/>')
+    ly = height - 12
+    for j, (colour, text) in enumerate(((BLUE, "first system wins"), (GREY, "tie / both bad"),
+                                        (ORANGE, "second system wins"))):
+        lx = label_w + j * 120
+        body.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
+                    f'<text x="{lx + 14}" y="{ly}">{text}</text>')
+    return svg_frame(width, height, title, body, font_px=12)
+
+
+def _jitter(key: Any) -> float:
+    """A stable small offset in [-0.06, 0.06] so that equal points do not hide each other."""
+    h = int(hashlib.sha256(repr(key).encode()).hexdigest()[:8], 16)
+    return (h / 0xFFFFFFFF - 0.5) * 0.12
+
+
+def metric_human_scatter_svg(points: Sequence[Mapping[str, Any]], *, x_key: str, title: str, x_label: str) -> str:
+    """Metric difference (a - b) against the human preference for a (mean of +1 / 0 / -1) per unit."""
+    left, top, plot_w, plot_h = 48, 28, 380, 220
+    width, height = left + plot_w + 20, top + plot_h + 44
+    xs = [p[x_key] for p in points if p.get(x_key) is not None]
+    span = max([abs(v) for v in xs] + [1e-9])
+    body = [f'<text x="0" y="16" font-weight="600">{escape(title)}</text>']
+
+    def px(v: float) -> float:
+        return left + (v + span) / (2 * span) * plot_w
+
+    def py(v: float) -> float:
+        return top + (1 - (v + 1) / 2) * plot_h
+
+    for v in (-1, 0, 1):
+        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(py(v))}" y2="{_fmt(py(v))}" stroke="{LINE}"/>'
+                    f'<text x="{left - 4}" y="{_fmt(py(v) + 4)}" text-anchor="end" fill="{MUTED}">{v:+d}</text>')
+    for v in (-span, 0, span):
+        body.append(f'<line x1="{_fmt(px(v))}" x2="{_fmt(px(v))}" y1="{top}" y2="{top + plot_h}" stroke="{LINE}"/>'
+                    f'<text x="{_fmt(px(v))}" y="{top + plot_h + 14}" text-anchor="middle" fill="{MUTED}">'
+                    f'{v:.3g}</text>')
+    for p in points:
+        if p.get(x_key) is None:
+            continue
+        tip = f'item {p["item"]}: {p["a"]} vs {p["b"]}, {x_label} {p[x_key]:.3g}, human {p["human"]:+.2f}'
+        body.append(f'<circle cx="{_fmt(px(p[x_key]))}" cy="{_fmt(py(p["human"] + _jitter(p["item"])))}" r="3.5" '
+                    f'fill="{BLUE}" fill-opacity="0.55"><title>{escape(tip)}</title></circle>')
+    body.append(f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle">{escape(x_label)}</text>')
+    body.append(f'<text x="12" y="{top + plot_h / 2}" text-anchor="middle" transform="rotate(-90 12 '
+                f'{top + plot_h / 2})">human preference for a</text>')
+    return svg_frame(width, height, title, body, font_px=12)
+
+
+def stat_rows(stats: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rows for :func:`interval_svg` from report Stat dicts, in the order of ``labels``."""
+    return [{"label": label, "value": stats[k]["value"], "ci": stats[k].get("ci"), "reason": stats[k].get("reason")}
+            for k, label in labels.items() if k in stats and stats[k] is not None]

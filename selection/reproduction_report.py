@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from selection.core.benchmarks import headline_metric
-from selection.plots import PALETTE, svg_frame
+from selection.plots import fraction_svg
 from selection.services.reproduction import CSV_COLUMNS
 
 RATE_METRICS = ("delete_rate", "insert_rate")
@@ -59,8 +59,6 @@ def headline_rows(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def fraction_plot(eval_set: str, metric: str, rows: list[dict[str, Any]]) -> str:
     """Score against training fraction, one line per strategy, 95 % intervals as bars; full and copy as lines."""
-    width, height, left, right, top, bottom = 640, 300, 50, 210, 24, 36
-    pw, ph = width - left - right, height - top - bottom
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     refs: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -69,51 +67,7 @@ def fraction_plot(eval_set: str, metric: str, rows: list[dict[str, Any]]) -> str
         elif row["strategy"] != "references":
             series[_series_name(row)].append(row)
     values = [v for r in rows for v in (r["value"], r.get("low"), r.get("high")) if isinstance(v, (int, float))]
-    if not values:
-        return ""
-    lo, hi = min(values), max(values)
-    pad = (hi - lo) * 0.08 or 1.0
-    lo, hi = lo - pad, hi + pad
-    x_of = lambda f: left + pw * f  # noqa: E731 - fractions are on [0, 1]
-    y_of = lambda v: top + ph * (1 - (v - lo) / (hi - lo))  # noqa: E731
-    body = [f'<text x="{left}" y="14" font-weight="600">{escape(eval_set)}: {escape(metric)} against the '
-            'share of training data</text>',
-            f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>',
-            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#888"/>']
-    for f in (0, 0.1, 0.25, 0.325, 0.5, 0.75, 1.0):
-        body.append(f'<text x="{x_of(f):.1f}" y="{top + ph + 14}" text-anchor="middle">{100 * f:g}%</text>')
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        body.append(f'<text x="{left - 4}" y="{y_of(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
-    legend_y = top + 4
-    for name, style in (("full", "#000"), ("copy", "#999")):
-        row = refs.get(name)
-        if row is None:
-            continue
-        y = y_of(row["value"])
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="{style}" '
-                    f'stroke-dasharray="5 3"/>')
-        body.append(f'<text x="{left + pw + 8}" y="{legend_y + 4}" fill="{style}">— {escape(name)} '
-                    f'{row["value"]:.2f}</text>')
-        legend_y += 16
-    for i, (name, pts) in enumerate(sorted(series.items())):
-        colour = PALETTE[i % len(PALETTE)]
-        pts = sorted(pts, key=lambda r: r["fraction"])
-        jitter = (i - len(series) / 2) * 2.0
-        coords = [(x_of(r["fraction"]) + jitter, y_of(r["value"])) for r in pts]
-        if len(coords) > 1:
-            body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="'
-                        + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
-        for (x, y), r in zip(coords, pts):
-            if isinstance(r.get("low"), (int, float)) and isinstance(r.get("high"), (int, float)):
-                body.append(f'<line x1="{x:.1f}" y1="{y_of(r["low"]):.1f}" x2="{x:.1f}" y2="{y_of(r["high"]):.1f}" '
-                            f'stroke="{colour}"/>')
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{escape(r["run"])}: '
-                        f'{r["value"]:.2f}</title></circle>')
-        body.append(f'<rect x="{left + pw + 8}" y="{legend_y - 5}" width="10" height="10" fill="{colour}"/>'
-                    f'<text x="{left + pw + 22}" y="{legend_y + 4}">{escape(name)}</text>')
-        legend_y += 16
-    return svg_frame(width, height, f"{eval_set} {metric} against the share of training data", body)
+    return fraction_svg(eval_set, metric, series, refs, values)
 
 
 def _fmt(v: Any, digits: int = 2) -> str:

@@ -1,12 +1,52 @@
-"""Reads of the selection app."""
+"""Reads of the selection app: datasets, disk and cache use, run summaries, and selection runs (lists, the run
+page's tables and pictures, drawn from the stored summary so the page renders without touching embeddings, and
+the comparison of two runs)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.utils.safestring import mark_safe
 
-from selection.models import Dataset
+from deft_site.jobs.models import Job
+from selection import plots
+from selection.models import Dataset, Embedding, SelectionRun, Split, TrainingRun
+from selection.params import params_display
+
+
+def dataset_by_name(name: str) -> Dataset | None:
+    """The dataset called ``name``, or None."""
+    return Dataset.objects.filter(name=name).first()
+
+
+def datasets_with_systems() -> QuerySet[Dataset]:
+    """Datasets that have at least one system (what the results page offers), by name."""
+    return Dataset.objects.filter(systems__isnull=False).distinct().order_by("name")
+
+
+def dataset_splits(dataset: Dataset) -> list[str]:
+    return sorted(set(dataset.examples.values_list("split", flat=True).distinct()))
+
+
+def dataset_default_split(dataset: Dataset, split: str | None) -> str:
+    """``split`` when given, else "test" when the dataset has a test split, else "" (every example)."""
+    if split is not None:
+        return split
+    return Split.TEST.value if dataset.examples.filter(split=Split.TEST).exists() else ""
+
+
+def dataset_tasks(dataset: Dataset, split: str | None) -> set[str]:
+    examples = dataset.examples.filter(split=split) if split else dataset.examples.all()
+    return set(examples.values_list("task", flat=True).distinct())
+
+
+def scoring_job_pending(dataset: Dataset, split: str, systems: list[str], by: str) -> Job | None:
+    """The newest unfinished scoring job for exactly this report, if one is queued or running."""
+    return (Job.objects.filter(kind="scoring", params__dataset=dataset.name, params__split=split,
+                               params__systems=systems, params__by=by)
+            .exclude(status__in=Job.FINISHED).order_by("-created_at").first())
 
 
 def dataset_list() -> QuerySet[Dataset]:
@@ -25,10 +65,7 @@ def disk_usage() -> dict[str, int]:
     return usage
 
 
-# ---------------------------------------------------------------- selection and training runs (issue #3)
-from django.db.models import Sum  # noqa: E402
-
-from selection.models import Embedding, SelectionRun, TrainingRun  # noqa: E402
+# ---------------------------------------------------------------- selection and training runs
 
 
 def run_summaries(limit: int = 50) -> list[dict]:
@@ -56,3 +93,74 @@ def embedding_cache_stats() -> dict:
     embedders = {p["embedder"]: {"rows": p["rows"], "bytes": 4 * (p["dim_sum"] or 0)} for p in per}
     return {"rows": sum(e["rows"] for e in embedders.values()), "bytes": sum(e["bytes"] for e in embedders.values()),
             "embedders": embedders}
+
+
+# ---------------------------------------------------------------- one selection run
+
+
+def selection_run_list() -> QuerySet[SelectionRun]:
+    return SelectionRun.objects.select_related("dataset", "job", "exported_dataset").order_by("-created_at")
+
+
+def selection_size_rows(summary: dict) -> list[dict[str, Any]]:
+    """Rows of the sizes table: one per task, then the total, with the chosen share."""
+    sizes = summary.get("sizes") or {}
+    names = [t for t in sizes if t != "total"] + (["total"] if "total" in sizes else [])
+    return [{"task": t, **sizes[t], "share": sizes[t]["chosen"] / sizes[t]["D"] if sizes[t]["D"] else 0.0}
+            for t in names]
+
+
+def selection_run_page(run: SelectionRun) -> dict[str, Any]:
+    """Everything the run page shows beyond the run itself: sizes, diagnostics and SVG pictures."""
+    summary = run.summary or {}
+    tasks = summary.get("tasks") or []
+    colours = plots.colour_map(tasks)
+    context: dict[str, Any] = {"param_rows": params_display(run.params or {}),
+                               "size_rows": selection_size_rows(summary), "diagnostics": summary.get("diagnostics"),
+                               "clusters": summary.get("clusters") or [], "plots": {},
+                               "warnings": summary.get("warnings") or [], "sources": summary.get("sources") or {}}
+    clusters = summary.get("clusters") or []
+    if clusters:
+        context["plots"]["task_mix"] = mark_safe(plots.stacked_bars_svg(
+            [f"c{c['id']}" for c in clusters], {t: [c["tasks"].get(t, 0) for c in clusters] for t in tasks},
+            title="Task mix of each cluster", colours=colours,
+            annotations=[f"n={c['size']}" for c in clusters],
+        ))
+        context["plots"]["histograms"] = [mark_safe(plots.histogram_svg(
+            c["hist"]["edges"], c["hist"]["counts"], highlight=c["hist"].get("chosen"),
+            title=f"cluster {c['id']} · n={c['size']} · chosen {c['chosen']}",
+            lines=[(x, label, colour) for x, label, colour in ((c.get("easy_cut"), "easy ≤", plots.GOOD),
+                                                                (c.get("hard_cut"), "hard ≥", plots.BAD))
+                   if x is not None],
+        )) for c in clusters if c.get("hist")]
+    projection = summary.get("projection")
+    if projection and projection.get("x"):
+        context["plots"]["projection"] = mark_safe(plots.scatter_svg(
+            projection["x"], projection["y"], projection["task"], marked=projection["chosen"], colours=colours,
+            title=f"2-D projection ({projection.get('method', 'PCA')}, {len(projection['x'])} points)",
+        ))
+    return context
+
+
+def selection_chosen_ids(run: SelectionRun) -> set[str]:
+    return set(run.picks.filter(chosen=True).values_list("example__ext_id", flat=True))
+
+
+def selection_runs_compare(a: SelectionRun, b: SelectionRun) -> dict[str, Any]:
+    """Overlap of the chosen ids (count, Jaccard) and the task mix of each run's choice."""
+    ids_a, ids_b = selection_chosen_ids(a), selection_chosen_ids(b)
+    union = ids_a | ids_b
+    both = ids_a & ids_b
+    mix = {run.name: {row["task"]: row["chosen"] for row in selection_size_rows(run.summary) if row["task"] != "total"}
+           for run in (a, b)}
+    tasks = sorted(set(mix[a.name]) | set(mix[b.name]))
+    stacks = {t: [mix[a.name].get(t, 0), mix[b.name].get(t, 0)] for t in tasks}
+    return {
+        "a": a, "b": b, "n_a": len(ids_a), "n_b": len(ids_b), "overlap": len(both),
+        "only_a": len(ids_a - ids_b), "only_b": len(ids_b - ids_a),
+        "jaccard": len(both) / len(union) if union else None,
+        "tasks": [{"task": t, "a": stacks[t][0], "b": stacks[t][1]} for t in tasks],
+        "task_mix_svg": mark_safe(plots.stacked_bars_svg(["A", "B"], stacks, title="Task mix of each choice",
+                                                         colours=plots.colour_map(tasks),
+                                                         annotations=[f"n={len(ids_a)}", f"n={len(ids_b)}"])),
+    }

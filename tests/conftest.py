@@ -6,6 +6,9 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from tests.needs import need, port_open
 
 
 def _user(username: str, group: str | None, **extra) -> User:
@@ -13,6 +16,20 @@ def _user(username: str, group: str | None, **extra) -> User:
     if group:
         user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
+
+
+def make_users(prefix: str, n: int, group: str | None = "annotator") -> list[User]:
+    """``n`` users named ``<prefix>0`` ... in ``group``."""
+    return [_user(f"{prefix}{i}", group) for i in range(n)]
+
+
+@pytest.fixture
+def pg(transactional_db):
+    """The test database connection, when it is PostgreSQL (tests/needs.py: skips, or fails under CI=true)."""
+    need(connection.vendor == "postgresql",
+         "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+         + ("" if port_open(5432) else " (and nothing listens on 127.0.0.1:5432)"))
+    return connection
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +79,7 @@ def jsonl_bytes(rows: list[dict]) -> bytes:
 
 @pytest.fixture
 def demo_rows():
-    from selection.core.demo_data import make_demo_rows
+    from selection.demo import make_demo_rows
 
     return make_demo_rows(n_rows=120, seed=1)
 

@@ -74,8 +74,6 @@ RULES: dict[str, Rule] = {
     # site
     "home": R(SIGNED_IN),
     "login": R(EVERYONE),
-    "healthz": R(EVERYONE),
-    "readyz": R(EVERYONE),
     "logout": R(EVERYONE, method="post", refusal="login-ok"),
     "dashboard": R(STAFF),
     "api_tokens": R(SIGNED_IN),
@@ -211,6 +209,10 @@ def _user(username: str, group: str | None = None, **extra) -> User:
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+def build_world() -> dict:
     """One study S owned by `owner`, invite-only, rated by `annotator` (a member) and `crowd` (joined through
     its invite); `other_annotator` rates another study T; plus one of each selection-side object."""
     ds, systems = make_study_data(n_examples=12, n_systems=2, seed=11)
@@ -254,7 +256,7 @@ def _clients(world: dict) -> dict[str, Client]:
     return clients
 
 
-def _request(client: Client, method: str, url: str, before=None, world=None):  # noqa: ANN001
+def _request(client: Client, method: str, url: str, before=None, world=None, **extra):  # noqa: ANN001
     """One request whose writes are rolled back, with the client's cookies (its login) kept as they were."""
     cookies = client.cookies
     client.cookies = type(cookies)(cookies)
@@ -263,7 +265,7 @@ def _request(client: Client, method: str, url: str, before=None, world=None):  #
         with transaction.atomic():
             if before:
                 before(client, world)
-            resp = getattr(client, method)(url)
+            resp = getattr(client, method)(url, **extra)
             transaction.set_rollback(True)
     finally:
         client.cookies = cookies

@@ -39,8 +39,8 @@ def _user(name: str, group: str) -> User:
 def world(transactional_db):
     """Real objects for the path parameters to name."""
     from annotation.services import slot_next, study_create
-    from selection.core.demo_data import make_demo_rows
     from deft_site.jobs.services import job_submit
+    from selection.demo import make_demo_rows
     from selection.models import System, TrainingRun
     from selection.services.datasets import dataset_import
     from tests.annotation.conftest import make_study_data

@@ -185,3 +185,61 @@ def test_huge_pagination_numbers_are_clamped_not_a_500(researcher_client, demo_d
     resp = researcher_client.get(url, {"limit": 10**30, "offset": 10**30})
     assert resp.status_code == 200 and resp.json()["results"] == []
     assert len(researcher_client.get(url, {"limit": 10**30}).json()["results"]) == demo_dataset.row_count
+
+
+# ------------------------------------------------------------------ a body of any JSON type, on every API route
+
+
+BODIES = ["[1]", "null", '"text"', "1", "true", '{"reason": [1], "name": {"a": 1}}']
+
+
+def _api_writes():
+    """(url name, HTTP methods other than GET) of every API route, from the URL configuration."""
+    from django.urls import get_resolver
+
+    from tests.test_access_matrix import _routes
+    from tests.urlwalk import walk
+
+    callbacks = {name: cb for _, cb, name in walk(get_resolver())}
+    for route, name in _routes():
+        if not route.startswith("api/") or "format" in route:
+            continue
+        cb = callbacks[name]
+        actions = getattr(cb, "actions", None)
+        methods = set(actions) if actions else {m for m in ("post", "put", "patch", "delete")
+                                                 if hasattr(cb.view_class, m)}
+        for method in sorted(methods - {"get", "head", "options"}):
+            yield name, method
+
+
+def test_every_api_write_survives_a_body_of_any_json_type(world):
+    """An array, null, a string, a number or an object of the wrong shapes where an object is expected is never a
+    5xx on any API route that takes a body (a skip or flag with a JSON array body was a 500; a route that reads
+    no body may answer 2xx). Generated from the URL
+    configuration, run as a visitor the route lets through; each request's writes are rolled back."""
+    from django.urls import reverse
+
+    from tests.test_access_matrix import RULES, _clients, _request
+
+    clients = _clients(world)
+    writes = list(_api_writes())
+    assert len(writes) >= 15
+    wrong = []
+    for name, method in writes:
+        rule = RULES[name]
+        role = "annotator" if "annotator" in rule.allowed else "admin"
+        url = reverse(name, kwargs=rule.kwargs(world))
+        for body in BODIES:
+            client = clients[role]
+            resp = _request(client, method, url, None, world,
+                            data=body, content_type="application/json")
+            if resp.status_code >= 500:
+                wrong.append(f"{method.upper()} {url} as {role} with {body}: {resp.status_code}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.fixture
+def world(db):
+    from tests.test_access_matrix import build_world
+
+    return build_world()

@@ -22,7 +22,7 @@ from django.db import OperationalError, close_old_connections, connection
 from django.test import Client, RequestFactory, override_settings
 
 from deft_site import outage, preflight
-from tests.needs import need, port_open
+from tests.needs import port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_STORAGE = {
@@ -140,13 +140,6 @@ def test_database_outage_outside_a_view_is_a_503_and_other_errors_stay_500():
     except ValueError:
         assert outage.server_error(request).status_code == 500
 
-
-@pytest.fixture
-def pg(transactional_db):
-    need(connection.vendor == "postgresql",
-         "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
-         + ("" if port_open(5432) else " (and nothing listens on 127.0.0.1:5432)"))
-    return connection
 
 
 @pytest.mark.postgres

@@ -53,6 +53,31 @@ def test_repeated_failures_from_one_address_lock_that_address(client, researcher
     assert _login(other, "anna", "pw-anna", addr="10.0.0.8").status_code == 302
 
 
+def test_behind_a_proxy_one_client_cannot_lock_out_everyone(client, researcher, settings):
+    """With NUM_PROXIES=1 the address counted is the client's (from the proxy's X-Forwarded-For), as for the
+    API throttles: failures of one client lock that client, not every visitor arriving through the proxy."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": f"nobody{i}", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.5",
+                    **proxy)
+    locked = client.post("/login/", {"username": "rita", "password": "pw-rita"},
+                         HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    assert locked.status_code == 429
+    other = Client().post("/login/", {"username": "rita", "password": "pw-rita"},
+                          HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert other.status_code == 302
+
+
+def test_without_a_declared_proxy_a_forged_forwarded_for_does_not_dodge_the_lock(client, researcher):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": f"nobody{i}", "password": "x"}, REMOTE_ADDR="10.0.0.3",
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+    resp = Client().post("/login/", {"username": "rita", "password": "pw-rita"}, REMOTE_ADDR="10.0.0.3",
+                         HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert resp.status_code == 429
+
+
 # --- API authentication: tokens, not Basic --------------------------------------------------------------------
 
 def test_http_basic_auth_is_refused(researcher):
@@ -117,6 +142,56 @@ def test_api_views_all_carry_throttles():
         assert cls is not None, route
         throttles = cls.throttle_classes if hasattr(cls, "throttle_classes") else []
         assert throttles, f"{route} has no throttle"
+
+
+_THROTTLE_PROBE = """
+import django
+django.setup()
+from django.test import RequestFactory
+from annotation.throttles import JoinPerAddress
+request = RequestFactory().post("/join/x/", REMOTE_ADDR="10.9.8.7")
+print(" ".join(str(JoinPerAddress().allow_request(request, None)) for _ in range(2)))
+"""
+
+
+def _prod_process(cache_url: str, prefix: str) -> str:
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    env.update({"DJANGO_SETTINGS_MODULE": "deft_site.settings.prod", "SECRET_KEY": secrets.token_urlsafe(50),
+                "CACHE_URL": cache_url, "JOIN_RATE_PER_ADDRESS": "3/hour", "DEFT_CACHE_PREFIX": prefix})
+    done = subprocess.run([sys.executable, "-c", _THROTTLE_PROBE], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.redis
+def test_production_limits_are_counted_once_across_worker_processes():
+    """Two processes of the production settings (two gunicorn workers) share one count: with a per-process
+    memory cache each would allow 3 new accounts an hour from one address, together 6; here 3 in all."""
+    import secrets
+
+    from tests.needs import need, port_open
+
+    need(port_open(6379), "Redis is not reachable on 127.0.0.1:6379")
+    prefix = f"test-{secrets.token_hex(4)}"
+    first = _prod_process("redis://127.0.0.1:6379/2", prefix)
+    second = _prod_process("redis://127.0.0.1:6379/2", prefix)
+    assert (first, second) == ("True True", "True False")
+
+
+def test_production_limits_fail_open_while_redis_is_down():
+    """No Redis (a closed port): the limit lets requests through (and logs it) instead of a 500 for everyone."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    assert _prod_process(f"redis://127.0.0.1:{port}/0", "down") == "True True"
 
 
 def test_schema_is_not_public(researcher_client, annotator):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -15,18 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation import blinding, reports, services
-from annotation.models import Study
+from annotation.selectors import study_lookup
 from deft_site.roles import IsResearcher
-
-
-def study_lookup(ref: str) -> Study:
-    """A study by its name (the lookup the rest of the API uses), or by its numeric id."""
-    study = Study.objects.filter(name=ref).first()
-    if study is None and ref.isdigit():
-        study = Study.objects.filter(pk=int(ref)).first()
-    if study is None:
-        raise Http404(f"No study {ref!r}.")
-    return study
 
 
 class StudyReportView(APIView):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from annotation.models import Study
+from annotation.controls import CONTROL_KINDS
+from annotation.models import Control, Preference, Strength, Study
 from selection.models import Dataset, System
 
 
@@ -17,7 +18,8 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = ["name", "public_title", "owner", "collaborators", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
                   "control_rate", "control_kinds", "questions", "guidelines", "practice_count", "identical_outputs",
-                  "quota_per_rater", "summary", "systems", "created_at", "launched_at", "closed_at"]
+                  "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "summary", "systems",
+                  "created_at", "launched_at", "closed_at"]
 
     def get_systems(self, study: Study) -> list[str]:
         return [ss.system.name for ss in study.study_systems.select_related("system")]
@@ -33,12 +35,16 @@ class StudyCreateSerializer(serializers.Serializer):
     raters_per_item = serializers.IntegerField(min_value=1, default=3)
     seed = serializers.IntegerField(default=0)
     control_rate = serializers.FloatField(min_value=0, max_value=0.95, default=0.1)
-    control_kinds = serializers.ListField(child=serializers.ChoiceField(["degraded", "gold"]), default=["degraded", "gold"])
+    control_kinds = serializers.ListField(child=serializers.ChoiceField(Control.Kind.values),
+                                          default=list(CONTROL_KINDS))
     questions = serializers.DictField(required=False)
     guidelines = serializers.CharField(required=False, allow_blank=True, default="")
     practice_count = serializers.IntegerField(min_value=0, default=0)
     identical_outputs = serializers.ChoiceField(Study.Identical.values, default="tie")
     quota_per_rater = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    allocation = serializers.ChoiceField(Study.Allocation.values, default="fixed")
+    min_raters_per_item = serializers.IntegerField(min_value=0, default=1)
+    stop_alpha = serializers.FloatField(min_value=0.001, max_value=0.2, default=0.05)
     launch = serializers.BooleanField(default=False)
 
     def validate(self, attrs: dict) -> dict:
@@ -80,7 +86,11 @@ class WorkNextSerializer(serializers.Serializer):
 
 class AnswerSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64)
-    preference = serializers.ChoiceField(["left", "right", "tie", "both_bad", ""], required=False, default="")
+    preference = serializers.ChoiceField([*Preference.values, ""], required=False, default="")
+    strength = serializers.ChoiceField([*Strength.values, ""], required=False, default="",
+                                       help_text="Graded studies: how much better the chosen output is.")
+    criteria = serializers.DictField(child=serializers.CharField(), required=False, default=dict,
+                                     help_text="Studies with criteria: {criterion: left | right | tie}.")
     accurate_left = serializers.BooleanField(required=False, allow_null=True, default=None)
     accurate_right = serializers.BooleanField(required=False, allow_null=True, default=None)
     likert = serializers.DictField(required=False, default=dict)
@@ -96,17 +106,14 @@ class StoredSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                   help_text="Kept to its first 200 characters.")
 
 
-class WorkStudySerializer(serializers.Serializer):
+class WorkStudySerializer(ProgressSerializer):
     token = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
-    done = serializers.IntegerField()
-    left = serializers.IntegerField()
-    total = serializers.IntegerField()
-    percent = serializers.IntegerField()
 
 
 class CompletionSerializer(serializers.Serializer):

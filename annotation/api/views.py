@@ -2,6 +2,9 @@
 pairs. An annotator asking for a slot that is not theirs gets 404, a researcher endpoint 403."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,7 +18,7 @@ from rest_framework.views import APIView
 
 from annotation import blinding, selectors, services
 from annotation.api import serializers as s
-from annotation.models import Slot, Study
+from annotation.models import Slot, Study, StudyRater
 from deft_site.roles import IsResearcher
 
 
@@ -104,7 +107,12 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 def _member_study(request: Request, token: str) -> Study:
-    """As on the pages: a draft, or a study the user may not rate, does not exist for them (404, nobody joins)."""
+    """As on the pages: a draft, or a study the user may not rate, does not exist for them (404, nobody joins).
+    A member's study and membership come in one query; everyone else goes through rater_join."""
+    member = (StudyRater.objects.select_related("study").exclude(study__status=Study.Status.DRAFT)
+              .filter(study__public_token=token, user=request.user).first())
+    if member is not None:
+        return member.study
     study = get_object_or_404(Study.objects.exclude(status=Study.Status.DRAFT), public_token=token)
     try:
         services.rater_join(study=study, user=request.user)
@@ -117,6 +125,15 @@ def _own_slot(request: Request, token: str) -> Slot:
     """Only the rater's own slot exists for them: everyone else gets 404."""
     return get_object_or_404(Slot.objects.select_related("item__study", "item__example"), token=token,
                              rater=request.user)
+
+
+def _reason(request: Request) -> str:
+    """A skip's or flag's reason from an object body ({"reason": "..."}; none at all is fine): any other shape
+    is a 400, never a 500 (tests/test_bad_input.py sends every API route bodies of every JSON type)."""
+    data = s.ReasonSerializer(data=request.data if request.data is not None else {})
+    if not data.is_valid():
+        raise ValidationError(data.errors)
+    return data.validated_data["reason"]
 
 
 class WorkListView(APIView):
@@ -136,7 +153,7 @@ class WorkNextView(APIView):
         """Reserve (or return the current) pair for this rater."""
         study = _member_study(request, token)
         try:
-            slot = services.slot_next(study=study, user=request.user)
+            slot = services.slot_next(study=study, user=request.user, joined=True)
         except services.AnnotationError as exc:
             return _refuse(exc)
         progress = selectors.rater_progress(study, request.user)
@@ -178,7 +195,10 @@ class WorkPracticeDoneView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, token: str) -> Response:
         study = _member_study(request, token)
-        study.raters.filter(user=request.user).update(practice_done=True)
+        try:
+            services.rater_practice_done(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -211,17 +231,22 @@ class SlotJudgmentView(APIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def _with_reason(request: Request, slot: str, service: Callable[..., Any]) -> Response:
+    """Skip or flag the caller's own slot with the reason given: 204, or the service's refusal."""
+    own = _own_slot(request, slot)
+    try:
+        service(slot=own, user=request.user, reason=_reason(request))
+    except services.AnnotationError as exc:
+        return _refuse(exc)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class SlotSkipView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
-        own = _own_slot(request, slot)
-        try:
-            services.slot_skip(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
-        except services.AnnotationError as exc:
-            return _refuse(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _with_reason(request, slot, services.slot_skip)
 
 
 class SlotFlagView(APIView):
@@ -229,9 +254,4 @@ class SlotFlagView(APIView):
 
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
-        own = _own_slot(request, slot)
-        try:
-            services.slot_flag(slot=own, user=request.user, reason=str(request.data.get("reason", "")))
-        except services.AnnotationError as exc:
-            return _refuse(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _with_reason(request, slot, services.slot_flag)

@@ -4,11 +4,33 @@ Import from here: `from annotation.services import study_create, slot_next, judg
 """
 from .assignment import rater_join, slot_flag, slot_next, slot_reclaim_expired, slot_skip  # noqa: F401
 from .errors import (  # noqa: F401
-    AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive, WorkLeft,
+    AnnotationError,
+    InvalidAnswer,
+    NotAllowed,
+    StudyFrozen,
+    StudyNotLive,
+    WorkLeft,
+)
+from .judgments import (  # noqa: F401
+    completion_code_valid,
+    control_passed,
+    judgment_submit,
+    rater_finish,
+    rater_practice_done,
 )
 from .simulation import simulate_raters  # noqa: F401
-from .judgments import control_passed, judgment_submit, rater_finish, completion_code_valid  # noqa: F401
 from .studies import (  # noqa: F401
-    invite_create, invite_join, participant_id_clean, questions_normalise, study_close, study_create, study_launch, study_pause,
-    study_peek, study_resume, study_share, study_unshare, study_update,
+    invite_create,
+    invite_join,
+    participant_id_clean,
+    questions_normalise,
+    study_close,
+    study_create,
+    study_launch,
+    study_pause,
+    study_peek,
+    study_resume,
+    study_share,
+    study_unshare,
+    study_update,
 )

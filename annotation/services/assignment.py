@@ -6,14 +6,20 @@ Concurrency (see annotation/blinding.md): on PostgreSQL candidate items are lock
 of a locked item are counted under its lock. SQLite has no row locks, so there the transaction takes the
 database's write lock first (a no-op UPDATE), which serialises assignment. Either way the unique constraints
 (item, rater) and (item, seat) make an over-assigned item impossible in the database itself.
+
+Cost (bench/RESULTS.md, "Annotators under load"): nothing per request scans every item or slot of a study. Which
+items have a free seat is `Item.seats_taken` (an index range) and the side balance is `SideTally` (a row per rater
+and pair of systems), both kept in the same transaction as the slot changes they count (tallies.py); a rater's own
+counts come from their own slots (an index range on the rater).
+
+Which real item comes next is `real_candidates`: the open items in the rater's own seeded order. It is the one
+place a different choice (adaptive allocation, say) plugs in: any iterator of open real item ids, best first;
+`_real_slot` takes the first whose seat it can lock and never needs to know why it came first.
 """
 from __future__ import annotations
 
-import hashlib
 import random
-import threading
 import time
-from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -22,24 +28,19 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
+from annotation.queue import (
+    _wants_control,
+    rater_counts,
+    rater_may_join,
+    real_candidates,
+    stable_int,
+)
 from annotation.sides import side_choice
 
+from . import tallies
 from .errors import NotAllowed, StudyNotLive
 
 RETRIES = 50
-
-
-def stable_int(*parts: object) -> int:
-    """A seeded 62-bit integer from its parts: the same on every run and machine."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 2
-
-
-def rater_may_join(study: Study, user: User) -> bool:
-    from deft_site.roles import is_annotator
-
-    return (StudyRater.objects.filter(study=study, user=user).exists()
-            or (study.open_to_annotators and is_annotator(user)))
 
 
 def rater_join(*, study: Study, user: User) -> StudyRater:
@@ -55,10 +56,29 @@ def rater_join(*, study: Study, user: User) -> StudyRater:
 
 
 def slot_reclaim_expired(*, study: Study, now: datetime | None = None) -> int:
-    """Expired reservations give their seat back to the queue (the rater keeps having seen the item)."""
+    """Expired reservations give their seat back to the queue (the rater keeps having seen the item).
+
+    The expired slots are locked (on PostgreSQL skipping any another request holds: it is reclaiming them or its
+    rater is answering), released, and their items' seats and raters' side tallies counted down, items and raters
+    in id order so that two reclaims never wait on each other in a cycle."""
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return slot_reclaim_expired(study=study, now=now)
     now = now or timezone.now()
-    return Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED, reserved_until__lt=now).update(
-        status=Slot.Status.EXPIRED, seat=None)
+    expired = Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED, reserved_until__lt=now)
+    if connection.features.has_select_for_update_skip_locked:
+        expired = expired.select_for_update(skip_locked=True, of=("self",))
+    rows = list(expired.values_list("pk", "item_id", "seat", "rater_id", "left_is_a", "item__kind",
+                                    "item__system_a_id", "item__system_b_id"))
+    if not rows:
+        return 0
+    Slot.objects.filter(pk__in=[row[0] for row in rows]).update(status=Slot.Status.EXPIRED, seat=None)
+    for item_id in sorted({row[1] for row in rows if row[2] is not None}):
+        tallies.seats_changed(item_id, -sum(1 for row in rows if row[1] == item_id and row[2] is not None))
+    for _, _, _, rater_id, left_is_a, kind, a, b in sorted(rows, key=lambda row: (row[3], row[0])):
+        item = Item(kind=kind, system_a_id=a, system_b_id=b)
+        tallies.sides_changed(study.pk, rater_id, tallies.pair_key(item), left_is_a, -1)
+    return len(rows)
 
 
 def _take_write_lock_if_sqlite(study: Study) -> None:
@@ -66,10 +86,12 @@ def _take_write_lock_if_sqlite(study: Study) -> None:
         Study.objects.filter(pk=study.pk).update(seed=F("seed"))
 
 
-def slot_next(*, study: Study, user: User, now: datetime | None = None) -> Slot | None:
-    """The rater's current slot, or a newly reserved one; None when nothing is left for them."""
+def slot_next(*, study: Study, user: User, now: datetime | None = None, joined: bool = False) -> Slot | None:
+    """The rater's current slot, or a newly reserved one; None when nothing is left for them. `joined`: the caller
+    has just made sure the user is a member (rater_join), so that is not asked again."""
     now = now or timezone.now()
-    rater_join(study=study, user=user)
+    if not joined:
+        rater_join(study=study, user=user)
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
@@ -86,139 +108,32 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         raise StudyNotLive(f"This study is {study.status}: no work is handed out.")
     until = now + timedelta(minutes=study.reservation_minutes)
     current = (Slot.objects.filter(item__study=study, rater=user, status=Slot.Status.RESERVED,
-                                   reserved_until__gte=now).order_by("reserved_at", "id").first())
+                                   reserved_until__gte=now).select_related("item__example")
+               .order_by("reserved_at", "id").first())
     if current:
         Slot.objects.filter(pk=current.pk).update(reserved_until=until)
+        current.item.study = study
         return current
     slot_reclaim_expired(study=study, now=now)
-    mine = (Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-            .aggregate(taken=Count("pk"), real=Count("pk", filter=Q(item__kind=Item.Kind.REAL)
-                                                     & ~Q(status=Slot.Status.SKIPPED))))
+    mine = rater_counts(study, user)
     if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
         return None
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
-    if _wants_control(study, user, mine["taken"]) and _open_real(study, user).exists():
+    if _wants_control(study, user, mine["taken"]) and mine["open"] > 0:
         slot = _control_slot(study, user, until)
         if slot:
             return slot
     return _real_slot(study, user, until)
 
 
-def _wants_control(study: Study, user: User, n_taken: int) -> bool:
-    """The seeded draw for the rater's (n_taken + 1)-th slot."""
-    return random.Random(stable_int(study.seed, user.pk, n_taken, "control")).random() < study.control_rate
-
-
-def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
-    """Real items this rater has never held that still have a free seat."""
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    return (askable.exclude(slots__rater=user).annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
-            .filter(taken__lt=study.raters_per_item))
-
-
-def slots_ahead(study: Study, user: User, *, n_taken: int | None = None, n_real: int | None = None) -> int:
-    """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
-
-    Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
-    and done + left does not move when a control comes: progress cannot tell a control apart. `n_taken` (the
-    rater's slots that are not expired) and `n_real` (of those, real and not skipped) may be passed by a caller
-    that has counted them already."""
-    mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-    real = _open_real(study, user).count()
-    if study.quota_per_rater is not None:
-        if n_real is None:
-            n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
-        real = max(0, min(real, study.quota_per_rater - n_real))
-    controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
-    ahead = 0
-    n_taken = mine.count() if n_taken is None else n_taken
-    draws = _control_draws(study, user, n_taken + real + controls)  # each step uses up a real or a control
-    while real > 0 and controls > 0:
-        if draws[n_taken + ahead]:
-            controls -= 1
-        else:
-            real -= 1
-        ahead += 1
-    return ahead + real  # once the controls are used up, every step is a real pair
-
-
-_DRAWS: OrderedDict[tuple, bytes] = OrderedDict()
-_DRAWS_LOCK = threading.Lock()
-_DRAWS_RATERS = 4096
-
-
-def _control_draws(study: Study, user: User, upto: int) -> bytes:
-    """`_wants_control` for the rater's slots 0..upto-1, memoised per process (at most _DRAWS_RATERS raters).
-
-    The draws are a pure function of the study (its token, seed and rate) and the rater. Replaying thousands of
-    seeded draws for every progress bar took most of an annotator's request (bench/RESULTS.md, "Annotators
-    under load"); now each is drawn once per process."""
-    key = (study.public_token, study.seed, study.control_rate, user.pk)
-    with _DRAWS_LOCK:
-        draws = _DRAWS.get(key, b"")
-        _DRAWS[key] = draws
-        _DRAWS.move_to_end(key)
-        while len(_DRAWS) > _DRAWS_RATERS:
-            _DRAWS.popitem(last=False)
-    if len(draws) < upto:
-        draws += bytes(_wants_control(study, user, n) for n in range(len(draws), upto))
-        with _DRAWS_LOCK:
-            if len(draws) > len(_DRAWS.get(key, b"")):
-                _DRAWS[key] = draws
-    return draws
-
-
-def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
-    return sorted(ids, key=lambda pk: stable_int(study.seed, study.pk, user.pk, pk))
-
-
-_ORDERS: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
-_FIRST_WINDOW = 64
-
-
-def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
-    """Every askable real item of the study in this rater's order, memoised per process like _control_draws.
-
-    A live study's items never change (a study is frozen once launched), so the order is computed once per
-    rater rather than hashing and sorting every open item on every request."""
-    key = (study.public_token, study.seed, study.identical_outputs, user.pk)
-    with _DRAWS_LOCK:
-        order = _ORDERS.get(key)
-        if order is not None:
-            _ORDERS.move_to_end(key)
-            return order
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    order = tuple(_rater_order(study, user, list(askable.values_list("pk", flat=True))))
-    with _DRAWS_LOCK:
-        _ORDERS[key] = order
-        while len(_ORDERS) > _DRAWS_RATERS:
-            _ORDERS.popitem(last=False)
-    return order
-
-
-def _open_in_rater_order(study: Study, user: User):  # noqa: ANN202 (an iterator of item ids)
-    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
-    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
-    order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
-    while start < len(order):
-        window = order[start:start + size]
-        open_here = set(_open_real(study, user).filter(pk__in=window).values_list("pk", flat=True))
-        yield from (pk for pk in window if pk in open_here)
-        start, size = start + size, size * 4
-
-
 def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
     k = study.raters_per_item
     lockable = connection.features.has_select_for_update_skip_locked
     busy = False
-    for pk in _open_in_rater_order(study, user):
+    for pk in real_candidates(study, user):
         # One row at a time: a request holds the lock of the one item it is taking, never a whole batch.
-        rows = Item.objects.filter(pk=pk)
+        rows = Item.objects.filter(pk=pk).select_related("example")
         if lockable:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         item = rows.first()
@@ -241,43 +156,41 @@ class _Busy(Exception):
 
 def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
     """The rater's next control. Controls of one example come one after another (in the rater's own order), so
-    with several systems a control's input comes back as often as a real pair's would."""
+    with several systems a control's input comes back as often as a real pair's would; otherwise the control
+    the fewest raters have met comes first, so that controls, like real pairs, are each met by a few raters and
+    not by everyone (two accounts of one cheater would share mostly controls)."""
     ids = list(Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user)
-               .values_list("pk", "example_id"))
+               .annotate(met=Count("slots", filter=~Q(slots__status=Slot.Status.EXPIRED)))
+               .values_list("pk", "example_id", "met"))
     if not ids:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _ = min(ids, key=lambda row: (row[1] not in started, stable_int(study.seed, user.pk, row[1], "control"),
-                                      stable_int(study.seed, study.pk, user.pk, row[0])))
-    return _slot_create(study, user, Item.objects.get(pk=pk), until, seat=None)
+    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
+                                         stable_int(study.seed, user.pk, row[1], "control"),
+                                         stable_int(study.seed, study.pk, user.pk, row[0])))
+    return _slot_create(study, user, Item.objects.select_related("example").get(pk=pk), until, seat=None)
 
 
 def _slot_create(study: Study, user: User, item: Item, until: datetime, seat: int | None) -> Slot:
+    """Insert the slot and count it (seat, sides) in the caller's transaction: a lost race raises IntegrityError
+    out of slot_next's transaction, which rolls all of it back and tries again."""
     seed = stable_int(study.secret, study.seed, user.pk, item.pk, "side")
     slot = Slot(item=item, rater=user, seat=seat, seed=seed, reserved_until=until,
                 left_is_a=_left_is_a(study, user, item, seed))
-    with transaction.atomic():  # a savepoint: a lost race raises IntegrityError to slot_next, which retries
-        slot.save()
+    slot.save(force_insert=True)
+    if seat is not None:
+        tallies.seats_changed(item.pk, 1)
+    tallies.slot_sides_changed(slot, item, study.pk, 1)
+    item.study = study
     return slot
 
 
-def _side_imbalance(slots) -> int:  # noqa: ANN001 (a QuerySet of Slot)
-    """(times system a was on the left) - (times system b was), over slots that are or will be judged."""
-    counts = slots.filter(status__in=(Slot.Status.RESERVED, Slot.Status.DONE)).aggregate(
-        a_left=Count("pk", filter=Q(left_is_a=True)), n=Count("pk"))
-    return 2 * counts["a_left"] - counts["n"]
-
-
 def _left_is_a(study: Study, user: User, item: Item, seed: int) -> bool:
-    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice."""
-    if item.kind == Item.Kind.REAL:
-        same_pair = Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL, item__system_a=item.system_a_id,
-                                        item__system_b=item.system_b_id)
-    else:
-        same_pair = Slot.objects.filter(item__study=study, item__kind=item.kind)
-    return side_choice(_side_imbalance(same_pair.filter(rater=user)), _side_imbalance(same_pair),
-                       random.Random(seed).random())
+    """Sides for this rater and pair of systems (controls count as one pair of their own); see side_choice. The
+    imbalances are over slots that are or will be judged, from the side tallies (tallies.py)."""
+    mine, everyone = tallies.side_imbalances(study, user.pk, tallies.pair_key(item))
+    return side_choice(mine, everyone, random.Random(seed).random())
 
 
 def study_accepts_writes(study: Study, what: str) -> None:
@@ -297,6 +210,9 @@ def slot_skip(*, slot: Slot, user: User, reason: str = "") -> Slot:
         raise NotAllowed("Not your slot.")
     study_accepts_writes(slot.item.study, "skips are")
     if slot.status == Slot.Status.RESERVED:
+        if slot.seat is not None:
+            tallies.seats_changed(slot.item_id, -1)
+        tallies.slot_sides_changed(slot, slot.item, slot.item.study_id, -1)
         slot.status, slot.seat, slot.skip_reason = Slot.Status.SKIPPED, None, reason[:200]
         slot.save(update_fields=["status", "seat", "skip_reason"])
     return slot

@@ -3,19 +3,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
+from annotation.controls import control_passed
+from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Strength, Study, StudyRater
+from annotation.queue import slots_ahead
 
-from .assignment import slots_ahead, study_accepts_writes
+from . import tallies
+from .assignment import study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
-PREFERENCES = ("left", "right", "tie", "both_bad")
-ANSWER_FIELDS = ("preference", "accurate_left", "accurate_right", "likert", "error_flags", "comment", "seconds")
+logger = logging.getLogger("deft.security")
+
+PREFERENCES = tuple(Preference.values)
+ANSWER_FIELDS = ("preference", "strength", "criteria", "accurate_left", "accurate_right", "likert", "error_flags",
+                 "comment", "seconds")
+STRENGTHS = tuple(Strength.values)
+CRITERION_ANSWERS = ("left", "right", "tie")
 
 
 def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +35,7 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
         raise InvalidAnswer(f"preference must be one of {PREFERENCES}.")
     if q.get("pairwise") and not pref:
         raise InvalidAnswer("Choose which output is better (or tie / both bad).")
+    strength, criteria = _graded(q, pref, answer)
     acc = {}
     for side in ("left", "right"):
         value = answer.get(f"accurate_{side}")
@@ -52,8 +62,26 @@ def _clean(study: Study, answer: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidAnswer("seconds must be a number.") from None
     comment = str(answer.get("comment") or "")[:2000] if q.get("comment") else ""
-    return {"preference": pref, **acc, "likert": likert, "error_flags": flags, "comment": comment,
-            "seconds": seconds}
+    return {"preference": pref, "strength": strength, "criteria": criteria, **acc, "likert": likert,
+            "error_flags": flags, "comment": comment, "seconds": seconds}
+
+
+def _graded(q: dict[str, Any], pref: str, answer: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The strength of a graded preference ("much"/"slightly", only for left/right) and the per-criterion
+    preferences the study asks; what it does not ask is dropped."""
+    strength = str(answer.get("strength") or "") if q.get("graded") and pref in ("left", "right") else ""
+    if q.get("graded") and pref in ("left", "right") and strength not in STRENGTHS:
+        raise InvalidAnswer(f"Say how much better the chosen output is: one of {STRENGTHS}.")
+    given = answer.get("criteria") or {}
+    if not isinstance(given, dict):
+        raise InvalidAnswer("criteria must be an object: {criterion: \"left\" | \"right\" | \"tie\"}.")
+    criteria = {}
+    for c in q.get("criteria", []):
+        value = given.get(c["key"])
+        if value not in CRITERION_ANSWERS:
+            raise InvalidAnswer(f"Say which output is better for {c['label']} (left, right or tie).")
+        criteria[c["key"]] = value
+    return strength, criteria
 
 
 def _error_flags(given: Any, allowed: set[str]) -> dict[str, list[str]]:
@@ -91,7 +119,8 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     if slot.rater_id != user.pk:
         raise NotAllowed("Not your slot.")
     study = slot.item.study
-    existing = Judgment.objects.filter(slot=slot).first()
+    # A reserved slot has no answer yet (answering marks it done): no query for the first answer to a pair.
+    existing = None if slot.status == Slot.Status.RESERVED else Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
         return existing, False
     study_accepts_writes(study, "answers are")
@@ -108,6 +137,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
         raise NotAllowed("This pair was skipped.")
     if slot.status == Slot.Status.EXPIRED:
         _reseat(slot)
+        tallies.slot_sides_changed(slot, slot.item, study.pk, 1)  # judged again: its sides count again
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
     slot.save(update_fields=["status", "seat"])
@@ -124,24 +154,7 @@ def _reseat(slot: Slot) -> None:
     if not free:
         raise NotAllowed("This reservation expired and the pair went to another rater.")
     slot.seat = free[0]
-
-
-def control_passed(control: Control, slot: Slot, judgment: Judgment) -> bool | None:
-    """Did the rater rate the known-worse side worse? None when the study asks nothing to tell."""
-    expected_left = "left" if (control.expected == "a") == slot.left_is_a else "right"
-    bad_side = "right" if expected_left == "left" else "left"
-    if control.expected in ("tie", "both_bad"):
-        return judgment.preference == control.expected if judgment.preference else None
-    if judgment.preference:
-        return judgment.preference == expected_left
-    bad_accurate = getattr(judgment, f"accurate_{bad_side}")
-    if bad_accurate is not None:
-        return bad_accurate is False
-    if judgment.likert:
-        good = sum(v[expected_left] for v in judgment.likert.values())
-        bad = sum(v[bad_side] for v in judgment.likert.values())
-        return good > bad
-    return None
+    tallies.seats_changed(item.pk, 1)
 
 
 def rater_controls(study: Study, user: User) -> tuple[int, int]:
@@ -156,6 +169,19 @@ def rater_controls(study: Study, user: User) -> tuple[int, int]:
     return passed, scored
 
 
+def _qc_passed(study: Study, user: User) -> bool:
+    """Is this rater's completion code valid for payment? Only with at least one judged real pair (skipping
+    every pair is no work), and with `qc_min_pass` of their controls passed, where a skipped control counts as
+    failed: otherwise skipping a pair would be a free way out of every check, and skipping all of them earned
+    a valid code (the rater cannot tell a control before skipping it, so this costs an honest rater little)."""
+    mine = Slot.objects.filter(item__study=study, rater=user)
+    if not mine.filter(item__kind=Item.Kind.REAL, status=Slot.Status.DONE).exists():
+        return False
+    passed, scored = rater_controls(study, user)
+    scored += mine.filter(item__kind=Item.Kind.CONTROL, status=Slot.Status.SKIPPED).count()
+    return scored == 0 or passed / scored >= study.qc_min_pass
+
+
 def _code(study: Study, member: StudyRater, passed: bool) -> str:
     who = member.participant_id or f"user{member.user_id}"
     msg = f"{study.pk}:{who}:{'ok' if passed else 'qc'}".encode()
@@ -165,7 +191,8 @@ def _code(study: Study, member: StudyRater, passed: bool) -> str:
 @transaction.atomic
 def rater_finish(*, study: Study, user: User) -> StudyRater:
     """Score the rater's controls and issue a completion code. The code is valid (completion_code_valid) only
-    when the rater passed at least `qc_min_pass` of the scored controls; the rater cannot tell either way.
+    when the rater judged real pairs and passed at least `qc_min_pass` of their controls (_qc_passed); the rater
+    cannot tell either way.
 
     Only once nothing is left for the rater (WorkLeft otherwise) and only while the study is live or paused
     (StudyNotLive otherwise). A code issued before close stays readable: asking again returns it unchanged."""
@@ -178,16 +205,25 @@ def rater_finish(*, study: Study, user: User) -> StudyRater:
             + slots_ahead(study, user))
     if left:
         raise WorkLeft(f"{left} pairs are still waiting for you: finish them first.")
-    passed, scored = rater_controls(study, user)
-    member.qc_passed = scored == 0 or passed / scored >= study.qc_min_pass
+    member.qc_passed = _qc_passed(study, user)
     member.completion_code = _code(study, member, member.qc_passed)
     member.finished_at = member.finished_at or timezone.now()
     member.save(update_fields=["qc_passed", "completion_code", "finished_at"])
     return member
 
 
+def rater_practice_done(*, study: Study, user: User) -> None:
+    """The rater finished the practice pairs: like every annotator write, only while live or paused."""
+    study_accepts_writes(study, "practice is")
+    StudyRater.objects.filter(study=study, user=user).update(practice_done=True)
+
+
 def completion_code_valid(*, study: Study, participant_id: str, code: str) -> bool:
     """What a researcher checks before paying a crowd worker."""
     member = StudyRater.objects.filter(study=study, participant_id=participant_id).first()
-    return bool(member and member.completion_code and hmac.compare_digest(
+    valid = bool(member and member.completion_code and hmac.compare_digest(
         _code(study, member, True), (code or "").strip().upper()))
+    if not valid:
+        logger.warning("completion code for participant %r of study %s does not check out", participant_id,
+                       study.name)
+    return valid

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection
 
-from annotation.models import Item, Slot, Study, StudyRater
+from annotation.models import Item, Preference, Slot, Study, StudyRater
 
 from .assignment import slot_next
 from .judgments import judgment_submit
@@ -37,7 +37,7 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
     item = slot.item
     q = study.questions
     if style == RANDOM:
-        pref = rng.choice(["left", "right", "tie", "both_bad"])
+        pref = rng.choice(Preference.values)
     elif style == LEFT:
         pref = "left"
     elif item.kind == Item.Kind.CONTROL:
@@ -55,6 +55,10 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
             a_wins = _true_winner_is_a(item, p, seed) == (rng.random() < FOLLOW_TRUTH)
             pref = "left" if a_wins == slot.left_is_a else "right"
     answer: dict[str, Any] = {"preference": pref if q.get("pairwise") else ""}
+    if q.get("graded") and pref in ("left", "right"):
+        answer["strength"] = "much" if rng.random() < 0.5 else "slightly"
+    answer["criteria"] = {c["key"]: (rng.choice(["left", "right", "tie"]) if style == RANDOM or pref not in ("left", "right")
+                                     else pref if rng.random() < 0.8 else "tie") for c in q.get("criteria", [])}
     if q.get("accuracy"):
         answer["accurate_left"] = pref in ("left", "tie") if style != RANDOM else rng.random() < 0.5
         answer["accurate_right"] = pref in ("right", "tie") if style != RANDOM else rng.random() < 0.5

@@ -2,28 +2,30 @@
 peek (logged), and invite links."""
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
-from collections import defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from annotation.controls import control_candidates, degrade_any, match_controls, pair_features
-from annotation.models import Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
-from selection.models import Dataset, Example, Output, System
+from annotation.controls import CONTROL_KINDS, control_candidates, degrade_any, match_controls, pair_features
+from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
+from selection.core.sampling import stratified_sample
+from selection.models import Dataset, Example, Output, Split, System
 
 from .errors import AnnotationError, NotAllowed, StudyFrozen
 
-QUESTION_DEFAULTS: dict[str, Any] = {"pairwise": True, "accuracy": True, "likert": [], "error_flags": [],
-                                     "comment": True}
+logger = logging.getLogger(__name__)
+
 DESIGN_FIELDS = ("dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
-                 "questions", "practice_count", "identical_outputs")
+                 "questions", "practice_count", "identical_outputs", "allocation", "min_raters_per_item",
+                 "stop_alpha")
 
 
 def questions_normalise(questions: dict | None) -> dict:
@@ -42,12 +44,34 @@ def questions_normalise(questions: dict | None) -> dict:
     q["likert"] = scales
     q["error_flags"] = [str(f).strip() for f in q["error_flags"] or [] if str(f).strip()]
     q["pairwise"], q["accuracy"], q["comment"] = bool(q["pairwise"]), bool(q["accuracy"]), bool(q["comment"])
+    q["graded"] = bool(q["graded"]) and q["pairwise"]
+    q["criteria"] = _criteria_normalise(q["criteria"])
     if not (q["pairwise"] or q["accuracy"] or q["likert"]):
         raise AnnotationError("A study needs at least one question: pairwise, accuracy or a Likert scale.")
     return {k: q[k] for k in QUESTION_DEFAULTS}
 
 
+def _criteria_normalise(criteria: Any) -> list[dict[str, str]]:
+    """Criteria for per-criterion preferences (e.g. fluency, meaning, instruction fit): a key and a label each."""
+    out, seen = [], set()
+    for c in criteria or []:
+        if isinstance(c, str):
+            c = {"key": c, "label": c.replace("_", " ").capitalize()}
+        if not isinstance(c, dict):
+            raise AnnotationError(f"Criterion {c!r}: a name or {{key, label}}.")
+        key = re.sub(r"[^a-z0-9_]", "_", str(c.get("key", "")).strip().lower())
+        if not key or key in seen:
+            raise AnnotationError(f"Criterion {c!r}: needs a key, different from the others.")
+        seen.add(key)
+        out.append({"key": key, "label": str(c.get("label") or key)})
+    if len(out) > 6:
+        raise AnnotationError("At most 6 criteria.")
+    return out
+
+
 def _event(study: Study, user: User | None, action: str, note: str = "") -> None:
+    logger.info("study %s: %s by %s%s", study.name, action, getattr(user, "username", None) or "operator",
+                f" ({note})" if note else "")
     StudyEvent.objects.create(study=study, user=user if getattr(user, "pk", None) else None, action=action,
                               note=note[:300])
 
@@ -55,11 +79,12 @@ def _event(study: Study, user: User | None, action: str, note: str = "") -> None
 @transaction.atomic
 def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_examples: int,
                  raters_per_item: int = 3, split: str = "test", seed: int = 0, control_rate: float = 0.1,
-                 control_kinds: Iterable[str] = ("degraded", "gold"), questions: dict | None = None,
+                 control_kinds: Iterable[str] = CONTROL_KINDS, questions: dict | None = None,
                  guidelines: str = "", practice_count: int = 0, identical_outputs: str = "tie",
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
-                 display_mode: str = "auto", user: User | None = None, owner: User | None = None,
+                 display_mode: str = "auto", allocation: str = "fixed", min_raters_per_item: int = 1,
+                 stop_alpha: float = 0.05, user: User | None = None, owner: User | None = None,
                  launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
     else the user who creates it (see annotation.blinding for what owning a study means)."""
@@ -71,16 +96,17 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   control_kinds=list(control_kinds), questions=questions_normalise(questions),
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
-                  open_to_annotators=open_to_annotators, display_mode=display_mode,
+                  open_to_annotators=open_to_annotators, display_mode=display_mode, allocation=allocation,
+                  min_raters_per_item=min_raters_per_item, stop_alpha=stop_alpha,
                   created_by=user if getattr(user, "pk", None) else None)
     study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
     study.save()
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
     _items_build(study)
-    _event(study, user, "create")
+    _event(study, user, StudyEvent.Action.CREATE)
     if launch:
-        study_launch(study=study, user=user)
+        study = study_launch(study=study, user=user)  # the launched copy: its status is "live"
     return study
 
 
@@ -104,7 +130,7 @@ def study_update(*, study: Study, systems: Iterable[System] | None = None, user:
     study.study_systems.all().delete()
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
     _items_build(study)
-    _event(study, user, "update")
+    _event(study, user, StudyEvent.Action.UPDATE)
     return study
 
 
@@ -118,12 +144,29 @@ def _validate_design(study: Study, systems: list[System]) -> None:
         raise AnnotationError("Items and raters per item must be at least 1.")
     if not 0 <= study.control_rate < 1:
         raise AnnotationError("The control rate is a share in [0, 1).")
-    if set(study.control_kinds) - {"degraded", "gold"}:
+    if study.split not in Split.values:
+        raise AnnotationError(f"split must be one of {', '.join(Split.values)}, not {study.split!r}.")
+    if set(study.control_kinds) - set(Control.Kind.values):
         raise AnnotationError("Control kinds are 'degraded' and 'gold'.")
     if study.identical_outputs not in Study.Identical.values:
         raise AnnotationError(f"identical_outputs must be one of {Study.Identical.values}.")
     if study.display_mode not in Study.Display.values:
         raise AnnotationError(f"display_mode must be one of {Study.Display.values}.")
+    _validate_allocation(study)
+
+
+def _validate_allocation(study: Study) -> None:
+    if study.allocation not in Study.Allocation.values:
+        raise AnnotationError(f"allocation must be one of {Study.Allocation.values}.")
+    if study.allocation != Study.Allocation.ADAPTIVE:
+        return
+    if not (study.questions or {}).get("pairwise"):
+        raise AnnotationError("Adaptive allocation needs the pairwise question: it spends ratings on the open "
+                              "preference questions.")
+    if not 0 <= study.min_raters_per_item <= study.raters_per_item:
+        raise AnnotationError("The floor of raters per item is between 0 and the ceiling k (raters per item).")
+    if not 0 < study.stop_alpha < 0.5:
+        raise AnnotationError("The stopping rule's error level is in (0, 0.5), e.g. 0.05.")
 
 
 def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:
@@ -132,19 +175,6 @@ def _eligible_examples(study: Study, systems: list[System]) -> list[Example]:
            .values("example_id").annotate(n=Count("system", distinct=True)).filter(n=len(systems))
            .values_list("example_id", flat=True))
     return list(Example.objects.filter(pk__in=list(ids)).order_by("pk"))
-
-
-def stratified_sample(examples: list[Example], n: int, rng: random.Random) -> list[Example]:
-    """n examples, each task keeping its share (largest remainder), drawn at random within each task."""
-    by_task: dict[str, list[Example]] = defaultdict(list)
-    for ex in examples:
-        by_task[ex.task].append(ex)
-    n = min(n, len(examples))
-    quotas = {t: n * len(v) / len(examples) for t, v in sorted(by_task.items())}
-    alloc = {t: math.floor(q) for t, q in quotas.items()}
-    for t in sorted(quotas, key=lambda t: (-(quotas[t] - alloc[t]), t))[: n - sum(alloc.values())]:
-        alloc[t] += 1
-    return [ex for t in sorted(by_task) for ex in rng.sample(by_task[t], alloc[t])]
 
 
 def _same(a: str, b: str) -> bool:
@@ -160,7 +190,9 @@ def _items_build(study: Study) -> None:
     eligible = _eligible_examples(study, systems)
     if not eligible:
         raise AnnotationError(f"No {study.split!r} example of {study.dataset.name!r} has outputs from every system.")
-    sample = stratified_sample(eligible, study.n_examples, rng)
+    picked = stratified_sample([ex.task for ex in eligible], min(study.n_examples, len(eligible)),
+                               random_state=rng.getrandbits(64))
+    sample = [eligible[i] for i in picked]
     texts = {(o.system_id, o.example_id): o.text
              for o in Output.objects.filter(system__in=systems, example__in=sample)}
     items: list[Item] = []
@@ -205,8 +237,10 @@ def _controls_plan(study: Study, items: list[Item], pool: list[Example], sss: li
     askable = [i for i in items if not (i.identical and study.identical_outputs == Study.Identical.TIE)]
     if study.control_rate <= 0 or not askable or not study.control_kinds:
         return [], 0
-    per_rater = min(len(askable), study.quota_per_rater or len(askable))
-    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * per_rater))
+    # As many controls, against the real items, as a rater's slots hold against their real pairs: then a control
+    # is met by about as many raters (k) as a real pair is. Sized for one rater's quota instead, every rater met
+    # every control, so the pairs two accounts of one cheater both got were mostly controls.
+    n = max(1, math.ceil(study.control_rate / (1 - study.control_rate) * len(askable)))
     if not pool:
         raise AnnotationError(
             f"Controls need examples outside the study, and every eligible example of the "
@@ -280,7 +314,7 @@ def _transition(study: Study, allowed_from: tuple[str, ...], to: str, user: User
     if to == Study.Status.CLOSED:
         study.closed_at = now
     study.save(update_fields=["status", "launched_at", "closed_at"])
-    _event(study, user, to)
+    _event(study, user, StudyEvent.Action(to))  # a transition is logged under the status it reaches
     return study
 
 
@@ -313,7 +347,7 @@ def study_close(*, study: Study, user: User | None = None) -> Study:
 def study_peek(*, study: Study, user: User, note: str = "") -> None:
     """Log an unblinded look at a study's results before it closed (closed studies need no log)."""
     if study.status != Study.Status.CLOSED:
-        _event(study, user, "peek", note or "unblinded results viewed before close")
+        _event(study, user, StudyEvent.Action.PEEK, note or "unblinded results viewed before close")
 
 
 @transaction.atomic
@@ -326,13 +360,13 @@ def study_share(*, study: Study, user: User, by: User | None = None) -> None:
     if user.pk == study.owner_id:
         raise AnnotationError(f"{user.username} owns this study already.")
     study.collaborators.add(user)
-    _event(study, by, "share", f"collaborator {user.username} added")
+    _event(study, by, StudyEvent.Action.SHARE, f"collaborator {user.username} added")
 
 
 @transaction.atomic
 def study_unshare(*, study: Study, user: User, by: User | None = None) -> None:
     study.collaborators.remove(user)
-    _event(study, by, "unshare", f"collaborator {user.username} removed")
+    _event(study, by, StudyEvent.Action.UNSHARE, f"collaborator {user.username} removed")
 
 
 @transaction.atomic
@@ -371,7 +405,3 @@ def invite_join(*, invite: Invite, participant_id: str, may_resume: bool) -> Stu
     user.set_unusable_password()
     user.save()
     return StudyRater.objects.create(study=invite.study, user=user, invite=invite, participant_id=pid)
-
-
-def study_has_judgments(study: Study) -> bool:
-    return study.items.filter(Q(slots__judgment__isnull=False)).exists()

@@ -7,13 +7,20 @@ scale when given, else the sorted observed labels. Weighted statistics (ordinal 
 kappa, Gwet's AC2) use each label's *position* among those categories, as scikit-learn does; interval and
 ratio alpha use the labels' numeric values and are undefined for string labels.
 
-Every statistic returns a :class:`Stat`. Degenerate data (no ratings, one rater, one item, no unit with two
-ratings, no variation) gives ``Stat(value=None, reason=...)``: never a crash and never a made-up 1.0.
+Every statistic returns a :class:`Stat`. Degenerate data (no ratings, one rater, no unit with two ratings, no
+variation) gives ``Stat(value=None, reason=...)``: never a crash and never a made-up 1.0.
+
+Tiny inputs that the reference packages do define get the packages' values, flagged in ``Stat.caution`` as
+resting on too little data (fewer than ``MIN_UNITS`` units with two or more ratings): one unit with two
+disagreeing raters has Krippendorff's alpha 0 (the ``krippendorff`` package), one item's Cohen kappa is 0
+(scikit-learn's ``cohen_kappa_score``), a one-subject split has Fleiss' kappa -1 (statsmodels'
+``fleiss_kappa``). Below two such units no bootstrap interval is given: resampling one unit says nothing.
 
 Bootstrap intervals resample items (columns) with replacement. Every statistic here is a function of sums
 of per-item contributions, so a resample is only a re-weighting of those contributions: one matrix product
 ``counts @ contributions`` per batch of resamples instead of recomputing from the raw matrix (see
-``krippendorff_alpha`` and ``bench/bench_agreement.py``).
+``krippendorff_alpha`` and ``bench/bench_agreement.py``). The counts come from the platform's one resampling
+engine, ``selection.core.metrics.bootstrap.resample_weights`` (seeded ``numpy``, in memory-bounded blocks).
 
 >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
 ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
@@ -33,20 +40,24 @@ import csv
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import krippendorff
 import numpy as np
+from scipy.sparse import csr_matrix
+
+from selection.core.metrics.bootstrap import resample_weights
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
+MIN_UNITS = 10  # units with two or more ratings below which a value is flagged as resting on too little data
 WEIGHTS = (None, "linear", "quadratic")
-_CHUNK = 100  # resamples per matrix product: bounds memory at _CHUNK x n_items floats
 
 __all__ = [
     "LEVELS",
+    "MIN_UNITS",
     "Coded",
     "Stat",
     "agreement_report",
@@ -70,13 +81,15 @@ class Stat:
     """One agreement statistic: ``value`` is None exactly when ``reason`` says why it is undefined.
 
     ``ci`` is a percentile bootstrap interval over items (None without bootstrap); ``note`` records
-    anything the caller should know about how the value was obtained (dropped items, pairs left out).
+    anything the caller should know about how the value was obtained (dropped items, pairs left out);
+    ``caution`` says when a defined value rests on too little data (see ``MIN_UNITS``).
     """
 
     value: float | None
     reason: str | None = None
     ci: tuple[float, float] | None = None
     note: str | None = None
+    caution: str | None = None
 
     @property
     def defined(self) -> bool:
@@ -84,7 +97,7 @@ class Stat:
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "reason": self.reason, "ci": list(self.ci) if self.ci else None,
-                "note": self.note}
+                "note": self.note, "caution": self.caution}
 
 
 def _undefined(reason: str) -> Stat:
@@ -213,8 +226,6 @@ def _degenerate(coded: Coded, need_variation: bool = True) -> str | None:
         return "no ratings"
     if rated.any(axis=1).sum() < 2:
         return "only one rater"
-    if rated.any(axis=0).sum() < 2:
-        return "only one item"
     pairable = rated.sum(axis=0) >= 2
     if not pairable.any():
         return "no unit has two or more ratings"
@@ -225,6 +236,29 @@ def _degenerate(coded: Coded, need_variation: bool = True) -> str | None:
     return None
 
 
+def _n_pairable(coded: Coded) -> int:
+    return int(((~np.isnan(coded.codes)).sum(axis=0) >= 2).sum())
+
+
+_UNITS = ("unit with two or more ratings", "units with two or more ratings")
+_SHARED = ("item rated by both raters", "items rated by both raters")
+
+
+def _thin(n_units: int, what: tuple[str, str] = _UNITS) -> str | None:
+    """The caution for a value resting on ``n_units`` units (``what``: singular, plural), or None."""
+    if n_units >= MIN_UNITS:
+        return None
+    return f"rests on too little data: {n_units} {what[n_units != 1]} (fewer than {MIN_UNITS})"
+
+
+def _cautioned(stat: Stat, n_units: int, what: tuple[str, str] = _UNITS) -> Stat:
+    """``stat`` with its caution set when it is defined and rests on fewer than MIN_UNITS units."""
+    if stat.value is None:
+        return stat
+    ci = stat.ci if n_units >= 2 else None
+    return replace(stat, ci=ci, caution=_thin(n_units, what))
+
+
 def _label_str(label: Any) -> str:
     """A label as people write it: 2.0 -> '2'."""
     if isinstance(label, float | np.floating) and float(label).is_integer():
@@ -233,7 +267,8 @@ def _label_str(label: Any) -> str:
 
 
 def resample_indices(n_items: int, n_resamples: int, random_state: int | None = 0) -> np.ndarray:
-    """Bootstrap item indices, n_resamples x n_items: the same draws every statistic here uses."""
+    """The item indices behind the counts :func:`resample_weights` draws for the same seed (n_resamples x
+    n_items): for checking a statistic against a reference computed on the resampled matrix itself."""
     rng = np.random.default_rng(random_state)
     return rng.integers(0, n_items, size=(n_resamples, n_items), dtype=np.int32)
 
@@ -245,18 +280,25 @@ def _index_weights(idx: np.ndarray, n_rows: int) -> np.ndarray:
     return np.bincount(flat, minlength=b * n_rows).reshape(b, n_rows).astype(float)
 
 
+def _item_weights(n_items: int, n_resamples: int, random_state: int | None) -> list[np.ndarray]:
+    """Blocks of (B, n_items) resample counts from the one engine (``resample_weights``)."""
+    return list(resample_weights(n_items, n_resamples, np.random.default_rng(random_state)))
+
+
 def _resampled_values(contrib: np.ndarray, finalize: Callable[[np.ndarray], np.ndarray],
-                      idx: np.ndarray) -> np.ndarray:
-    """finalize(weights @ contrib) for each resample (row of idx), in batches.
+                      weights: Sequence[np.ndarray]) -> np.ndarray:
+    """finalize(w @ contrib) for each resample (each row of each block of item counts ``weights``).
 
     Items with identical contributions (the same label counts) are merged first: with a few raters and
-    categories there are only a few hundred distinct rows, so each resample costs one gather and one
-    bincount over item ids plus a tiny matrix product.
+    categories there are only a few hundred distinct rows, so each resample costs one gather and one sum
+    over item counts plus a tiny matrix product.
     """
     patterns, pattern_of = np.unique(contrib, axis=0, return_inverse=True)
     pattern_of = pattern_of.ravel()
-    out = [finalize(_index_weights(pattern_of[idx[s:s + _CHUNK]], len(patterns)) @ patterns)
-           for s in range(0, idx.shape[0], _CHUNK)]
+    # items -> patterns as a sparse 0/1 matrix: a block's counts per pattern are exact sums of whole counts
+    members = csr_matrix((np.ones(len(pattern_of)), (pattern_of, np.arange(len(pattern_of)))),
+                         shape=(len(patterns), len(pattern_of)))
+    out = [finalize(np.asarray(members @ block.T).T @ patterns) for block in weights]
     return np.concatenate(out) if out else np.empty(0)
 
 
@@ -276,8 +318,8 @@ def _with_bootstrap(value: float, contrib: np.ndarray, finalize: Callable[[np.nd
         return _undefined("no variation in the expected disagreement")
     ci = None
     if bootstrap:
-        idx = resample_indices(contrib.shape[0], bootstrap, random_state)
-        ci = _percentile_ci(_resampled_values(contrib, finalize, idx), confidence)
+        weights = _item_weights(contrib.shape[0], bootstrap, random_state)
+        ci = _percentile_ci(_resampled_values(contrib, finalize, weights), confidence)
     return Stat(value=float(value), ci=ci, note=note)
 
 
@@ -374,7 +416,8 @@ def krippendorff_alpha(matrix: Any, level: str = "nominal", categories: Sequence
         return _undefined(problem)
     value = _package_alpha(coded, level, categories is not None)
     contrib, finalize = _alpha_setup(coded, level)
-    return _with_bootstrap(value, contrib, finalize, bootstrap, random_state, confidence)
+    return _cautioned(_with_bootstrap(value, contrib, finalize, bootstrap, random_state, confidence),
+                      _n_pairable(coded))
 
 
 def _package_alpha(coded: Coded, level: str, categories_declared: bool) -> float:
@@ -404,7 +447,7 @@ def krippendorff_alpha_resamples(matrix: Any, level: str, indices: np.ndarray,
         raise ValueError(problem)
     idx = np.atleast_2d(np.asarray(indices))
     contrib, finalize = _alpha_setup(coded, level)
-    return _resampled_values(contrib, finalize, idx)
+    return _resampled_values(contrib, finalize, [_index_weights(idx, contrib.shape[0])])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -435,7 +478,8 @@ def percent_agreement(matrix: Any, categories: Sequence | None = None, bootstrap
     def finalize(t: np.ndarray) -> np.ndarray:
         return _safe_div(t[:, 0], t[:, 1])
 
-    return _with_bootstrap(_point(contrib, finalize), contrib, finalize, bootstrap, random_state, confidence)
+    return _cautioned(_with_bootstrap(_point(contrib, finalize), contrib, finalize, bootstrap, random_state,
+                                      confidence), _n_pairable(coded))
 
 
 def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str = "undefined",
@@ -443,7 +487,7 @@ def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str =
     """Fleiss' (1971) kappa. It needs the same number of ratings on every rated item.
 
     ``unequal="undefined"`` (default) returns undefined, saying which counts were found;
-    ``unequal="drop"`` keeps only the items with the most common count (ties: the larger) and says how
+    ``unequal="drop"`` keeps only the items with the most common count of two or more (ties: the larger) and says how
     many were dropped in ``note``. Items with no rating are ignored either way.
     """
     _check_bootstrap(bootstrap, confidence)
@@ -458,6 +502,11 @@ def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str =
         if unequal == "undefined":
             return _undefined("Fleiss' kappa needs the same number of ratings per item; found "
                               f"{int(sizes.min())} to {int(sizes.max())} (keep the most common count with --unequal drop on the command line or unequal='drop' in Python, or use alpha/AC1)")
+        # Items with a single rating carry no agreement: the kept count is the most common one of two or more.
+        usable = sizes >= 2
+        if not usable.any():
+            return _undefined("no item has two or more ratings")
+        sizes, freq = sizes[usable], freq[usable]
         keep_m = sizes[freq == freq.max()].max()
         note = f"dropped {int(((m > 0) & (m != keep_m)).sum())} items without exactly {int(keep_m)} ratings"
         coded = Coded(np.where((m == keep_m)[None, :], coded.codes, np.nan), coded.categories, coded.values)
@@ -476,8 +525,8 @@ def fleiss_kappa(matrix: Any, categories: Sequence | None = None, unequal: str =
         pe = (p ** 2).sum(axis=1)
         return _safe_div(p_bar - pe, 1 - pe)
 
-    return _with_bootstrap(_point(contrib, finalize), contrib, finalize, bootstrap, random_state,
-                           confidence, note)
+    return _cautioned(_with_bootstrap(_point(contrib, finalize), contrib, finalize, bootstrap, random_state,
+                                      confidence, note), _n_pairable(coded))
 
 
 def _agreement_weights(c: int, weights: str | None) -> np.ndarray:
@@ -491,6 +540,17 @@ def _agreement_weights(c: int, weights: str | None) -> np.ndarray:
     return 1 - diff if weights == "linear" else 1 - diff ** 2
 
 
+def _weighted_coding(matrix: Any, categories: Sequence | None, weights: str | None) -> Coded | Stat:
+    """The coded ratings for a (possibly weighted) statistic, or the undefined Stat saying why there are none."""
+    coded = encode_ratings(matrix, categories)
+    if weights is not None and coded.values is None and categories is None:
+        return _undefined(f"{weights} weights need numeric labels or a declared category order")
+    problem = _degenerate(coded)
+    if problem:
+        return _undefined(problem)
+    return coded
+
+
 def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None = None,
             bootstrap: int = 0, random_state: int | None = 0, confidence: float = 0.95) -> Stat:
     """Gwet's AC1 (``weights=None``) or AC2 (``"linear"``/``"quadratic"``), missing data as irrCAC.
@@ -499,12 +559,9 @@ def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None
     shares of every rated unit; q is the number of categories (declared, else observed).
     """
     _check_bootstrap(bootstrap, confidence)
-    coded = encode_ratings(matrix, categories)
-    if weights is not None and coded.values is None and categories is None:
-        return _undefined(f"{weights} weights need numeric labels or a declared category order")
-    problem = _degenerate(coded)
-    if problem:
-        return _undefined(problem)
+    coded = _weighted_coding(matrix, categories, weights)
+    if isinstance(coded, Stat):
+        return coded
     q = coded.n_categories
     w = _agreement_weights(q, weights)
     counts = coded.counts()
@@ -519,7 +576,8 @@ def gwet_ac(matrix: Any, weights: str | None = None, categories: Sequence | None
         pe = scale * (pi * (1 - pi)).sum(axis=1)
         return _safe_div(pa - pe, 1 - pe)
 
-    return _with_bootstrap(_point(contrib, finalize), contrib, finalize, bootstrap, random_state, confidence)
+    return _cautioned(_with_bootstrap(_point(contrib, finalize), contrib, finalize, bootstrap, random_state,
+                                      confidence), _n_pairable(coded))
 
 
 def gwet_ac1(matrix: Any, categories: Sequence | None = None, bootstrap: int = 0,
@@ -565,8 +623,8 @@ def _kappa_finalize(c: int, weights: str | None, scott: bool = False) -> Callabl
 def _pair_stat(coded: Coded, a: int, b: int, weights: str | None, scott: bool) -> tuple[float, str | None]:
     sub = Coded(coded.codes[[a, b]], coded.categories, coded.values)
     both = ~np.isnan(sub.codes).any(axis=0)
-    if both.sum() < 2:
-        return math.nan, "the two raters share fewer than two items"
+    if not both.any():
+        return math.nan, "the two raters share no item"
     sub = Coded(np.where(both[None, :], sub.codes, np.nan), sub.categories, sub.values)
     problem = _degenerate(sub)
     if problem:
@@ -589,7 +647,9 @@ def cohen_kappa_pairs(matrix: Any, weights: str | None = None,
     out = {}
     for a, b in combinations(range(coded.codes.shape[0]), 2):
         value, reason = _pair_stat(coded, a, b, weights, scott=False)
-        out[(a, b)] = Stat(value=value, reason=None) if reason is None else _undefined(reason)
+        shared = int((~np.isnan(coded.codes[[a, b]])).all(axis=0).sum())
+        out[(a, b)] = (_cautioned(Stat(value=value), shared, _SHARED) if reason is None
+                       else _undefined(reason))
     return out
 
 
@@ -598,12 +658,9 @@ def _mean_over_pairs(matrix: Any, categories: Sequence | None, weights: str | No
     _check_bootstrap(bootstrap, confidence)
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {WEIGHTS}; got {weights!r}")
-    coded = encode_ratings(matrix, categories)
-    if weights is not None and coded.values is None and categories is None:
-        return _undefined(f"{weights} weights need numeric labels or a declared category order")
-    problem = _degenerate(coded)
-    if problem:
-        return _undefined(problem)
+    coded = _weighted_coding(matrix, categories, weights)
+    if isinstance(coded, Stat):
+        return coded
     pairs = list(combinations(range(coded.codes.shape[0]), 2))
     results = {p: _pair_stat(coded, *p, weights, scott) for p in pairs}
     good = [p for p, (v, _) in results.items() if np.isfinite(v)]
@@ -616,13 +673,14 @@ def _mean_over_pairs(matrix: Any, categories: Sequence | None, weights: str | No
     if bootstrap:
         c = coded.n_categories
         finalize = _kappa_finalize(c, weights, scott)
-        idx = resample_indices(coded.codes.shape[1], bootstrap, random_state)
-        per_pair = np.stack([_resampled_values(_pair_contrib(coded.codes, a, b, c), finalize, idx)
+        weights = _item_weights(coded.codes.shape[1], bootstrap, random_state)
+        per_pair = np.stack([_resampled_values(_pair_contrib(coded.codes, a, b, c), finalize, weights)
                              for a, b in good])
         ok = np.isfinite(per_pair)
         means = _safe_div(np.where(ok, per_pair, 0).sum(axis=0), ok.sum(axis=0))
         ci = _percentile_ci(means, confidence)
-    return Stat(value=value, ci=ci, note=note)
+    fewest = min(int((~np.isnan(coded.codes[[a, b]])).all(axis=0).sum()) for a, b in good)
+    return _cautioned(Stat(value=value, ci=ci, note=note), fewest, _SHARED)
 
 
 def cohen_kappa(matrix: Any, weights: str | None = None, categories: Sequence | None = None,
@@ -679,6 +737,7 @@ def agreement_report(matrix: Any, level: str = "nominal", categories: Sequence |
         "gwet_ac1": stats["gwet_ac1"].value,
         "cohen_kappa": {k.split(".")[1]: s.value for k, s in stats.items() if k.startswith("cohen_kappa.")},
         "undefined": {k: s.reason for k, s in stats.items() if not s.defined},
+        "caution": {k: s.caution for k, s in stats.items() if s.caution},
     }
     if bootstrap:
         report["ci"] = {k: list(s.ci) if s.ci else None for k, s in stats.items() if s.defined}

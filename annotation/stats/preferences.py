@@ -14,7 +14,8 @@ A judgment record is a plain dict or a :class:`Judgment`::
   side (``ties="half"``, the default) or is dropped (``ties="drop"``). The maximum likelihood estimate
   exists only when the "beat at least once" graph is strongly connected; otherwise no strengths are given
   and the reason names the systems that never win / never lose, or the disconnected groups.
-- Bootstrap intervals resample *items* (every judgment on an item travels together), seeded.
+- Bootstrap intervals resample *items* (every judgment on an item travels together), seeded, drawn by the
+  platform's one resampling engine (``selection.core.metrics.bootstrap.resample_weights``).
 
 Accuracy ("% of edits judged accurate", the DEFT paper's measure) uses records
 ``{"item", "rater", "system", "answer": "yes"|"no"|True|False, "task"}``.
@@ -33,6 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 from scipy.sparse.csgraph import connected_components
+
+from selection.core.metrics.bootstrap import resample_weights
 
 ANSWERS = ("left", "right", "tie", "both_bad")
 
@@ -289,11 +292,10 @@ class BradleyTerry:
         rng = np.random.default_rng(self.random_state)
         k = len(systems)
         logs = []
-        for _ in range(self.n_bootstrap):
-            counts = np.bincount(rng.integers(0, len(items), len(items)), minlength=len(items))
-            w = np.tensordot(counts, per_item, axes=1)
-            if _existence_problem(w, systems) is None:
-                logs.append(_mm_fit(w, self.max_iter, self.tol)[0])
+        for block in resample_weights(len(items), self.n_bootstrap, rng):  # the one resampling engine
+            for w in np.tensordot(block, per_item, axes=1):  # each resample's win matrix
+                if _existence_problem(w, systems) is None:
+                    logs.append(_mm_fit(w, self.max_iter, self.tol)[0])
         self.n_bootstrap_failed_ = self.n_bootstrap - len(logs)
         tail = (1 - self.confidence) / 2 * 100
         if len(logs) < 2:

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from annotation import selectors, services, throttles
-from annotation.models import Invite, Study, StudyRater
+from annotation.models import SIDES, Invite, Preference, Study, StudyRater
 
 
 def _member_study(request: HttpRequest, token: str) -> Study:
@@ -45,6 +45,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         "study": study, "payload": payload, "questions": study.questions, "practice": practice,
         "progress": selectors.rater_progress(study, request.user),
         "guidelines_html": body, "guidelines_title": title,
+        "vocabulary": {"sides": list(SIDES), "preferences": list(Preference.values)},
     })
 
 

@@ -2,10 +2,6 @@
 invites), and the unblinded export (after close, or a logged peek)."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +11,7 @@ from django.views.decorators.http import require_POST
 from annotation import blinding, selectors, services
 from annotation.forms import StudyForm
 from annotation.models import Study
+from annotation.record_files import records_csv, records_jsonl
 from annotation.views.access import managed_study
 from deft_site.roles import researcher_required
 
@@ -135,17 +132,3 @@ def study_export(request: HttpRequest, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{study.name}-judgments.{"jsonl" if fmt == "jsonl" else "csv"}"'
     return response
 
-
-def records_csv(records: list[dict]) -> str:
-    out = io.StringIO()
-    fields = list(records[0].keys()) if records else ["item", "rater", "left_system", "right_system", "answer",
-                                                      "seconds", "is_control", "submitted_at"]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for r in records:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()})
-    return out.getvalue()
-
-
-def records_jsonl(records: list[dict]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

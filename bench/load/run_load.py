@@ -60,8 +60,23 @@ def main() -> None:
         report["ceiling"]["wall_s"] = round(time.perf_counter() - t0, 2)
         report["machine_after_ceiling"] = machine()
         client_cpu0 = report["ceiling"]["client_cpu_s"]
-        summary, stats = asyncio.run(run_annotators(base, study["invite"], study["token"], args.users, args.seconds,
-                                                    args.think))
+        window_cpu: list[float] = []
+
+        async def annotators():  # noqa: ANN202 - the web server's CPU time is read when rating starts and ends
+            started = asyncio.Event()
+            if not args.url:
+                async def at_start() -> None:
+                    await started.wait()
+                    window_cpu.append(stack.web_cpu_seconds())
+                watcher = asyncio.create_task(at_start())
+            result = await run_annotators(base, study["invite"], study["token"], args.users, args.seconds,
+                                          args.think, on_start=started)
+            if not args.url:
+                await watcher
+                window_cpu.append(stack.web_cpu_seconds())
+            return result
+
+        summary, stats = asyncio.run(annotators())
         summary["client_cpu_s"] = round(summary["client_cpu_s"] - client_cpu0, 2)
         if not args.url:
             cpu1 = stack.web_cpu_seconds()
@@ -69,6 +84,16 @@ def main() -> None:
         report["machine_after"] = machine()
         if not args.url:
             report["annotators"]["web_cpu_s_incl_join"] = round(cpu1 - cpu0 - report["ceiling"]["web_cpu_s"], 2)
+            # While rating (joins excluded): the web server's CPU per judgment and per request, and how much of
+            # the machine's two cores it got (the rest went to PostgreSQL, the client and other work).
+            cpu = window_cpu[1] - window_cpu[0]
+            n_req = sum(summary["latency"][k]["n"] for k in ("next", "submit") if k in summary["latency"])
+            report["annotators"]["web_cpu_s_rating"] = round(cpu, 2)
+            report["annotators"]["web_cpu_ms_per_judgment"] = round(1000 * cpu / max(1, summary["acknowledged"]), 2)
+            report["annotators"]["web_cpu_ms_per_request"] = round(1000 * cpu / max(1, n_req), 2)
+            report["annotators"]["web_cores_used"] = round(cpu / summary["window_s"], 2)
+            report["ceiling"]["web_cpu_ms_per_request"] = round(
+                1000 * report["ceiling"]["web_cpu_s"] / max(1, report["ceiling"]["latency"]["trivial"]["n"]), 3)
         report["check"] = check_exactly_once(args.database_url, study["study"], stats.acked)
         requests = sum(summary["latency"][k]["n"] for k in ("next", "submit") if k in summary["latency"])
         report["annotator_requests_per_s"] = round(requests / summary["window_s"], 1)

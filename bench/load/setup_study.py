@@ -33,7 +33,7 @@ def _django() -> None:
 
 def _rows(n: int, data: str | None) -> list[dict]:
     if not data:
-        from selection.core.demo_data import make_demo_rows
+        from selection.demo import make_demo_rows
 
         rows = make_demo_rows(n_rows=n, seed=11)
     else:

@@ -30,15 +30,20 @@ def headline_for(exc: BaseException) -> tuple[str, bool]:
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, PERMANENT):
         hint = getattr(exc, "hint", "") or "Fix the input and start a new job; a retry would fail the same way."
-        return f"{_sentence(message)} {hint}", False
+        sentence = as_sentence(message)
+        first = sentence.split(" ", 1)[0]
+        if first.isalpha():  # "row 3 has no src" -> "Row 3 ...", but a name stays as written: "n_clusters=500 ..."
+            sentence = sentence[:1].upper() + sentence[1:]
+        return f"{sentence} {hint}", False
     if isinstance(exc, MemoryError):
         return "The worker ran out of memory. Retry on a larger worker or with smaller batches.", True
     if isinstance(exc, OSError):
-        return f"A file or network operation failed ({_sentence(message, end='')}). Retry once it is fixed.", True
-    return (f"Unexpected error ({type(exc).__name__}: {_sentence(message, end='')}). "
+        return f"A file or network operation failed ({as_sentence(message, end='')}). Retry once it is fixed.", True
+    return (f"Unexpected error ({type(exc).__name__}: {as_sentence(message, end='')}). "
             "Retry may help; staff can see the details."), True
 
 
-def _sentence(text: str, end: str = ".") -> str:
+def as_sentence(text: str, end: str = ".") -> str:
+    """The text (at most 300 characters) ending as a sentence: "x" -> "x.", "x." unchanged."""
     text = text[:300].rstrip()
     return text if not end or text.endswith((".", "!", "?")) else text + end

@@ -82,6 +82,11 @@ class Job(models.Model):
         return " ".join(str(s) for s in self.FINISHED)
 
     @property
+    def kind_label(self) -> str:
+        """The kind as a person reads it: "dataset import", "demo pipeline"."""
+        return self.kind.replace("_", " ")
+
+    @property
     def error_headline(self) -> str:
         """The one-sentence reason a job failed (the first line of ``error``)."""
         return self.error.splitlines()[0] if self.error else ""
@@ -110,14 +115,21 @@ class Job(models.Model):
         return (end - self.started_at).total_seconds()
 
 
+class WorkerBackend(models.TextChoices):
+    DB = "db", "django-tasks-db"
+    RQ = "rq", "RQ"
+
+
 class Worker(models.Model):
     """A worker process, as it last reported itself: its queues and heartbeat (the staff dashboard lists them)."""
+
+    Backend = WorkerBackend
 
     name = models.CharField(max_length=200, unique=True, help_text="host:pid, plus a tag when given.")
     hostname = models.CharField(max_length=200)
     pid = models.PositiveIntegerField()
     queues = models.JSONField(default=list, help_text="The queues it takes jobs from; ['*'] for all.")
-    backend = models.CharField(max_length=16, default="db", help_text="db (django-tasks-db) or rq.")
+    backend = models.CharField(max_length=16, choices=WorkerBackend.choices, default=WorkerBackend.DB)
     started_at = models.DateTimeField(default=timezone.now)
     last_heartbeat = models.DateTimeField(default=timezone.now, db_index=True)
     stopped_at = models.DateTimeField(null=True, blank=True, help_text="Set when it shut down cleanly.")
@@ -125,6 +137,8 @@ class Worker(models.Model):
 
     class Meta:
         ordering = ["-last_heartbeat"]
+        constraints = [models.CheckConstraint(condition=models.Q(backend__in=WorkerBackend.values),
+                                              name="worker_backend_valid")]
 
     def __str__(self) -> str:
         return self.name

@@ -39,12 +39,14 @@ class Reporter:
         self.keeper = keeper
         self._last_write = 0.0
         self._stage = ""
+        self.last: tuple[int, int | None] = (0, None)  # the last (done, total) reported, written or not
 
     def progress(self, done: int, total: int | None = None, stage: str | None = None, force: bool = False) -> None:
         if stage is not None:
             # A new stage is shown at once; a stage whose counters alone moved ("step 40/750") waits its turn.
             force = force or _DIGITS.sub("#", stage) != _DIGITS.sub("#", self._stage)
             self._stage = stage
+        self.last = (done, total)
         if self.echo:
             self.echo(done, total, self._stage)
         if self.keeper is not None and self.keeper.lost:
@@ -72,9 +74,14 @@ class Reporter:
 
     def log(self, line: str) -> None:
         job_log_append(self.job.pk, line)
-        logger.info("job %s: %s", self.job.pk, line)
         if self.echo:
-            print(line, file=sys.stderr)
+            # On a terminal the line replaces the unfinished progress bar (redrawn at the next report); the
+            # log record goes to DEBUG so the console does not show the same line twice.
+            logger.debug("job %s: %s", self.job.pk, line)
+            sys.stderr.write("\r" + line.ljust(80) + "\n")
+            sys.stderr.flush()
+        else:
+            logger.info("job %s: %s", self.job.pk, line)
 
     def should_stop(self) -> bool:
         if self.keeper is not None and self.keeper.lost:
@@ -103,8 +110,8 @@ def terminal_progress(label: str = "") -> ProgressSink:
             filled = int(width * min(done, total) / total)
             bar = "#" * filled + "." * (width - filled)
             line = f"\r{label}[{bar}] {100 * done / total:5.1f}% {done}/{total} {stage}"
-        else:
-            line = f"\r{label}{done} {stage}"
+        else:  # a stage without a count ("clustering"): its name, and how far only once something is done
+            line = f"\r{label}{stage}" + (f" ({done})" if done else "")
         sys.stderr.write(line[:160].ljust(80))
         if finished:
             sys.stderr.write("\n")

@@ -10,10 +10,11 @@ from typing import Any
 
 from rq import Worker as RQWorker
 
+from deft_site.jobs.models import Worker
 from deft_site.jobs.workers import Presence
 
 
 class LeaseRQWorker(RQWorker):
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        with Presence([q.name for q in self.queues], backend="rq"):
+        with Presence([q.name for q in self.queues], backend=Worker.Backend.RQ):
             return super().work(*args, **kwargs)

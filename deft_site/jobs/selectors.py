@@ -1,13 +1,15 @@
 """Reads on jobs and workers, for the pages, the API, the CLI and the dashboard."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from deft_site.jobs.models import Job, Worker
-from deft_site.jobs.workers import workers_alive
+from deft_site.jobs.queues import lease_seconds
 
 # Parameter keys a person needs to see under a name they read; anything path-like shows its file name only.
 _PATH_KEYS = {"path", "model_path", "run_dir", "final_dir"}
@@ -54,6 +56,8 @@ def job_params_display(job: Job) -> list[tuple[str, str]]:
             continue
         label = key.replace("_", " ")
         if key in _PATH_KEYS and isinstance(value, str):
+            if "filename" in job.params:  # an upload's stored name on the server: the filename row says it
+                continue
             value = PurePath(value).name
         rows.append((label, _readable(value)))
     return rows
@@ -103,3 +107,10 @@ def worker_list(limit: int = 50) -> list[dict[str, Any]]:
     for worker in Worker.objects.select_related("current_job").order_by("-last_heartbeat")[:limit]:
         rows.append({"worker": worker, "alive": worker.pk in alive, "queues": ", ".join(worker.queues)})
     return rows
+
+
+def workers_alive(queue: str | None = None) -> list[Worker]:
+    """Workers that beat within the last lease (and serve ``queue``, when given)."""
+    since = timezone.now() - timedelta(seconds=lease_seconds())
+    alive = list(Worker.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=since))
+    return [w for w in alive if queue is None or w.serves(queue)]

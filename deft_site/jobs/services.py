@@ -15,12 +15,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from deft_site.jobs.errors import JobCancelled, JobLost, headline_for
+from deft_site.jobs import workers
+from deft_site.jobs.errors import JobCancelled, JobLost, as_sentence, headline_for
 from deft_site.jobs.leases import LeaseKeeper, lease_until, leases_reclaim
 from deft_site.jobs.models import Job
 from deft_site.jobs.registry import kind_get
 from deft_site.jobs.reporter import ProgressSink, Reporter, job_log_append
-from deft_site.jobs import workers
 
 logger = logging.getLogger("deft.jobs")
 
@@ -75,6 +75,7 @@ def job_run(job_id: int, echo: ProgressSink | None = None, interrupt: str = "req
     job = Job.objects.get(pk=job_id)
     attempt = job.attempts
     job_log_append(job.pk, f"attempt {attempt} started on {worker_name}")
+    logger.info("job %s (%s) attempt %s started on %s", job.pk, job.kind, attempt, worker_name)
     workers.current_job_set(job.pk)
     try:
         with LeaseKeeper(job.pk, attempt) as keeper:
@@ -82,7 +83,10 @@ def job_run(job_id: int, echo: ProgressSink | None = None, interrupt: str = "req
             try:
                 result = kind_get(job.kind).handler()(job, reporter)
             except JobCancelled as exc:
-                _finish(job, attempt, Job.Status.CANCELLED, error=f"{exc} It stopped at: {reporter._stage or 'start'}.")
+                # The report that met the cancel was not written: keep it, so the job shows where it stopped.
+                done, total = reporter.last
+                _finish(job, attempt, Job.Status.CANCELLED, progress=(done, total, reporter._stage),
+                        error=f"{as_sentence(str(exc))} It stopped at: {reporter._stage or 'start'}.")
             except JobLost:
                 logger.warning("job %s: attempt %s lost its lease; another worker carries on", job.pk, attempt)
             except Exception as exc:  # noqa: BLE001 - a job records any failure and says why
@@ -104,9 +108,11 @@ def job_run(job_id: int, echo: ProgressSink | None = None, interrupt: str = "req
 
 
 def _finish(job: Job, attempt: int, status: str, *, error: str = "", details: str = "", retryable: bool = True,
-            result: dict | None = None) -> None:
+            result: dict | None = None, progress: tuple[int, int | None, str] | None = None) -> None:
     updates: dict[str, Any] = {"status": status, "finished_at": timezone.now(), "error": error,
                                "error_details": details, "retryable": retryable, "lease_expires_at": None}
+    if progress is not None and progress[2]:
+        updates["progress_done"], updates["progress_total"], updates["stage"] = progress[0], progress[1], progress[2][:255]
     if result is not None:
         updates["result"] = result
     if status == Job.Status.SUCCEEDED:

@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from deft_site.jobs.models import Worker
-from deft_site.jobs.queues import lease_seconds, renew_every
+from deft_site.jobs.queues import renew_every
 
 logger = logging.getLogger("deft.jobs")
 _process: dict[str, "Presence | None"] = {"presence": None}
@@ -86,9 +86,3 @@ class Presence:
         finally:
             connection.close()
 
-
-def workers_alive(queue: str | None = None) -> list[Worker]:
-    """Workers that beat within the last lease (and serve ``queue``, when given)."""
-    since = timezone.now() - timedelta(seconds=lease_seconds())
-    alive = list(Worker.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=since))
-    return [w for w in alive if queue is None or w.serves(queue)]

@@ -90,6 +90,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A fresh clone has no var/ yet: `manage.py migrate` (or any command) must not fail on the missing folder.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web server and the worker read while the other writes; IMMEDIATE transactions take the
     # write lock up front, so two writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -130,6 +132,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "deft_site.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "deft_site.accounts.client_ip"  # NUM_PROXIES-aware, like the API throttles
 AXES_VERBOSE = False  # our lockout page logs each lockout; axes would log a banner on every command
 
 # Content-Security-Policy (django-csp): scripts only from this site's static files, no inline script, no
@@ -230,6 +233,9 @@ DEFT_EMBEDDER = os.environ.get("DEFT_EMBEDDER", "minilm")
 # Default base model for training: "tiny-t5" builds a small T5 from a config (no download needed);
 # any Hugging Face model id or local path (e.g. google/flan-t5-large) also works.
 DEFT_BASE_MODEL = os.environ.get("DEFT_BASE_MODEL", "tiny-t5")
+# Training steps of each of the demo's two models (the same for both): 800 finishes in minutes on two cores;
+# 2000 learns the demo's edits much better (README, "Two commands").
+DEFT_DEMO_STEPS = int(os.environ.get("DEFT_DEMO_STEPS", "800"))
 
 LOGGING = {
     "version": 1,

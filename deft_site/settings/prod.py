@@ -43,3 +43,14 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", STATIC_ROOT))  # noqa: F405
 # Jobs run on RQ workers on Redis in production (`manage.py rqworker --job-class django_tasks_rq.Job QUEUE...`);
 # TASKS_BACKEND=db keeps the database worker instead.
 TASKS = {"default": _TASK_BACKENDS[os.environ.get("TASKS_BACKEND", "rq")]}
+
+# One cache for every gunicorn worker process (deft_site/cache.py): the API throttles and the invite links'
+# new-account limits count there, so a per-process memory cache would multiply each limit by the worker count.
+CACHES = {
+    "default": {
+        "BACKEND": "deft_site.cache.FailOpenRedisCache",
+        "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),  # noqa: F405
+        "KEY_PREFIX": os.environ.get("DEFT_CACHE_PREFIX", "deft"),
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}

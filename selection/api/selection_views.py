@@ -8,15 +8,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deft_site.roles import IsResearcher
-from selection import selectors_selection as sel
+from selection import selectors as sel
 from selection.api.selection_serializers import (
-    SelectionExportSerializer, SelectionRunCreateSerializer, SelectionRunDetailSerializer, SelectionRunSerializer,
+    SelectionExportSerializer,
+    SelectionRunCreateSerializer,
+    SelectionRunDetailSerializer,
+    SelectionRunSerializer,
 )
 from selection.api.serializers import DatasetSerializer
 from selection.api.views import jsonl_only
+from selection.downloads import picks_jsonl_response
 from selection.models import Dataset
 from selection.services.selection_runs import SelectionError, selection_run_export, selection_run_submit
-from selection.views.selection_runs import picks_jsonl_response
 
 
 class SelectionRunViewSet(viewsets.ReadOnlyModelViewSet):

@@ -10,17 +10,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deft_site.jobs.api import JobSerializer
 from deft_site.parsers import SafeJSONParser
 from deft_site.roles import IsResearcher
-from deft_site.jobs.api import JobSerializer
 from selection.api.training_serializers import (
-    CopyBaselineSerializer, GenerateSerializer, OutputImportSerializer, OutputSerializer, ScoreQuerySerializer,
-    SystemSerializer, TrainingRunCreateSerializer, TrainingRunSerializer,
+    CopyBaselineSerializer,
+    GenerateSerializer,
+    OutputImportSerializer,
+    OutputSerializer,
+    ScoreQuerySerializer,
+    SystemSerializer,
+    TrainingRunCreateSerializer,
+    TrainingRunSerializer,
 )
 from selection.models import System, TrainingRun
-from selection.services.scoring import ScoringError, score_report_create, scoring_systems
-from selection.services.systems import OutputImportError, SystemCreateError, system_copy_baseline, system_import
-from selection.services.systems import system_generate_submit
+from selection.services.scoring import ScoringError, score_report_preview, scoring_systems
+from selection.services.systems import (
+    OutputImportError,
+    SystemCreateError,
+    system_copy_baseline,
+    system_generate_submit,
+    system_import,
+)
 from selection.services.training import TrainingRunError, training_loss_log, training_manifest, training_run_create
 
 
@@ -118,7 +129,7 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ScoreView(APIView):
-    """GET /api/scores/?dataset=D&split=S&system=A&system=B[&by=task]: the (cached) score report."""
+    """GET /api/scores/?dataset=D&split=S&system=A&system=B[&by=task]: the cached score report, or one scored now and not saved (a GET writes nothing)."""
 
     permission_classes = [IsResearcher]
 
@@ -131,8 +142,7 @@ class ScoreView(APIView):
         v = data.validated_data
         try:
             systems = scoring_systems(dataset=v["dataset"], names=v["system"])
-            report = score_report_create(dataset=v["dataset"], split=v["split"] or None, systems=systems, by=v["by"],
-                                         user=request.user)
+            report = score_report_preview(dataset=v["dataset"], split=v["split"] or None, systems=systems, by=v["by"])
         except ScoringError as exc:
             return _bad(exc)
         return Response(report.result)

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from deft_site.roles import IsResearcher
 from selection.api.serializers import DatasetImportSerializer, DatasetSerializer, ExampleSerializer
+from selection.downloads import jsonl_download
 from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
-from selection.views.datasets import jsonl_download
 
 
 def jsonl_only(format: str | None) -> None:

@@ -11,9 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from .ucs import SelectionMixin, round_half_up, stratified_sample
+from .sampling import stratified_sample
+from .ucs import SelectionMixin, round_half_up
 
 __all__ = ["RandomSelector", "StratifiedRandomSelector"]
+
+#: Why an example is in a baseline selection.
+REASONS = ("random",)
 
 
 class _SizedSelector(SelectionMixin):
@@ -53,7 +57,7 @@ class _SizedSelector(SelectionMixin):
         n = len(tasks)
         size = self._size_for(n)
         idx = self._draw(tasks, size, np.random.default_rng(self.random_state))
-        self._set_selection(n, idx, np.full(len(idx), "random", dtype=object))
+        self._set_selection(n, idx, np.full(len(idx), REASONS[0], dtype=object))
         return self
 
     def _draw(self, tasks: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -20,7 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from selection.core.text import split_instruction
 
 __all__ = [
     "agreement",
@@ -102,12 +105,9 @@ def project_2d(
         np.random.default_rng(random_state).choice(n, max_points, replace=False)
     )
     Y = np.asarray(X[idx], dtype=np.float64)
-    Y -= Y.mean(axis=0)
-    _, _, vt = np.linalg.svd(Y, full_matrices=False)
-    comps = vt[:2]
-    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(axis=1)])
-    comps = comps * signs[:, None]
-    coords = Y @ comps.T
+    # Full SVD: exact and deterministic; scikit-learn flips each component so its largest loading is positive.
+    with np.errstate(divide="ignore", invalid="ignore"):  # one row: no variance to explain, coordinates 0
+        coords = PCA(n_components=min(2, *Y.shape), svd_solver="full").fit_transform(Y)
     if coords.shape[1] < 2:  # one-dimensional data: pad a zero axis
         coords = np.hstack([coords, np.zeros((len(coords), 2 - coords.shape[1]))])
     return idx, coords
@@ -194,14 +194,15 @@ def agreement(labels: Sequence[int] | np.ndarray, classes: Sequence[Any] | np.nd
 
 
 def instruction_of(src: str) -> str:
-    """The instruction phrasing of a CoEDIT-style source: the text before the first ": ",
-    lower-cased ("Fix grammar: she go" -> "fix grammar"); "" when there is none.
+    """The instruction phrasing of a CoEDIT-style source, lower-cased ("Fix grammar: she go" ->
+    "fix grammar"); "" when it starts with none of CoEDIT's phrasings (a colon alone is no instruction).
 
     >>> instruction_of("Make this easier to read: The cat sat.")
     'make this easier to read'
+    >>> instruction_of("The spacecraft consists of two main elements: the orbiter and the probe.")
+    ''
     """
-    head, sep, _ = src.partition(": ")
-    return head.strip().lower() if sep else ""
+    return split_instruction(src)[0].lower()
 
 
 def starved_tasks(

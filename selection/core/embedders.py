@@ -19,6 +19,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from selection.core.text import strip_instruction
+
 __all__ = [
     "Embedder",
     "SentenceTransformerEmbedder",
@@ -50,16 +52,16 @@ class Embedder(Protocol):
 def text_for_embedding(src: str, tgt: str | None = None, mode: str = "src") -> str:
     """The text of an example that gets embedded.
 
-    "src": instruction + input as stored (what the paper embeds); "input": the text after
-    the first ": " (the instruction prefix dropped; src unchanged if it has none);
-    "input+target": that input, a newline, then the target.
+    "src": instruction + input as stored (what the paper embeds); "input": the text without
+    its CoEDIT instruction (``selection.core.text.strip_instruction``: only a known phrasing is
+    dropped, so "Two elements: the orbiter and the probe." stays whole); "input+target": that
+    input, a newline, then the target.
     """
     if mode not in TEXT_MODES:
         raise ValueError(f"mode must be one of {TEXT_MODES}, got mode={mode!r}")
     if mode == "src":
         return src
-    _, sep, rest = src.partition(": ")
-    text = rest if sep else src
+    text = strip_instruction(src)
     if mode == "input":
         return text
     return f"{text}\n{tgt or ''}"

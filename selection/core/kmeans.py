@@ -140,16 +140,7 @@ def fast_kmeans(
     sample_stat = _row_stat(sample, spherical, chunk_size)
     centers = _kmeanspp(sample[:s], K, rng)
 
-    # Lloyd on the sample.
-    prev = np.inf
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        labels, dist2, sums, counts = _pass(sample, centers, spherical, sample_stat, chunk_size)
-        inertia = float(dist2.sum())
-        centers = _new_centers(sums, counts, centers, sample, dist2, spherical)
-        if _converged(prev, inertia, tol):
-            break
-        prev = inertia
+    centers, labels, dist2, n_iter = _lloyd(sample, centers, spherical, sample_stat, chunk_size, max_iter, tol)
 
     if m == n:  # the sample is the whole data set: Lloyd above already ran on all of it
         X_full, stat_full, passes = sample, sample_stat, 0
@@ -159,15 +150,9 @@ def fast_kmeans(
         X_full, stat_full, back = X, _row_stat(X, spherical, chunk_size), None
         passes = full_passes if full_passes is not None else _auto_passes(n, K)
 
-    prev = np.inf
-    done = 0
-    for done in range(1, passes + 1):  # Lloyd steps on all the data: assign, then move to the means
-        labels, dist2, sums, counts = _pass(X_full, centers, spherical, stat_full, chunk_size)
-        inertia = float(dist2.sum())
-        centers = _new_centers(sums, counts, centers, X_full, dist2, spherical)
-        if _converged(prev, inertia, tol):
-            break
-        prev = inertia
+    centers, full_labels, _, done = _lloyd(X_full, centers, spherical, stat_full, chunk_size, passes, tol)
+    if done:  # else the sample's labels stand (the sample is all of X, or final_assign relabels every point)
+        labels = full_labels
     if final_assign:  # one more pass: every point to its nearest final centre
         labels, dist2, _, _ = _pass(
             X_full, centers, spherical, stat_full, chunk_size, accumulate=False, exact=True
@@ -189,6 +174,23 @@ def fast_kmeans(
         n_full_passes=done,
         sample_size=m,
     )
+
+
+def _lloyd(X: np.ndarray, centers: np.ndarray, spherical: bool, stat: np.ndarray, chunk_size: int, steps: int,
+           tol: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, int]:
+    """Up to ``steps`` Lloyd steps on X (assign every row, then move each centre to its members' mean), stopping
+    when the inertia no longer falls by ``tol``. Returns (centres, labels and squared distances of the last
+    assignment, steps taken); labels and distances are None when ``steps`` is 0."""
+    labels = dist2 = None
+    prev, done = np.inf, 0
+    for done in range(1, steps + 1):
+        labels, dist2, sums, counts = _pass(X, centers, spherical, stat, chunk_size)
+        inertia = float(dist2.sum())
+        centers = _new_centers(sums, counts, centers, X, dist2, spherical)
+        if _converged(prev, inertia, tol):
+            break
+        prev = inertia
+    return centers, labels, dist2, done
 
 
 class FastKMeans:

@@ -33,6 +33,8 @@ __all__ = ["SemDeDupSelector", "cluster_duplicates"]
 
 #: Largest similarity block (rows × columns) held at once: 4M float32 = 16 MB.
 CHUNK_ELEMENTS = 4_000_000
+#: Why an example is in a SemDeDup selection: in D_base, or kept as no near-duplicate of an earlier one.
+REASONS = ("base", "kept")
 
 
 def cluster_duplicates(
@@ -143,7 +145,7 @@ class SemDeDupSelector(SelectionMixin, BaseSplitMixin):
         kept = remain[dup < 0]
         indices = np.concatenate([base, kept])
         reasons = np.concatenate(
-            [np.full(len(base), "base", dtype=object), np.full(len(kept), "kept", dtype=object)]
+            [np.full(len(base), REASONS[0], dtype=object), np.full(len(kept), REASONS[1], dtype=object)]
         )
         self._set_selection(n, indices, reasons)
         return self

@@ -466,7 +466,7 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     order = [i for i in range(len(rows)) if i not in holdout] or list(range(len(rows)))
     steps_per_epoch = math.ceil(len(order) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil((cfg.epochs or 1) * steps_per_epoch))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, core_training._lr_lambda(cfg, total))
+    scheduler = core_training.lr_scheduler(optimizer, cfg, total)
     start = 0
     ckpt = core_training.latest_checkpoint(run_dir)
     if ckpt is not None:
@@ -758,7 +758,7 @@ def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -
 _LOADED: dict[str, Any] = {}
 
 
-def load_tagger(model_dir: str | os.PathLike[str]):
+def load_tagger(model_dir: str | os.PathLike[str]) -> tuple[Any, dict, Any]:
     """(head, meta, cache) of a saved tagger; cached per directory and file time."""
     import torch
 

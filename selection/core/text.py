@@ -57,14 +57,16 @@ COEDIT_INSTRUCTIONS: dict[str, tuple[str, ...]] = {
         "Rewrite more formally", "Make this sound more formal", "Rewrite in a formal manner",
     ),
 }
-# The instruction ``generate --add-instruction`` prepends for a task (CoEDIT's own examples).
+# The one instruction per task the platform prepends: ``generate --add-instruction`` and the reproduction's
+# evaluation rows (``selection.core.benchmarks.coedit_eval_rows``). Each is a CoEDIT phrasing of the shared
+# training pool, so a model trained on it is asked the way it was trained.
 DEFAULT_INSTRUCTIONS: dict[str, str] = {
-    "gec": "Fix grammatical errors in this sentence",
+    "gec": "Fix grammar",
     "simplification": "Simplify this sentence",
-    "clarity": "Make the sentence clear",
+    "clarity": "Make this clearer",
     "coherence": "Make this text coherent",
-    "paraphrase": "Paraphrase this sentence",
-    "neutralize": "Remove non-neutral POV",
+    "paraphrase": "Paraphrase this",
+    "neutralize": "Write in a more neutral way",
     "formality": "Write this more formally",
 }
 

@@ -6,8 +6,10 @@ Why not ``Seq2SeqTrainer``: exact resumption is easier to guarantee when the loo
 Data order is a pure function of ``(seed, epoch)``: each epoch shuffles the examples with a
 ``torch.Generator`` seeded with ``seed + epoch``, and global optimizer step ``s`` consumes micro-batches
 ``(s % steps_per_epoch) * grad_accumulation ...`` of epoch ``s // steps_per_epoch``. A checkpoint therefore
-only has to remember the step; with model, optimizer, scheduler and RNG states restored, a resumed run
-performs bit-for-bit the same updates on the CPU as an uninterrupted one.
+only has to remember the step; with model, optimizer, scheduler and RNG states restored (``accelerate``'s
+``save_state`` / ``load_state``), a resumed run performs bit-for-bit the same updates on the CPU as an
+uninterrupted one. The learning-rate schedules are ``transformers.get_scheduler``'s and batches are padded by
+``transformers.DataCollatorForSeq2Seq``.
 
 ``run_dir`` layout::
 
@@ -15,7 +17,8 @@ performs bit-for-bit the same updates on the CPU as an uninterrupted one.
     train_ids.txt          the training ids, in the order given
     loss.jsonl             {"step", "loss", "lr"} every ``log_every`` steps
     tokenizer/             the tokenizer (trained on the data for "tiny-t5")
-    checkpoints/step-N/    model, tokenizer, optimizer.pt, scheduler.pt, rng_state_<rank>.pt, trainer_state.json
+    checkpoints/step-N/    model + tokenizer (loadable like final/), trainer_state.json, and state/: what
+                           Accelerator.save_state writes (model, optimizer, scheduler, every RNG state)
     final/                 model + tokenizer, loadable by AutoModelForSeq2SeqLM / AutoTokenizer.from_pretrained
 
 No torch, transformers or accelerate import happens at module import time: the web process imports this.
@@ -23,13 +26,13 @@ No torch, transformers or accelerate import happens at module import time: the w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import math
 import os
 import platform
-import random
 import re
 import shutil
 import time
@@ -243,22 +246,6 @@ def _train_tagger(config, examples, run_dir: Path, manifest: dict, progress, sho
     return _result_from_manifest(run_dir, manifest)
 
 
-def synthetic_edit_examples(n: int, seed: int = 0) -> list[dict[str, str]]:
-    """Synthetic word-level text-editing pairs in CoEDIT's format, for demos, tests and benchmarks.
-
-    Three tasks: subject-verb agreement ("Fix grammar: he go to school ." -> "he goes to school ."),
-    dropping a subjective adjective ("Write in a more neutral way: ..."), and replacing rare words with
-    plain ones ("Simplify: ..."). Deterministic for ``(n, seed)``; ids are ``syn-<seed>-<i>``.
-    """
-    rng = random.Random(seed)
-    makers = (_synthetic_gec, _synthetic_neutral, _synthetic_simplify)
-    out = []
-    for i in range(n):
-        task, src, tgt = makers[i % len(makers)](rng)
-        out.append({"id": f"syn-{seed}-{i}", "task": task, "src": src, "tgt": tgt})
-    return out
-
-
 def read_loss_log(run_dir: str | os.PathLike[str]) -> list[dict[str, float]]:
     """The rows of ``run_dir/loss.jsonl`` ({"step", "loss", "lr"}), in step order."""
     path = Path(run_dir) / "loss.jsonl"
@@ -310,6 +297,7 @@ class _Trainer:
     def _setup(self) -> None:
         import torch
         from accelerate.utils import set_seed
+        from transformers import DataCollatorForSeq2Seq
 
         cfg = self.config
         _configure_threads(cfg.num_threads)
@@ -320,14 +308,18 @@ class _Trainer:
         self.start_step, ckpt_dir = (ckpt[0], ckpt[1]) if ckpt else (0, None)
         set_seed(cfg.seed)
         self.tokenizer = self._load_tokenizer()
-        model = self._load_model(ckpt_dir)
+        model = self._load_model()  # a checkpoint's weights are loaded over it by _restore
         self.num_parameters = sum(p.numel() for p in model.parameters())
         self.features = _tokenize(self.tokenizer, self.examples, cfg)
+        # Pads inputs with the pad id (attention 0) and labels with -100, on the tokenizer's side (the right for T5)
+        self.collate = DataCollatorForSeq2Seq(self.tokenizer, label_pad_token_id=-100, return_tensors="pt")
         self._plan()
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg, self.total_steps))
-        # The scheduler is stepped by hand, once per optimizer step, whatever the number of processes.
+        self.scheduler = lr_scheduler(optimizer, cfg, self.total_steps)
+        # The scheduler is stepped by hand, once per optimizer step, whatever the number of processes: so it is
+        # registered for checkpointing rather than prepared (a prepared one steps once per process).
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.accelerator.register_for_checkpointing(self.scheduler)
         if ckpt_dir is not None:
             self._restore(ckpt_dir)
         self.manifest.update(self._run_facts())
@@ -353,13 +345,11 @@ class _Trainer:
         self.accelerator.wait_for_everyone()
         return tokenizer
 
-    def _load_model(self, ckpt_dir: Path | None):
+    def _load_model(self):
         import torch
         from transformers import AutoModelForSeq2SeqLM
 
         cfg = self.config
-        if ckpt_dir is not None:
-            return AutoModelForSeq2SeqLM.from_pretrained(str(ckpt_dir), dtype=torch.float32)
         if cfg.base_model != TINY_T5:
             return AutoModelForSeq2SeqLM.from_pretrained(cfg.base_model, dtype=torch.float32)
         from transformers import T5Config, T5ForConditionalGeneration
@@ -386,12 +376,7 @@ class _Trainer:
             raise ValueError(f"checkpoint step {self.start_step} is beyond total_steps {self.total_steps}")
 
     def _restore(self, ckpt_dir: Path) -> None:
-        import torch
-
-        self.optimizer.optimizer.load_state_dict(torch.load(ckpt_dir / "optimizer.pt", weights_only=True))
-        self.scheduler.load_state_dict(torch.load(ckpt_dir / "scheduler.pt", weights_only=True))
-        rank = self.accelerator.process_index
-        _set_rng_state(torch.load(ckpt_dir / f"rng_state_{rank}.pt", weights_only=False))
+        self.accelerator.load_state(str(ckpt_dir / "state"))  # model, optimizer, scheduler and every RNG state
         if self.is_main:
             rows = [r for r in read_loss_log(self.run_dir) if r["step"] <= self.start_step]
             _write_jsonl(self.run_dir / "loss.jsonl", rows)
@@ -450,9 +435,9 @@ class _Trainer:
             weight = 1.0
             if not shard:  # a last batch smaller than the number of processes: contribute nothing
                 shard, weight = idx[-1:], 0.0
-            batch = _collate([self.features[i] for i in shard], self.tokenizer.pad_token_id, acc.device)
+            batch = {k: v.to(acc.device) for k, v in self.collate([self.features[i] for i in shard]).items()}
             last = k == len(micro) - 1
-            ctx = acc.no_sync(self.model) if (not last and acc.num_processes > 1) else _nullcontext()
+            ctx = acc.no_sync(self.model) if (not last and acc.num_processes > 1) else contextlib.nullcontext()
             with ctx:
                 loss = self.model(**batch).loss
                 acc.backward(loss * (weight / len(micro)))
@@ -489,20 +474,15 @@ class _Trainer:
     # -- saving
 
     def _save_checkpoint(self, step: int) -> None:
-        import torch
-
         acc = self.accelerator
         root = self.run_dir / "checkpoints"
         final, tmp = root / f"step-{step}", root / f".step-{step}.tmp"
         if self.is_main:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            self._save_model(tmp)
-            torch.save(self.optimizer.optimizer.state_dict(), tmp / "optimizer.pt")
-            torch.save(self.scheduler.state_dict(), tmp / "scheduler.pt")
+            self._save_model(tmp)  # a checkpoint is also a model that generation can load
         acc.wait_for_everyone()
-        torch.save(_get_rng_state(), tmp / f"rng_state_{acc.process_index}.pt")
-        acc.wait_for_everyone()
+        acc.save_state(str(tmp / "state"))  # every process writes its own RNG state; the main one the rest
         if self.is_main:
             epoch, group = divmod(step, self.steps_per_epoch)
             state = {"step": step, "epoch": epoch, "micro_batch": group * self.config.grad_accumulation,
@@ -558,14 +538,6 @@ class _Trainer:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _validate_examples(train_examples: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -649,28 +621,11 @@ def _final_metrics(rows: list[dict]) -> dict[str, Any]:
             "mean_loss_last_5_logs": sum(r["loss"] for r in tail) / len(tail), "steps_logged": len(rows)}
 
 
-def _tokenize(tokenizer, examples, cfg: TrainingConfig) -> list[tuple[list[int], list[int]]]:
+def _tokenize(tokenizer, examples, cfg: TrainingConfig) -> list[dict[str, list[int]]]:
     srcs = tokenizer([ex["src"] for ex in examples], truncation=True, max_length=cfg.max_source_length)
     tgts = tokenizer(text_target=[ex["tgt"] for ex in examples], truncation=True,
                      max_length=cfg.max_target_length)
-    return list(zip(srcs["input_ids"], tgts["input_ids"]))
-
-
-def _collate(features: list[tuple[list[int], list[int]]], pad_id: int, device) -> dict[str, Any]:
-    import torch
-
-    n = len(features)
-    src_len = max(len(s) for s, _ in features)
-    tgt_len = max(len(t) for _, t in features)
-    input_ids = torch.full((n, src_len), pad_id, dtype=torch.long)
-    attention = torch.zeros((n, src_len), dtype=torch.long)
-    labels = torch.full((n, tgt_len), -100, dtype=torch.long)
-    for i, (s, t) in enumerate(features):
-        input_ids[i, :len(s)] = torch.tensor(s)
-        attention[i, :len(s)] = 1
-        labels[i, :len(t)] = torch.tensor(t)
-    return {"input_ids": input_ids.to(device), "attention_mask": attention.to(device),
-            "labels": labels.to(device)}
+    return [{"input_ids": s, "labels": t} for s, t in zip(srcs["input_ids"], tgts["input_ids"])]
 
 
 def _epoch_permutation(n: int, seed: int, epoch: int):
@@ -680,21 +635,17 @@ def _epoch_permutation(n: int, seed: int, epoch: int):
     return torch.randperm(n, generator=gen)
 
 
-def _lr_lambda(cfg: TrainingConfig, total_steps: int) -> Callable[[int], float]:
-    warmup = int(cfg.warmup_ratio * total_steps)
-    kind = cfg.lr_scheduler
+# TrainingConfig.lr_scheduler -> the name transformers.get_scheduler knows (each warms up over warmup_ratio)
+_SCHEDULER_NAMES = {"linear": "linear", "constant": "constant_with_warmup", "cosine": "cosine"}
 
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        if kind == "constant":
-            return 1.0
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        if kind == "linear":
-            return max(0.0, 1.0 - progress)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
-    return factor
+def lr_scheduler(optimizer: Any, cfg: TrainingConfig, total_steps: int) -> Any:
+    """``transformers.get_scheduler``'s schedule ``cfg.lr_scheduler`` with ``int(warmup_ratio * total_steps)``
+    linear warm-up steps; stepped once per optimizer step. The seq2seq loop and the tagger use it."""
+    from transformers import get_scheduler
+
+    return get_scheduler(_SCHEDULER_NAMES[cfg.lr_scheduler], optimizer,
+                         num_warmup_steps=int(cfg.warmup_ratio * total_steps), num_training_steps=total_steps)
 
 
 def _resolve_precision(precision: str) -> str:
@@ -735,27 +686,6 @@ def _configure_threads(num_threads: int | None) -> None:
         torch.set_num_threads(num_threads)
 
 
-def _get_rng_state() -> dict[str, Any]:
-    import numpy as np
-    import torch
-
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    import numpy as np
-    import torch
-
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 def _library_versions() -> dict[str, str]:
     import accelerate
     import tokenizers
@@ -781,62 +711,3 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
-
-
-# ---------------------------------------------------------------------------------------------- synthetic data
-
-_SUBJ_SING = ["he", "she", "the dog", "my friend", "the teacher", "our neighbour", "the cat", "john",
-              "the manager", "my sister", "the child", "the doctor"]
-_SUBJ_PLUR = ["they", "we", "the dogs", "my friends", "the teachers", "our neighbours", "the children",
-              "the students", "you", "the workers"]
-_VERBS = {"go": "goes", "eat": "eats", "like": "likes", "play": "plays", "read": "reads", "watch": "watches",
-          "visit": "visits", "need": "needs", "want": "wants", "see": "sees", "love": "loves", "fix": "fixes"}
-_OBJECTS = {"go": ["to school", "to the park", "to work", "home"], "eat": ["apples", "rice", "lunch early"],
-            "like": ["music", "the book", "cold weather"], "play": ["football", "the piano", "chess"],
-            "read": ["the news", "a book", "every evening"], "watch": ["the game", "films", "the birds"],
-            "visit": ["the museum", "their parents", "london"], "need": ["help", "a new car", "more time"],
-            "want": ["a break", "some tea", "the answer"], "see": ["the sea", "a problem", "the light"],
-            "love": ["summer", "this town", "good food"], "fix": ["the bike", "old radios", "the door"]}
-_TIMES = ["", "every day", "on sundays", "often", "at night", "in the morning"]
-_SUBJECTIVE = ["brilliant", "awful", "amazing", "terrible", "wonderful", "disgraceful", "heroic", "pathetic"]
-_NOUNS = ["mayor", "film", "policy", "team", "speech", "company", "senator", "book", "plan", "album"]
-_NEUTRAL_PRED = ["was announced on monday", "opened last year", "received many reviews",
-                 "was discussed in the report", "changed the rules", "attracted attention"]
-_HARD_NOUNS = {"physician": "doctor", "residence": "house", "automobile": "car", "beverage": "drink",
-               "infant": "baby", "vessel": "ship"}
-_PLAIN_NOUNS = ["teacher", "garden", "letter", "bridge", "station", "market"]
-_HARD_VERBS = {"purchase": "buy", "commence": "start", "terminate": "end", "utilize": "use",
-               "obtain": "get", "assist": "help", "construct": "build", "observe": "watch"}
-_PLAIN_VERBS = ["paint", "clean", "open", "move"]
-_HARD_ADJ = {"numerous": "many", "sufficient": "enough", "enormous": "huge", "rapid": "quick"}
-
-
-def _synthetic_gec(rng: random.Random) -> tuple[str, str, str]:
-    verb = rng.choice(sorted(_VERBS))
-    tail = " ".join(w for w in (rng.choice(_OBJECTS[verb]), rng.choice(_TIMES)) if w)
-    if rng.random() < 0.5:
-        subj = rng.choice(_SUBJ_SING)
-        wrong, right = verb, _VERBS[verb]
-    else:
-        subj = rng.choice(_SUBJ_PLUR)
-        wrong, right = _VERBS[verb], verb
-    return "gec", f"Fix grammar: {subj} {wrong} {tail} .", f"{subj} {right} {tail} ."
-
-
-def _synthetic_neutral(rng: random.Random) -> tuple[str, str, str]:
-    noun, pred, adj = rng.choice(_NOUNS), rng.choice(_NEUTRAL_PRED), rng.choice(_SUBJECTIVE)
-    return ("neutralize", f"Write in a more neutral way: the {adj} {noun} {pred} .", f"the {noun} {pred} .")
-
-
-def _synthetic_simplify(rng: random.Random) -> tuple[str, str, str]:
-    hard_verb = rng.random() < 0.7
-    verb = rng.choice(sorted(_HARD_VERBS)) if hard_verb else rng.choice(_PLAIN_VERBS)
-    subj = rng.choice(sorted(_HARD_NOUNS) + _PLAIN_NOUNS)
-    obj = rng.choice(sorted(_HARD_NOUNS)) if not hard_verb else rng.choice(sorted(_HARD_NOUNS) + _PLAIN_NOUNS)
-    adj = rng.choice(sorted(_HARD_ADJ)) if rng.random() < 0.4 else ""
-    words = ["the", subj, "will", verb, "the"] + ([adj] if adj else []) + [obj, rng.choice(_TIMES), "."]
-    words = [w for w in words if w]
-    plain = {**_HARD_NOUNS, **_HARD_VERBS, **_HARD_ADJ}
-    src = " ".join(words)
-    tgt = " ".join(plain.get(w, w) for w in words)
-    return "simplification", f"Simplify: {src}", tgt

@@ -25,13 +25,13 @@ import numpy as np
 from selection.params import check_alpha_beta, check_param
 
 from .kmeans import fast_kmeans
+from .sampling import stratified_sample
 
 __all__ = [
     "REASONS",
     "UCSSelector",
     "round_half_up",
     "stratified_base_split",
-    "stratified_sample",
     "solve_per_cluster",
     "target_size_for",
 ]
@@ -44,37 +44,6 @@ REASONS = ("base", "easy", "hard", "random", "whole_cluster")
 def round_half_up(x: float) -> int:
     """Nearest integer, halves rounded up (0.5 → 1, 2.5 → 3), for sizes from fractions."""
     return int(np.floor(x + 0.5))
-
-
-def stratified_sample(
-    tasks: Sequence[Any] | np.ndarray, size: int, random_state: Any = None
-) -> np.ndarray:
-    """Sorted indices of a sample of ``size`` examples, stratified by task.
-
-    Each task t of n_t examples gets floor or ceil of size·n_t/n (largest remainders get
-    the ceilings, ties broken at random), so every task keeps its share to within one
-    example; members are drawn uniformly inside each task.
-    """
-    tasks = np.asarray(tasks)
-    n = len(tasks)
-    if not 0 <= size <= n:
-        raise ValueError(f"size must be in [0, n={n}], got size={size}")
-    rng = np.random.default_rng(random_state)
-    names, inverse, counts = np.unique(tasks, return_inverse=True, return_counts=True)
-    quota = size * counts / n
-    alloc = np.floor(quota).astype(np.int64)
-    short = size - int(alloc.sum())
-    if short:
-        frac = quota - alloc
-        tie = rng.random(len(names))
-        alloc[np.lexsort((tie, -frac))[:short]] += 1
-    by_task = np.argsort(inverse, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    picked = [
-        rng.choice(by_task[starts[t] : starts[t + 1]], alloc[t], replace=False)
-        for t in range(len(names))
-    ]
-    return np.sort(np.concatenate(picked)).astype(np.int64) if picked else np.empty(0, np.int64)
 
 
 def stratified_base_split(

@@ -4,8 +4,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-TASKS = ("gec", "simplification", "clarity", "coherence", "paraphrase", "neutralize")
-
 
 class Split(models.TextChoices):
     TRAIN = "train", "train"
@@ -13,13 +11,16 @@ class Split(models.TextChoices):
     TEST = "test", "test"
 
 
+class DatasetOrigin(models.TextChoices):
+    IMPORT = "import", "imported file"
+    DEMO = "demo", "generated demo data"
+    SELECTION = "selection", "exported selection"
+
+
 class Dataset(models.Model):
     """Immutable once imported: changes make a new dataset (e.g. a selection's export)."""
 
-    class Origin(models.TextChoices):
-        IMPORT = "import", "imported file"
-        DEMO = "demo", "generated demo data"
-        SELECTION = "selection", "exported selection"
+    Origin = DatasetOrigin
 
     name = models.SlugField(max_length=100, unique=True, allow_unicode=False)
     description = models.TextField(blank=True)
@@ -33,6 +34,9 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(origin__in=DatasetOrigin.values), name="dataset_origin_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.name

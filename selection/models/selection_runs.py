@@ -6,15 +6,38 @@ from django.db import models
 
 from .datasets import Dataset, Example
 
-__all__ = ["SelectionRun", "SelectionPick"]
+__all__ = ["EmbedText", "PickReason", "SelectionPick", "SelectionRun", "SelectionStrategy"]
+
+
+class SelectionStrategy(models.TextChoices):
+    UCS = "ucs", "UCS (DEFT)"
+    RANDOM = "random", "random"
+    STRATIFIED = "stratified", "stratified random"
+    SEMDEDUP = "semdedup", "SemDeDup (near-duplicates removed)"
+
+
+class EmbedText(models.TextChoices):
+    """What a selection embeds of each example (selection.core.embedders.TEXT_MODES)."""
+
+    SRC = "src", "instruction and input, as stored"
+    INPUT = "input", "the input without its instruction"
+    INPUT_TARGET = "input+target", "the input and its first reference"
+
+
+class PickReason(models.TextChoices):
+    """Why an example is in a selection (selection.core: ucs.REASONS, semdedup's "kept", the baselines' "random")."""
+
+    BASE = "base", "in D_base"
+    EASY = "easy", "easy (near its cluster's centre)"
+    HARD = "hard", "hard (far from its cluster's centre)"
+    RANDOM = "random", "drawn at random"
+    WHOLE_CLUSTER = "whole_cluster", "its whole cluster was taken"
+    KEPT = "kept", "kept (not a near-duplicate)"
 
 
 class SelectionRun(models.Model):
-    class Strategy(models.TextChoices):
-        UCS = "ucs", "UCS (DEFT)"
-        RANDOM = "random", "random"
-        STRATIFIED = "stratified", "stratified random"
-        SEMDEDUP = "semdedup", "SemDeDup (near-duplicates removed)"
+    Strategy = SelectionStrategy
+    EmbedText = EmbedText
 
     name = models.SlugField(max_length=100, unique=True)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="selection_runs")
@@ -22,7 +45,8 @@ class SelectionRun(models.Model):
     params = models.JSONField(default=dict, help_text="All parameters, seed and embedder.")
     seed = models.BigIntegerField(default=0)
     embedder = models.CharField(max_length=200, blank=True, help_text="Embedder name; blank for strategies without one.")
-    embed_text = models.CharField(max_length=16, default="src", help_text="What was embedded: src, input or input+target.")
+    embed_text = models.CharField(max_length=16, choices=EmbedText.choices, default=EmbedText.SRC,
+                                  help_text="What was embedded.")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="selection_runs")
     summary = models.JSONField(default=dict, blank=True, help_text="Sizes per task, diagnostics.")
     exported_dataset = models.OneToOneField(Dataset, null=True, blank=True, on_delete=models.SET_NULL,
@@ -35,6 +59,9 @@ class SelectionRun(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(seed__gte=0), name="selection_seed_nonnegative"),
+            models.CheckConstraint(condition=models.Q(strategy__in=SelectionStrategy.values),
+                                   name="selection_strategy_valid"),
+            models.CheckConstraint(condition=models.Q(embed_text__in=EmbedText.values), name="selection_embed_text_valid"),
         ]
 
     def __str__(self) -> str:
@@ -52,7 +79,9 @@ class SelectionPick(models.Model):
     run = models.ForeignKey(SelectionRun, on_delete=models.CASCADE, related_name="picks")
     example = models.ForeignKey(Example, on_delete=models.CASCADE, related_name="+")
     chosen = models.BooleanField()
-    reason = models.CharField(max_length=16, blank=True, help_text="base / easy / hard / random / whole_cluster / kept, or blank.")
+    Reason = PickReason
+
+    reason = models.CharField(max_length=16, blank=True, choices=PickReason.choices, help_text="Blank when not chosen.")
     cluster = models.IntegerField(null=True, blank=True)
     distance = models.FloatField(null=True, blank=True)
 
@@ -62,7 +91,7 @@ class SelectionPick(models.Model):
             models.UniqueConstraint(fields=["run", "example"], name="pick_unique_per_example"),
             models.CheckConstraint(
                 condition=models.Q(chosen=False, reason="")
-                | models.Q(chosen=True, reason__in=["base", "easy", "hard", "random", "whole_cluster", "kept"]),
+                | models.Q(chosen=True, reason__in=PickReason.values),
                 name="pick_reason_matches_chosen",
             ),
         ]

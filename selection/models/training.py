@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .datasets import Dataset
+from .datasets import Dataset, Split
 
 __all__ = ["TrainingRun"]
 
@@ -18,7 +18,8 @@ class TrainingRun(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="training_runs",
                                 help_text="The data it was trained on (a selection's export, or the full data).")
-    split = models.CharField(max_length=16, default="train", help_text="Which split of the dataset it trains on.")
+    split = models.CharField(max_length=16, blank=True, choices=Split.choices, default=Split.TRAIN,
+                             help_text="Which split of the dataset it trains on (blank: every example).")
     selection_run = models.ForeignKey("selection.SelectionRun", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="training_runs")
     config = models.JSONField(default=dict, help_text="Every training setting, as passed to the trainer.")
@@ -31,6 +32,7 @@ class TrainingRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(split__in=["", *Split.values]), name="training_split_valid")]
 
     def __str__(self) -> str:
         return self.name

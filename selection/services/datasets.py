@@ -554,13 +554,18 @@ def run_dataset_import_job(job, report) -> dict:  # noqa: ANN001
         return {"dataset": earlier.name, "dataset_id": earlier.pk, "rows": earlier.row_count}
     total = path.stat().st_size
     report.progress(0, total, f"importing {params.get('filename') or path.name}")
-    with path.open("rb") as raw:
-        dataset = dataset_import(
-            stream=raw, name=params["name"], filename=params.get("filename", path.name),
-            default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
-            user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
-            skip_invalid=bool(params.get("skip_invalid", False)),
-        )
+    filename = params.get("filename") or path.name
+    try:
+        with path.open("rb") as raw:
+            dataset = dataset_import(
+                stream=raw, name=params["name"], filename=filename,
+                default_split=params.get("split", Split.TRAIN), description=params.get("description", ""),
+                user=job.created_by, progress=lambda rows: report.progress(raw.tell(), total, f"{rows} rows"),
+                skip_invalid=bool(params.get("skip_invalid", False)),
+            )
+    except DatasetImportError as exc:  # what a researcher does next, in the headline the job page shows
+        raise JobError(f"Could not import {filename}: {exc}",
+                       hint="Nothing was imported: fix the file and import it again.") from exc
     result = {"dataset": dataset.name, "dataset_id": dataset.pk, "rows": dataset.row_count}
     if dataset.summary.get("skipped_count"):
         result["skipped"] = dataset.summary["skipped_count"]

@@ -17,7 +17,7 @@ from selection.core import embedders as core_embedders
 from selection.models import Embedding, Example
 
 LOOKUP_CHUNK = 5000
-EMBED_TEXT_MODES = ("src", "input", "input+target")
+EMBED_TEXT_MODES = core_embedders.TEXT_MODES
 
 Progress = Callable[[int, int], None]
 

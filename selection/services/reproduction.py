@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from selection.core import tagger as core_tagger
-from selection.core.benchmarks import coedit_eval_rows, headline_metric
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_requeue, job_run
+from selection.core import tagger as core_tagger
+from selection.core.benchmarks import coedit_eval_rows, headline_metric
+from selection.core.sampling import stratified_sample
 from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
 from selection.services.scoring import ALL, score_report_create
@@ -167,26 +168,20 @@ def _file_hash(path: Path) -> str:
 
 def subsample_pool(train_path: Path, max_rows: int, seed: int) -> tuple[Path, int]:
     """A per-task stratified random ``max_rows`` of the pool, written next to the runs (same file each time)."""
-    import random
-
     records = [line for line in train_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if len(records) <= max_rows:
         return train_path, len(records)
-    by_task: dict[str, list[str]] = {}
+    tasks = []
     for line in records:
         try:
-            task = json.loads(line).get("task", "")
+            tasks.append(str(json.loads(line).get("task", "")))
         except json.JSONDecodeError as exc:
             raise ReproductionError(f"{train_path}: a line is not valid JSON ({exc.msg})") from None
-        by_task.setdefault(str(task), []).append(line)
-    rng = random.Random(seed)
-    kept: list[str] = []
-    for task in sorted(by_task):
-        lines = by_task[task]
-        kept.extend(rng.sample(lines, max(1, round(max_rows * len(lines) / len(records)))))
+    kept = [records[i] for i in stratified_sample(tasks, max_rows, random_state=seed)]
     folder = Path(settings.DEFT_DATA_DIR) / "reproduce"
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{train_path.stem}-{_file_hash(train_path)[:10]}-{max_rows}-seed{seed}.jsonl"
+    # "strat": drawn by selection.core.sampling (exactly max_rows), so no cut made before it is reused
+    out = folder / f"{train_path.stem}-{_file_hash(train_path)[:10]}-{max_rows}-seed{seed}-strat.jsonl"
     if not out.exists():
         tmp = out.with_suffix(".tmp")
         tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
@@ -470,7 +465,7 @@ def _row(cell: Cell, eval_set: str, metric: str, value: float, low: float | None
             "high": high}
 
 
-def _metric_cells(cell: dict[str, Any]):
+def _metric_cells(cell: dict[str, Any]) -> Iterator[tuple[str, float, float, float]]:
     """(metric, value, low, high) for every number of a system's cell with an interval beside it."""
     for key, value in cell.items():
         if key.endswith("_ci") or not isinstance(value, (int, float)):

@@ -20,20 +20,22 @@ from typing import Any, Sequence
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
-from selection.core.metrics import METRICS, SystemScores, headline_metrics, score_system
-from selection.core.text import strip_instruction
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue
-from selection.models import Dataset, Output, ScoreReport, System
+from selection.core.benchmarks import benchmark_label, headline_metrics
+from selection.core.metrics import METRICS, SystemScores, score_system
+from selection.core.text import strip_instruction
+from selection.models import Dataset, GroupBy, Output, ScoreReport, System
 
-GROUP_BY = ("dataset", "task")
+GROUP_BY = tuple(GroupBy.values)
 ALL = "all"
 DEFAULT_N_BOOT = 1000
 # Above this many (example × system) pairs the results page scores in a background job.
 SYNC_LIMIT = 20_000
 # Bump when a metric's definition changes: cached reports of older versions are then recomputed.
-METRICS_VERSION = 2
+METRICS_VERSION = 3
 # Shown in this order after a set's headline metrics; intervals for these (GLEU only where it is a headline).
 INTERVAL_METRICS = ("sari", "sari_evaluate", "rouge_l", "fkgl")
 PAIRED_METRICS = ("sari", "rouge_l")
@@ -110,6 +112,11 @@ def _paired_dict(r) -> dict[str, float]:  # noqa: ANN001 - a PairedBootstrapResu
     return {"mean_diff": r.mean_diff, "low": r.low, "high": r.high, "p_value": r.p_value, "a_wins": r.a_wins}
 
 
+def set_label(name: str, *, short: bool = False) -> str:
+    """How an evaluation set is named on screen ("ASSET", "TurkCorpus (turkcorpus_gem)", "all sets pooled")."""
+    return "all sets pooled" if name == ALL else benchmark_label(name, short=short)
+
+
 def _group_headline(name: str, tasks: list[str], by: str) -> list[str]:
     if name == ALL:
         return ["sari"]
@@ -133,7 +140,8 @@ def score_compute(
 ) -> dict[str, Any]:
     """The report's content (no caching). See the module docstring for conventions.
 
-    ``groups[i]``: ``name``, ``n``, ``headline`` (its metrics in the literature's order), ``metrics`` (the
+    ``groups[i]``: ``name``, ``label`` (the benchmark's spelling, e.g. "TurkCorpus (turkcorpus_gem)"), ``n``,
+    ``headline`` (its metrics in the literature's order), ``metrics`` (the
     headline first, then the rest), ``systems[name]`` (every metric, with ``<metric>_ci`` intervals for the
     headline ones and INTERVAL_METRICS) and ``paired`` (first two systems, per headline metric and SARI /
     ROUGE-L). ``stats[name]``: edit statistics over every example; ``paired``: the test on every example.
@@ -172,7 +180,8 @@ def score_compute(
                       **{m: _paired_dict(a.paired(b, m, idx, n_resamples=n_boot, random_state=seed))
                          for m in dict.fromkeys([*headline, *PAIRED_METRICS])}}
         order = list(dict.fromkeys([*headline, *(m for m in METRICS if m in cells[names[0]])]))
-        groups.append({"name": g, "n": len(idx), "headline": headline, "metrics": order, "systems": cells,
+        groups.append({"name": g, "label": set_label(g), "n": len(idx),
+                       "headline": headline, "metrics": order, "systems": cells,
                        "paired": paired})
     stats = {}
     for name in names:
@@ -222,6 +231,19 @@ def score_report_create(
                       "job": job, "created_by": user if getattr(user, "is_authenticated", False) else None},
         )
     return report
+
+
+def score_report_preview(*, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",
+                         n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> ScoreReport:
+    """The cached report, or one scored now and NOT saved: a GET (the results page, ``GET /api/scores/``) writes
+    nothing. The cache is filled by the ``score`` command, scoring jobs (the page's "Score in the background"
+    for large sets) and the reproduction, all through score_report_create."""
+    cached = score_report_cached(dataset=dataset, split=split, systems=systems, by=by, n_boot=n_boot, seed=seed)
+    if cached is not None:
+        return cached
+    result = score_compute(dataset=dataset, split=split, systems=systems, by=by, n_boot=n_boot, seed=seed)
+    return ScoreReport(dataset=dataset, split=split or "", systems=[s.name for s in systems], group_by=by,
+                       params=result["params"], result=result, created_at=timezone.now())
 
 
 def score_report_submit(*, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",

@@ -18,12 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from deft_site.jobs.services import job_create, job_enqueue
 from selection import params as selection_params
 from selection.core import baselines as core_baselines
 from selection.core import embedders as core_embedders
 from selection.core import semdedup as core_semdedup
 from selection.core import ucs as core_ucs
-from deft_site.jobs.services import job_create, job_enqueue
 from selection.models import Dataset, Example, SelectionPick, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.datasets import DatasetImportError, dataset_create_from_examples, dataset_name_validate
@@ -290,6 +290,7 @@ def _save(run: SelectionRun, examples: list[Example], selector: Any, summary: di
                 batch.clear()
                 report.progress(i + 1, len(examples), "saving picks")
         SelectionPick.objects.bulk_create(batch)
+        report.progress(len(examples), len(examples), "saving picks")
         SelectionRun.objects.filter(pk=run.pk).update(summary=summary, completed_at=timezone.now())
     run.refresh_from_db()
 

@@ -16,9 +16,10 @@ from typing import IO, Any, Callable, Iterator
 from django.db import transaction
 from django.utils.text import slugify
 
-from selection.core.text import add_instruction as with_instruction, strip_instruction
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue
+from selection.core.text import add_instruction as with_instruction
+from selection.core.text import strip_instruction
 from selection.models import Dataset, Output, System, TrainingRun
 
 MAX_ERRORS_LISTED = 5

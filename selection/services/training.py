@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from selection.core.training import TrainingCancelled, TrainingConfig, read_loss_log
 from deft_site.jobs.errors import JobCancelled
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_create, job_enqueue
+from selection.core.training import TrainingCancelled, TrainingConfig, read_loss_log
 from selection.models import Dataset, TrainingRun
 from selection.services.systems import system_copy_baseline, system_generate_submit
 

@@ -7,11 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from deft_site.roles import researcher_required
 from selection import selectors
+from selection.downloads import jsonl_download
 from selection.forms import DatasetUploadForm
 from selection.models import Dataset
-from selection.services.datasets import (
-    DatasetImportError, dataset_import_submit, dataset_name_validate, example_to_record,
-)
+from selection.services.datasets import DatasetImportError, dataset_import_submit, dataset_name_validate
 
 
 @researcher_required
@@ -54,11 +53,3 @@ def dataset_download(request: HttpRequest, name: str) -> StreamingHttpResponse:
     dataset = get_object_or_404(Dataset, name=name)
     return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
 
-
-def jsonl_download(examples, filename: str) -> StreamingHttpResponse:  # noqa: ANN001
-    import json
-
-    lines = (json.dumps(example_to_record(ex), ensure_ascii=False) + "\n" for ex in examples)
-    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

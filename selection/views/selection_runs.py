@@ -2,8 +2,6 @@
 picks download. Thin: forms parse input, services and selectors do the work."""
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -11,11 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from deft_site.roles import researcher_required
-from selection import selectors_selection as sel
-from selection.models import Dataset, SelectionRun
 from selection import params as selection_params
+from selection import selectors as sel
+from selection.downloads import picks_jsonl_response
+from selection.models import Dataset, SelectionRun
 from selection.services.selection_runs import (
-    SelectionError, selection_pick_records, selection_run_export, selection_run_submit,
+    SelectionError,
+    selection_run_export,
+    selection_run_submit,
 )
 
 
@@ -121,10 +122,3 @@ def selection_picks_download(request: HttpRequest, name: str) -> StreamingHttpRe
     chosen_only = request.GET.get("chosen") in ("1", "true", "yes")
     return picks_jsonl_response(get_object_or_404(SelectionRun, name=name), chosen_only=chosen_only)
 
-
-def picks_jsonl_response(run: SelectionRun, chosen_only: bool = False) -> StreamingHttpResponse:
-    lines = (json.dumps(record) + "\n" for record in selection_pick_records(run, chosen_only=chosen_only))
-    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
-    suffix = "chosen" if chosen_only else "all-rows"
-    response["Content-Disposition"] = f'attachment; filename="{run.name}-picks-{suffix}.jsonl"'
-    return response

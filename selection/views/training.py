@@ -15,7 +15,7 @@ from deft_site.roles import researcher_required
 from selection.core.training import PRECISIONS, SCHEDULES, TrainingConfig
 from selection.models import Dataset, TrainingRun
 from selection.models.datasets import Split
-from selection.plots_results import loss_curve_svg
+from selection.plots import loss_curve_svg
 from selection.services.systems import SystemCreateError, system_generate_submit
 from selection.services.training import TrainingRunError, training_loss_log, training_manifest, training_run_create
 

@@ -8,46 +8,62 @@ import uuid
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.db.models import Count, Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from annotation import queue
 from annotation.models import Item, Slot
 from annotation.services import assignment, judgment_submit, slot_next
+from tests.conftest import make_users
 
 pytestmark = pytest.mark.django_db
 
 ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False}
-# Budgets on PostgreSQL and SQLite (which adds one write-lock statement): session, user, study, membership,
-# then the assignment or the answer, then the progress bar. Measured 24/12 on PostgreSQL when set.
-NEXT_BUDGET, SUBMIT_BUDGET = 28, 14
+# Budgets on PostgreSQL and SQLite (which adds one write-lock statement). Next: session, user, study with
+# membership; BEGIN, study status, current slot, expired reservations, the rater's counts, a window of open items,
+# the item's lock, its seats, the side tallies, the insert, the seat counter, the tally, COMMIT; progress (17 on
+# PostgreSQL). Submit: session, user, slot; BEGIN, its lock, the insert, the slot's update, COMMIT; progress (9).
+# Measured 24/12 before the counters (bench/RESULTS.md, "Annotators under load").
+NEXT_BUDGET, SUBMIT_BUDGET = 18, 9
 
 
 def _annotators(n: int) -> list[User]:
-    group = Group.objects.get_or_create(name="annotator")[0]
-    users = []
-    for i in range(n):
-        user = User.objects.create_user(f"speed{i}")
-        user.groups.add(group)
-        users.append(user)
-    return users
+    return make_users("speed", n)
+
+
+def _plain_open_real(study, user):
+    """Open real items counted from every slot, as before Item.seats_taken."""
+    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL, identical=False)
+    return (askable.exclude(slots__rater=user).annotate(taken=Count("slots", filter=Q(slots__seat__isnull=False)))
+            .filter(taken__lt=study.raters_per_item))
 
 
 def _plain_slots_ahead(study, user) -> int:
     """The forecast as it was first written: open real items and unseen controls, every seeded draw replayed."""
     mine = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
-    real = assignment._open_real(study, user).count()
+    real = _plain_open_real(study, user).count()
     if study.quota_per_rater is not None:
-        n_real = mine.filter(item__kind=Item.Kind.REAL).exclude(status=Slot.Status.SKIPPED).count()
+        n_real = mine.filter(item__kind=Item.Kind.REAL).count()  # a skipped real pair counts toward the quota
         real = max(0, min(real, study.quota_per_rater - n_real))
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
     ahead, n_taken = 0, mine.count()
     while real > 0:
-        if controls and assignment._wants_control(study, user, n_taken + ahead):
+        if controls and queue._wants_control(study, user, n_taken + ahead):
             controls -= 1
         else:
             real -= 1
         ahead += 1
     return ahead
+
+
+def _plain_counts(study, user) -> dict[str, int]:
+    """rater_counts as plain ORM queries."""
+    mine = Slot.objects.filter(item__study=study, rater=user)
+    return {"done": mine.filter(status="done").count(), "reserved": mine.filter(status="reserved").count(),
+            "taken": mine.exclude(status="expired").count(),
+            "real": mine.filter(item__kind="real").exclude(status="expired").count(),
+            "controls": mine.filter(item__kind="control").count(), "open": _plain_open_real(study, user).count()}
 
 
 @pytest.mark.parametrize("quota", [None, 7])
@@ -56,7 +72,8 @@ def test_slots_ahead_equals_a_plain_replay_of_every_draw(study_factory, quota):
     users = _annotators(4)
     for step in range(12):  # raters at different stages, with skips, so counts and draws differ
         for i, user in enumerate(users[: 1 + step % 4]):
-            assert assignment.slots_ahead(study, user) == _plain_slots_ahead(study, user), (step, i)
+            assert queue.slots_ahead(study, user) == _plain_slots_ahead(study, user), (step, i)
+            assert queue.rater_counts(study, user) == _plain_counts(study, user), (step, i)
             slot = slot_next(study=study, user=user)
             if slot is None:
                 continue
@@ -65,7 +82,8 @@ def test_slots_ahead_equals_a_plain_replay_of_every_draw(study_factory, quota):
             else:
                 judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=uuid.uuid4().hex)
     for user in users:
-        assert assignment.slots_ahead(study, user) == _plain_slots_ahead(study, user)
+        assert queue.slots_ahead(study, user) == _plain_slots_ahead(study, user)
+        assert queue.rater_counts(study, user) == _plain_counts(study, user)
 
 
 def test_open_items_come_in_the_raters_own_order_window_by_window(study_factory, monkeypatch):
@@ -74,13 +92,13 @@ def test_open_items_come_in_the_raters_own_order_window_by_window(study_factory,
     for _ in range(9):  # otto fills some seats: those items are no longer open to anyone
         judgment_submit(slot=slot_next(study=study, user=otto), user=otto, answer=ANSWER,
                         idempotency_key=uuid.uuid4().hex)
-    monkeypatch.setattr(assignment, "_ORDERS", type(assignment._ORDERS)())  # a cold cache, then a warm one
-    monkeypatch.setattr(assignment, "_FIRST_WINDOW", 2)  # windows of 2, 8, 32 items
-    expected = assignment._rater_order(study, anna, list(assignment._open_real(study, anna)
+    monkeypatch.setattr(queue, "_ORDERS", type(queue._ORDERS)())  # a cold cache, then a warm one
+    monkeypatch.setattr(queue, "_FIRST_WINDOW", 2)  # windows of 2, 8, 32 items
+    expected = queue._rater_order(study, anna, list(_plain_open_real(study, anna)
                                                          .values_list("pk", flat=True)))
     assert len(expected) == Item.objects.filter(study=study, kind="real", identical=False).count() - 9 > 9
-    assert list(assignment._open_in_rater_order(study, anna)) == expected
-    assert list(assignment._open_in_rater_order(study, anna)) == expected
+    assert list(queue._open_in_rater_order(study, anna)) == expected
+    assert list(queue._open_in_rater_order(study, anna)) == expected
     assert slot_next(study=study, user=anna).item_id == expected[0]
 
 

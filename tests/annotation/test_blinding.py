@@ -136,3 +136,65 @@ def test_progress_counts_do_not_single_out_controls(client, study_factory, quota
     assert "control" in kinds and "real" in kinds
     assert len(set(totals)) == 1, totals
     assert lefts == list(range(len(kinds), 0, -1))
+
+
+@pytest.mark.parametrize("quota", [None, 10])
+def test_skipping_does_not_single_out_controls(client, study_factory, quota):
+    """A rater who skips a pair to see what "done · left" does next learns nothing about its kind: after a
+    skip, the total (done + left) moves the same way for a control as for a real pair."""
+    from annotation.queue import _wants_control
+
+    study = study_factory(n_systems=3, n_examples=8, raters_per_item=1, control_rate=0.3, quota_per_rater=quota)
+    for j in range(100):  # a rater whose seeded draws bring a control early (ids differ between databases)
+        user = User.objects.create_user(f"skipper{j}")
+        if sum(_wants_control(study, user, n) for n in range(6)) >= 2:
+            break
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    client.force_login(user)
+    token, moves = study.public_token, {"real": set(), "control": set()}
+    for i in range(200):
+        nxt = client.post(f"/api/work/{token}/next/").json()
+        if nxt["finished"]:
+            break
+        kind = Slot.objects.get(token=nxt["slot"]["slot"]).item.kind
+        before = nxt["progress"]["total"]
+        if i % 2 or kind == Item.Kind.CONTROL:  # every control and every other real pair
+            assert client.post(f"/api/work/slots/{nxt['slot']['slot']}/skip/", {"reason": "x"},
+                               content_type="application/json").status_code == 204
+            moves[kind].add(client.post(f"/api/work/{token}/next/").json()["progress"]["total"] - before)
+        else:
+            client.post(f"/api/work/slots/{nxt['slot']['slot']}/judgment/",
+                        data={"idempotency_key": f"k{i}", "preference": "left", "accurate_left": True,
+                              "accurate_right": False}, content_type="application/json")
+    assert moves["real"] and moves["control"], moves
+    assert moves["real"] == moves["control"], moves
+
+
+def test_a_control_costs_the_server_what_a_real_pair_costs(client, study_factory):
+    """Timing: handing out a control runs the same database work as handing out a real pair (the median within
+    one query, never outside what real pairs vary by), so response times do not tell them apart (measured in
+    annotation/blinding.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    study = study_factory(n_examples=12, raters_per_item=2, control_rate=0.4)
+    user = User.objects.create_user("timer")
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    client.force_login(user)
+    client.post(f"/api/work/{study.public_token}/next/")  # the first request joins the study: not compared
+    counts: dict[str, list[int]] = {"real": [], "control": []}
+    slot = Slot.objects.get(rater=user)
+    for i in range(100):
+        client.post(f"/api/work/slots/{slot.token}/judgment/",
+                    data={"idempotency_key": f"k{i}", "preference": "left", "accurate_left": True,
+                          "accurate_right": False}, content_type="application/json")
+        with CaptureQueriesContext(connection) as queries:
+            nxt = client.post(f"/api/work/{study.public_token}/next/").json()
+        if nxt["finished"]:
+            break
+        slot = Slot.objects.get(token=nxt["slot"]["slot"])
+        counts[slot.item.kind].append(len(queries))
+    assert counts["real"] and counts["control"], counts
+    real, control = sorted(counts["real"]), sorted(counts["control"])
+    assert real[0] - 1 <= control[0] and control[-1] <= real[-1] + 1, counts  # within what real pairs vary by
+    assert abs(real[len(real) // 2] - control[len(control) // 2]) <= 1, counts

@@ -8,16 +8,16 @@ import random
 
 import numpy as np
 import pytest
+from django.db.models import Count
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-
 from annotation.controls import degrade, pair_features
 from annotation.models import Item
 from annotation.services import AnnotationError, study_create
-from selection.core.demo_data import make_demo_rows
+from selection.demo import make_demo_rows
 from selection.models import Output, System
 from selection.services.datasets import dataset_import
 from tests.conftest import jsonl_bytes
@@ -121,3 +121,36 @@ def test_degradations_change_the_text_and_features_are_side_symmetric():
     assert degrade("same", "reverse", rng, source="same") is None
     assert pair_features(source, text, source) == pair_features(source, source, text)
     assert pair_features(source, source, text)[0] == 1.0
+
+
+def test_two_accounts_of_one_cheater_share_no_more_controls_than_chance(db, researcher):
+    """A crowd study with a quota: a cheater with two accounts compares the pairs both got. Were every rater to
+    meet every control (controls sized for one rater's quota), the shared pairs would be mostly controls; here
+    controls are met by about as many raters as a real pair is (k), so shared pairs are controls about as often
+    as any pair is."""
+    import itertools
+
+    from annotation.models import Slot
+    from annotation.services import invite_create, invite_join, judgment_submit, slot_next
+    from tests.annotation.conftest import make_study_data
+
+    ds, systems = make_study_data(n_examples=160, n_systems=2, seed=41)
+    study = study_create(name="sybil", dataset=ds, systems=systems, n_examples=60, raters_per_item=3,
+                         control_rate=0.2, quota_per_rater=12, user=researcher, launch=True, seed=8)
+    invite = invite_create(study=study)
+    seen: dict[int, set] = {}
+    for pid in range(15):
+        user = invite_join(invite=invite, participant_id=f"p{pid}", may_resume=False).user
+        while (slot := slot_next(study=study, user=user)) is not None:
+            judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
+                                                          "accurate_right": True}, idempotency_key=f"k{slot.pk}")
+        seen[user.pk] = set(Slot.objects.filter(rater=user).values_list("item_id", "item__kind"))
+    every = [pair for pairs in seen.values() for pair in pairs]
+    shared = [pair for a, b in itertools.combinations(seen, 2) for pair in seen[a] & seen[b]]
+    share_all = sum(kind == Item.Kind.CONTROL for _, kind in every) / len(every)
+    share_shared = sum(kind == Item.Kind.CONTROL for _, kind in shared) / len(shared)
+    print(f"controls: {share_all:.0%} of all slots, {share_shared:.0%} of the pairs two raters share")
+    assert share_all >= 0.1 and share_shared <= share_all + 0.1
+    met = Slot.objects.filter(item__study=study, item__kind=Item.Kind.CONTROL).values("item").annotate(
+        n=Count("pk")).values_list("n", flat=True)
+    assert max(met) <= study.raters_per_item + 1

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from annotation.demo import DEMO_USERS
-from deft_site.roles import is_annotator, is_researcher
 from deft_site.jobs.models import Job
+from deft_site.roles import is_annotator, is_researcher
 from selection.models import Dataset
 
 

@@ -15,8 +15,7 @@ from django.core.management import CommandError, call_command
 
 from annotation import reports
 from annotation.models import Item, StudyEvent
-from annotation.services import study_close, study_create
-from annotation.services import judgment_submit, slot_next
+from annotation.services import judgment_submit, slot_next, study_close, study_create
 
 from .conftest import make_study_data
 

@@ -8,11 +8,20 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study
+from annotation.models import Control, Item, Judgment, JudgmentRevision, Slot, Study, StudyRater
 from annotation.selectors import judgment_records, study_progress, study_progress_all
 from annotation.services import (
-    AnnotationError, InvalidAnswer, NotAllowed, StudyFrozen, StudyNotLive, judgment_submit, slot_next,
-    slot_skip, study_close, study_launch, study_update,
+    AnnotationError,
+    InvalidAnswer,
+    NotAllowed,
+    StudyFrozen,
+    StudyNotLive,
+    judgment_submit,
+    slot_next,
+    slot_skip,
+    study_close,
+    study_launch,
+    study_update,
 )
 from annotation.services.judgments import rater_finish
 from annotation.sides import SIDE_BOUND
@@ -246,3 +255,15 @@ def test_records_are_unblinded_and_flat(study_factory):
     for rec in recs:
         assert rec["preferred_system"] == rec["left_system"]
         assert {rec["left_system"], rec["right_system"]} == {"zebrasys0", "zebrasys1"}
+
+
+def test_practice_done_is_recorded_once_through_the_api(study_factory, annotator_client, annotator):
+    study = study_factory(name="practice", practice_count=1)
+    token = study.public_token
+    assert annotator_client.post(f"/api/work/{token}/next/").status_code == 200  # joins the study
+    member = StudyRater.objects.get(study=study, user=annotator)
+    assert member.practice_done is False
+    for _ in range(2):  # idempotent
+        assert annotator_client.post(f"/api/work/{token}/practice-done/").status_code == 204
+    member.refresh_from_db()
+    assert member.practice_done is True

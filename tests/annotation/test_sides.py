@@ -5,12 +5,12 @@ import random
 from collections import defaultdict
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from annotation.models import Item, Slot
 from annotation.services import judgment_submit, slot_next, study_create
 from annotation.sides import SIDE_BOUND, side_choice
 from tests.annotation.conftest import make_study_data
+from tests.conftest import make_users
 
 pytestmark = pytest.mark.django_db
 ANSWER = {"preference": "tie", "accurate_left": True, "accurate_right": True}
@@ -32,12 +32,7 @@ def less_often_left_guess(slots: list[Slot]) -> tuple[float, dict]:
 
 
 def _simulate(study, n_raters: int, seed: int) -> list[Slot]:
-    group = Group.objects.get_or_create(name="annotator")[0]
-    raters = []
-    for i in range(n_raters):
-        user = User.objects.create_user(f"side{seed}-{i}")
-        user.groups.add(group)
-        raters.append(user)
+    raters = make_users(f"side{seed}-", n_raters)
     rng = random.Random(seed)
     active = list(raters)
     while active:  # raters arrive in a random interleaving, each answering one pair per turn

@@ -96,15 +96,15 @@ def test_study_report_command_goes_through_the_same_gate(rated):
     assert _peeks(rated) == 1
 
 
-UNBLINDED_READS = re.compile(r"\b(judgment_records|study_report)\(")
+UNBLINDED_READS = re.compile(r"\b(judgment_records|study_report|study_report_inputs)\(")
 
 
 def test_every_unblinded_read_outside_the_report_code_passes_the_gate():
     """Each module that reads unblinded judgments or the report (other than their own definitions) calls
     annotation.blinding.unblind: a new page, API view or command that forgets the gate fails here."""
-    own = {"annotation/selectors.py", "annotation/reports.py", "annotation/blinding.py"}
+    own = {"annotation/selectors.py", "annotation/reports/gather.py", "annotation/blinding.py"}
     callers = []
-    for path in sorted((ROOT / "annotation").rglob("*.py")) + sorted((ROOT / "deft_site").rglob("*.py")):
+    for path in [p for app in ("annotation", "deft_site", "selection") for p in sorted((ROOT / app).rglob("*.py"))]:
         rel = str(path.relative_to(ROOT))
         text = path.read_text(encoding="utf-8")
         if rel in own or "/migrations/" in rel or not UNBLINDED_READS.search(text):
@@ -170,6 +170,24 @@ def test_admin_may_act_on_any_study_and_it_is_logged(rated, staff, caplog):
     assert any("admin sam" in m and "owned by rita" in m and "pause" in m for m in messages), messages
     assert any("peek" in m and "sam" in m for m in messages)
     assert StudyEvent.objects.filter(study=rated, action="peek", user=staff).count() == 1
+
+
+def test_the_admin_site_is_no_unlogged_peek(rated, staff):
+    """A live study's answers are not browsable in Django's admin (with the slot's sides and the item's systems
+    they would unblind it, unlogged); after close they are."""
+    from annotation.models import Judgment
+
+    admin = Client()
+    admin.force_login(staff)
+    judgment = Judgment.objects.get(slot__item__study=rated)
+    listing = admin.get("/admin/annotation/judgment/")
+    assert listing.status_code == 200 and f"/admin/annotation/judgment/{judgment.pk}/" not in listing.content.decode()
+    page = admin.get(f"/admin/annotation/judgment/{judgment.pk}/change/")
+    assert page.status_code == 302 or judgment.slot.token not in page.content.decode()
+    study_close(study=rated)
+    listing = admin.get("/admin/annotation/judgment/")
+    assert f"/admin/annotation/judgment/{judgment.pk}/" in listing.content.decode()
+    assert admin.get(f"/admin/annotation/judgment/{judgment.pk}/change/").status_code == 200
 
 
 def test_study_creators_own_their_studies(researcher_client, study_data, researcher):

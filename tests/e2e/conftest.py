@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.needs import need
 from tests.annotation.conftest import study_data, study_factory  # noqa: F401  (shared study fixtures)
+from tests.needs import need
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -51,9 +51,20 @@ def page_at(browser):
 
 
 def screenshot(page, name: str) -> None:
-    if os.environ.get("DEFT_SCREENSHOTS") == "1":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """A full-page PNG under docs/screenshots/ (DEFT_SCREENSHOTS=1), kept small: phone shots at 1x, and the
+    colours reduced to a 64-colour palette (the pages are flat colours; text stays crisp)."""
+    if os.environ.get("DEFT_SCREENSHOTS") != "1":
+        return
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, scale="css")
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
 
 
 def login(page, base: str, username: str, password: str) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from io import StringIO
 
 import pytest
@@ -68,3 +67,5 @@ def test_jobs_lists_id_kind_queue_status_attempts_progress_worker():
     assert json.loads(cli("jobs", "--json", "--status", "queued")[0])[0]["id"] == waiting.pk
     assert cli("jobs", "--cancel", str(waiting.pk)) == [f"Job #{waiting.pk}: cancelled"]
     assert cli("jobs", "--retry", str(waiting.pk)) == [f"Job #{waiting.pk} queued again on long."]
+    imported = job_create(kind="dataset_import", title="the longest kind", params={})  # columns stay apart
+    assert cli("jobs")[1].split()[:4] == [str(imported.pk), "dataset_import", "interactive", "queued"]

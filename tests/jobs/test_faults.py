@@ -107,7 +107,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path):
-    from selection.core.demo_data import make_demo_rows
+    from selection.demo import make_demo_rows
 
     site = Site(tmp_path)
     try:

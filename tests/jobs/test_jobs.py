@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from deft_site.jobs.errors import JobError
+from deft_site.jobs.errors import JobCancelled, JobError
 from deft_site.jobs.models import Job
 from deft_site.jobs.registry import job_handler
 from deft_site.jobs.reporter import Reporter
@@ -103,7 +103,7 @@ def test_a_crash_is_a_headline_for_users_with_the_traceback_for_staff_and_can_be
 @pytest.mark.django_db
 def test_bad_input_is_not_offered_a_retry_that_would_fail_the_same_way():
     job = job_run(job_create(kind="test_count", title="bad", params={"n": 1, "fail": "input"}).pk)
-    assert (job.status, job.error, job.can_retry) == (Job.Status.FAILED, "row 3 has no src. Fix row 3 and import again.", False)
+    assert (job.status, job.error, job.can_retry) == (Job.Status.FAILED, "Row 3 has no src. Fix row 3 and import again.", False)
     with pytest.raises(JobRetryRefused, match="a retry would repeat"):
         job_retry(job)
 
@@ -149,7 +149,9 @@ def test_job_pages_and_json(researcher_client, staff, client):
     assert data["error"] == job.error and "error_details" not in data
     page = researcher_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "RuntimeError: the handler broke on purpose" in page and "Traceback" not in page
+    assert "Why it failed" in page
     assert 'data-finished-statuses="succeeded failed cancelled"' in page
+    assert 'data-succeeded-status="succeeded" data-failed-status="failed"' in page  # jobs.js names no status
     assert "{&#x27;n&#x27;" not in page and "<th>n</th><td>2</td>" in page  # parameters readable, not a dict
     api = researcher_client.get(f"/api/jobs/{job.pk}/").json()
     assert api["error_details"] is None and api["can_retry"] is True
@@ -200,3 +202,27 @@ def test_a_new_stage_is_written_at_once_but_counters_are_throttled():
     reporter.progress(3, 10, "clustering")
     job.refresh_from_db()
     assert (job.progress_done, job.stage) == (3, "clustering")
+
+
+@job_handler("test_cancel_mid_step")
+def _cancelled_mid_step(job, report):  # noqa: ANN001
+    """Like training: the report that meets the cancel is caught, the handler finishes its step (saves a
+    checkpoint) and raises its own cancel message."""
+    stopped = None
+    for step in range(1, 1000):
+        try:
+            report.progress(step, 999, f"step {step}/999", force=True)
+        except JobCancelled:
+            stopped = step
+            break
+        if step == 3:
+            job_cancel(Job.objects.get(pk=job.pk))
+    raise JobCancelled(f"stopped at step {stopped}; checkpoint saved in /tmp/x")
+
+
+@pytest.mark.django_db
+def test_a_cancelled_job_shows_the_step_it_stopped_at_in_whole_sentences():
+    job = job_run(job_create(kind="test_cancel_mid_step", title="stops mid-step", params={}).pk)
+    assert job.status == Job.Status.CANCELLED
+    assert (job.progress_done, job.progress_total, job.stage) == (4, 999, "step 4/999")  # not the 3 last written
+    assert job.error == "stopped at step 4; checkpoint saved in /tmp/x. It stopped at: step 4/999."

@@ -151,8 +151,8 @@ def test_export_of_a_subset(tmp_path):
 
 @pytest.mark.django_db
 def test_upload_page_runs_a_background_import(researcher_client, settings, tmp_path):
-    from deft_site.jobs.services import job_run
     from deft_site.jobs.models import Job
+    from deft_site.jobs.services import job_run
 
     settings.DEFT_DATA_DIR = tmp_path
     upload = io.BytesIO(jsonl_bytes(GOOD))

@@ -64,6 +64,21 @@ def test_import_command_lists_skipped_rows_by_line(db, capsys):
     assert f"line {BLANK_REF_LINE} (id iterater_human_sent-test-47): field 'refs' reference 0 is blank" in out
 
 
+def test_api_import_is_all_or_nothing_unless_skip_invalid(researcher_client):
+    def post(name, **extra):
+        with FIXTURE.open("rb") as stream:
+            return researcher_client.post("/api/datasets/", {"name": name, "file": stream, **extra})
+
+    refused = post("eval-api")
+    assert refused.status_code == 400 and refused.json()["line"] == BLANK_REF_LINE
+    assert refused.json()["field"] == "refs" and not Dataset.objects.filter(name="eval-api").exists()
+    created = post("eval-api", skip_invalid="true")
+    assert created.status_code == 201, created.content
+    dataset = Dataset.objects.get(name="eval-api")
+    assert dataset.row_count == 49 and dataset.summary["skipped"][0]["line"] == BLANK_REF_LINE
+    assert dataset.summary["benchmarks"]["jfleg"] == 13
+
+
 def test_export_and_reimport_round_trip(evalsets, tmp_path):
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     dataset_export(dataset=evalsets, path=first)
@@ -105,11 +120,20 @@ def test_results_page_and_api_lead_with_headline_metrics(researcher_client, eval
     url = "/results/?dataset=eval&split=test&system=copy"
     html = researcher_client.get(url).content.decode()
     assert html.index("Headline metrics") < html.index("<h2>SARI</h2>")
-    assert "asset · SARI" in html and "asset · FKGL" in html and "jfleg · GLEU" in html
-    assert html.index("jfleg · GLEU") < html.index("jfleg · SARI")
+    headline = html.split('<table id="headline">')[1].split("</table>")[0]
+    rows = [[cell.split(">", 1)[1].split("<")[0].replace("&nbsp;", " ").strip()
+             for cell in tr.split("<td")[1:]] for tr in headline.split("<tbody>")[1].split("<tr>")[1:]]
+    # one row per (set, headline metric) in the literature's order, the set's label on its first row
+    assert [r[0] for r in rows if len(r) == 3] == ["ASSET", "IteraTeR", "JFLEG", "TurkCorpus", "all sets pooled"]
+    metrics = [r[-2] for r in rows]
+    assert metrics == ["SARI", "FKGL", "SARI", "GLEU", "SARI", "SARI", "FKGL", "SARI"]
+    asset_sari = rows[0][-1]
+    assert asset_sari == f"{EASSE['asset/identity'][0]:.2f}"  # two decimals, as papers print SARI
+    assert rows[3][-1] == f"{JFLEG_GLEU['jfleg/identity']:.2f}"
     api = researcher_client.get("/api/scores/?dataset=eval&split=test&system=copy").json()
     jfleg = next(g for g in api["groups"] if g["name"] == "jfleg")
-    assert jfleg["headline"] == ["gleu", "sari"]
+    assert jfleg["headline"] == ["gleu", "sari"] and jfleg["label"] == "JFLEG"
+    assert jfleg["metrics"][:2] == ["gleu", "sari"]
     assert jfleg["systems"]["copy"]["gleu"] == pytest.approx(JFLEG_GLEU["jfleg/identity"], abs=1e-9)
     csv_text = researcher_client.get(url + "&format=csv").content.decode()
     header = csv_text.splitlines()[0].split(",")
@@ -127,7 +151,7 @@ def test_generate_can_add_coedit_instructions(evalsets, monkeypatch):
     system = system_generate(name="prefixed", dataset=evalsets, split="test", model_path="any",
                              add_instruction=True)
     by_id = dict(zip(evalsets.examples.filter(split="test").order_by("id").values_list("ext_id", flat=True), seen))
-    assert by_id["jfleg-test-0"].startswith("Fix grammatical errors in this sentence: ")
+    assert by_id["jfleg-test-0"].startswith("Fix grammar: ")
     assert by_id["asset-test-9"] == "Simplify this sentence: " + evalsets.examples.get(ext_id="asset-test-9").src
     no_task = evalsets.examples.filter(split="test", task="iterater_human_sent").first()
     assert by_id[no_task.ext_id] == no_task.src  # CoEDIT has no instruction for it

@@ -7,10 +7,10 @@ import csv
 import pytest
 from django.core.management import call_command
 
+from deft_site.jobs.models import Job
 from selection.core import tagger
 from selection.core.benchmarks import coedit_eval_rows
-from selection.core.demo_data import make_demo_rows
-from deft_site.jobs.models import Job
+from selection.demo import make_demo_rows
 from selection.models import SelectionRun, System, TrainingRun
 from selection.services.reproduction import CSV_COLUMNS, plan_budget, reproduction_grid
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_create, job_run
 from selection.core.metrics import corpus_rouge_l, corpus_sari, system_stats
 from selection.core.text import strip_instruction
-from deft_site.jobs.services import job_create, job_run
-from deft_site.jobs.models import Job
 from selection.models import ScoreReport
 from selection.services.datasets import dataset_import
 from selection.services.scoring import ScoringError, score_report_create, scoring_systems
@@ -105,9 +106,11 @@ def test_score_command(evalset, capsys):
     call_command("score", "--dataset", "evalset", "--split", "test", "--system", "model", "--system", "copy",
                  "--n-boot", "100")
     out = capsys.readouterr().out
-    assert "asset (n=2), headline: sari, fkgl" in out and "paired bootstrap model - copy (SARI)" in out
+    assert "ASSET, n=2; headline: SARI, FKGL" in out and "paired bootstrap model - copy (SARI)" in out
+    assert "p = 0.0000" not in out  # p-values read "p = 0.123", "p < 0.001" or, at 100 resamples, "p < 0.01"
+    assert all(re.search(r"p (= \d\.\d{3}|< 0\.0?01|undefined)$", x) for x in out.splitlines() if "paired bootstrap" in x)
     lines = out.splitlines()
-    asset_model = lines[lines.index(next(x for x in lines if x.startswith("asset (n=2)"))) + 1].split()
+    asset_model = lines[lines.index(next(x for x in lines if x.startswith("ASSET, n=2"))) + 1].split()
     assert asset_model[0] == "model" and asset_model[1] == "SARI" and asset_model[5] == "FKGL"  # headline first
     call_command("score", "--dataset", "evalset", "--system", "model", "--by", "task", "--json", "--n-boot", "100")
     assert json.loads(capsys.readouterr().out)["group_by"] == "task"
@@ -121,16 +124,18 @@ def test_results_page_and_exports(researcher_client, evalset):
     assert "SARI" in page and "ROUGE-L" in page and "<svg" in page and "Paired bootstrap: model (A) vs copy (B)" in page
     assert "0.0000" not in page and "a_wins" not in page and "resamples where A is higher" in page
     assert 'style="' not in page  # plots carry presentation attributes only (Content-Security-Policy)
-    report = ScoreReport.objects.get()
-    sari = report.result["groups"][0]["systems"]["model"]["sari"]
-    assert f"{round(sari, 1)}" in page
+    assert not ScoreReport.objects.exists()  # a GET scores small sets and saves nothing
+    sari = researcher_client.get(url + "&format=json").json()["groups"][0]["systems"]["model"]["sari"]
+    assert f"{sari:.2f}" in page  # SARI with two decimals, as papers print it
     exported = researcher_client.get(url + "&format=csv")
     assert exported["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
     assert len(rows) == 4 * 2 and rows[0]["group"] == "asset" and rows[0]["system"] == "model"
     assert float(rows[0]["sari"]) == pytest.approx(sari)
     assert researcher_client.get(url + "&format=json").json()["systems"] == ["model", "copy"]
-    assert ScoreReport.objects.count() == 1  # served from the cache
+    call_command("score", "--dataset", "evalset", "--split", "test", "--system", "model", "--system", "copy")
+    assert ScoreReport.objects.count() == 1  # the command fills the cache; the page then serves from it
+    assert f"{sari:.2f}" in researcher_client.get(url).content.decode() and ScoreReport.objects.count() == 1
     picked = researcher_client.get(url + "&a=copy&b=model").content.decode()  # the researcher picks the pair
     assert "Paired bootstrap: copy (A) vs model (B)" in picked
     assert '<option value="copy" selected>' in picked.split('id="pair-a"')[1].split("</select>")[0]

@@ -11,8 +11,11 @@ from django.core.management import call_command
 from selection.models import SelectionRun
 from selection.services.datasets import dataset_import
 
-PHRASINGS = ["Simplify: ", "Make this easier to read: ", "Rewrite more simply: ", "Make it simpler: ",
+# CoEDIT's own phrasings (selection.core.text.COEDIT_INSTRUCTIONS): only those count as instructions.
+PHRASINGS = ["Simplify: ", "Make this easier to read: ", "Rewrite this more simply: ", "Make the sentence simpler: ",
              "Simplify this sentence: "]
+GEC_PHRASINGS = ["Fix grammar", "Fix grammaticality", "Fix the grammar", "Fix grammar errors", "Fix grammatical errors",
+                 "Correct the grammar", "Correct grammar", "Improve the grammar"]
 NOUNS = ["cat", "ship", "river", "engine", "teacher", "garden", "market", "doctor", "bridge", "letter",
          "window", "forest", "castle", "singer", "farmer", "island", "painter", "rocket", "valley", "pilot",
          "library", "tunnel", "harbour", "dancer", "soldier", "camera", "village", "planet", "baker", "lawyer"]
@@ -30,7 +33,7 @@ def _rows() -> list[dict]:
                          "tgt": f"The {noun} was odd."})
     for j in range(8):
         for t in range(5):
-            rows.append({"_id": f"g{j}-{t}", "task": "gec", "src": f"Fix grammar {j}: she go to school yesterday{'!' * t}",
+            rows.append({"_id": f"g{j}-{t}", "task": "gec", "src": f"{GEC_PHRASINGS[j]}: she go to school yesterday{'!' * t}",
                          "tgt": "She went to school yesterday."})
     return rows
 

@@ -14,7 +14,11 @@ from deft_site.jobs.services import job_run
 from selection.models import Dataset, Example, SelectionRun
 from selection.services import embeddings as embedding_service
 from selection.services.selection_runs import (
-    SelectionError, selection_run_centroids, selection_run_create, selection_run_execute, selection_run_export,
+    SelectionError,
+    selection_run_centroids,
+    selection_run_create,
+    selection_run_execute,
+    selection_run_export,
 )
 
 
@@ -324,3 +328,29 @@ def test_cli_semdedup_run_drops_only_near_duplicates_inside_clusters(demo_datase
         run_cli("--dataset", demo_dataset.name, "--strategy", "semdedup", "--embedder", "tfidf", "--eps", "1.5")
     with pytest.raises(CommandError, match="per_cluster does not apply"):
         run_cli("--dataset", demo_dataset.name, "--strategy", "semdedup", "--embedder", "tfidf", "--per-cluster", "3")
+
+
+def test_cli_progress_reads_true_and_chosen_only_writes_the_chosen_rows(demo_dataset, counting, tmp_path, capsys):
+    """What a person reads on the terminal: every stage ends where the next message starts (no "0/N saving"
+    left before "saved"), the embedding count agrees with the cache message, no line is printed twice; and
+    `--out --chosen-only` writes only the chosen rows, `--out` alone every row with its flag."""
+    everything, chosen = tmp_path / "all.jsonl", tmp_path / "chosen.jsonl"
+    printed = run_cli("--dataset", demo_dataset.name, "--name", "cli-a", "--clusters", "3", "--out", str(everything))
+    first = capsys.readouterr().err
+    run_cli("--dataset", demo_dataset.name, "--name", "cli-b", "--clusters", "3", "--out", str(chosen), "--chosen-only")
+    second = capsys.readouterr().err
+    n_train = demo_dataset.examples.filter(split="train").count()
+    all_rows, chosen_rows = read_jsonl(everything.read_text()), read_jsonl(chosen.read_text())
+    assert len(all_rows) == n_train and {r["chosen"] for r in all_rows} == {True, False}
+    assert chosen_rows and all(r["chosen"] for r in chosen_rows)
+    assert [r["id"] for r in chosen_rows] == [r["id"] for r in all_rows if r["chosen"]]
+    assert f"Wrote {n_train} rows (every example of the split, with a chosen flag)" in printed
+    for err, embedded_here in ((first, True), (second, False)):
+        lines = [seg.strip() for seg in err.replace("\r", "\n").splitlines() if seg.strip()]
+        saved = next(i for i, line in enumerate(lines) if line.startswith("saved a pick row"))
+        assert f"100.0% {n_train}/{n_train} saving picks" in lines[saved - 1]
+        cache = next(line for line in lines if line.startswith(("embedded ", "all ")))
+        assert cache.startswith("embedded ") if embedded_here else cache.endswith("came from the embedding cache")
+        assert "embedded 0 new" not in err
+        messages = [line for line in lines if "[" not in line]
+        assert len(messages) == len(set(messages)), messages  # no message twice

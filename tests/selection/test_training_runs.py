@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from deft_site.jobs.services import job_retry, job_run
 from deft_site.jobs.models import Job
+from deft_site.jobs.services import job_retry, job_run
 from selection.models import System, TrainingRun
 from selection.services.training import TrainingRunError, training_run_create
 

@@ -1,5 +1,7 @@
 """python manage.py create_study NAME --dataset D --split S --system A --system B --items N --raters-per-item K
 [--owner USERNAME] (default owner: the first admin; see annotation.blinding)"""
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,7 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--control-rate", type=float, default=0.1)
         parser.add_argument("--practice", type=int, default=0)
         parser.add_argument("--quota", type=int, default=None)
+        parser.add_argument("--adaptive", action="store_true",
+                            help="adaptive allocation with a stopping rule; --raters-per-item is then each item's ceiling")
+        parser.add_argument("--floor", type=int, default=1, help="adaptive: ratings every item gets (default 1)")
+        parser.add_argument("--stop-alpha", type=float, default=0.05, help="adaptive: the stopping rule's error level")
         parser.add_argument("--likert", action="append", default=[], help="a Likert scale, e.g. fluency")
+        parser.add_argument("--graded", action="store_true", help="graded preference: much / slightly better, tie")
+        parser.add_argument("--criterion", action="append", default=[], dest="criteria",
+                            help="a criterion with its own preference, e.g. fluency (repeat for several)")
         parser.add_argument("--no-accuracy", action="store_true")
         parser.add_argument("--no-pairwise", action="store_true")
         parser.add_argument("--identical", choices=["show", "tie", "exclude"], default="tie")
@@ -29,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--launch", action="store_true")
         parser.add_argument("--owner", default="", help="the researcher who owns the study (default: the first admin)")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         try:
             dataset = Dataset.objects.get(name=o["dataset"])
         except Dataset.DoesNotExist:
@@ -47,13 +56,18 @@ class Command(BaseCommand):
                 name=o["name"], dataset=dataset, split=o["split"], systems=systems, n_examples=o["items"],
                 raters_per_item=o["raters_per_item"], seed=o["seed"], control_rate=o["control_rate"],
                 practice_count=o["practice"], quota_per_rater=o["quota"], identical_outputs=o["identical"],
-                questions={"pairwise": not o["no_pairwise"], "accuracy": not o["no_accuracy"], "likert": o["likert"]},
-                guidelines=guidelines, owner=owner, launch=o["launch"])
+                questions={"pairwise": not o["no_pairwise"], "accuracy": not o["no_accuracy"], "likert": o["likert"],
+                           "graded": o["graded"], "criteria": o["criteria"]},
+                guidelines=guidelines, owner=owner, launch=o["launch"],
+                allocation="adaptive" if o["adaptive"] else "fixed", min_raters_per_item=o["floor"],
+                stop_alpha=o["stop_alpha"])
         except AnnotationError as exc:
             raise CommandError(str(exc)) from None
         s = study.summary
         self.stdout.write(f"Study {study.name} ({study.status}): {s['real_items']} items from {s['examples']} examples, "
-                          f"{s['controls']} controls, {s['practice']} practice, k={study.raters_per_item}.")
+                          f"{s['controls']} controls, {s['practice']} practice, k={study.raters_per_item}"
+                          + (f" (adaptive: floor {study.min_raters_per_item}, stopping rule at alpha "
+                             f"{study.stop_alpha:g})." if study.allocation == "adaptive" else "."))
         self.stdout.write(f"Annotators work at /work/{study.public_token}/")
         self.stdout.write(f"Owner: {owner.username if owner else 'none (admins only)'}")
 

@@ -1,12 +1,14 @@
 """python manage.py export_study NAME --format csv|jsonl [--peek]: one unblinded row per judgment.
 
 A closed study exports freely; before close the export needs --peek, which is logged (annotation.blinding)."""
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation import blinding
 from annotation.models import Study
+from annotation.record_files import records_csv, records_jsonl
 from annotation.selectors import judgment_records
-from annotation.views.researcher import records_csv, records_jsonl
 
 
 class Command(BaseCommand):
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", default="-")
         parser.add_argument("--peek", action="store_true", help="allow the unblinded export before close (logged)")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         study = Study.objects.filter(name=o["name"]).first()
         if not study:
             raise CommandError(f"No study {o['name']!r}.")

@@ -1,5 +1,7 @@
 """python manage.py simulate_raters NAME --raters R [--seed S] [--prefer SYSTEM:P] [--random-clickers N]
 [--always-left N] [--threads T]"""
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.models import Study
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--always-left", type=int, default=0)
         parser.add_argument("--threads", type=int, default=1)
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         study = Study.objects.filter(name=o["name"]).first()
         if not study:
             raise CommandError(f"No study {o['name']!r}.")

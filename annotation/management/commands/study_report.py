@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
 
 from annotation import blinding, reports
-from annotation.api.report_views import study_lookup
+from annotation.selectors import study_lookup
 
 
 def _jsonable(o: Any) -> Any:
@@ -32,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **o: Any) -> None:
         try:
             study = study_lookup(o["study"])
-        except Exception:  # Http404
+        except Http404:
             raise CommandError(f"No study {o['study']!r}.") from None
         try:
             blinding.unblind(study=study, user=None, peek=o["peek"], channel="study_report command")

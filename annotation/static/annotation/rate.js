@@ -30,6 +30,8 @@
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   let current = JSON.parse(document.getElementById("first-payload").textContent);
   const practice = JSON.parse(document.getElementById("practice-payloads").textContent) || [];
+  // The sides ("left", "right") and answers come from the page (annotation.models), not from this script.
+  const sides = JSON.parse(document.getElementById("rate-vocabulary").textContent).sides;
   let practiceIndex = 0, shownAt = performance.now(), active = 0, busy = false;
 
   const questions = () => Array.from(form.querySelectorAll("fieldset.q"));
@@ -53,9 +55,9 @@
     return (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
   }
   function render(p) {
-    document.getElementById("instruction").textContent = p.instruction || "—";
+    document.getElementById("instruction").textContent = p.instruction || "(part of the input below)";
     document.getElementById("input-text").textContent = p.input;
-    for (const side of ["left", "right"]) {
+    for (const side of sides) {
       document.getElementById(side + "-diff").innerHTML = p[side].diff_html;  // escaped by the server
       document.getElementById(side + "-text").textContent = p[side].text;
     }
@@ -70,18 +72,23 @@
   }
   function restore(a) {
     const set = (name, value) => { const el = form.querySelector(`input[name="${name}"][value="${value}"]`); if (el) el.checked = true; };
-    if (a.preference) set("preference", a.preference);
-    for (const side of ["left", "right"]) {
+    if (a.preference) set("preference", a.strength ? `${a.preference}:${a.strength}` : a.preference);
+    for (const [key, value] of Object.entries(a.criteria || {})) set(`criterion-${key}`, value);
+    for (const side of sides) {
       if (a["accurate_" + side] !== null && a["accurate_" + side] !== undefined) set("accurate_" + side, a["accurate_" + side] ? "yes" : "no");
       for (const f of (a.error_flags || {})[side] || []) set("flag-" + side, f);
     }
-    for (const [key, sides] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, sides.left); set(`likert-${key}-B`, sides.right); }
+    for (const [key, marks] of Object.entries(a.likert || {})) { set(`likert-${key}-A`, marks.left); set(`likert-${key}-B`, marks.right); }
     const c = form.querySelector("#comment"); if (c) c.value = a.comment || "";
   }
   function collect() {
     const val = (name) => { const el = form.querySelector(`input[name="${name}"]:checked`); return el ? el.value : null; };
-    const answer = { preference: val("preference") || "", likert: {}, error_flags: { left: [], right: [] } };
-    for (const side of ["left", "right"]) {
+    const [pref, strength] = (val("preference") || "").split(":");
+    const answer = { preference: pref || "", strength: strength || "", criteria: {}, likert: {}, error_flags: {} };
+    form.querySelectorAll("fieldset.criterion").forEach((fs) => {
+      const el = fs.querySelector("input:checked"); if (el) answer.criteria[fs.dataset.key] = el.value;
+    });
+    for (const side of sides) {
       const v = val("accurate_" + side);
       answer["accurate_" + side] = v === null ? null : v === "yes";
       answer.error_flags[side] = Array.from(form.querySelectorAll(`input[name="flag-${side}"]:checked`)).map((e) => e.value);
@@ -122,7 +129,7 @@
       catch (e) { say("Connection lost: your answer is kept here and will be sent again."); return false; }
       if (r.status >= 500) { say("Server busy: your answer is kept here; retrying…"); return false; }
       list.shift(); savePending(list);
-      if (r.ok) { progress(r.data.progress); say("Saved."); }
+      if (r.ok) { progress(r.data.progress); say("Your last answer was saved."); }
       else { say("Not saved: " + ((r.data && (r.data.detail || JSON.stringify(r.data))) || r.status)); }
     }
     return true;
@@ -158,8 +165,8 @@
   }
   function practiceFeedback(answer) {
     const p = practice[practiceIndex];
-    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + (p.expected === "left" ? "right" : "left")] === false;
-    const better = p.expected === "left" ? "A" : "B";
+    const good = answer.preference ? answer.preference === p.expected : answer["accurate_" + p.worse] === false;
+    const better = sides.indexOf(p.expected) === 0 ? "A" : "B";
     practiceIndex += 1;
     const last = practiceIndex >= practice.length;
     document.getElementById(p.expected + "-out").classList.add("expected");
@@ -213,7 +220,7 @@
     if (skipDialog.returnValue !== "ok") { setActive(active); return; }
     setBusy(true);
     const r = await call("POST", `${api}slots/${current.slot}/skip/`, { reason: reasonOf(skipDialog) }).catch(() => null);
-    if (r && r.ok) notice("Skipped. Here is the next pair."); else say("The skip was not recorded: please try again.");
+    if (r && r.ok) { notice("Skipped. Here is the next pair."); say("Previous pair skipped."); } else say("The skip was not recorded: please try again.");
     await next();
     setBusy(false);
   });
@@ -238,6 +245,7 @@
       const radios = Array.from(dlg.querySelectorAll("input[name=reason]"));
       if (/^[1-9]$/.test(e.key) && radios[parseInt(e.key, 10) - 1]) {
         e.preventDefault(); const r = radios[parseInt(e.key, 10) - 1]; r.checked = true; r.focus();
+        const err = dlg.querySelector(".error"); if (err) err.textContent = "";  // a key sets no "change" event
         if (r.value === "other") dlg.querySelector("input[name=note]").focus();
       } else if (e.key === "Enter") {
         e.preventDefault(); e.stopPropagation();  // the page's own Enter (submit the answer) must not see it

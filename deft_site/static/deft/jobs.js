@@ -1,6 +1,8 @@
 // Live job widgets: any element with data-job-url polls the job's JSON until the job reaches one of the
-// statuses listed in its data-finished-statuses (rendered by the server from Job.FINISHED). Elapsed times
-// ([data-elapsed-for]) tick every second while the job runs.
+// statuses listed in its data-finished-statuses (rendered by the server from Job.FINISHED); the names of the
+// succeeded and failed statuses come from the page too (data-succeeded-status, data-failed-status, from
+// Job.Status), so this script holds no status name. Elapsed times ([data-elapsed-for]) tick every second while
+// the job runs.
 (function () {
   function finishedStatuses(el) { return (el.dataset.finishedStatuses || '').split(' ').filter(Boolean); }
   function isFinished(el, status) { return finishedStatuses(el).indexOf(status) >= 0; }
@@ -22,15 +24,16 @@
     var bar = el.querySelector('.progress > span');
     var text = el.querySelector('.job-text');
     var done = isFinished(el, job.status);
-    var pct = job.percent == null ? (job.status === 'succeeded' ? 100 : 0) : job.percent;
-    if (job.status === 'succeeded') { pct = 100; }
+    var succeeded = job.status === el.dataset.succeededStatus;
+    var pct = job.percent == null ? (succeeded ? 100 : 0) : job.percent;
+    if (succeeded) { pct = 100; }
     if (bar) { bar.style.width = pct.toFixed(1) + '%'; bar.parentNode.setAttribute('aria-valuenow', pct.toFixed(0)); }
     if (text) {
       var parts = [job.status];
       if (!done && job.total) { parts.push(job.done + ' / ' + job.total); }
       if (!done && job.stage) { parts.push(job.stage); }
       if (!done && job.queue_info) { parts.push('waiting for ' + job.queue_info.waiting_for); }
-      if (job.status === 'failed' && job.error) { parts.push(job.error); }
+      // Why a job failed has its own place (the list's column, the job page's section); not repeated here.
       text.textContent = parts.join(' — ');
     }
     if (job.started_at) { el.dataset.startedAt = job.started_at; }

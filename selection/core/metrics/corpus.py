@@ -29,9 +29,16 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+
 from .bootstrap import (
-    BootstrapCI, PairedBootstrapResult, bootstrap_ci, corpus_bootstrap_ci, corpus_paired_bootstrap,
-    gleu_weights_scorer, paired_bootstrap, sari_weights_scorer, totals_weights_scorer,
+    BootstrapCI,
+    PairedBootstrapResult,
+    WeightsScorer,
+    corpus_bootstrap_ci,
+    corpus_paired_bootstrap,
+    gleu_weights_scorer,
+    mean_weights_scorer,
+    totals_weights_scorer,
 )
 from .gleu import DEFAULT_ITERATIONS, GleuStats, gleu_stats, reference_indices
 from .rouge import rouge_l_scores
@@ -39,11 +46,22 @@ from .sari import sari_scores
 from .sari_corpus import SariStats, sari_from_totals, sari_stats
 from .stats import edit_statistics, fkgl_counts, fkgl_from_counts
 
-__all__ = ["CORPUS_METRICS", "MEAN_METRICS", "METRICS", "SystemScores", "score_system"]
+__all__ = ["CORPUS_METRICS", "MEAN_METRICS", "METRICS", "METRIC_DIGITS", "METRIC_LABELS", "SystemScores",
+           "score_system"]
 
 CORPUS_METRICS = ("sari", "sari_add", "sari_keep", "sari_del", "gleu", "fkgl", "length_ratio")
 MEAN_METRICS = ("sari_evaluate", "rouge_l", "exact_match", "copy_rate", "mean_edit_distance", "compression_ratio")
 METRICS = CORPUS_METRICS + MEAN_METRICS
+# How each metric is named and how many decimals it is printed with (SARI and GLEU as papers print them).
+METRIC_LABELS = {
+    "sari": "SARI", "sari_add": "SARI add", "sari_keep": "SARI keep", "sari_del": "SARI del", "gleu": "GLEU",
+    "fkgl": "FKGL", "length_ratio": "length ratio", "sari_evaluate": "SARI (evaluate)", "rouge_l": "ROUGE-L",
+    "exact_match": "exact match", "copy_rate": "copy rate", "mean_edit_distance": "edit distance (words)",
+    "compression_ratio": "compression ratio",
+}
+METRIC_DIGITS = {"sari": 2, "sari_add": 2, "sari_keep": 2, "sari_del": 2, "gleu": 2, "fkgl": 2, "sari_evaluate": 2,
+                 "rouge_l": 3, "exact_match": 3, "copy_rate": 3, "mean_edit_distance": 2, "length_ratio": 3,
+                 "compression_ratio": 3}
 _SARI_PART = {"sari": 0, "sari_add": 1, "sari_keep": 2, "sari_del": 3}
 
 
@@ -76,9 +94,12 @@ class SystemScores:
                                            reference_indices(self.ref_counts[index], self.gleu_iterations))
         return self._subsets[key]
 
-    def scorer(self, metric: str, index: np.ndarray | None = None):
-        """A (B, n) weights -> (B,) scores function for a corpus metric on the examples in ``index``."""
+    def scorer(self, metric: str, index: np.ndarray | None = None) -> WeightsScorer:
+        """A (B, n) weights -> (B,) scores function for ``metric`` on the examples in ``index``: corpus
+        metrics from their summed statistics, mean metrics as weighted means of per-example values."""
         pick = (lambda a: a) if index is None else (lambda a: a[index])
+        if metric in MEAN_METRICS:
+            return mean_weights_scorer(pick(self.per_example[metric]))
         if metric in _SARI_PART:
             part = _SARI_PART[metric]
             return totals_weights_scorer(pick(self.sari.counts), lambda t: sari_from_totals(t)[part])
@@ -90,7 +111,7 @@ class SystemScores:
             return totals_weights_scorer(pick(self.fkgl), fkgl_from_counts)
         if metric == "length_ratio":
             return totals_weights_scorer(pick(self.words), lambda t: t[:, 1] / np.where(t[:, 0] > 0, t[:, 0], np.nan))
-        raise ValueError(f"{metric!r} is not a corpus metric; corpus metrics: {', '.join(CORPUS_METRICS)}")
+        raise ValueError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
 
     def value(self, metric: str, index: np.ndarray | None = None) -> float:
         """``metric`` on every example, or on the examples in ``index``."""
@@ -114,10 +135,6 @@ class SystemScores:
     def interval(self, metric: str, index: np.ndarray | None = None, *, n_resamples: int = 1000,
                  confidence: float = 0.95, random_state: int | None = 0) -> BootstrapCI:
         """Percentile bootstrap interval of ``metric`` over examples (corpus metrics recomputed per resample)."""
-        if metric in MEAN_METRICS:
-            values = self.per_example[metric]
-            return bootstrap_ci(values if index is None else values[index], n_resamples=n_resamples,
-                                confidence=confidence, random_state=random_state)
         n = len(self) if index is None else len(index)
         return corpus_bootstrap_ci(self.scorer(metric, index), n, n_resamples=n_resamples, confidence=confidence,
                                    random_state=random_state)
@@ -128,11 +145,6 @@ class SystemScores:
         """Paired bootstrap test of this system (A) against ``other`` (B) on the same examples."""
         if len(other) != len(self):
             raise ValueError("the two systems must be scored on the same examples")
-        if metric in MEAN_METRICS:
-            a, b = self.per_example[metric], other.per_example[metric]
-            if index is not None:
-                a, b = a[index], b[index]
-            return paired_bootstrap(a, b, n_resamples=n_resamples, confidence=confidence, random_state=random_state)
         n = len(self) if index is None else len(index)
         return corpus_paired_bootstrap(self.scorer(metric, index), other.scorer(metric, index), n,
                                        n_resamples=n_resamples, confidence=confidence, random_state=random_state)

@@ -144,7 +144,8 @@ def _tokenize_slow(strings: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
     return words, offsets, len(vocab)
 
 
-def _assemble(raw_ids, piece_flat, piece_len, n_strings: int, vocab_size: int):
+def _assemble(raw_ids: np.ndarray, piece_flat: np.ndarray, piece_len: np.ndarray, n_strings: int, vocab_size: int,
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Expand raw tokens into their 13a pieces and cut the stream at the separators (piece 0) into strings."""
     if np.all(piece_len == 1):
         tokens = piece_flat[raw_ids]
@@ -332,7 +333,8 @@ def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, int]:
     return ids, int(np.count_nonzero(new))
 
 
-def _ngram_ids(words: np.ndarray, offsets: np.ndarray, vocab_size: int, max_bits: int):
+def _ngram_ids(words: np.ndarray, offsets: np.ndarray, vocab_size: int, max_bits: int,
+               ) -> list[tuple[np.ndarray, int]]:
     """For each order, an id of the n-gram starting at every token position where one fits, and an id bound.
 
     Bigrams get dense ids (one sort); a trigram is then (bigram, word) and a 4-gram (bigram, bigram), packed
@@ -355,7 +357,18 @@ def _ngram_ids(words: np.ndarray, offsets: np.ndarray, vocab_size: int, max_bits
     return result
 
 
-def _segment_scores(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_examples: int, packed: bool):
+def gram_runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n-gram key of each key, start of each run of one n-gram, role of each key) of sorted
+    (segment, n-gram, role) keys: a run of equal ``keys >> 2`` is one n-gram of one example and order."""
+    gram = keys >> 2
+    new = np.empty(len(keys), dtype=bool)
+    new[0] = True
+    np.not_equal(gram[1:], gram[:-1], out=new[1:])
+    return gram, np.flatnonzero(new), keys & 3
+
+
+def _segment_scores(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_examples: int, packed: bool,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(F_keep, P_del, F_add) of every (order, example) segment from sorted (segment, n-gram, role) keys.
 
     A run of equal keys >> 2 is one n-gram of one example and order. With ``packed`` (every count and every
@@ -364,12 +377,7 @@ def _segment_scores(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_exam
     the integer per-segment sums are likewise reduced three to an int64. N-grams found only in references
     (often the most) count only towards the add recall denominator, so they are just counted per segment.
     """
-    gram = keys >> 2
-    new = np.empty(len(keys), dtype=bool)
-    new[0] = True
-    np.not_equal(gram[1:], gram[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    role = keys & 3
+    gram, starts, role = gram_runs(keys)
     n_segments = _MAX_ORDER * n_examples
     segment = gram[starts] >> gram_bits
     groups = np.diff(np.searchsorted(segment, np.arange(n_segments + 1)))
@@ -437,7 +445,7 @@ def _f1(p: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(total > 0, 2 * p * r / np.where(total > 0, total, 1.0), 0.0)
 
 
-def _validate(sources, predictions, references) -> None:
+def _validate(sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]]) -> None:
     if not (len(sources) == len(predictions) == len(references)):
         raise ValueError(
             f"sources ({len(sources)}), predictions ({len(predictions)}) and references ({len(references)}) "
@@ -462,7 +470,8 @@ def _drop_empty_tokens(words: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarr
     return words[keep], new_offsets
 
 
-def _ngram_keys(sources, predictions, references, *, drop_empty: bool):
+def _ngram_keys(sources: Sequence[str], predictions: Sequence[str], references: Sequence[Sequence[str]], *,
+                drop_empty: bool) -> tuple[np.ndarray, int, np.ndarray, bool]:
     """Sorted (order, example, n-gram, role) keys of every n-gram occurrence, and what decodes them.
 
     Returns ``(keys, gram_bits, n_refs, packed)``. Roles: 0 source, 1 output, 2 reference. With

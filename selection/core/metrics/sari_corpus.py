@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .sari import _MAX_ORDER, _ngram_keys, _validate
+from .sari import _MAX_ORDER, _ngram_keys, _validate, gram_runs
 
 __all__ = ["SARI_STAT_FIELDS", "SariStats", "corpus_sari", "corpus_sari_scores", "sari_from_totals", "sari_stats"]
 
@@ -65,7 +65,8 @@ class SariStats:
         counts = self.counts if index is None else self.counts[np.asarray(index, dtype=np.int64)]
         return counts.sum(axis=0)
 
-    def scores(self, index=None, *, use_f1_for_deletion: bool = True) -> dict[str, float]:
+    def scores(self, index: np.ndarray | Sequence[int] | None = None, *,
+               use_f1_for_deletion: bool = True) -> dict[str, float]:
         """``{"sari", "sari_add", "sari_keep", "sari_del"}`` of the corpus (or of the examples in ``index``)."""
         sari, add, keep, delete = sari_from_totals(self.totals(index), use_f1_for_deletion=use_f1_for_deletion)
         return {"sari": float(sari), "sari_add": float(add), "sari_keep": float(keep), "sari_del": float(delete)}
@@ -90,12 +91,7 @@ def sari_stats(
 
 def _count_segments(keys: np.ndarray, gram_bits: int, n_refs: np.ndarray, n_examples: int, out: np.ndarray) -> None:
     """Fill ``out[order * n_examples + example]`` with the nine counts, from sorted (segment, n-gram, role) keys."""
-    gram = keys >> 2
-    new = np.empty(len(keys), dtype=bool)
-    new[0] = True
-    np.not_equal(gram[1:], gram[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    role = keys & 3
+    gram, starts, role = gram_runs(keys)
     o, s, ref = (np.add.reduceat((role == k).astype(np.int64), starts) for k in range(3))
     segment = gram[starts] >> gram_bits
     r = np.tile(n_refs, _MAX_ORDER)[segment]
@@ -125,7 +121,8 @@ def _f1(p: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where(both, 2 * p * r / np.where(both, p + r, 1.0), 0.0)
 
 
-def sari_from_totals(totals: np.ndarray, *, use_f1_for_deletion: bool = True):
+def sari_from_totals(totals: np.ndarray, *, use_f1_for_deletion: bool = True,
+                     ) -> tuple[float | np.ndarray, float | np.ndarray, float | np.ndarray, float | np.ndarray]:
     """(sari, add, keep, del) on 0-100 from count totals of shape (..., 4, 9); vectorised over leading axes.
 
     A (4, 9) input gives four floats; a (B, 4, 9) stack (e.g. bootstrap resamples) gives four (B,) arrays.

@@ -1,4 +1,6 @@
 """python manage.py export_dataset NAME --out FILE.jsonl"""
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from selection.models import Dataset
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="Output JSONL file.")
         parser.add_argument("--split", help="Only this split.")
 
-    def handle(self, *args, name: str, out: str, split: str | None, **options) -> None:
+    def handle(self, *args: Any, name: str, out: str, split: str | None, **options: Any) -> None:
         dataset = Dataset.objects.filter(name=name).first()
         if dataset is None:
             known = ", ".join(Dataset.objects.values_list("name", flat=True)[:20]) or "none"

@@ -2,12 +2,15 @@
 [--beams B] [--batch-size N] [--max-new-tokens N] [--add-instruction] [--enqueue]"""
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
-from selection.models import Dataset, TrainingRun
+from selection.management.lookups import dataset_or_error
+from selection.models import TrainingRun
 from selection.services.systems import SystemCreateError, system_copy_baseline, system_generate_submit
 
 
@@ -27,15 +30,14 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--max-new-tokens", type=int, default=64)
         parser.add_argument("--add-instruction", action="store_true",
-                            help="Prepend CoEDIT's instruction for each row's task (e.g. 'Fix grammatical errors in "
-                                 "this sentence: ') to sources that have none, as CoEDIT's models were evaluated.")
+                            help="Prepend CoEDIT's instruction for each row's task (e.g. 'Fix grammar: ', "
+                                 "'Simplify this sentence: '; selection.core.text.DEFAULT_INSTRUCTIONS) to sources "
+                                 "that have none, as CoEDIT's models were evaluated.")
         parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
                             help="Queue the job for a worker instead of generating here; prints the job id last.")
 
-    def handle(self, *args, **o) -> None:
-        dataset = Dataset.objects.filter(name=o["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {o['dataset']!r}")
+    def handle(self, *args: Any, **o: Any) -> None:
+        dataset = dataset_or_error(o["dataset"])
         split = o["split"] or None
         try:
             if o["copy_baseline"]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -24,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", action="store_true",
                             help="Copy the file to the server's uploads and queue the import for a worker; prints the job id last.")
 
-    def handle(self, *args, path: str, name: str, split: str, description: str, skip_invalid: bool = False,
-               **options) -> None:
+    def handle(self, *args: Any, path: str, name: str, split: str, description: str, skip_invalid: bool = False,
+               **options: Any) -> None:
         if options["enqueue"]:
             return self._enqueue(path, name, split, description)
         try:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.models import Dataset
+from selection.management.lookups import dataset_or_error
 from selection.services.systems import OutputImportError, SystemCreateError, system_import
 
 
@@ -21,10 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--split", default="", help="The split the file covers (default: all examples).")
         parser.add_argument("--description", default="")
 
-    def handle(self, *args, path: str, dataset: str, system: str, split: str, description: str, **o) -> None:
-        ds = Dataset.objects.filter(name=dataset).first()
-        if ds is None:
-            raise CommandError(f"no dataset named {dataset!r}")
+    def handle(self, *args: Any, path: str, dataset: str, system: str, split: str, description: str, **o: Any) -> None:
+        ds = dataset_or_error(dataset)
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"{path}: no such file")

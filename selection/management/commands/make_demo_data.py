@@ -1,10 +1,11 @@
 """python manage.py make_demo_data [--out FILE.jsonl] [--rows N] [--seed S] [--name NAME]"""
 import io
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.core.demo_data import make_demo_rows, write_jsonl
+from selection.demo import make_demo_rows, write_jsonl
 from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--name", default="demo", help="Dataset name when importing (default: demo).")
 
-    def handle(self, *args, out: str | None, rows: int, seed: int, name: str, **options) -> None:
+    def handle(self, *args: Any, out: str | None, rows: int, seed: int, name: str, **options: Any) -> None:
         if rows < 1:
             raise CommandError("--rows must be at least 1.")
         data = make_demo_rows(n_rows=rows, seed=seed)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.core.metrics import score_rows, score_system
+from selection.core.metrics import per_row_scores, score_system
 from selection.core.text import strip_instruction
 
 CI_METRICS = ("sari", "sari_evaluate", "gleu", "rouge_l", "fkgl")
@@ -85,8 +85,8 @@ class Command(BaseCommand):
                             help="Every src starts with a CoEDIT instruction (e.g. 'Fix grammar: '): remove it.")
         parser.add_argument("--stem", action="store_true", help="ROUGE-L with the Porter stemmer.")
 
-    def handle(self, *args, path: str, as_json: bool, per_row: bool, stem: bool, ci: bool = False,
-               n_boot: int = 1000, seed: int = 0, strip_instruction: bool = False, **o) -> None:
+    def handle(self, *args: Any, path: str, as_json: bool, per_row: bool, stem: bool, ci: bool = False,
+               n_boot: int = 1000, seed: int = 0, strip_instruction: bool = False, **o: Any) -> None:
         try:
             if path == "-":
                 srcs, preds, refs = read_metric_rows(sys.stdin, strip_known=strip_instruction)
@@ -100,10 +100,9 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {exc}") from None
         if n_boot < 1:
             raise CommandError("--n-boot must be at least 1")
-        rows, corpus = score_rows(srcs, preds, refs, use_stemmer=stem)
-        out = dict(corpus)
+        scores = score_system(srcs, preds, refs, use_stemmer=stem)  # counted once, for the scores and the intervals
+        rows, out = per_row_scores(scores) if per_row else [], scores.corpus()
         if ci:
-            scores = score_system(srcs, preds, refs, use_stemmer=stem)
             for metric in CI_METRICS:
                 interval = scores.interval(metric, n_resamples=n_boot, random_state=seed)
                 out[f"{metric}_ci"] = [interval.low, interval.high]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,7 +13,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deft_site.jobs.reporter import terminal_progress
 from selection.reproduction_report import write_outputs
 from selection.services.reproduction import (
-    Reproduction, ReproductionError, Settings, default_base_model, reproduction_datasets, subsample_pool,
+    Reproduction,
+    ReproductionError,
+    Settings,
+    default_base_model,
+    reproduction_datasets,
+    subsample_pool,
 )
 
 QUICK_GRID = {"fractions": (0.325,), "base_ratios": (0.25,), "samplings": ("hard", "random"), "baselines": True}
@@ -47,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--n-boot", type=int, default=1000, help="Bootstrap resamples for intervals and tests.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         train_path, eval_path = o["train"], o["eval"]
         if o["quick"] and not (train_path and eval_path):
@@ -106,7 +112,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {r['run']:<32} {r['value']:7.2f}{ci}")
 
     def _demo_files(self) -> tuple[str, str]:
-        from selection.core.demo_data import make_demo_rows, write_jsonl
+        from selection.demo import make_demo_rows, write_jsonl
 
         folder = Path(settings.DEFT_DATA_DIR) / "reproduce-quick"
         folder.mkdir(parents=True, exist_ok=True)

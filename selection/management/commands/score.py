@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.models import Dataset
+from selection.core.metrics import METRIC_DIGITS, METRIC_LABELS
+from selection.management.lookups import dataset_or_error
 from selection.services.scoring import (
-    DEFAULT_N_BOOT, GROUP_BY, ScoringError, score_report_create, score_report_rows, score_report_submit,
+    DEFAULT_N_BOOT,
+    GROUP_BY,
+    ScoringError,
+    score_report_create,
+    score_report_submit,
     scoring_systems,
+    set_label,
 )
 
-LABELS = {"sari": "SARI", "gleu": "GLEU", "fkgl": "FKGL", "rouge_l": "ROUGE-L", "sari_evaluate": "SARI-evaluate",
-          "sari_add": "add", "sari_keep": "keep", "sari_del": "del"}
 SHOWN = ("sari", "sari_add", "sari_keep", "sari_del", "gleu", "fkgl", "rouge_l", "sari_evaluate")
 
 
@@ -35,10 +40,8 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", action="store_true",
                             help="Queue the scoring for a worker (interactive queue); prints the job id last.")
 
-    def handle(self, *args, **o) -> None:
-        dataset = Dataset.objects.filter(name=o["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {o['dataset']!r}")
+    def handle(self, *args: Any, **o: Any) -> None:
+        dataset = dataset_or_error(o["dataset"])
         try:
             systems = scoring_systems(dataset=dataset, names=o["system"])
             if o["enqueue"]:
@@ -59,7 +62,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{dataset.name} / {result['split'] or 'all'}: {result['n']} examples, by {result['group_by']}"
                           " (SARI: EASSE corpus SARI; GLEU: JFLEG x100; 95% bootstrap intervals)")
         for group in result["groups"]:
-            self.stdout.write(f"\n{group['name']} (n={group['n']}), headline: {', '.join(group['headline'])}")
+            self.stdout.write(f"\n{set_label(group['name'])}, n={group['n']}; headline: "
+                              + ", ".join(METRIC_LABELS.get(m, m) for m in group["headline"]))
             shown = [*group["headline"], *(m for m in SHOWN if m not in group["headline"])]
             for name in result["systems"]:
                 cell = group["systems"][name]
@@ -67,8 +71,8 @@ class Command(BaseCommand):
                 for metric in shown:
                     if cell.get(metric) is None:
                         continue
-                    digits = 4 if metric == "rouge_l" else 2
-                    text = f"{LABELS.get(metric, metric)} {cell[metric]:.{digits}f}"
+                    digits = METRIC_DIGITS.get(metric, 3)
+                    text = f"{METRIC_LABELS.get(metric, metric)} {cell[metric]:.{digits}f}"
                     if f"{metric}_ci" in cell:
                         low, high = cell[f"{metric}_ci"]
                         text += f" [{low:.{digits}f}, {high:.{digits}f}]"
@@ -77,10 +81,21 @@ class Command(BaseCommand):
             if group.get("paired"):
                 p = group["paired"]
                 for metric in (m for m in p if m not in ("a", "b")):
-                    d = p[metric]
-                    self.stdout.write(f"  paired bootstrap {p['a']} - {p['b']} ({LABELS.get(metric, metric)}): "
-                                      f"diff {d['mean_diff']:.4f} [{d['low']:.4f}, {d['high']:.4f}], "
-                                      f"p = {d['p_value']:.4f}")
+                    d, digits = p[metric], METRIC_DIGITS.get(metric, 3)  # the metric's own decimals
+                    self.stdout.write(f"  paired bootstrap {p['a']} - {p['b']} ({METRIC_LABELS.get(metric, metric)}): "
+                                      f"diff {d['mean_diff']:.{digits}f} [{d['low']:.{digits}f}, {d['high']:.{digits}f}], "
+                                      f"p {_p_text(d['p_value'], result['params']['n_boot'])}")
         self.stdout.write("\nsystem statistics (every example)")
         for name, stats in result["stats"].items():
-            self.stdout.write(f"  {name:<20} " + "  ".join(f"{k} {v:.3f}" for k, v in stats.items() if k != "n"))
+            self.stdout.write(f"  {name:<20} " + "  ".join(f"{METRIC_LABELS.get(k, k)} {v:.{METRIC_DIGITS.get(k, 3)}f}"
+                                                          for k, v in stats.items() if k != "n"))
+
+
+def _p_text(p_value: float | None, n_boot: int) -> str:
+    """``= 0.031``, ``< 0.001``, or ``< 0.01`` when no resample of 100 crossed zero (the bootstrap cannot resolve
+    less); never ``0.0000``."""
+    if p_value is None:
+        return "undefined"
+    if p_value <= 0:
+        return f"< {1 / max(n_boot, 1):.3g}"
+    return "< 0.001" if p_value < 0.001 else f"= {p_value:.3f}"

@@ -5,15 +5,20 @@ Runs a selection inline with a terminal progress bar and prints sizes per task i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
-from selection.models import Dataset
+from selection.management.lookups import dataset_or_error
 from selection.params import PARAMS
 from selection.services.selection_runs import (
-    SelectionError, selection_picks_write_jsonl, selection_run_create, selection_run_export,
+    SelectionError,
+    selection_picks_write_jsonl,
+    selection_run_create,
+    selection_run_export,
 )
 
 
@@ -40,10 +45,8 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", "--background", action="store_true", dest="enqueue",
                             help="Queue the job for a worker instead of running here; prints the job id last.")
 
-    def handle(self, *args, **opts) -> None:
-        dataset = Dataset.objects.filter(name=opts["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {opts['dataset']!r}")
+    def handle(self, *args: Any, **opts: Any) -> None:
+        dataset = dataset_or_error(opts["dataset"])
         params = {p.name: opts[p.name] for p in PARAMS if opts.get(p.name) is not None}
         try:
             run = selection_run_create(dataset=dataset, params=params, name=opts.get("name"))
@@ -57,7 +60,7 @@ class Command(BaseCommand):
             self.stdout.write(str(run.job.pk))
             return
         job = job_run(run.job.pk, echo=terminal_progress(f"{run.name} "), interrupt="cancel")
-        if job.status != "succeeded":
+        if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"selection run {run.name} {job.status}: {job.error_headline}")
         run.refresh_from_db()
         self._print_summary(run)

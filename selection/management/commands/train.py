@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -11,7 +12,7 @@ from deft_site.jobs.models import Job
 from deft_site.jobs.queues import Queue
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
-from selection.models import Dataset
+from selection.management.lookups import dataset_or_error
 from selection.services.training import TrainingRunError, training_run_create
 
 
@@ -43,10 +44,8 @@ class Command(BaseCommand):
         parser.add_argument("--gpu", action="store_true",
                             help="Queue it on the gpu queue (only workers started with --queue gpu take it).")
 
-    def handle(self, *args, **o) -> None:
-        dataset = Dataset.objects.filter(name=o["dataset"]).first()
-        if dataset is None:
-            raise CommandError(f"no dataset named {o['dataset']!r}")
+    def handle(self, *args: Any, **o: Any) -> None:
+        dataset = dataset_or_error(o["dataset"])
         name = o["name"] or f"{dataset.name}-{timezone.now():%Y%m%d-%H%M%S}"
         config = {k: o[k] for k in ("epochs", "max_steps", "learning_rate", "lr_scheduler", "batch_size",
                                     "grad_accumulation", "max_source_length", "max_target_length", "seed",

@@ -179,7 +179,7 @@ def test_scotts_pi_hand_computed():
 @pytest.mark.parametrize("matrix, reason", [
     ([[2, 2, 2], [2, 2, 2]], "no variation: every paired rating is 2"),
     ([[1, 2, 3]], "only one rater"),
-    ([[1], [2], [3]], "only one item"),
+    ([[4], [4]], "no variation: every paired rating is 4"),
     ([[nan, nan], [nan, nan]], "no ratings"),
     ([[1, nan], [nan, 2]], "no unit has two or more ratings"),
 ])
@@ -187,6 +187,66 @@ def test_degenerate_data_is_undefined_with_reason(matrix, reason):
     for stat in (krippendorff_alpha(matrix, "nominal"), krippendorff_alpha(matrix, "interval"),
                  fleiss_kappa(matrix), gwet_ac1(matrix), cohen_kappa(matrix), scotts_pi(matrix)):
         assert stat.value is None and stat.reason == reason
+
+
+# Tiny inputs: the values the reference packages define, flagged as resting on too little data.
+THIN = "rests on too little data"
+
+
+def test_one_unit_two_disagreeing_raters_alpha_is_zero_as_the_package():
+    for level in LEVELS:
+        ref = krippendorff.alpha(reliability_data=np.array([[1.0], [2.0]]), level_of_measurement=level)
+        stat = krippendorff_alpha([[1], [2]], level, bootstrap=50)
+        assert stat.value == pytest.approx(ref) == pytest.approx(0.0)
+        assert stat.reason is None and THIN in stat.caution and "1 unit with" in stat.caution
+        assert stat.ci is None  # a bootstrap over one unit says nothing
+
+
+def test_one_item_cohen_kappa_is_zero_as_sklearn():
+    assert cohen_kappa_score(["yes"], ["no"]) == 0.0
+    stat = cohen_kappa([["yes"], ["no"]])
+    assert stat.value == 0.0 and THIN in stat.caution and "1 item rated by both raters" in stat.caution
+    (pair,) = cohen_kappa_pairs([["yes", None], ["no", "no"]]).values()
+    assert pair.value == 0.0 and pair.caution
+
+
+def fleiss_by_hand(counts):
+    """Fleiss (1971) from a subjects x categories count table, as statsmodels' fleiss_kappa computes it."""
+    t = np.asarray(counts, dtype=float)
+    n = t.sum(axis=1)[0]
+    p_j = t.sum(axis=0) / t.sum()
+    p_i = ((t * t).sum(axis=1) - n) / (n * (n - 1))
+    return (p_i.mean() - (p_j ** 2).sum()) / (1 - (p_j ** 2).sum())
+
+
+@pytest.mark.parametrize("matrix, counts", [
+    ([[0], [1]], [[1, 1]]),                       # one subject, split 1-1: kappa -1
+    ([["a"], ["b"], ["c"]], [[1, 1, 1]]),          # one subject, three ways: -1/2
+    ([[0], [0], [1], [1]], [[2, 2]]),              # one subject, split 2-2: -1/3
+])
+def test_one_subject_fleiss_kappa_as_statsmodels(matrix, counts):
+    stat = fleiss_kappa(matrix)
+    assert stat.value == pytest.approx(fleiss_by_hand(counts))
+    assert THIN in stat.caution
+    try:
+        from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
+    except ImportError:  # optional reference: the hand formula above is statsmodels' own
+        return
+    assert stat.value == pytest.approx(sm_fleiss(np.asarray(counts), method="fleiss"))
+
+
+def test_split_subject_fleiss_is_minus_one():
+    assert fleiss_kappa([[0], [1]]).value == pytest.approx(-1.0)
+
+
+def test_enough_units_carry_no_caution_and_the_report_lists_cautions():
+    data = np.tile(np.array([[1.0, 2.0, 3.0, 1.0, 2.0], [1.0, 2.0, 3.0, 2.0, 2.0]]), 2)  # 10 units
+    assert krippendorff_alpha(data).caution is None and fleiss_kappa(data).caution is None
+    assert krippendorff_alpha(data[:, :9]).caution.startswith(THIN)
+    report = agreement_report([[0], [1]])
+    assert report["alpha"] == 0.0 and report["fleiss_kappa"] == -1.0 and report["cohen_kappa"]["unweighted"] == 0.0
+    assert report["undefined"] == {} and set(report["caution"]) >= {"krippendorff_alpha.nominal", "fleiss_kappa"}
+    assert krippendorff_alpha([[0], [1]]).to_dict()["caution"].startswith(THIN)
 
 
 def test_percent_agreement_is_a_genuine_one_without_variation_but_undefined_without_pairs():
@@ -197,7 +257,7 @@ def test_percent_agreement_is_a_genuine_one_without_variation_but_undefined_with
 def test_report_shape_and_undefined_reasons():
     report = agreement_report(kripp_strings())
     assert set(report) == {"n_raters", "n_items", "level", "alpha", "percent_agreement", "krippendorff_alpha",
-                           "fleiss_kappa", "scotts_pi", "gwet_ac1", "cohen_kappa", "undefined"}
+                           "fleiss_kappa", "scotts_pi", "gwet_ac1", "cohen_kappa", "undefined", "caution"}
     assert (report["n_raters"], report["n_items"]) == (4, 12)
     assert set(report["krippendorff_alpha"]) == set(LEVELS)
     assert set(report["cohen_kappa"]) == {"unweighted", "linear", "quadratic"}

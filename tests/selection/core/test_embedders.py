@@ -9,8 +9,8 @@ import pytest
 
 from selection.core.embedders import (
     Embedder,
-    Seq2SeqEncoderEmbedder,
     SentenceTransformerEmbedder,
+    Seq2SeqEncoderEmbedder,
     TfidfSvdEmbedder,
     get_embedder,
     text_for_embedding,
@@ -125,6 +125,8 @@ def test_text_for_embedding_modes():
     assert text_for_embedding(src, tgt, "input") == "She go home: now."
     assert text_for_embedding(src, tgt, "input+target") == "She go home: now.\nShe goes home now."
     assert text_for_embedding("no prefix here", None, "input") == "no prefix here"
+    colon = "The spacecraft consists of two main elements: the NASA Cassini orbiter, and the ESA Huygens probe."
+    assert text_for_embedding(colon, None, "input") == colon  # a colon is no instruction
     with pytest.raises(ValueError, match="mode"):
         text_for_embedding(src, tgt, "target")
 

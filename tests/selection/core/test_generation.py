@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from selection.core.generation import clear_model_cache, generate, load_model
-from selection.core.training import TrainingConfig, synthetic_edit_examples, train
+from selection.core.training import TrainingConfig, train
+from selection.demo import synthetic_edit_examples
 
 # A copy-like task the 1-layer model picks up in 60 steps, so its outputs differ from source to source.
 TINY = TrainingConfig(

@@ -14,12 +14,20 @@ from rouge_score import rouge_scorer
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 from selection.core.metrics import (
-    bootstrap_ci, corpus_rouge_l, corpus_sari_evaluate, paired_bootstrap, rouge_l_sentence, sari_scores, sari_sentence,
-    score_rows, strip_instruction, system_stats,
+    bootstrap_ci,
+    corpus_rouge_l,
+    corpus_sari,
+    corpus_sari_evaluate,
+    paired_bootstrap,
+    rouge_l_sentence,
+    sari_scores,
+    sari_sentence,
+    score_rows,
+    strip_instruction,
+    system_stats,
 )
-from selection.core.metrics import corpus_sari
 from selection.core.metrics.sari import normalize_tokens
-from tests.selection.core.test_metrics_reference import reference_sari_sentence
+from selection.core.metrics.sari_reference import reference_sari_sentence
 
 SRC = "About 95 species are currently accepted ."
 REFS = ["About 95 species are currently known .", "About 95 species are now accepted .",

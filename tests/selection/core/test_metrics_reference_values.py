@@ -23,7 +23,10 @@ import numpy as np
 import pytest
 
 from selection.core.metrics import (
-    corpus_gleu, corpus_sari, corpus_sari_scores, score_system,
+    corpus_gleu,
+    corpus_sari,
+    corpus_sari_scores,
+    score_system,
 )
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "eval_sample.jsonl"

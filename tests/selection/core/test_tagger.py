@@ -8,7 +8,8 @@ import pytest
 
 from selection.core import tagger
 from selection.core.generation import generate
-from selection.core.training import TrainingConfig, synthetic_edit_examples, train
+from selection.core.training import TrainingConfig, train
+from selection.demo import synthetic_edit_examples
 
 
 def test_gold_tags_realise_the_target_when_every_phrase_is_known():

@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from selection.core.metrics import (
-    corpus_bootstrap_ci, corpus_gleu, corpus_paired_bootstrap, corpus_sari, gleu_stats, gleu_weights_scorer,
-    sari_stats, sari_weights_scorer, score_system,
+    corpus_bootstrap_ci,
+    corpus_gleu,
+    corpus_paired_bootstrap,
+    corpus_sari,
+    gleu_stats,
+    gleu_weights_scorer,
+    sari_stats,
+    sari_weights_scorer,
+    score_system,
 )
 from selection.core.metrics.bootstrap import resample_weights
 from selection.core.text import COEDIT_INSTRUCTIONS, add_instruction, split_instruction, strip_instruction
@@ -38,7 +45,7 @@ def test_declared_instruction_and_add_instruction():
     assert strip_instruction("Tidy this up: she go.", "Tidy this up") == "she go."
     assert strip_instruction("Tidy this up: she go.") == "Tidy this up: she go."
     assert strip_instruction("Something else: x", "Tidy this up") == "Something else: x"
-    assert add_instruction("she go .", "gec") == "Fix grammatical errors in this sentence: she go ."
+    assert add_instruction("she go .", "gec") == "Fix grammar: she go ."
     assert add_instruction("Fix grammar: she go .", "gec") == "Fix grammar: she go ."
     assert add_instruction("x", "unknown-task") is None
 

@@ -11,8 +11,9 @@ from selection.core.ucs import (
     UCSSelector,
     solve_per_cluster,
     stratified_base_split,
-    stratified_sample,
 )
+
+from .test_sampling import shares_within_one
 
 
 def _data(n=1200, d=8, seed=0):
@@ -20,14 +21,6 @@ def _data(n=1200, d=8, seed=0):
     X = rng.standard_normal((n, d)).astype(np.float32)
     tasks = rng.choice(["gec", "simplification", "paraphrase", "neutralize"], n, p=[0.4, 0.3, 0.2, 0.1])
     return X, tasks
-
-
-def _shares_within_one(tasks, picked, size):
-    tasks = np.asarray(tasks)
-    for t in np.unique(tasks):
-        want = size * np.mean(tasks == t)
-        got = np.sum(tasks[picked] == t)
-        assert abs(got - want) < 1, (t, got, want)
 
 
 # ------------------------------------------------------------------ base split
@@ -38,14 +31,7 @@ def test_base_split_is_stratified_and_partitions(fraction):
     assert len(base) == int(np.floor(fraction * 1003 + 0.5))
     assert np.array_equal(np.sort(np.concatenate([base, remain])), np.arange(1003))
     assert np.all(np.diff(base) > 0) and np.all(np.diff(remain) > 0)
-    _shares_within_one(tasks, base, len(base))
-
-
-def test_stratified_sample_with_many_small_tasks():
-    tasks = np.repeat(np.arange(37), np.arange(1, 38))  # task t has t+1 examples
-    picked = stratified_sample(tasks, 100, random_state=0)
-    assert len(picked) == len(np.unique(picked)) == 100
-    _shares_within_one(tasks, picked, 100)
+    shares_within_one(tasks, base, len(base))
 
 
 # ------------------------------------------------------------------ picks
@@ -137,7 +123,7 @@ def test_attributes_are_consistent():
     assert np.all(sel.cluster_[sel.remain_indices_] >= 0)
     assert np.all(np.isfinite(sel.distance_[sel.remain_indices_]))
     assert sel.cluster_sizes_.sum() == len(sel.remain_indices_) == n - len(sel.base_indices_)
-    _shares_within_one(tasks, sel.base_indices_, len(sel.base_indices_))
+    shares_within_one(tasks, sel.base_indices_, len(sel.base_indices_))
     rows = list(sel.records())
     assert len(rows) == n and rows[sel.base_indices_[0]]["distance"] is None
     assert sum(r["chosen"] for r in rows) == len(sel.selected_indices_)
@@ -318,7 +304,7 @@ def test_baselines_have_the_asked_size_and_interface(cls):
 def test_stratified_baseline_keeps_task_shares():
     _, tasks = _data(1001)
     sel = StratifiedRandomSelector(size=333, random_state=4).fit(None, tasks)
-    _shares_within_one(tasks, sel.selected_indices_, 333)
+    shares_within_one(tasks, sel.selected_indices_, 333)
 
 
 def test_baseline_bad_size_raises():

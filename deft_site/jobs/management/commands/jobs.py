@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--retry", type=int, metavar="ID", help="Queue failed or cancelled job ID again.")
         parser.add_argument("--workers", action="store_true", help="List the workers and their heartbeats instead.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         if o["cancel"] or o["retry"]:
             return self._act(o)
         if o["workers"]:
@@ -35,10 +36,10 @@ class Command(BaseCommand):
         if o["as_json"]:
             self.stdout.write(json.dumps(rows))
             return
-        self.stdout.write(f"{'id':>6}  {'kind':<14}{'queue':<12}{'status':<11}{'tries':>5}  {'progress':<28}worker")
+        self.stdout.write(f"{'id':>6}  {'kind':<16}{'queue':<12}{'status':<11}{'tries':>5}  {'progress':<28}worker")
         for r in rows:
             status = r["status"] + ("!" if r["lease_lapsed"] else "")
-            self.stdout.write(f"{r['id']:>6}  {r['kind']:<14}{r['queue']:<12}{status:<11}{r['attempts']:>5}  "
+            self.stdout.write(f"{r['id']:>6}  {r['kind']:<16}{r['queue']:<12}{status:<11}{r['attempts']:>5}  "
                               f"{r['progress'][:27]:<28}{r['worker']}")
             if r["error"]:
                 self.stdout.write(f"{'':>8}{r['error']}")

@@ -6,9 +6,12 @@ also re-queues jobs whose worker died (see deft_site.jobs.leases).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 
+from deft_site.jobs.models import Worker
 from deft_site.jobs.queues import Queue
 from deft_site.jobs.workers import Presence
 
@@ -25,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-tasks", type=int, default=None, help="Exit after this many jobs (db backend).")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls when idle.")
 
-    def handle(self, *args, **o) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         queues = [q.strip() for q in o["queue"].split(",") if q.strip()]
         unknown = [q for q in queues if q != "*" and q not in Queue.values]
         if unknown or not queues:
@@ -47,7 +50,7 @@ class Command(BaseCommand):
                           startup_delay=False, max_tasks=o["max_tasks"], worker_id=get_random_string(32),
                           excluded_queue_names=[])
         worker.configure_signals()
-        with Presence(queues, backend="db", tag=o["tag"]):
+        with Presence(queues, backend=Worker.Backend.DB, tag=o["tag"]):
             worker.run()
 
     def _run_rq(self, queues: list[str], o: dict) -> None:

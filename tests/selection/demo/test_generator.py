@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from selection.core import demo_lexicon as L
-from selection.core.demo_data import INSTRUCTIONS, TASKS, make_demo_rows, write_jsonl
+from selection.demo import INSTRUCTIONS, TASKS, make_demo_rows, write_jsonl
+from selection.demo import lexicon as L
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -55,7 +55,7 @@ def test_different_seeds_give_different_rows():
 
 
 def _digest_in_subprocess(hash_seed: str) -> str:
-    code = ("import hashlib, json; from selection.core.demo_data import make_demo_rows; "
+    code = ("import hashlib, json; from selection.demo import make_demo_rows; "
             "print(hashlib.sha256(json.dumps(make_demo_rows(400, 7)).encode()).hexdigest())")
     env = dict(os.environ, PYTHONHASHSEED=hash_seed)
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True,

@@ -4,7 +4,7 @@ Why: the platform needs data for its embedded demo, its tests and its docs that 
 identical on every machine, and still behaves like instruction-tuned editing data: six tasks with skewed
 shares, several instruction phrasings per task, and edits a tiny seq2seq model can learn.
 
-How: a small grammar (``demo_lexicon``) produces plain English clauses (subject, verb agreeing in person and
+How: a small grammar (``selection.demo.lexicon``) produces plain English clauses (subject, verb agreeing in person and
 tense, object, place, time, ...). A clause is rendered to a clean sentence; per-task rules then derive the
 other side of the pair (inject grammar errors, add rare words and long clauses, add wordiness, drop or break
 connectives, rephrase, add loaded words). Only ``random.Random(seed)`` is used, never global random state,
@@ -20,9 +20,9 @@ import os
 import random
 import re
 from collections.abc import Iterable
-from typing import Callable
+from typing import Any, Callable
 
-from selection.core import demo_lexicon as L
+from selection.demo import lexicon as L
 
 TASKS: tuple[str, ...] = ("gec", "simplification", "clarity", "coherence", "paraphrase", "neutralize")
 
@@ -273,7 +273,7 @@ def _sample_clause(rng: random.Random, *, tense: str = "", tags: tuple[str, ...]
 _CLAUSE_FIELDS = frozenset(f.name for f in dataclasses.fields(_Clause))
 
 
-def _replace(c: _Clause, **kw) -> _Clause:
+def _replace(c: _Clause, **kw: Any) -> _Clause:
     """A copy of ``c`` with some fields changed (a fast ``dataclasses.replace`` without re-validation)."""
     assert kw.keys() <= _CLAUSE_FIELDS, kw.keys() - _CLAUSE_FIELDS
     new = object.__new__(_Clause)

@@ -17,7 +17,7 @@ def S(det: str, noun: str, pron: str, *tags: str) -> dict:
     return {"det": det, "noun": noun, "pron": pron, "plural": pron == "they", "tags": tags}
 
 
-def O(noun: str, adjs: str = "", kind: str = "count", poss: bool = False, only_poss: bool = False,
+def O(noun: str, adjs: str = "", kind: str = "count", poss: bool = False, only_poss: bool = False,  # noqa: E743
       so_called: bool = False, animate: bool = False, ev: str = "thing") -> dict:
     """An object noun and the determiners it takes.
 

@@ -1,0 +1,26 @@
+"""Judgment records (``selectors.judgment_records``) as file text: CSV or JSON Lines. Used by the export page and
+the ``export_study`` command, which must write the same files."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+# The columns of an empty export (a study with no judgments yet still gets a header).
+EMPTY_FIELDS = ["item", "rater", "left_system", "right_system", "answer", "seconds", "is_control", "submitted_at"]
+
+
+def records_csv(records: list[dict]) -> str:
+    """CSV with one row per record; dict and list values are written as JSON."""
+    out = io.StringIO()
+    fields = list(records[0].keys()) if records else EMPTY_FIELDS
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()})
+    return out.getvalue()
+
+
+def records_jsonl(records: list[dict]) -> str:
+    """One JSON object per line."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

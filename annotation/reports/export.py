@@ -1,0 +1,108 @@
+"""The report as files: a long-format CSV of every number, and a self-contained HTML page."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from annotation.reports.display import report_display
+from annotation.reports.records import ALL
+
+__all__ = ["report_csv", "report_html"]
+
+
+def report_csv(report: Mapping[str, Any]) -> str:
+    """Long-format CSV of every number in the report: version, task, section, name, value, interval, n, p."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["version", "task", "section", "name", "value", "ci_low", "ci_high", "n", "p_value", "note"])
+
+    def row(version, task, section, name, value, ci=None, n=None, p=None, note=None):  # noqa: ANN001, ANN202
+        lo, hi = (ci or [None, None])[:2]
+        w.writerow([version, task, section, name, value, lo, hi, n, p, note])
+
+    for version, by_task in report["results"].items():
+        for task, s in by_task.items():
+            for kind, ag in s["agreement"].items():
+                if not ag:
+                    continue
+                for stat in ("alpha", "fleiss_kappa", "gwet_ac1", "percent_agreement"):
+                    if stat in ag:
+                        v = ag[stat]
+                        row(version, task, f"agreement:{kind}", stat, v["value"], v["ci"], ag["n_units"],
+                            None, v["reason"] or v["note"] or v.get("caution"))
+            for p in s["pairs"]:
+                for k in ("wins", "ties", "losses"):
+                    row(version, task, "preference", f"{p['a']} vs {p['b']}: {k} of {p['a']}", p[k]["rate"],
+                        p[k]["ci"], p["n"], p["sign_test_p"])
+                row(version, task, "preference", f"{p['a']} vs {p['b']}: win rate (ties half)",
+                    p["win_rate_ties_half"]["rate"], p["win_rate_ties_half"]["ci"], p["n"], p["sign_test_p"])
+            bt = s.get("bradley_terry") or {}
+            if bt.get("strengths"):
+                for r in bt["rows"]:
+                    row(version, task, "bradley_terry", r["system"], r["strength"], r["ci"])
+            elif bt:
+                row(version, task, "bradley_terry", "fit", None, note=bt.get("reason"))
+            pb = s.get("position_bias")
+            if pb:
+                row(version, task, "position_bias", "share_left", pb["share_left"], pb["ci"], pb["n_decisive"],
+                    pb["p_value"])
+            if s.get("accuracy"):
+                for a in s["accuracy"]["by_system"]:
+                    row(version, task, "accuracy", a["system"], a["rate"], a["ci"], a["n"])
+                for d in s["accuracy"]["differences"]:
+                    row(version, task, "accuracy_difference", f"{d['a']} - {d['b']}", d["difference"], None,
+                        d.get("n_pairs"), d["p_value"], d["test"])
+            for scale in s.get("likert", []):
+                for m in scale["means"]:
+                    row(version, task, f"likert:{scale['key']}", m["system"], m["mean"], m["ci"], m["n"])
+                v = scale["agreement"]["alpha"]
+                row(version, task, f"likert:{scale['key']}", "alpha_ordinal", v["value"], v["ci"], None, None,
+                    v["reason"])
+            _richer_rows(row, version, task, s.get("richer") or {})
+            for c in s.get("correlation") or []:
+                row(version, task, "humans_vs_metrics", f"kendall_tau_b:{c['metric']}", c["kendall_tau_b"], None,
+                    c["n_units"], c["kendall_p"], c["kendall_reason"])
+                row(version, task, "humans_vs_metrics", f"point_biserial:{c['metric']}", c["point_biserial"],
+                    None, c["n_decisive_units"], c["point_biserial_p"], c["point_biserial_reason"])
+    for task, rows in report.get("automatic_metrics", {}).items():
+        for m in rows:
+            row("automatic", task, "metrics", f"{m['system']}: SARI", m["sari"], m["sari_ci"], m["n"])
+            row("automatic", task, "metrics", f"{m['system']}: ROUGE-L", m["rouge_l"], m["rouge_l_ci"], m["n"])
+    for r in report["raters"]["raters"]:
+        row("raters", ALL, "rater", r["rater"], r["control_accuracy"], None, r["n_judgments"], None,
+            ";".join(r["flags"]))
+    adaptive = (report.get("meta") or {}).get("adaptive")
+    if adaptive:
+        row("design", ALL, "stopping_rule", "stop", int(adaptive["stop"]), note=adaptive["message"])
+        for p in adaptive["pairs"]:
+            row("design", ALL, "stopping_rule", f"{p['a']} vs {p['b']}: win rate of {p['a']}",
+                p["wins"] / p["decisive"] if p["decisive"] else None, p["ci"], p["decisive"], p.get("final_p"),
+                f"{p['winner']} ({p['rule']})" if p["winner"] else f"undecided; more ratings: {p['more_ratings']}")
+    return out.getvalue()
+
+
+def _richer_rows(row, version: str, task: str, rich: Mapping[str, Any]) -> None:  # noqa: ANN001
+    dav = rich.get("davidson") or {}
+    for system, v in (dav.get("log_strengths") or {}).items():
+        row(version, task, "davidson", system, v, (dav.get("log_ci") or {}).get(system))
+    if dav.get("strengths"):
+        row(version, task, "davidson", "nu (ties)", dav["nu"], dav.get("nu_ci"))
+    lc = rich.get("length_control") or {}
+    for system, v in (lc.get("strengths") or {}).items():
+        row(version, task, "length_control", system, v, (lc.get("ci") or {}).get(system), lc["n_decisive"])
+    if lc.get("strengths"):
+        row(version, task, "length_control", "beta (per sd of edit length)", lc["beta"], lc.get("beta_ci"),
+            lc["n_decisive"])
+    fr = rich.get("fragility") or {}
+    if fr.get("winner"):
+        row(version, task, "fragility", f"{fr['winner']}: judgments to flip", fr["flip"], None, fr["n_judgments"],
+            fr["head_to_head_p"], f"to non-significant: {fr['to_non_significant']}")
+
+
+def report_html(report: Mapping[str, Any]) -> str:
+    """The self-contained HTML file: inline CSS and SVG, no script, no external reference."""
+    return render_to_string("annotation/report_export.html", report_display(report))

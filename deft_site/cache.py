@@ -1,0 +1,46 @@
+"""The production cache: Redis, shared by every gunicorn worker process, failing open.
+
+What lives in the cache must be shared across processes to mean anything: DRF's API throttles and the invite
+links' new-account limits (annotation/throttles.py) count requests there, and with Django's default per-process
+memory cache each of gunicorn's workers kept its own count, so every limit was multiplied by the number of
+workers. A Redis outage must not turn every API request into a 500 either: then reads miss and writes are
+dropped (logged), so limits and cached reports pause until Redis is back while the site keeps serving.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+
+def _fail_open(name: str, default: Any):  # noqa: ANN202
+    method = getattr(RedisCache, name)
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
+        import redis
+
+        try:
+            return method(self, *args, **kwargs)
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("cache unavailable (%s %s): %s", name, args[:1], exc)
+            return default(*args, **kwargs) if callable(default) else default
+
+    call.__name__ = name
+    return call
+
+
+class FailOpenRedisCache(RedisCache):
+    """Django's RedisCache whose reads miss and whose writes are skipped while Redis cannot be reached."""
+
+    get = _fail_open("get", lambda key, default=None, version=None: default)
+    set = _fail_open("set", None)
+    add = _fail_open("add", False)
+    delete = _fail_open("delete", False)
+    get_many = _fail_open("get_many", lambda *a, **k: {})
+    set_many = _fail_open("set_many", lambda data, *a, **k: list(data))
+    incr = _fail_open("incr", lambda key, delta=1, version=None: delta)
+    touch = _fail_open("touch", False)
+    clear = _fail_open("clear", None)
