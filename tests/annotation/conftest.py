@@ -42,6 +42,34 @@ def make_study_data(n_examples: int = 30, n_systems: int = 3, seed: int = 0, ide
     return ds, systems
 
 
+def next_queries_by_kind(client, study, max_answers: int) -> dict[str, list[int]]:
+    """A fresh annotator ("timer") joins ``study`` over the API, then answers up to ``max_answers`` pairs; the
+    database queries each following ``next`` ran, by the kind ("real" / "control") of the pair it handed out."""
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotation.models import Slot
+
+    user = User.objects.create_user("timer")
+    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
+    client.force_login(user)
+    client.post(f"/api/work/{study.public_token}/next/")  # the first request joins the study: not compared
+    counts: dict[str, list[int]] = {"real": [], "control": []}
+    slot = Slot.objects.get(rater=user)
+    for i in range(max_answers):
+        client.post(f"/api/work/slots/{slot.token}/judgment/",
+                    data={"idempotency_key": f"k{i}", "preference": "left", "accurate_left": True,
+                          "accurate_right": False}, content_type="application/json")
+        with CaptureQueriesContext(connection) as queries:
+            nxt = client.post(f"/api/work/{study.public_token}/next/").json()
+        if nxt["finished"]:
+            break
+        slot = Slot.objects.get(token=nxt["slot"]["slot"])
+        counts[slot.item.kind].append(len(queries))
+    return counts
+
+
 @pytest.fixture
 def study_data(db):
     return make_study_data()
