@@ -2,44 +2,15 @@
 look for."""
 from __future__ import annotations
 
-import random
-
 import pytest
-
-TASK_PREFIX = {"gec": "Fix grammar", "simplification": "Simplify this", "paraphrase": "Paraphrase this"}
-WORDS = "the cat sat on a warm mat while quiet birds sang over green hills near old stone walls".split()
 
 
 def make_study_data(n_examples: int = 30, n_systems: int = 3, seed: int = 0, identical_every: int = 0):
     """A dataset (test split) and systems with distinct, easily greppable names and model paths."""
-    from selection.models import Dataset, Example, Output, System
+    from annotation.services.blinding_audit import synthetic_study_data
 
-    rng = random.Random(seed)
-    ds = Dataset.objects.create(name=f"study-ds-{seed}", row_count=n_examples)
-    tasks = list(TASK_PREFIX)
-    examples = []
-    for i in range(n_examples):
-        text = " ".join(rng.sample(WORDS, 8))
-        task = tasks[i % len(tasks)]
-        examples.append(Example(dataset=ds, ext_id=f"ex{i}", task=task, split="test",
-                                src=f"{TASK_PREFIX[task]}: {text}", refs=[text.replace("the", "a", 1) + " today"]))
-    Example.objects.bulk_create(examples)
-    examples = list(ds.examples.order_by("pk"))
-    systems = []
-    for s in range(n_systems):
-        system = System.objects.create(name=f"zebrasys{s}", dataset=ds, kind="imported",
-                                       model_path=f"/runs/secretpath{s}/model", params={"run": f"runid{s}"})
-        outs = []
-        for i, ex in enumerate(examples):
-            words = ex.input_text.split()
-            if identical_every and i % identical_every == 0:
-                text = " ".join(words[:-1])
-            else:
-                text = " ".join(words[: len(words) - 1 - s] + [f"w{s}x", "end"])
-            outs.append(Output(system=system, example=ex, text=text))
-        Output.objects.bulk_create(outs)
-        systems.append(system)
-    return ds, systems
+    return synthetic_study_data(n_examples=n_examples, n_systems=n_systems, seed=seed,
+                                identical_every=identical_every)
 
 
 def next_queries_by_kind(client, study, max_answers: int) -> dict[str, list[int]]:
