@@ -29,16 +29,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
 from loadgen import load_until_fault  # noqa: E402
-from stack import (  # noqa: E402
-    ROOT,
-    Stack,
-    add_load_arguments,
-    add_stack_arguments,
-    finish_fault_report,
-    machine,
-    phase_counts,
-    run_fault,
-)
+from stack import ROOT, Stack, add_run_arguments, finish_fault_report, machine, phase_counts, run_fault  # noqa: E402
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -105,12 +96,11 @@ async def scenario(stack: Stack, cluster: PrivateCluster, study: dict, args: arg
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_load_arguments(parser, users=50, seconds=40)
+    add_run_arguments(parser, users=50, seconds=40, items=2000, database_url=False)
     parser.add_argument("--fault-at", type=float, default=10)
     parser.add_argument("--down", type=float, default=8)
     parser.add_argument("--mode", choices=["stop", "terminate"], default="stop")
     parser.add_argument("--pg-port", type=int, default=5499)
-    add_stack_arguments(parser, items=2000, database_url=False)
     args = parser.parse_args()
     cluster = PrivateCluster(args.pg_port)
     database_url = f"postgres://postgres@127.0.0.1:{args.pg_port}/deft"

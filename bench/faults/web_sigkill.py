@@ -21,16 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
 from loadgen import load_until_fault  # noqa: E402
-from stack import (  # noqa: E402
-    ROOT,
-    Stack,
-    add_load_arguments,
-    add_stack_arguments,
-    finish_fault_report,
-    machine,
-    phase_counts,
-    run_fault,
-)
+from stack import ROOT, Stack, add_run_arguments, finish_fault_report, machine, phase_counts, run_fault  # noqa: E402
 
 
 async def scenario(stack: Stack, study: dict, args: argparse.Namespace) -> dict:
@@ -52,9 +43,8 @@ async def scenario(stack: Stack, study: dict, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_load_arguments(parser, users=50, seconds=40)
+    add_run_arguments(parser, users=50, seconds=40, items=2000)
     parser.add_argument("--kill-at", type=float, default=12)
-    add_stack_arguments(parser, items=2000)
     args = parser.parse_args()
     stack = Stack(args.port, args.database_url, args.redis_url, ROOT / "bench/out/fault-web-stack.log")
     report: dict = {"command": " ".join(sys.argv), "machine_before": machine()}

@@ -22,15 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import run_annotators, run_trivial  # noqa: E402
-from stack import ROOT, Stack, add_load_arguments, add_stack_arguments, check_exactly_once, machine, setup_study  # noqa: E402
+from stack import ROOT, Stack, add_run_arguments, check_exactly_once, machine, setup_study  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_load_arguments(parser, users=200, seconds=60)
+    add_run_arguments(parser, users=200, seconds=60, items=4000)
     parser.add_argument("--trivial-seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=0.0)
-    add_stack_arguments(parser, items=4000)
     parser.add_argument("--data", help="CoEDIT-format JSONL for the texts (default: synthetic)")
     parser.add_argument("--url", help="use a stack that is already running here instead of starting one")
     args = parser.parse_args()

@@ -88,15 +88,13 @@ class Stack:
             self.proc.wait(10)
 
 
-def add_load_arguments(parser: argparse.ArgumentParser, users: int, seconds: float) -> None:
-    """--users and --seconds of the simulated annotators."""
+def add_run_arguments(parser: argparse.ArgumentParser, users: int, seconds: float, items: int,
+                      database_url: bool = True) -> None:
+    """--users and --seconds of the simulated annotators, --items of the study, and where the stack runs:
+    --port, --database-url (unless the script makes its own database) and --redis-url (defaults: $DATABASE_URL /
+    $REDIS_URL, else the local deft database / Redis 0)."""
     parser.add_argument("--users", type=int, default=users)
     parser.add_argument("--seconds", type=float, default=seconds)
-
-
-def add_stack_arguments(parser: argparse.ArgumentParser, items: int, database_url: bool = True) -> None:
-    """--items of the study, and where the stack runs: --port, --database-url (unless the script makes its own
-    database) and --redis-url (defaults: $DATABASE_URL / $REDIS_URL, else the local deft database / Redis 0)."""
     parser.add_argument("--items", type=int, default=items)
     parser.add_argument("--port", type=int, default=8000)
     if database_url:

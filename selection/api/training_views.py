@@ -44,16 +44,18 @@ def _bad(exc: Exception) -> Response:
 
 
 def _created(request: Request, in_serializer: type, create: Callable[[dict], Any],
-             errors: type[Exception] | tuple[type[Exception], ...], out_serializer: type) -> Response:
+             errors: type[Exception] | tuple[type[Exception], ...], out_serializer: type,
+             code: int = status.HTTP_201_CREATED) -> Response:
     """Validate the request body with ``in_serializer`` (400 with its errors), call ``create(validated_data)``
-    and answer 201 with the new object through ``out_serializer``, or 400 naming the service's ``errors``."""
+    and answer ``code`` (201) with what it made through ``out_serializer``, or 400 naming the service's
+    ``errors``."""
     data = in_serializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
         obj = create(data.validated_data)
     except errors as exc:
         return _bad(exc)
-    return Response(out_serializer(obj).data, status=status.HTTP_201_CREATED)
+    return Response(out_serializer(obj).data, status=code)
 
 
 class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -80,17 +82,11 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def generate(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         run = self.get_object()
-        data = GenerateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            job = system_generate_submit(name=v["system"], dataset=v["dataset"], split=v["split"] or None,
-                                         training_run=run, num_beams=v["num_beams"], batch_size=v["batch_size"],
-                                         max_new_tokens=v["max_new_tokens"], user=request.user,
-                                         add_instruction=v["add_instruction"])
-        except SystemCreateError as exc:
-            return _bad(exc)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return _created(request, GenerateSerializer, lambda v: system_generate_submit(
+            name=v["system"], dataset=v["dataset"], split=v["split"] or None, training_run=run,
+            num_beams=v["num_beams"], batch_size=v["batch_size"], max_new_tokens=v["max_new_tokens"],
+            user=request.user, add_instruction=v["add_instruction"]), SystemCreateError, JobSerializer,
+            status.HTTP_202_ACCEPTED)
 
 
 class SystemViewSet(viewsets.ReadOnlyModelViewSet):
