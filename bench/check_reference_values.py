@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from selection.core.metrics import corpus_gleu, corpus_sari, corpus_sari_scores  # noqa: E402
+from selection.core.metrics.calibration import calibration_set  # noqa: E402
 
 EVAL_SETS = ROOT.parent / "shared" / "data" / "coedit" / "eval" / "eval_sets.jsonl"
 TOLERANCE = 1e-6
@@ -51,15 +52,6 @@ EXPECTED = {
 FIELDS = ("sari", "sari_add", "sari_keep", "sari_del", "sari_del_precision", "gleu")
 
 
-def _drop_last_word(text: str) -> str:
-    words = text.split()
-    return " ".join(words[:-1]) if len(words) > 3 else text
-
-
-SYSTEMS = {"identity": lambda r: r["src"], "ref0": lambda r: r["refs"][0],
-           "drop_last_word": lambda r: _drop_last_word(r["src"])}
-
-
 def main() -> int:
     if not EVAL_SETS.exists():
         print(f"{EVAL_SETS} is not there: nothing to check")
@@ -68,10 +60,8 @@ def main() -> int:
         rows = [json.loads(line) for line in fh]
     worst = dict.fromkeys(FIELDS, 0.0)
     for name, (n, *expected) in EXPECTED.items():
-        benchmark, system = name.split("/")
-        sub = [r for r in rows if r["dataset"] == benchmark and r["split"] == "test" and all(x.strip() for x in r["refs"])]
-        assert len(sub) == n, (name, len(sub), n)
-        srcs, preds, refs = [r["src"] for r in sub], [SYSTEMS[system](r) for r in sub], [r["refs"] for r in sub]
+        srcs, preds, refs = calibration_set(rows, name)
+        assert len(srcs) == n, (name, len(srcs), n)
         got = corpus_sari_scores(srcs, preds, refs)
         values = (got["sari"], got["sari_add"], got["sari_keep"], got["sari_del"],
                   corpus_sari(srcs, preds, refs, use_f1_for_deletion=False), corpus_gleu(srcs, preds, refs))

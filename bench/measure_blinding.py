@@ -18,7 +18,6 @@ import itertools
 import random
 import statistics
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,44 +28,21 @@ from benchdb import setup_django  # noqa: E402
 ANSWER = {"preference": "tie", "accurate_left": True, "accurate_right": True}
 
 
-def guess_accuracy(slots) -> tuple[float, int]:  # noqa: ANN001
-    lead: dict[tuple, int] = defaultdict(int)
-    right = 0.0
-    for slot in slots:
-        key = (slot.rater_id, slot.item.system_a_id, slot.item.system_b_id)
-        right += 0.5 if lead[key] == 0 else float((lead[key] < 0) == slot.left_is_a)
-        lead[key] += 1 if slot.left_is_a else -1
-    return right / len(slots), max(abs(v) for v in lead.values())
-
-
 def sides_study(seed: int) -> tuple[float, int, float]:
     from django.contrib.auth.models import Group, User
 
-    from annotation.models import Item, Slot
-    from annotation.services import judgment_submit, slot_next, study_create
-    from tests.annotation.conftest import make_study_data
+    from annotation.services import study_create
+    from annotation.services.blinding_audit import interleaved_study, less_often_left_guess, synthetic_study_data
 
-    ds, systems = make_study_data(n_examples=50, n_systems=2, seed=1000 + seed)
+    ds, systems = synthetic_study_data(n_examples=50, n_systems=2, seed=1000 + seed)
     study = study_create(name=f"sides-{seed}", dataset=ds, systems=systems, n_examples=50, raters_per_item=4,
                          control_rate=0.0, seed=seed, launch=True)
     group = Group.objects.get_or_create(name="annotator")[0]
-    raters = []
-    for i in range(8):
-        user = User.objects.create_user(f"m{seed}-{i}")
-        user.groups.add(group)
-        raters.append(user)
-    rng = random.Random(seed)
-    while raters:
-        user = rng.choice(raters)
-        slot = slot_next(study=study, user=user)
-        if slot is None:
-            raters.remove(user)
-            continue
-        judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=f"k{slot.pk}")
-    slots = list(Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL).select_related("item")
-                 .order_by("id"))
-    accuracy, worst = guess_accuracy(slots)
-    return accuracy, worst, sum(s.left_is_a for s in slots) / len(slots)
+    raters = [User.objects.create_user(f"m{seed}-{i}") for i in range(8)]
+    group.user_set.add(*raters)
+    slots = interleaved_study(study, raters, seed, ANSWER)
+    accuracy, lead = less_often_left_guess(slots)
+    return accuracy, max(abs(v) for v in lead.values()), sum(s.left_is_a for s in slots) / len(slots)
 
 
 def controls_study(seed: int) -> tuple[float, float, int]:
@@ -75,10 +51,10 @@ def controls_study(seed: int) -> tuple[float, float, int]:
 
     from annotation.models import Item, Slot
     from annotation.services import invite_create, invite_join, judgment_submit, slot_next, study_create
-    from tests.annotation.conftest import make_study_data
+    from annotation.services.blinding_audit import synthetic_study_data
 
     owner = User.objects.get_or_create(username="owner")[0]
-    ds, systems = make_study_data(n_examples=160, n_systems=2, seed=2000 + seed)
+    ds, systems = synthetic_study_data(n_examples=160, n_systems=2, seed=2000 + seed)
     study = study_create(name=f"ctl-{seed}", dataset=ds, systems=systems, n_examples=60, raters_per_item=3,
                          control_rate=0.2, quota_per_rater=12, user=owner, launch=True, seed=seed)
     invite = invite_create(study=study)
@@ -118,15 +94,15 @@ def pure_design(n_studies: int = 3000) -> tuple[float, float, float, float]:
 
 
 def controls_auc(seed: int) -> float:
-    """The classifier of tests/annotation/test_controls.py (logistic regression on independently computed
+    """The classifier of tests/annotation/test_controls.py (annotation/services/blinding_audit.py: logistic regression on independently computed
     surface features, 5-fold ROC AUC) on a study whose two systems behave like real ones."""
     from annotation.services import study_create
-    from tests.annotation.test_controls import _auc_controls_vs_real, _realistic_study_data
+    from annotation.services.blinding_audit import control_surface_auc, realistic_study_data
 
-    ds, systems = _realistic_study_data(seed=100 + seed)
+    ds, systems = realistic_study_data(seed=100 + seed)
     study = study_create(name=f"auc-{seed}", dataset=ds, systems=systems, n_examples=70, raters_per_item=1,
                          control_rate=0.5, seed=seed)
-    return _auc_controls_vs_real(study)
+    return control_surface_auc(study)
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .preferences import Judgment, _existence_problem, _win_matrix, parse_judgments
+from .preferences import Judgment, _existence_problem, _tallies, _win_matrix, parse_judgments
 
 __all__ = ["davidson", "fragility", "length_controlled"]
 
@@ -38,23 +38,6 @@ __all__ = ["davidson", "fragility", "length_controlled"]
 def _records(records: Iterable[Mapping | Judgment]) -> tuple[list[Judgment], list[Mapping | Judgment]]:
     raw = list(records)
     return parse_judgments(raw), raw
-
-
-def _tallies(js: list[Judgment], systems: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """wins[i, j] (i beat j) and ties[i, j] (symmetric) counts."""
-    pos = {s: i for i, s in enumerate(systems)}
-    k = len(systems)
-    wins, ties = np.zeros((k, k)), np.zeros((k, k))
-    for j in js:
-        a, b = pos[j.left], pos[j.right]
-        if j.answer == "left":
-            wins[a, b] += 1
-        elif j.answer == "right":
-            wins[b, a] += 1
-        else:
-            ties[a, b] += 1
-            ties[b, a] += 1
-    return wins, ties
 
 
 def _davidson_nll(params: np.ndarray, wins: np.ndarray, ties: np.ndarray) -> tuple[float, np.ndarray]:

@@ -194,20 +194,27 @@ class BradleyTerryUndefined(ValueError):
     """The maximum likelihood estimate does not exist for these comparisons (message says why)."""
 
 
-def _win_matrix(js: list[Judgment], systems: list[str], ties: str) -> np.ndarray:
-    """K x K matrix: w[i, j] = wins of i over j (ties add 1/2 to both, or nothing with ties='drop')."""
+def _tallies(js: list[Judgment], systems: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """wins[i, j] (i beat j) and ties[i, j] (symmetric) counts."""
     pos = {s: i for i, s in enumerate(systems)}
-    w = np.zeros((len(systems), len(systems)))
+    k = len(systems)
+    wins, ties = np.zeros((k, k)), np.zeros((k, k))
     for j in js:
         a, b = pos[j.left], pos[j.right]
         if j.answer == "left":
-            w[a, b] += 1
+            wins[a, b] += 1
         elif j.answer == "right":
-            w[b, a] += 1
-        elif ties == "half":
-            w[a, b] += 0.5
-            w[b, a] += 0.5
-    return w
+            wins[b, a] += 1
+        else:
+            ties[a, b] += 1
+            ties[b, a] += 1
+    return wins, ties
+
+
+def _win_matrix(js: list[Judgment], systems: list[str], ties: str) -> np.ndarray:
+    """K x K matrix: w[i, j] = wins of i over j (ties add 1/2 to both, or nothing with ties='drop')."""
+    wins, tie_counts = _tallies(js, systems)
+    return wins + 0.5 * tie_counts if ties == "half" else wins
 
 
 def _existence_problem(w: np.ndarray, systems: list[str]) -> str | None:

@@ -28,8 +28,8 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
-from loadgen import Stats, run_annotators  # noqa: E402
-from stack import ROOT, Stack, check_exactly_once, finish_fault_report, machine, phase_counts, setup_study  # noqa: E402
+from loadgen import load_until_fault  # noqa: E402
+from stack import ROOT, Stack, add_run_arguments, finish_fault_report, machine, phase_counts, run_fault  # noqa: E402
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -76,11 +76,7 @@ class PrivateCluster:
 
 
 async def scenario(stack: Stack, cluster: PrivateCluster, study: dict, args: argparse.Namespace) -> dict:
-    stats, started = Stats(), asyncio.Event()
-    load = asyncio.create_task(run_annotators(stack.url, study["invite"], study["token"], args.users, args.seconds,
-                                              stats=stats, on_start=started))
-    await started.wait()
-    await asyncio.sleep(args.fault_at)
+    stats, load = await load_until_fault(stack.url, study, args.users, args.seconds, args.fault_at)
     fault_at = time.perf_counter()
     if args.mode == "stop":
         await asyncio.to_thread(cluster.stop)
@@ -100,15 +96,11 @@ async def scenario(stack: Stack, cluster: PrivateCluster, study: dict, args: arg
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=40)
+    add_run_arguments(parser, users=50, seconds=40, items=2000, database_url=False)
     parser.add_argument("--fault-at", type=float, default=10)
     parser.add_argument("--down", type=float, default=8)
     parser.add_argument("--mode", choices=["stop", "terminate"], default="stop")
-    parser.add_argument("--items", type=int, default=2000)
-    parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--pg-port", type=int, default=5499)
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
     cluster = PrivateCluster(args.pg_port)
     database_url = f"postgres://postgres@127.0.0.1:{args.pg_port}/deft"
@@ -116,15 +108,8 @@ def main() -> None:
     report: dict = {"command": " ".join(sys.argv), "machine_before": machine()}
     try:
         cluster.init()
-        stack.start()
-        study = setup_study(database_url, args.items)
-        result = asyncio.run(scenario(stack, cluster, study, args))
-        acked = result.pop("acked")
-        report.update(result)
-        report["check"] = check_exactly_once(database_url, study["study"], acked)
-        report["machine_after"] = machine()
+        run_fault(report, stack, database_url, args.items, lambda study: scenario(stack, cluster, study, args))
     finally:
-        stack.stop()
         cluster.destroy()
     phases = report["phases"]
     codes = {code for phase in phases.values() for kind in phase.values() for code in kind}

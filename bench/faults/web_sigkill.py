@@ -20,16 +20,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "load"))
-from loadgen import Stats, run_annotators  # noqa: E402
-from stack import ROOT, Stack, check_exactly_once, finish_fault_report, machine, phase_counts, setup_study  # noqa: E402
+from loadgen import load_until_fault  # noqa: E402
+from stack import ROOT, Stack, add_run_arguments, finish_fault_report, machine, phase_counts, run_fault  # noqa: E402
 
 
 async def scenario(stack: Stack, study: dict, args: argparse.Namespace) -> dict:
-    stats, started = Stats(), asyncio.Event()
-    load = asyncio.create_task(run_annotators(stack.url, study["invite"], study["token"], args.users, args.seconds,
-                                              stats=stats, on_start=started))
-    await started.wait()
-    await asyncio.sleep(args.kill_at)
+    stats, load = await load_until_fault(stack.url, study, args.users, args.seconds, args.kill_at)
     master = stack.gunicorn()
     victims = [master, *master.children(recursive=True)]
     acked_before = len(stats.acked)
@@ -47,27 +43,12 @@ async def scenario(stack: Stack, study: dict, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=40)
+    add_run_arguments(parser, users=50, seconds=40, items=2000)
     parser.add_argument("--kill-at", type=float, default=12)
-    parser.add_argument("--items", type=int, default=2000)
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
-                                                                 "postgres://postgres@127.0.0.1:5432/deft"))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
     stack = Stack(args.port, args.database_url, args.redis_url, ROOT / "bench/out/fault-web-stack.log")
     report: dict = {"command": " ".join(sys.argv), "machine_before": machine()}
-    try:
-        stack.start()
-        study = setup_study(args.database_url, args.items)
-        result = asyncio.run(scenario(stack, study, args))
-        acked = result.pop("acked")
-        report.update(result)
-        report["check"] = check_exactly_once(args.database_url, study["study"], acked)
-        report["machine_after"] = machine()
-    finally:
-        stack.stop()
+    run_fault(report, stack, args.database_url, args.items, lambda study: scenario(stack, study, args))
     after = report["phases"]["after"]
     server_errors = sum(n for phase in report["phases"].values() for kind in phase.values()
                         for code, n in kind.items() if code == "500")

@@ -193,6 +193,18 @@ async def run_annotators(base: str, invite: str, study: str, users: int = 200, s
                     join_s=round(join_s, 1), think_s=think), stats
 
 
+async def load_until_fault(base: str, study: dict, users: int, seconds: float, fault_after: float
+                           ) -> tuple[Stats, asyncio.Task]:
+    """Start ``users`` annotators rating ``study`` (setup_study's dict) for ``seconds``; return, with their
+    Stats and the running task (its result: run_annotators'), once they have rated for ``fault_after`` s."""
+    stats, started = Stats(), asyncio.Event()
+    load = asyncio.create_task(run_annotators(base, study["invite"], study["token"], users, seconds,
+                                              stats=stats, on_start=started))
+    await started.wait()
+    await asyncio.sleep(fault_after)
+    return stats, load
+
+
 async def run_trivial(base: str, users: int = 200, seconds: float = 20.0) -> dict:
     """`users` keep-alive clients GET /healthz/ in a closed loop for `seconds`."""
     _check_loopback(base)

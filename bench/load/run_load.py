@@ -16,29 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import run_annotators, run_trivial  # noqa: E402
-from stack import ROOT, Stack, check_exactly_once, machine, setup_study  # noqa: E402
+from stack import ROOT, Stack, add_run_arguments, check_exactly_once, machine, setup_study  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=60)
+    add_run_arguments(parser, users=200, seconds=60, items=4000)
     parser.add_argument("--trivial-seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=0.0)
-    parser.add_argument("--items", type=int, default=4000)
     parser.add_argument("--data", help="CoEDIT-format JSONL for the texts (default: synthetic)")
-    parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--url", help="use a stack that is already running here instead of starting one")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
-                                                                 "postgres://postgres@127.0.0.1:5432/deft"))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
 
     stack = Stack(args.port, args.database_url, args.redis_url, ROOT / "bench/out/load-stack.log")

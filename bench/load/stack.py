@@ -2,6 +2,8 @@
 that every acknowledged judgment is in the database exactly once, and measure the machine (load, CPU time)."""
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import os
 import signal
@@ -9,7 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import psutil
 import psycopg
@@ -82,6 +86,38 @@ class Stack:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, users: int, seconds: float, items: int,
+                      database_url: bool = True) -> None:
+    """--users and --seconds of the simulated annotators, --items of the study, and where the stack runs:
+    --port, --database-url (unless the script makes its own database) and --redis-url (defaults: $DATABASE_URL /
+    $REDIS_URL, else the local deft database / Redis 0)."""
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--items", type=int, default=items)
+    parser.add_argument("--port", type=int, default=8000)
+    if database_url:
+        parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
+                                                                     "postgres://postgres@127.0.0.1:5432/deft"))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
+def run_fault(report: dict, stack: Stack, database_url: str, items: int,
+              scenario: Callable[[dict], Coroutine[Any, Any, dict]]) -> None:
+    """Start the stack, make a study of ``items``, run ``scenario(study)`` (it returns its findings and the
+    acknowledged judgments under "acked"), check those are stored exactly once, stop the stack; all into
+    ``report``."""
+    try:
+        stack.start()
+        study = setup_study(database_url, items)
+        result = asyncio.run(scenario(study))
+        acked = result.pop("acked")
+        report.update(result)
+        report["check"] = check_exactly_once(database_url, study["study"], acked)
+        report["machine_after"] = machine()
+    finally:
+        stack.stop()
 
 
 def setup_study(database_url: str, items: int, data: str | None = None) -> dict:

@@ -1,6 +1,9 @@
 """Training runs, systems and scores over the API. Researchers only; each view calls one service."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -40,6 +43,21 @@ def _bad(exc: Exception) -> Response:
                     status=status.HTTP_400_BAD_REQUEST)
 
 
+def _created(request: Request, in_serializer: type, create: Callable[[dict], Any],
+             errors: type[Exception] | tuple[type[Exception], ...], out_serializer: type,
+             code: int = status.HTTP_201_CREATED) -> Response:
+    """Validate the request body with ``in_serializer`` (400 with its errors), call ``create(validated_data)``
+    and answer ``code`` (201) with what it made through ``out_serializer``, or 400 naming the service's
+    ``errors``."""
+    data = in_serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        obj = create(data.validated_data)
+    except errors as exc:
+        return _bad(exc)
+    return Response(out_serializer(obj).data, status=code)
+
+
 class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Training runs. POST creates a run and queues its training job."""
 
@@ -50,15 +68,9 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
     def create(self, request: Request) -> Response:
-        data = TrainingRunCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            run = training_run_create(name=v["name"], dataset=v["dataset"], config=v["config"], user=request.user,
-                                      split=v["split"], then_generate=v["then_generate"])
-        except TrainingRunError as exc:
-            return _bad(exc)
-        return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
+        return _created(request, TrainingRunCreateSerializer, lambda v: training_run_create(
+            name=v["name"], dataset=v["dataset"], config=v["config"], user=request.user, split=v["split"],
+            then_generate=v["then_generate"]), TrainingRunError, TrainingRunSerializer)
 
     @action(detail=True, methods=["get"])
     def loss(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
@@ -70,17 +82,11 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def generate(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         run = self.get_object()
-        data = GenerateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            job = system_generate_submit(name=v["system"], dataset=v["dataset"], split=v["split"] or None,
-                                         training_run=run, num_beams=v["num_beams"], batch_size=v["batch_size"],
-                                         max_new_tokens=v["max_new_tokens"], user=request.user,
-                                         add_instruction=v["add_instruction"])
-        except SystemCreateError as exc:
-            return _bad(exc)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return _created(request, GenerateSerializer, lambda v: system_generate_submit(
+            name=v["system"], dataset=v["dataset"], split=v["split"] or None, training_run=run,
+            num_beams=v["num_beams"], batch_size=v["batch_size"], max_new_tokens=v["max_new_tokens"],
+            user=request.user, add_instruction=v["add_instruction"]), SystemCreateError, JobSerializer,
+            status.HTTP_202_ACCEPTED)
 
 
 class SystemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -104,28 +110,16 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=OutputImportSerializer, responses={201: SystemSerializer})
     @action(detail=False, methods=["post"], url_path="import")
     def import_outputs(self, request: Request, format: str | None = None) -> Response:
-        data = OutputImportSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            system = system_import(stream=v["file"].open("rb"), filename=v["file"].name, dataset=v["dataset"],
-                                   name=v["name"], split=v["split"] or None, description=v["description"],
-                                   user=request.user)
-        except (OutputImportError, SystemCreateError) as exc:
-            return _bad(exc)
-        return Response(SystemSerializer(system).data, status=status.HTTP_201_CREATED)
+        return _created(request, OutputImportSerializer, lambda v: system_import(
+            stream=v["file"].open("rb"), filename=v["file"].name, dataset=v["dataset"], name=v["name"],
+            split=v["split"] or None, description=v["description"], user=request.user),
+            (OutputImportError, SystemCreateError), SystemSerializer)
 
     @extend_schema(request=CopyBaselineSerializer, responses={201: SystemSerializer})
     @action(detail=False, methods=["post"], url_path="copy-baseline")
     def copy_baseline(self, request: Request, format: str | None = None) -> Response:
-        data = CopyBaselineSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        try:
-            system = system_copy_baseline(dataset=v["dataset"], split=v["split"] or None, name=v["name"])
-        except SystemCreateError as exc:
-            return _bad(exc)
-        return Response(SystemSerializer(system).data, status=status.HTTP_201_CREATED)
+        return _created(request, CopyBaselineSerializer, lambda v: system_copy_baseline(
+            dataset=v["dataset"], split=v["split"] or None, name=v["name"]), SystemCreateError, SystemSerializer)
 
 
 class ScoreView(APIView):

@@ -26,7 +26,6 @@ import numpy as np
 
 from selection.params import check_param
 
-from .kmeans import fast_kmeans
 from .ucs import BaseSplitMixin, SelectionMixin
 
 __all__ = ["SemDeDupSelector", "cluster_duplicates"]
@@ -93,12 +92,7 @@ class SemDeDupSelector(SelectionMixin, BaseSplitMixin):
         random_state: int | None = None,
         kmeans_options: dict[str, Any] | None = None,
     ) -> None:
-        self.base_fraction = base_fraction
-        self.n_clusters = n_clusters
-        self.eps = eps
-        self.distance = distance
-        self.random_state = random_state
-        self.kmeans_options = kmeans_options
+        self._store_params(locals())
 
     def fit(
         self,
@@ -108,24 +102,9 @@ class SemDeDupSelector(SelectionMixin, BaseSplitMixin):
     ) -> "SemDeDupSelector":
         """Cluster D_remain and drop its near-duplicates. X holds all n rows, or only the
         D_remain rows with ``remain_indices`` (as for UCSSelector.fit)."""
-        self._check_params()
-        tasks = np.asarray(tasks)
-        n = len(tasks)
-        if n == 0:
-            raise ValueError("the dataset is empty (len(tasks) == 0)")
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] == 0:
-            raise ValueError(f"X must be a 2-D array (n × d), got shape {X.shape}")
-        split_rng, kmeans_seed, _ = self._streams()
-        base, remain, X_remain = self._split(X, tasks, remain_indices, split_rng)
-        K = int(self.n_clusters)
-        if K > len(remain):
-            raise ValueError(
-                f"n_clusters={K} is larger than |D_remain|={len(remain)} "
-                f"(n={n}, base_fraction={self.base_fraction})"
-            )
-        options = {"random_state": kmeans_seed, **(self.kmeans_options or {})}
-        km = fast_kmeans(X_remain, K, spherical=self.distance == "cosine", **options)
+        tasks, base, remain, X_remain, kmeans_seed, _ = self._begin_fit(X, tasks, remain_indices)
+        n, K = len(tasks), int(self.n_clusters)
+        km = self._cluster(X_remain, K, kmeans_seed)
         dup = self._duplicates(X_remain, km.labels, km.distances, K)
 
         self.base_indices_ = base

@@ -151,6 +151,44 @@ class BaseSplitMixin:
             raise ValueError("the dataset is empty (len(tasks) == 0)")
         return stratified_base_split(tasks, self.base_fraction, self._streams()[0])
 
+    def _store_params(self, params: dict[str, Any]) -> None:
+        """Keep each ``__init__`` argument (its ``locals()``) as the attribute of its name,
+        unchanged, as scikit-learn estimators do; checks run in ``fit``."""
+        for name, value in params.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    def _begin_fit(
+        self,
+        X: np.ndarray,
+        tasks: Sequence[Any] | np.ndarray,
+        remain_indices: Sequence[int] | np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.random.Generator]:
+        """The checks and the D_base / D_remain split every ``fit`` starts with:
+        (tasks as an array, D_base, D_remain, X_remain, k-means seed, pick stream)."""
+        self._check_params()
+        tasks = np.asarray(tasks)
+        n = len(tasks)
+        if n == 0:
+            raise ValueError("the dataset is empty (len(tasks) == 0)")
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] == 0:
+            raise ValueError(f"X must be a 2-D array (n × d), got shape {X.shape}")
+        split_rng, kmeans_seed, pick_rng = self._streams()
+        base, remain, X_remain = self._split(X, tasks, remain_indices, split_rng)
+        K = int(self.n_clusters)
+        if K > len(remain):
+            raise ValueError(
+                f"n_clusters={K} is larger than |D_remain|={len(remain)} "
+                f"(n={n}, base_fraction={self.base_fraction})"
+            )
+        return tasks, base, remain, X_remain, kmeans_seed, pick_rng
+
+    def _cluster(self, X_remain: np.ndarray, K: int, kmeans_seed: int) -> Any:
+        """k-means over D_remain with this selector's distance and kmeans_options."""
+        options = {"random_state": kmeans_seed, **(self.kmeans_options or {})}
+        return fast_kmeans(X_remain, K, spherical=self.distance == "cosine", **options)
+
     def _streams(self) -> tuple[np.random.Generator, int, np.random.Generator]:
         """Independent streams for the split, k-means and the random picks, so that
         split_base + fit(X_remain) and fit(X_all) agree for the same random_state."""
@@ -241,16 +279,7 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
         random_state: int | None = None,
         kmeans_options: dict[str, Any] | None = None,
     ) -> None:
-        self.base_fraction = base_fraction
-        self.n_clusters = n_clusters
-        self.per_cluster = per_cluster
-        self.alpha = alpha
-        self.beta = beta
-        self.distance = distance
-        self.target_size = target_size
-        self.target_fraction = target_fraction
-        self.random_state = random_state
-        self.kmeans_options = kmeans_options
+        self._store_params(locals())
 
     # ---------------------------------------------------------------- public API
     def fit(
@@ -274,22 +303,8 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
             Easy picks still come nearest first and hard ones farthest first within that rule.
         All parameter checks run before any clustering work.
         """
-        self._check_params()
-        tasks = np.asarray(tasks)
-        n = len(tasks)
-        if n == 0:
-            raise ValueError("the dataset is empty (len(tasks) == 0)")
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] == 0:
-            raise ValueError(f"X must be a 2-D array (n × d), got shape {X.shape}")
-        split_rng, kmeans_seed, pick_rng = self._streams()
-        base, remain, X_remain = self._split(X, tasks, remain_indices, split_rng)
-        K = int(self.n_clusters)
-        if K > len(remain):
-            raise ValueError(
-                f"n_clusters={K} is larger than |D_remain|={len(remain)} "
-                f"(n={n}, base_fraction={self.base_fraction})"
-            )
+        tasks, base, remain, X_remain, kmeans_seed, pick_rng = self._begin_fit(X, tasks, remain_indices)
+        n, K = len(tasks), int(self.n_clusters)
         target = self._target(n, len(base), len(remain))
         codes = None
         if groups is not None:
@@ -297,8 +312,7 @@ class UCSSelector(SelectionMixin, BaseSplitMixin):
                 raise ValueError(f"groups has {len(groups)} entries but tasks has {n}; they must match")
             _, codes = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
 
-        options = {"random_state": kmeans_seed, **(self.kmeans_options or {})}
-        km = fast_kmeans(X_remain, K, spherical=self.distance == "cosine", **options)
+        km = self._cluster(X_remain, K, kmeans_seed)
         sizes = np.bincount(km.labels, minlength=K)
         A = int(self.per_cluster) if target is None else solve_per_cluster(sizes, len(base), target)
         if codes is None:

@@ -17,7 +17,7 @@ from annotation.services.assignment import slot_next
 from annotation.sides import SIDE_BOUND
 from annotation.stats.allocation import item_settled
 
-from .conftest import make_study_data
+from .conftest import make_study_data, next_queries_by_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -168,26 +168,8 @@ def test_an_undecided_adaptive_study_says_how_many_more_ratings(big_factory):
 
 def test_in_an_adaptive_study_a_control_costs_the_server_what_a_real_pair_costs(client, big_factory):
     """The timing property of annotation/blinding.md holds for the adaptive strategy too."""
-    from django.contrib.auth.models import Group
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     study = big_factory("adapt-timing", n_examples=20, raters_per_item=2, control_rate=0.4, allocation="adaptive")
-    user = User.objects.create_user("timer")
-    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
-    client.force_login(user)
-    client.post(f"/api/work/{study.public_token}/next/")  # joins the study: not compared
-    counts: dict[str, list[int]] = {"real": [], "control": []}
-    slot = Slot.objects.get(rater=user)
-    for i in range(60):
-        client.post(f"/api/work/slots/{slot.token}/judgment/", data={"idempotency_key": f"k{i}", "preference": "left",
-                    "accurate_left": True, "accurate_right": False}, content_type="application/json")
-        with CaptureQueriesContext(connection) as queries:
-            nxt = client.post(f"/api/work/{study.public_token}/next/").json()
-        if nxt["finished"]:
-            break
-        slot = Slot.objects.get(token=nxt["slot"]["slot"])
-        counts[slot.item.kind].append(len(queries))
+    counts = next_queries_by_kind(client, study, 60)
     assert counts["real"] and counts["control"], counts
     real, control = sorted(counts["real"]), sorted(counts["control"])
     assert abs(real[len(real) // 2] - control[len(control) // 2]) <= 1, counts

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from annotation.models import Item, Slot, Study
+from tests.annotation.conftest import next_queries_by_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -174,26 +175,8 @@ def test_a_control_costs_the_server_what_a_real_pair_costs(client, study_factory
     """Timing: handing out a control runs the same database work as handing out a real pair (the median within
     one query, never outside what real pairs vary by), so response times do not tell them apart (measured in
     annotation/blinding.md)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     study = study_factory(n_examples=12, raters_per_item=2, control_rate=0.4)
-    user = User.objects.create_user("timer")
-    user.groups.add(Group.objects.get_or_create(name="annotator")[0])
-    client.force_login(user)
-    client.post(f"/api/work/{study.public_token}/next/")  # the first request joins the study: not compared
-    counts: dict[str, list[int]] = {"real": [], "control": []}
-    slot = Slot.objects.get(rater=user)
-    for i in range(100):
-        client.post(f"/api/work/slots/{slot.token}/judgment/",
-                    data={"idempotency_key": f"k{i}", "preference": "left", "accurate_left": True,
-                          "accurate_right": False}, content_type="application/json")
-        with CaptureQueriesContext(connection) as queries:
-            nxt = client.post(f"/api/work/{study.public_token}/next/").json()
-        if nxt["finished"]:
-            break
-        slot = Slot.objects.get(token=nxt["slot"]["slot"])
-        counts[slot.item.kind].append(len(queries))
+    counts = next_queries_by_kind(client, study, 100)
     assert counts["real"] and counts["control"], counts
     real, control = sorted(counts["real"]), sorted(counts["control"])
     assert real[0] - 1 <= control[0] and control[-1] <= real[-1] + 1, counts  # within what real pairs vary by

@@ -7,14 +7,39 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import connections
 
 from annotation.models import Item, Slot
+from tests.conftest import make_users
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_concurrently(users: list[User], work: Callable[[User], None], join_s: float) -> list[str]:
+    """One thread per user, all released at once, each calling ``work(user)`` and closing its own DB
+    connections; returns the exceptions the threads raised (repr)."""
+    barrier = threading.Barrier(len(users))
+    errors = []
+
+    def run(user):
+        try:
+            barrier.wait()
+            work(user)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(join_s)
+    return errors
 
 
 
@@ -23,32 +48,14 @@ def test_many_threads_never_exceed_k_per_item(pg, study_factory):
 
     k = 3
     study = study_factory(n_examples=12, raters_per_item=k, control_rate=0.0)
-    group = Group.objects.get_or_create(name="annotator")[0]
-    users = []
-    for i in range(12):
-        u = User.objects.create_user(f"c{i}")
-        u.groups.add(group)
-        users.append(u)
-    barrier = threading.Barrier(len(users))
-    errors = []
+    users = make_users("c", 12)
 
     def work(user):
-        try:
-            barrier.wait()
-            while (slot := slot_next(study=study, user=user)) is not None:
-                judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
-                                                              "accurate_right": True}, idempotency_key=slot.token)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
+        while (slot := slot_next(study=study, user=user)) is not None:
+            judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
+                                                          "accurate_right": True}, idempotency_key=slot.token)
 
-    threads = [threading.Thread(target=work, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
+    assert not run_concurrently(users, work, 60)
     done = Counter(Slot.objects.filter(item__study=study, status="done").values_list("item_id", flat=True))
     n_items = Item.objects.filter(study=study, kind="real").count()
     assert len(done) == n_items and set(done.values()) == {k}
@@ -69,57 +76,39 @@ def test_counters_stay_exact_under_concurrent_next_skip_expire_and_late_answers(
     from annotation.services.tallies import counters_match
 
     study = study_factory(n_examples=16, raters_per_item=2, control_rate=0.2)
-    group = Group.objects.get_or_create(name="annotator")[0]
-    users = []
-    for i in range(8):
-        u = User.objects.create_user(f"t{i}")
-        u.groups.add(group)
-        users.append(u)
-    barrier = threading.Barrier(len(users))
-    errors = []
+    users = make_users("t", 8)
 
     def work(user):
         rng = random.Random(user.pk)
         late = None  # a slot this rater let expire, answered later
-        try:
-            barrier.wait()
-            for step in range(14):
-                # an hour on: earlier reservations (30 minutes) have lapsed and this request reclaims them
-                now = timezone.now() + timedelta(hours=step)
-                slot = slot_next(study=study, user=user, now=now)
-                if slot is None:
-                    break
-                roll = rng.random()
-                if roll < 0.2:
-                    slot_skip(slot=slot, user=user)
-                elif roll < 0.35 and late is None:
-                    late = slot  # left reserved: lapses and is reclaimed by the next request an hour on
-                else:
-                    try:
-                        judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
-                                                                      "accurate_right": True},
-                                        idempotency_key=slot.token)
-                    except NotAllowed:  # a thread some simulated hours ahead reclaimed this reservation first
-                        pass
-                if late is not None and step % 4 == 3:
-                    try:
-                        judgment_submit(slot=late, user=user, answer={"preference": "tie", "accurate_left": True,
-                                                                      "accurate_right": True},
-                                        idempotency_key=f"late-{late.token}")
-                    except NotAllowed:  # the seat went to another rater meanwhile
-                        pass
-                    late = None
-        except Exception as exc:  # noqa: BLE001
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
+        for step in range(14):
+            # an hour on: earlier reservations (30 minutes) have lapsed and this request reclaims them
+            now = timezone.now() + timedelta(hours=step)
+            slot = slot_next(study=study, user=user, now=now)
+            if slot is None:
+                break
+            roll = rng.random()
+            if roll < 0.2:
+                slot_skip(slot=slot, user=user)
+            elif roll < 0.35 and late is None:
+                late = slot  # left reserved: lapses and is reclaimed by the next request an hour on
+            else:
+                try:
+                    judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
+                                                                  "accurate_right": True},
+                                    idempotency_key=slot.token)
+                except NotAllowed:  # a thread some simulated hours ahead reclaimed this reservation first
+                    pass
+            if late is not None and step % 4 == 3:
+                try:
+                    judgment_submit(slot=late, user=user, answer={"preference": "tie", "accurate_left": True,
+                                                                  "accurate_right": True},
+                                    idempotency_key=f"late-{late.token}")
+                except NotAllowed:  # the seat went to another rater meanwhile
+                    pass
+                late = None
 
-    threads = [threading.Thread(target=work, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors
+    assert not run_concurrently(users, work, 120)
     assert Slot.objects.filter(item__study=study, status="expired").exists()  # the test did what it says
     assert Slot.objects.filter(item__study=study, status="skipped").exists()
     assert counters_match(study)

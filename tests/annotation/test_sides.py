@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 
 import pytest
 
 from annotation.models import Item, Slot
-from annotation.services import judgment_submit, slot_next, study_create
+from annotation.services import study_create
+from annotation.services.blinding_audit import interleaved_study, less_often_left_guess
 from annotation.sides import SIDE_BOUND, side_choice
 from tests.annotation.conftest import make_study_data
 from tests.conftest import make_users
@@ -16,34 +16,8 @@ pytestmark = pytest.mark.django_db
 ANSWER = {"preference": "tie", "accurate_left": True, "accurate_right": True}
 
 
-def less_often_left_guess(slots: list[Slot]) -> tuple[float, dict]:
-    """Replay slots in serving order; each time, guess that the system of the pair shown on the left less often
-    so far (to this rater) is on the left now. Ties count 1/2. Returns (share right, final imbalance per key)."""
-    lead: dict[tuple, int] = defaultdict(int)  # (rater, system_a, system_b) -> a_left - b_left
-    right = 0.0
-    for slot in slots:
-        key = (slot.rater_id, slot.item.system_a_id, slot.item.system_b_id)
-        if lead[key] == 0:
-            right += 0.5
-        else:
-            right += (lead[key] < 0) == slot.left_is_a
-        lead[key] += 1 if slot.left_is_a else -1
-    return right / len(slots), dict(lead)
-
-
 def _simulate(study, n_raters: int, seed: int) -> list[Slot]:
-    raters = make_users(f"side{seed}-", n_raters)
-    rng = random.Random(seed)
-    active = list(raters)
-    while active:  # raters arrive in a random interleaving, each answering one pair per turn
-        user = rng.choice(active)
-        slot = slot_next(study=study, user=user)
-        if slot is None:
-            active.remove(user)
-            continue
-        judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=f"k{slot.pk}")
-    return list(Slot.objects.filter(item__study=study, item__kind=Item.Kind.REAL).select_related("item")
-                .order_by("id"))
+    return interleaved_study(study, make_users(f"side{seed}-", n_raters), seed, ANSWER)
 
 
 def test_sides_are_hard_to_guess_and_balanced_in_a_simulated_study(db):

@@ -122,6 +122,20 @@ def test_pages_form_and_api(researcher_client, demo_dataset, django_capture_on_c
     assert bad.status_code == 400 and "batch_size" in bad.json()["detail"]
     assert researcher_client.get("/api/training-runs/api-run/loss/").json()["loss"] == []
 
+    def generate(**body):
+        return researcher_client.post("/api/training-runs/api-run/generate/", {"dataset": demo_dataset.name, **body},
+                                      content_type="application/json")
+
+    gen = generate(system="api-gen")
+    assert gen.status_code == 202, gen.content
+    job = Job.objects.get(pk=gen.json()["id"])
+    assert job.kind == "generation" and job.params["run"] == "api-run" and job.params["system"] == "api-gen"
+    System.objects.create(name="taken", dataset=demo_dataset, kind="imported")
+    taken = generate(system="taken")
+    assert taken.status_code == 400 and "already has a system named 'taken'" in taken.json()["detail"]
+    assert generate(system="api-gen2", num_beams=0).status_code == 400
+    assert Job.objects.filter(kind="generation").count() == 1  # the refused requests queued nothing
+
 
 @pytest.mark.parametrize("url", ["/training/", "/training/new/", "/systems/", "/systems/import/", "/results/",
                                  "/api/training-runs/", "/api/systems/", "/api/scores/?dataset=x&system=a"])

@@ -5,12 +5,12 @@
 
 Only ROUGE-L is offered (evaluate's ``rouge`` also returns rouge1/rouge2/rougeLsum). The value is the mean of
 per-example best-reference F-measures, as ``rouge_score`` computes them, not evaluate's random bootstrap
-aggregate. ``evaluate`` copies this script and ``rouge.py`` into ``$HF_MODULES_CACHE`` and imports them there.
+aggregate. ``evaluate`` copies this script, ``rouge.py`` and ``metric_info.py`` into ``$HF_MODULES_CACHE`` and imports them there.
 """
 
-import datasets
 import evaluate
 
+from .metric_info import text_metric_info
 from .rouge import corpus_rouge_l
 
 _DESCRIPTION = "ROUGE-L F-measure with rouge-score's tokenizer; best reference per example; mean over examples."
@@ -22,14 +22,8 @@ class RougeL(evaluate.Metric):
     """evaluate wrapper around :func:`corpus_rouge_l`."""
 
     def _info(self) -> evaluate.MetricInfo:
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_INPUTS,
-            features=datasets.Features({
-                "predictions": datasets.Value("string", id="sequence"),
-                "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references"),
-            }),
+        return text_metric_info(
+            _DESCRIPTION, _CITATION, _INPUTS, ("predictions",),
             codebase_urls=["https://github.com/google-research/google-research/tree/master/rouge"],
         )
 

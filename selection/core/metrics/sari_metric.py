@@ -3,14 +3,14 @@
     evaluate.load("/abs/path/selection/core/metrics/sari_metric.py")   # or metrics.load_metric("sari")
     .compute(sources=[...], predictions=[...], references=[[...], ...]) -> {"sari": 0-100}
 
-``evaluate`` copies this script and ``sari.py`` (its only relative import) into its module cache
+``evaluate`` copies this script and its relative imports (``sari.py``, ``metric_info.py``) into its module cache
 (``$HF_MODULES_CACHE``, by default ``$HF_HOME/modules``) and imports them from there, so the project itself need
 not be on ``sys.path``. Values equal ``corpus_sari_evaluate``: evaluate's own ``sari`` conventions.
 """
 
-import datasets
 import evaluate
 
+from .metric_info import text_metric_info
 from .sari import corpus_sari_evaluate
 
 _DESCRIPTION = "SARI (Xu et al. 2016) computed as Hugging Face evaluate's sari metric does (lowercase, 13a, 0/0=1)."
@@ -23,15 +23,8 @@ class Sari(evaluate.Metric):
     """evaluate wrapper around :func:`corpus_sari_evaluate`."""
 
     def _info(self) -> evaluate.MetricInfo:
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_INPUTS,
-            features=datasets.Features({
-                "sources": datasets.Value("string", id="sequence"),
-                "predictions": datasets.Value("string", id="sequence"),
-                "references": datasets.Sequence(datasets.Value("string", id="sequence"), id="references"),
-            }),
+        return text_metric_info(
+            _DESCRIPTION, _CITATION, _INPUTS, ("sources", "predictions"),
             reference_urls=["https://aclanthology.org/Q16-1029/"],
         )
 

@@ -28,6 +28,7 @@ from selection.core.metrics import (
     corpus_sari_scores,
     score_system,
 )
+from selection.core.metrics.calibration import calibration_set
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "eval_sample.jsonl"
 
@@ -63,19 +64,8 @@ JFLEG_GLEU = {
 }
 
 
-def _drop_last_word(text: str) -> str:
-    words = text.split()
-    return " ".join(words[:-1]) if len(words) > 3 else text
-
-
-SYSTEMS = {"identity": lambda r: r["src"], "ref0": lambda r: r["refs"][0], "drop_last_word": lambda r: _drop_last_word(r["src"])}
-
-
 def _set(name: str):
-    benchmark, system = name.split("/")
-    rows = [json.loads(line) for line in FIXTURE.open(encoding="utf-8")]
-    rows = [r for r in rows if r["dataset"] == benchmark and r["split"] == "test" and all(x.strip() for x in r["refs"])]
-    return [r["src"] for r in rows], [SYSTEMS[system](r) for r in rows], [r["refs"] for r in rows]
+    return calibration_set([json.loads(line) for line in FIXTURE.open(encoding="utf-8")], name)
 
 
 @pytest.mark.parametrize("name", sorted(EASSE))
