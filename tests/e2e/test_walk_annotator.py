@@ -67,6 +67,7 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     page.keyboard.press("Escape")
 
     # Word diff first for small edits; V switches to the plain texts side by side and back.
+    page.wait_for_selector("form[data-state=ready]")  # keys typed while the first real pair loads are ignored
     assert page.is_visible("#left-diff") and not page.is_visible("#left-text")
     page.keyboard.press("v")
     for side in ("#left-text", "#right-text"):
