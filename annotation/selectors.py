@@ -17,7 +17,7 @@ from django.utils.html import escape
 
 from annotation.controls import control_passed, expected_side, other_side
 from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater, StudySystem
-from annotation.services.assignment import rater_counts, rater_may_join, slots_ahead
+from annotation.queue import rater_counts, rater_may_join, slots_ahead
 from annotation.worddiff import diff_html, edit_words, initial_view
 from selection.core.text import split_instruction
 

@@ -14,11 +14,11 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from annotation.adaptive import adaptive_status
 from annotation.models import Item, Judgment, Study
 from annotation.reports.build import build_report
 from annotation.reports.records import ALL, JudgmentRecord, as_records
 from annotation.selectors import judgment_records, rater_notes
-from annotation.services.adaptive import adaptive_status
 from selection.core.metrics import score_system
 from selection.core.text import strip_instruction
 

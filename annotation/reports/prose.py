@@ -165,7 +165,11 @@ def _reliability(ag: Mapping[str, Any] | None) -> tuple[str, list[str]]:
     n = ag.get("n_pairable", ag.get("n_units", 0))
     items = f"{n} item{'s' if n != 1 else ''}"
     if alpha["value"] is None:
-        return f"Agreement is undefined so far ({alpha.get('reason') or 'not enough overlap between raters'}).", warnings
+        why = alpha.get("reason") or "not enough overlap between raters"
+        if n < MIN_PAIRABLE:
+            return (f"Not known yet: only {items} {'was' if n == 1 else 'were'} rated by two or more raters, too few "
+                    f"(at least {MIN_PAIRABLE} are needed); Krippendorff's alpha is undefined so far ({why}).", warnings)
+        return f"Agreement is undefined so far ({why}).", warnings
     v = alpha["value"]
     ci = f" (95% CI {alpha['ci'][0]:.2f} to {alpha['ci'][1]:.2f})" if alpha.get("ci") else ""
     if n < MIN_PAIRABLE:  # no verdict on a handful of items: alpha 1.00 on two items says nothing yet

@@ -18,12 +18,8 @@ place a different choice (adaptive allocation, say) plugs in: any iterator of op
 """
 from __future__ import annotations
 
-import hashlib
 import random
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -32,26 +28,19 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.models import Item, Slot, Study, StudyRater
+from annotation.queue import (
+    _wants_control,
+    rater_counts,
+    rater_may_join,
+    real_candidates,
+    stable_int,
+)
 from annotation.sides import side_choice
 
 from . import tallies
-from .adaptive import adaptive_order
 from .errors import NotAllowed, StudyNotLive
 
 RETRIES = 50
-
-
-def stable_int(*parts: object) -> int:
-    """A seeded 62-bit integer from its parts: the same on every run and machine."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 2
-
-
-def rater_may_join(study: Study, user: User) -> bool:
-    from deft_site.roles import is_annotator
-
-    return (StudyRater.objects.filter(study=study, user=user).exists()
-            or (study.open_to_annotators and is_annotator(user)))
 
 
 def rater_join(*, study: Study, user: User) -> StudyRater:
@@ -136,179 +125,6 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         if slot:
             return slot
     return _real_slot(study, user, until)
-
-
-def _wants_control(study: Study, user: User, n_taken: int) -> bool:
-    """The seeded draw for the rater's (n_taken + 1)-th slot."""
-    return random.Random(stable_int(study.seed, user.pk, n_taken, "control")).random() < study.control_rate
-
-
-def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
-    """Real items this rater has never held that still have a free seat (Item.seats_taken, see tallies.py)."""
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL, seats_taken__lt=study.raters_per_item)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    return askable.exclude(slots__rater=user)
-
-
-def _counts_sql() -> str:
-    slot, item = Slot._meta.db_table, Item._meta.db_table
-    st, real, control = Slot.Status, Item.Kind.REAL, Item.Kind.CONTROL
-    open_item = f"{{p}}kind = '{real}' AND {{p}}seats_taken < %(k)s AND (%(all)s OR NOT {{p}}identical)"
-    return (  # one round trip: the rater's slots (an index range on the rater) and the study's open items
-        f"SELECT COALESCE(SUM(CASE WHEN s.status = '{st.DONE}' THEN 1 ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN s.status = '{st.RESERVED}' THEN 1 ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN s.status <> '{st.EXPIRED}' THEN 1 ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN i.kind = '{real}' AND s.status <> '{st.EXPIRED}' THEN 1 ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN i.kind = '{control}' THEN 1 ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN {open_item.format(p='i.')} THEN 1 ELSE 0 END), 0), "
-        f"(SELECT COUNT(*) FROM {item} o WHERE o.study_id = %(study)s AND {open_item.format(p='o.')}) "
-        f"FROM {slot} s INNER JOIN {item} i ON i.id = s.item_id WHERE s.rater_id = %(rater)s AND i.study_id = %(study)s")
-
-
-_COUNTS_SQL: list[str] = []
-
-
-def rater_counts(study: Study, user: User) -> dict[str, int]:
-    """The rater's own slots counted, and the real items still open to them, in one statement (the ORM spent
-    more time building this aggregate than the database running it; tests/annotation/test_annotator_speed.py
-    compares every number with the plain ORM queries): done, reserved, taken (not expired), real (real and not
-    expired: a skipped real pair counts toward the quota, as a skipped control does toward the controls),
-    controls (control items they ever held, whatever became of them) and open (real items with a free seat they
-    never held, as _open_real: the askable ones less those among them the rater held, two index ranges whatever
-    the planner's statistics)."""
-    if not _COUNTS_SQL:
-        _COUNTS_SQL.append(_counts_sql())
-    params = {"k": study.raters_per_item, "all": study.identical_outputs != Study.Identical.TIE,
-              "study": study.pk, "rater": user.pk}
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNTS_SQL[0], params)
-        done, reserved, taken, real, controls, held_open, askable_open = cursor.fetchone()
-    counts = {"done": done, "reserved": reserved, "taken": taken, "real": real, "controls": controls,
-              "open": askable_open - held_open}
-    if study.allocation == Study.Allocation.ADAPTIVE:  # h7: open = what the allocation still wants rated
-        order = adaptive_order(study, user)
-        study._adaptive_order = (user.pk, order)  # real_candidates takes it once: a real pair and a control cost alike
-        counts["open"] = len(order)
-    return counts
-
-
-_CONTROLS: dict[tuple, int] = {}
-
-
-def _n_controls(study: Study) -> int:
-    """The study's control items; memoised per process once it is launched (its items never change then)."""
-    key = (study.public_token, study.pk)
-    if key in _CONTROLS:
-        return _CONTROLS[key]
-    n = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).count()
-    if study.status != Study.Status.DRAFT:
-        with _DRAWS_LOCK:
-            _CONTROLS[key] = n
-            while len(_CONTROLS) > _DRAWS_RATERS:
-                _CONTROLS.pop(next(iter(_CONTROLS)))
-    return n
-
-
-def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = None) -> int:
-    """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
-
-    Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
-    and done + left does not move when a control comes: progress cannot tell a control apart. `counts` is
-    rater_counts(study, user), for a caller that has it already."""
-    counts = counts or rater_counts(study, user)
-    real = counts["open"]
-    if study.quota_per_rater is not None:
-        real = max(0, min(real, study.quota_per_rater - counts["real"]))
-    controls = _n_controls(study) - counts["controls"]
-    ahead = 0
-    n_taken = counts["taken"]
-    draws = _control_draws(study, user, n_taken + real + controls)  # each step uses up a real or a control
-    while real > 0 and controls > 0:
-        if draws[n_taken + ahead]:
-            controls -= 1
-        else:
-            real -= 1
-        ahead += 1
-    return ahead + real  # once the controls are used up, every step is a real pair
-
-
-_DRAWS: OrderedDict[tuple, bytes] = OrderedDict()
-_DRAWS_LOCK = threading.Lock()
-_DRAWS_RATERS = 4096
-
-
-def _control_draws(study: Study, user: User, upto: int) -> bytes:
-    """`_wants_control` for the rater's slots 0..upto-1, memoised per process (at most _DRAWS_RATERS raters).
-
-    The draws are a pure function of the study (its token, seed and rate) and the rater. Replaying thousands of
-    seeded draws for every progress bar took most of an annotator's request (bench/RESULTS.md, "Annotators
-    under load"); now each is drawn once per process."""
-    key = (study.public_token, study.seed, study.control_rate, user.pk)
-    with _DRAWS_LOCK:
-        draws = _DRAWS.get(key, b"")
-        _DRAWS[key] = draws
-        _DRAWS.move_to_end(key)
-        while len(_DRAWS) > _DRAWS_RATERS:
-            _DRAWS.popitem(last=False)
-    if len(draws) < upto:
-        draws += bytes(_wants_control(study, user, n) for n in range(len(draws), upto))
-        with _DRAWS_LOCK:
-            if len(draws) > len(_DRAWS.get(key, b"")):
-                _DRAWS[key] = draws
-    return draws
-
-
-def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
-    return sorted(ids, key=lambda pk: stable_int(study.seed, study.pk, user.pk, pk))
-
-
-_ORDERS: OrderedDict[tuple, tuple[int, ...]] = OrderedDict()
-_FIRST_WINDOW = 64
-
-
-def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
-    """Every askable real item of the study in this rater's order, memoised per process like _control_draws.
-
-    A live study's items never change (a study is frozen once launched), so the order is computed once per
-    rater rather than hashing and sorting every open item on every request."""
-    key = (study.public_token, study.seed, study.identical_outputs, user.pk)
-    with _DRAWS_LOCK:
-        order = _ORDERS.get(key)
-        if order is not None:
-            _ORDERS.move_to_end(key)
-            return order
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    order = tuple(_rater_order(study, user, list(askable.values_list("pk", flat=True))))
-    with _DRAWS_LOCK:
-        _ORDERS[key] = order
-        while len(_ORDERS) > _DRAWS_RATERS:
-            _ORDERS.popitem(last=False)
-    return order
-
-
-def real_candidates(study: Study, user: User) -> Iterator[int]:
-    """The choice strategy: open real items for this rater, best first. A different strategy replaces this
-    function (same contract: ids of items _open_real holds, in the order they should be offered; it may read the
-    study's judgments); locking, seats, sides and progress stay as they are. An adaptive study's strategy is
-    annotation.services.adaptive (the items worth one more rating from this rater, best first)."""
-    if study.allocation == Study.Allocation.ADAPTIVE:
-        cached = study.__dict__.pop("_adaptive_order", None)
-        return iter(cached[1] if cached and cached[0] == user.pk else adaptive_order(study, user))
-    return _open_in_rater_order(study, user)
-
-
-def _open_in_rater_order(study: Study, user: User) -> Iterator[int]:
-    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
-    the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
-    order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
-    while start < len(order):
-        window = order[start:start + size]
-        open_here = set(_open_real(study, user).filter(pk__in=window).values_list("pk", flat=True))
-        yield from (pk for pk in window if pk in open_here)
-        start, size = start + size, size * 4
 
 
 def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:

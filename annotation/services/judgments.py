@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from annotation.controls import control_passed
 from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Strength, Study, StudyRater
+from annotation.queue import slots_ahead
 
 from . import tallies
-from .assignment import slots_ahead, study_accepts_writes
+from .assignment import study_accepts_writes
 from .errors import InvalidAnswer, NotAllowed, WorkLeft
 
 logger = logging.getLogger("deft.security")

@@ -50,7 +50,7 @@ PARTS = {
     "own slot (1 query)": "annotation/api/views.py:(_own_slot)",
     "slot_next (transaction: 12 statements)": "annotation/services/assignment.py:(slot_next)",
     "  reclaim expired": "annotation/services/assignment.py:(slot_reclaim_expired)",
-    "  rater counts (1 statement)": "annotation/services/assignment.py:(rater_counts)",
+    "  rater counts (1 statement)": "annotation/queue.py:(rater_counts)",
     "  real item: window, lock, seats, create": "annotation/services/assignment.py:(_real_slot)",
     "  slot create: sides, insert, counters": "annotation/services/assignment.py:(_slot_create)",
     "judgment_submit (transaction)": "annotation/services/judgments.py:(judgment_submit)",

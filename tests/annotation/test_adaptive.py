@@ -9,10 +9,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from annotation.adaptive import adaptive_status, item_states
 from annotation.models import Item, Slot, Study, StudyRater
+from annotation.queue import slots_ahead
 from annotation.services import AnnotationError, simulate_raters
-from annotation.services.adaptive import adaptive_status, item_states
-from annotation.services.assignment import slot_next, slots_ahead
+from annotation.services.assignment import slot_next
 from annotation.sides import SIDE_BOUND
 from annotation.stats.allocation import item_settled
 

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from annotation import queue
 from annotation.models import Item, Slot
 from annotation.services import assignment, judgment_submit, slot_next
 from tests.conftest import make_users
@@ -48,7 +49,7 @@ def _plain_slots_ahead(study, user) -> int:
     controls = Item.objects.filter(study=study, kind=Item.Kind.CONTROL).exclude(slots__rater=user).count()
     ahead, n_taken = 0, mine.count()
     while real > 0:
-        if controls and assignment._wants_control(study, user, n_taken + ahead):
+        if controls and queue._wants_control(study, user, n_taken + ahead):
             controls -= 1
         else:
             real -= 1
@@ -71,8 +72,8 @@ def test_slots_ahead_equals_a_plain_replay_of_every_draw(study_factory, quota):
     users = _annotators(4)
     for step in range(12):  # raters at different stages, with skips, so counts and draws differ
         for i, user in enumerate(users[: 1 + step % 4]):
-            assert assignment.slots_ahead(study, user) == _plain_slots_ahead(study, user), (step, i)
-            assert assignment.rater_counts(study, user) == _plain_counts(study, user), (step, i)
+            assert queue.slots_ahead(study, user) == _plain_slots_ahead(study, user), (step, i)
+            assert queue.rater_counts(study, user) == _plain_counts(study, user), (step, i)
             slot = slot_next(study=study, user=user)
             if slot is None:
                 continue
@@ -81,8 +82,8 @@ def test_slots_ahead_equals_a_plain_replay_of_every_draw(study_factory, quota):
             else:
                 judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=uuid.uuid4().hex)
     for user in users:
-        assert assignment.slots_ahead(study, user) == _plain_slots_ahead(study, user)
-        assert assignment.rater_counts(study, user) == _plain_counts(study, user)
+        assert queue.slots_ahead(study, user) == _plain_slots_ahead(study, user)
+        assert queue.rater_counts(study, user) == _plain_counts(study, user)
 
 
 def test_open_items_come_in_the_raters_own_order_window_by_window(study_factory, monkeypatch):
@@ -91,13 +92,13 @@ def test_open_items_come_in_the_raters_own_order_window_by_window(study_factory,
     for _ in range(9):  # otto fills some seats: those items are no longer open to anyone
         judgment_submit(slot=slot_next(study=study, user=otto), user=otto, answer=ANSWER,
                         idempotency_key=uuid.uuid4().hex)
-    monkeypatch.setattr(assignment, "_ORDERS", type(assignment._ORDERS)())  # a cold cache, then a warm one
-    monkeypatch.setattr(assignment, "_FIRST_WINDOW", 2)  # windows of 2, 8, 32 items
-    expected = assignment._rater_order(study, anna, list(_plain_open_real(study, anna)
+    monkeypatch.setattr(queue, "_ORDERS", type(queue._ORDERS)())  # a cold cache, then a warm one
+    monkeypatch.setattr(queue, "_FIRST_WINDOW", 2)  # windows of 2, 8, 32 items
+    expected = queue._rater_order(study, anna, list(_plain_open_real(study, anna)
                                                          .values_list("pk", flat=True)))
     assert len(expected) == Item.objects.filter(study=study, kind="real", identical=False).count() - 9 > 9
-    assert list(assignment._open_in_rater_order(study, anna)) == expected
-    assert list(assignment._open_in_rater_order(study, anna)) == expected
+    assert list(queue._open_in_rater_order(study, anna)) == expected
+    assert list(queue._open_in_rater_order(study, anna)) == expected
     assert slot_next(study=study, user=anna).item_id == expected[0]
 
 

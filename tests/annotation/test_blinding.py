@@ -142,7 +142,7 @@ def test_progress_counts_do_not_single_out_controls(client, study_factory, quota
 def test_skipping_does_not_single_out_controls(client, study_factory, quota):
     """A rater who skips a pair to see what "done · left" does next learns nothing about its kind: after a
     skip, the total (done + left) moves the same way for a control as for a real pair."""
-    from annotation.services.assignment import _wants_control
+    from annotation.queue import _wants_control
 
     study = study_factory(n_systems=3, n_examples=8, raters_per_item=1, control_rate=0.3, quota_per_rater=quota)
     for j in range(100):  # a rater whose seeded draws bring a control early (ids differ between databases)

@@ -95,8 +95,12 @@ def test_counters_stay_exact_under_concurrent_next_skip_expire_and_late_answers(
                 elif roll < 0.35 and late is None:
                     late = slot  # left reserved: lapses and is reclaimed by the next request an hour on
                 else:
-                    judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
-                                                                  "accurate_right": True}, idempotency_key=slot.token)
+                    try:
+                        judgment_submit(slot=slot, user=user, answer={"preference": "left", "accurate_left": True,
+                                                                      "accurate_right": True},
+                                        idempotency_key=slot.token)
+                    except NotAllowed:  # a thread some simulated hours ahead reclaimed this reservation first
+                        pass
                 if late is not None and step % 4 == 3:
                     try:
                         judgment_submit(slot=late, user=user, answer={"preference": "tie", "accurate_left": True,

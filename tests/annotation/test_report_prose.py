@@ -68,3 +68,10 @@ def test_a_closed_study_does_not_say_yet():
     report["meta"] = {"status": "closed"}
     head = report_headline(report)
     assert head["answer"].startswith("No clear winner: ") and head["sure"].startswith("Not a clear difference:")
+
+
+def test_undefined_agreement_on_few_items_still_says_too_few():
+    report = _report(wins=5, losses=4, p=1.0, ci=(0.27, 0.81), alpha=1.0, pairable=1)
+    report["results"]["all_raters"]["all"]["agreement"]["preference"]["alpha"] = {"value": None, "reason": "only one item"}
+    reliable = report_headline(report)["reliable"]
+    assert reliable.startswith("Not known yet: only 1 item was rated") and "too few" in reliable and "only one item" in reliable

@@ -69,8 +69,11 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     # Word diff first for small edits; V switches to the plain texts side by side and back.
     assert page.is_visible("#left-diff") and not page.is_visible("#left-text")
     page.keyboard.press("v")
-    assert page.is_visible("#left-text") and page.is_visible("#right-text") and not page.is_visible("#left-diff")
+    for side in ("#left-text", "#right-text"):
+        page.locator(side).wait_for(state="visible")  # the view switches on the next frame, not synchronously
+    assert not page.is_visible("#left-diff")
     left, right = page.locator("#left-text").bounding_box(), page.locator("#right-text").bounding_box()
+    assert left and right, "the plain view's texts have no layout box"
     assert abs(left["y"] - right["y"]) < 5 and right["x"] > left["x"] + 300  # side by side
     page.keyboard.press("v")
     assert page.is_visible("#left-diff")

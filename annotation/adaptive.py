@@ -1,6 +1,6 @@
 """Adaptive allocation for a live study: the database side of annotation/stats/allocation.py.
 
-`adaptive_order` gives `assignment._real_slot` the items worth one more rating from this rater, best first; seats,
+`adaptive_order` gives `annotation.queue.real_candidates` (and so `assignment._real_slot`) the items worth one more rating from this rater, best first; seats,
 locks, sides and controls stay exactly as in the fixed design (assignment.py), so blinding and the side design do
 not change: the allocation only reorders and shortens the list of open items. `adaptive_status` is the stopping
 rule's verdict, for the report. Both read every real item's vote counts in one grouped query.
