@@ -328,3 +328,24 @@ def study_lookup(ref: str) -> Study:
         raise Http404(f"No study {ref!r}.")
     return study
 
+
+
+def pair_judgments(study: Study) -> list:
+    """The study's judgments on real pairs as typed ``interchange.PairJudgment`` records (unblinded: callers go
+    through ``blinding.unblind`` first). Controls and practice stay behind: they are this platform's checks."""
+    from annotation.interchange import PairJudgment
+
+    names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
+    qs = (Judgment.objects.filter(slot__item__study=study, slot__item__kind=Item.Kind.REAL)
+          .exclude(preference="").select_related("slot__item__example", "slot__rater").order_by("submitted_at", "pk"))
+    out = []
+    for j in qs:
+        slot, item = j.slot, j.slot.item
+        a, b = names[item.system_a_id], names[item.system_b_id]
+        left, right = (a, b) if slot.left_is_a else (b, a)
+        lt, rt = (item.text_a, item.text_b) if slot.left_is_a else (item.text_b, item.text_a)
+        out.append(PairJudgment(example=item.example.ext_id, task=item.example.task, prompt=item.example.src,
+                                rater=slot.rater.username, left_system=left, right_system=right, left_text=lt,
+                                right_text=rt, answer=j.preference, strength=j.strength, comment=j.comment,
+                                seconds=j.seconds, submitted_at=j.submitted_at.isoformat()))
+    return out

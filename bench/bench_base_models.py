@@ -102,6 +102,10 @@ def main() -> None:
     ap.add_argument("--t5-steps", type=int, default=0)
     ap.add_argument("--variants", default="mlp")
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--layer-lr-scale", type=float, default=0.1,
+                    help="learning rate of the unfrozen encoder layers, as a share of --lr")
+    ap.add_argument("--none-weight", type=float, default=1.0, help="loss weight of 'no insertion'")
+    ap.add_argument("--delete-weight", type=float, default=1.0, help="loss weight of DELETE")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "bench_base_models.json"))
     ap.add_argument("--cache", default=str(ROOT / "var" / "data" / "features"))
     args = ap.parse_args()
@@ -112,21 +116,23 @@ def main() -> None:
     train_ex, evals = load(args.train_rows or None)
     srcs = [e["src"] for e in evals]
     table: dict = {}
-    facts: dict = {"n_train": len(train_ex), "n_eval": len(evals), "epochs": args.epochs}
+    facts: dict = {"n_train": len(train_ex), "n_eval": len(evals), "epochs": args.epochs, "args": vars(args)}
     score_system("copy", evals, [strip_instruction(s) for s in srcs], table)
     work = Path(tempfile.mkdtemp(prefix="bench-base-"))
-    variants = {"mlp": 0, "layer": 1}
+    variants = {"mlp": 0, "layer": 1, "layer2": 2, "layer3": 3}
     for variant in [v for v in args.variants.split(",") if v]:
         cfg = TrainingConfig(base_model=tagger.MINILM_TAGGER, epochs=args.epochs, learning_rate=args.lr,
                              batch_size=32, num_threads=1, log_every=50, max_source_length=96,
-                             tagger_trainable_layers=variants[variant], checkpoint_every=10**6)
+                             tagger_trainable_layers=variants[variant], checkpoint_every=10**6,
+                             tagger_layer_lr_scale=args.layer_lr_scale, tagger_none_weight=args.none_weight,
+                             tagger_delete_weight=args.delete_weight)
         result, t_train = timed(lambda: train(cfg, train_ex, work / f"tagger-{variant}"))
         preds, t_gen = timed(lambda: generate(result.final_dir, srcs, batch_size=64))
         name = f"tagger-{variant}"
         score_system(name, evals, preds, table)
         meta = json.loads((Path(result.final_dir) / tagger.CONFIG_FILE).read_text())
         facts[name] = {"train": t_train, "generate": t_gen, "steps": result.steps, "final_loss": result.final_loss,
-                       "calibration": {k: meta.get(k) for k in ("delete_bias", "insert_bias")},
+                       "calibration": {k: v for k, v in meta.items() if k not in ("phrases", "encoder")},
                        "examples": [{"src": srcs[i], "out": preds[i]} for i in range(0, len(srcs), 300)]}
         print(name, facts[name], flush=True)
     if args.t5_steps:

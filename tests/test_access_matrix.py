@@ -143,6 +143,7 @@ RULES: dict[str, Rule] = {
     "study-detail": R(STUDY_MANAGERS, _study),
     "study-report": R(STUDY_MANAGERS, lambda w: {"ref": w["study"].name}, query="peek=1"),
     "study-judgments": R(STUDY_MANAGERS, _study, query="peek=1"),
+    "study-research-export": R(STUDY_MANAGERS, _study, query="peek=1&kind=potato"),
     "study-progress": R(STUDY_MANAGERS, _study),
     "study-launch": R(STUDY_MANAGERS, _study, "post"),
     "study-pause": R(STUDY_MANAGERS, _study, "post"),

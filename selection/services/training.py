@@ -45,7 +45,8 @@ def training_examples(dataset: Dataset, split: str | None = "train") -> list[dic
     examples = dataset.examples.order_by("id")
     if split:
         examples = examples.filter(split=split)
-    return [{"id": ex.ext_id, "src": ex.src, "tgt": ex.refs[0]} for ex in examples.iterator(chunk_size=2000)]
+    return [{"id": ex.ext_id, "src": ex.src, "tgt": ex.refs[0], "task": ex.task}
+            for ex in examples.iterator(chunk_size=2000)]
 
 
 def training_run_create(

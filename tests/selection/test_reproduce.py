@@ -27,13 +27,13 @@ def data_dirs(settings, tmp_path, monkeypatch):
 def test_quick_grid_runs_through_the_platform_and_resumes(db, data_dirs, capsys):
     rows = make_demo_rows(n_rows=600, seed=0)
     encoder = tagger.save_tiny_encoder(data_dirs / "enc", [r["src"] + " " + r["tgt"] for r in rows], hidden=16,
-                                       layers=1)
+                                       layers=2)
     out = data_dirs / "out"
     args = ["reproduce", "--quick", "--base-model", f"tagger:{encoder}", "--embedder", "tfidf", "--epochs", "1",
             "--n-boot", "50", "--out", str(out)]
     call_command(*args)
     printed = capsys.readouterr().out
-    assert "[6/6] stratified-f32_5" in printed
+    assert "[6/6] ucs-random-f32_5-b8_13" in printed
     # Every cell is a real selection run, training run and generated system, as the UI shows them.
     assert SelectionRun.objects.filter(completed_at__isnull=False).count() == 4
     assert TrainingRun.objects.filter(job__status=Job.Status.SUCCEEDED).count() == 5
@@ -63,7 +63,11 @@ def test_quick_grid_runs_through_the_platform_and_resumes(db, data_dirs, capsys)
 def test_planner_lowers_epochs_then_cuts_cells_from_the_end():
     cells = reproduction_grid()
     assert len(cells) == 2 + 3 * (2 * 3 + 2)
-    assert [c.run for c in cells[:3]] == ["copy", "full", "ucs-hard-f32_5-b8_13"]
+    # What the claims need comes first, so a budget cuts the easy variants and the other fractions first.
+    assert [c.run for c in cells[:10]] == [
+        "copy", "full", "ucs-hard-f32_5-b8_13", "random-f32_5", "stratified-f32_5", "ucs-random-f32_5-b8_13",
+        "ucs-hard-f32_5-b24_38", "ucs-random-f32_5-b24_38", "ucs-easy-f32_5-b8_13", "ucs-easy-f32_5-b24_38"]
+    assert cells[10].run == "ucs-hard-f50-b12_5"
     roomy = plan_budget(cells, n_train=1000, budget_s=10**6, epochs=None, min_epochs=1, max_epochs=3)
     assert roomy.epochs == 3 and not roomy.cut and not roomy.notes
     tight = plan_budget(cells, n_train=40_000, budget_s=2000, epochs=None, min_epochs=1, max_epochs=3)

@@ -128,3 +128,21 @@ def test_estimator_wrapper_predicts_its_own_labels(blobs):
     X, _ = blobs
     km = FastKMeans(12, random_state=0).fit(X[:3000])
     assert adjusted_rand_score(km.labels_, km.predict(X[:3000])) > 0.99
+
+
+def test_kmeanspp_seeds_on_twenty_points_per_centre_by_default(monkeypatch):
+    """The seeding sample is 20·K points (3·K left real data 5-6 % above scikit-learn's inertia at K=1000)."""
+    from selection.core import kmeans
+
+    seen = []
+    real = kmeans._kmeanspp
+
+    def spy(S, K, rng):
+        seen.append(S.shape[0])
+        return real(S, K, rng)
+
+    monkeypatch.setattr(kmeans, "_kmeanspp", spy)
+    X = np.random.default_rng(0).normal(size=(60_000, 8)).astype(np.float32)
+    fast_kmeans(X, 100, random_state=0, full_passes=0)
+    fast_kmeans(X, 100, random_state=0, full_passes=0, init_per_centroid=3)
+    assert seen == [2000, 1024]  # 20·K; 3·K = 300 is below the 1,024-point floor

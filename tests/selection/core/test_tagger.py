@@ -69,8 +69,10 @@ def test_tagger_learns_edits_that_copying_misses(tiny_encoder, tmp_path, monkeyp
     copied = sum(ex["src"].split(": ", 1)[1] == ex["tgt"] for ex in held_out) / len(held_out)
     assert exact > copied + 0.3, (exact, copied, outputs[:3])
     meta = json.loads((tmp_path / "run" / "final" / tagger.CONFIG_FILE).read_text())
-    assert meta["calibrated_on"] == 60
+    # 40 held-out rows per task (the minimum), each task with its own biases, and instruction -> task.
+    assert 120 <= meta["calibrated_on"] <= 126 and set(meta["by_task"]) == {ex["task"] for ex in examples}
     assert meta["similarity"] > meta["copy_similarity"]
+    assert meta["instruction_tasks"][" ".join(tagger._prepare([held_out[0]])[0]["instruction"]).lower()] == held_out[0]["task"]
 
 
 def test_tagger_resumes_from_its_checkpoint(tiny_encoder, tmp_path, monkeypatch):
@@ -99,3 +101,57 @@ def test_tagger_spec_errors_are_clear():
         tagger.encoder_path("tagger:")
     with pytest.raises(ValueError, match="tagger_trainable_layers"):
         TrainingConfig(base_model="minilm-tagger", tagger_trainable_layers=-1).validate()
+
+
+def test_holdout_takes_whole_sources_so_calibration_sees_unseen_sentences():
+    rows = tagger._prepare([{"src": f"Simplify: sentence number {i // 4} here .", "tgt": f"ref {j}"}
+                            for j, i in enumerate(range(200))])
+    held = tagger._holdout_indices(rows, 0.1, seed=0)
+    assert 40 <= len(held) <= 44  # the per-task minimum
+    sources_held = {" ".join(rows[i]["words"]) for i in held}
+    sources_kept = {" ".join(r["words"]) for i, r in enumerate(rows) if i not in held}
+    assert not sources_held & sources_kept
+    assert all(sum(" ".join(r["words"]) == s for r in rows) == 4 for s in sources_held)
+
+
+def test_top_layer_variant_trains_with_its_own_learning_rate(tiny_encoder, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(tagger, "CACHE_DIR", None)
+    examples = synthetic_edit_examples(300, seed=5)
+    seen = {}
+    real_adamw = torch.optim.AdamW
+
+    def spy(groups, **kw):
+        seen["lrs"] = [g["lr"] for g in groups]
+        return real_adamw(groups, **kw)
+
+    monkeypatch.setattr(torch.optim, "AdamW", spy)
+    result = train(_config(tiny_encoder, tagger_trainable_layers=1, tagger_layer_lr_scale=0.25, max_steps=60),
+                   examples, tmp_path / "run")
+    assert seen["lrs"] == pytest.approx([3e-3, 3e-3 * 0.25])
+    meta = json.loads((tmp_path / "run" / "final" / tagger.CONFIG_FILE).read_text())
+    assert meta["trainable_layers"] == 1 and meta["frozen_layers"] == 1
+    # The calibrated biases never delete a larger share of words than the held-out references do.
+    assert meta["predicted_delete_rate"] <= meta["target_delete_rate"]
+    assert meta["sari"] >= meta["copy_sari"]
+    outputs = generate(result.final_dir, [ex["src"] for ex in examples[:10]])
+    assert len(outputs) == 10 and all(isinstance(o, str) for o in outputs)
+
+
+def test_generation_uses_the_biases_of_the_instructions_task(tiny_encoder, tmp_path, monkeypatch):
+    monkeypatch.setattr(tagger, "CACHE_DIR", None)
+    examples = synthetic_edit_examples(300, seed=6)
+    result = train(_config(tiny_encoder, max_steps=40), examples, tmp_path / "run")
+    cfg_path = tmp_path / "run" / "final" / tagger.CONFIG_FILE
+    meta = json.loads(cfg_path.read_text())
+    gec = next(ex for ex in examples if ex["task"] == "gec")
+    instruction = tagger._prepare([gec])[0]["instruction"]
+    # Force the grammar task to delete everything and leave the global biases as they are.
+    meta["by_task"]["gec"].update({"delete_bias": 50.0, "insert_bias": -50.0})
+    cfg_path.write_text(json.dumps(meta))
+    (tmp_path / "run" / "final" / tagger.WEIGHTS_FILE).touch()  # a new file time: the loaded copy is stale
+    other = next(ex for ex in examples if ex["task"] != "gec")
+    out_gec, out_other = tagger.generate_tagger(result.final_dir, [gec["src"], other["src"]])
+    assert out_gec == "" and out_other != ""
+    assert " ".join(instruction).lower() in meta["instruction_tasks"]
