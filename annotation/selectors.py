@@ -11,11 +11,12 @@ import markdown
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import escape
 
 from annotation.controls import control_passed, expected_side, other_side
-from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater
+from annotation.models import Control, Invite, Item, Judgment, Slot, Study, StudyEvent, StudyRater, StudySystem
 from annotation.queue import rater_counts, rater_may_join, slots_ahead
 from annotation.worddiff import diff_html, edit_words, initial_view
 from selection.core.text import split_instruction
@@ -23,6 +24,85 @@ from selection.core.text import split_instruction
 
 def study_list() -> QuerySet[Study]:
     return Study.objects.select_related("dataset").annotate(n_systems=Count("study_systems", distinct=True))
+
+
+def study_list_api() -> QuerySet[Study]:
+    """Every study, newest first, with dataset, owner and collaborators (the API's queryset)."""
+    return Study.objects.select_related("dataset", "owner").prefetch_related("collaborators").order_by("-created_at")
+
+
+def study_named(name: str) -> Study | None:
+    return Study.objects.filter(name=name).first()
+
+
+def study_systems(study: Study) -> QuerySet[StudySystem]:
+    return study.study_systems.select_related("system")
+
+
+def study_invites(study: Study) -> QuerySet[Invite]:
+    return study.invites.all()
+
+
+def study_raters(study: Study) -> QuerySet[StudyRater]:
+    """The study's raters with their accounts, in the order they joined."""
+    return study.raters.select_related("user").order_by("joined_at")
+
+
+def study_collaborators(study: Study) -> QuerySet[User]:
+    return study.collaborators.order_by("username")
+
+
+def user_named(username: str) -> User | None:
+    return User.objects.filter(username=username).first()
+
+
+def first_admin() -> User | None:
+    """The first superuser, else the first staff account, else None (a command's default owner)."""
+    return (User.objects.filter(is_superuser=True).order_by("pk").first()
+            or User.objects.filter(is_staff=True).order_by("pk").first())
+
+
+# ---------------------------------------------------------------- what an annotator may reach
+
+
+def rateable_study_or_404(token: str) -> Study:
+    """The live, paused or closed study with this public token; Http404 otherwise (drafts do not exist here)."""
+    return get_object_or_404(Study, public_token=token, status__in=[Study.Status.LIVE, Study.Status.PAUSED,
+                                                                    Study.Status.CLOSED])
+
+
+def non_draft_study_or_404(token: str) -> Study:
+    return get_object_or_404(Study.objects.exclude(status=Study.Status.DRAFT), public_token=token)
+
+
+def rater_membership(study: Study, user: User) -> StudyRater:
+    """The user's membership of the study (it must exist: StudyRater.DoesNotExist otherwise)."""
+    return StudyRater.objects.get(study=study, user=user)
+
+
+def rater_membership_by_token(token: str, user: User) -> StudyRater | None:
+    """The user's membership of the non-draft study with this public token, with the study, in one query."""
+    return (StudyRater.objects.select_related("study").exclude(study__status=Study.Status.DRAFT)
+            .filter(study__public_token=token, user=user).first())
+
+
+def rater_came_by_invite(study: Study, user: User) -> bool:
+    """Whether the user joined the study through an invite link (a crowd participant)."""
+    return StudyRater.objects.filter(study=study, user=user).exclude(invite=None).exists()
+
+
+def invite_or_404(token: str) -> Invite:
+    return get_object_or_404(Invite.objects.select_related("study"), token=token)
+
+
+def invite_participant(invite: Invite, participant_id: str) -> StudyRater | None:
+    """The membership this invite made for ``participant_id``, with its account, or None."""
+    return StudyRater.objects.filter(invite=invite, participant_id=participant_id).select_related("user").first()
+
+
+def own_slot_or_404(token: str, user: User) -> Slot:
+    """The user's own slot with this token, with its item, study and example; Http404 for anyone else."""
+    return get_object_or_404(Slot.objects.select_related("item__study", "item__example"), token=token, rater=user)
 
 
 def guidelines_html(study: Study) -> str:

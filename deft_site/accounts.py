@@ -14,7 +14,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from rest_framework.authtoken.models import Token
+
+from deft_site.tokens import api_token_of, api_token_replace, api_token_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +52,14 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":
-            Token.objects.filter(user=request.user).delete()
-            token = Token.objects.create(user=request.user)
+            token = api_token_replace(request.user)
             logger.info("API token created for %s", request.user.username)
             return render(request, "account/tokens.html", {"token": token, "new_key": token.key})
         if action == "revoke":
-            deleted, _ = Token.objects.filter(user=request.user).delete()
+            deleted = api_token_revoke(request.user)
             logger.info("API token revoked for %s", request.user.username)
             messages.success(request, "Your API token was revoked." if deleted else "You had no API token.")
         else:
             messages.error(request, "Unknown action.")
         return redirect("api_tokens")
-    return render(request, "account/tokens.html", {"token": Token.objects.filter(user=request.user).first()})
+    return render(request, "account/tokens.html", {"token": api_token_of(request.user)})

@@ -13,7 +13,7 @@ from selection import selectors as selection_selectors
 def dashboard_context() -> dict:
     context = {
         "job_counts": job_selectors.job_counts_by_status(),
-        "active_jobs": job_selectors.job_list().exclude(status__in=Job.FINISHED)[:50],
+        "active_jobs": job_selectors.job_list_active()[:50],
         "failed_jobs": job_selectors.job_list(Job.Status.FAILED)[:20],
         "workers": job_selectors.worker_list(),
         "datasets": selection_selectors.dataset_list()[:20],

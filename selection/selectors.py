@@ -3,16 +3,18 @@ page's tables and pictures, drawn from the stored summary so the page renders wi
 the comparison of two runs)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 
 from deft_site.jobs.models import Job
 from selection import plots
-from selection.models import Dataset, Embedding, SelectionRun, Split, TrainingRun
+from selection.models import Dataset, Embedding, Example, Output, SelectionRun, Split, System, TrainingRun
 from selection.params import params_display
 
 
@@ -51,6 +53,105 @@ def scoring_job_pending(dataset: Dataset, split: str, systems: list[str], by: st
 
 def dataset_list() -> QuerySet[Dataset]:
     return Dataset.objects.select_related("parent", "created_by").order_by("-created_at")
+
+
+def dataset_choices() -> QuerySet[Dataset]:
+    """Every dataset by name (the forms' dataset menus; lazy, so a form class may hold it)."""
+    return Dataset.objects.order_by("name")
+
+
+def dataset_list_newest_first() -> QuerySet[Dataset]:
+    """Every dataset, newest first (the API's list)."""
+    return Dataset.objects.order_by("-created_at")
+
+
+def dataset_names(limit: int = 20) -> list[str]:
+    """Up to ``limit`` dataset names (what an error message lists as known)."""
+    return list(Dataset.objects.values_list("name", flat=True)[:limit])
+
+
+def dataset_or_404(name: str) -> Dataset:
+    """The dataset called ``name``; Http404 when there is none."""
+    return get_object_or_404(Dataset, name=name)
+
+
+def dataset_examples(dataset: Dataset, filters: dict[str, str] | None = None, *,
+                     ordered: bool = False) -> QuerySet[Example]:
+    """The dataset's examples, narrowed by the non-empty ``filters`` among task and split; by id when ``ordered``."""
+    examples = dataset.examples.order_by("id") if ordered else dataset.examples.all()
+    for field in ("task", "split"):
+        if (filters or {}).get(field):
+            examples = examples.filter(**{field: filters[field]})
+    return examples
+
+
+def dataset_example_stream(dataset: Dataset) -> Iterator[Example]:
+    """Every example of the dataset by id, fetched in chunks (the JSONL download)."""
+    return dataset.examples.order_by("id").iterator(chunk_size=2000)
+
+
+def dataset_split_example_ids(dataset: Dataset, split: str) -> QuerySet:
+    """The ids of the dataset's examples in ``split`` (a lazy values list)."""
+    return dataset.examples.filter(split=split).values_list("id", flat=True)
+
+
+def dataset_systems(dataset: Dataset) -> QuerySet[System]:
+    """The dataset's systems by name."""
+    return dataset.systems.order_by("name")
+
+
+# ---------------------------------------------------------------- systems
+
+
+def system_list(dataset_name: str | None = None) -> QuerySet[System]:
+    """Systems by dataset and name, with their dataset and training run; only ``dataset_name``'s when given."""
+    systems = System.objects.select_related("dataset", "training_run").order_by("dataset__name", "name")
+    return systems.filter(dataset__name=dataset_name) if dataset_name else systems
+
+
+def system_or_404(pk: int) -> System:
+    return get_object_or_404(System.objects.select_related("dataset", "training_run"), pk=pk)
+
+
+def dataset_system_named(dataset: Dataset, name: str) -> System | None:
+    """The dataset's system called ``name``, or None."""
+    return System.objects.filter(dataset=dataset, name=name).first()
+
+
+def system_outputs(system: System) -> QuerySet[Output]:
+    """The system's outputs with their examples, in example order."""
+    return system.outputs.select_related("example").order_by("example_id")
+
+
+def system_output_count(system: System) -> int:
+    return system.outputs.count()
+
+
+# ---------------------------------------------------------------- training runs
+
+
+def training_run_list() -> QuerySet[TrainingRun]:
+    """Training runs, newest first, with dataset, job and the selection run they trained on."""
+    return TrainingRun.objects.select_related("dataset", "job", "selection_run").order_by("-created_at")
+
+
+def training_run_list_api() -> QuerySet[TrainingRun]:
+    """Training runs, newest first, with dataset and job (what the API serializes)."""
+    return TrainingRun.objects.select_related("dataset", "job").order_by("-created_at")
+
+
+def training_run_named(name: str) -> TrainingRun | None:
+    return TrainingRun.objects.filter(name=name).first()
+
+
+def training_run_or_404(name: str, *, with_related: bool = False) -> TrainingRun:
+    """The run called ``name`` (with its dataset and job when ``with_related``); Http404 when there is none."""
+    runs = TrainingRun.objects.select_related("dataset", "job") if with_related else TrainingRun
+    return get_object_or_404(runs, name=name)
+
+
+def training_run_systems(run: TrainingRun) -> QuerySet[System]:
+    return run.systems.select_related("dataset")
 
 
 def disk_usage() -> dict[str, int]:
@@ -100,6 +201,18 @@ def embedding_cache_stats() -> dict:
 
 def selection_run_list() -> QuerySet[SelectionRun]:
     return SelectionRun.objects.select_related("dataset", "job", "exported_dataset").order_by("-created_at")
+
+
+def selection_run_list_completed() -> QuerySet[SelectionRun]:
+    """The finished selection runs (those two can be compared), newest first."""
+    return selection_run_list().filter(completed_at__isnull=False)
+
+
+def selection_run_or_404(name: str, *, with_related: bool = False) -> SelectionRun:
+    """The run called ``name`` (with dataset, job and exported dataset when ``with_related``); Http404 if none."""
+    runs = (SelectionRun.objects.select_related("dataset", "job", "exported_dataset") if with_related
+            else SelectionRun)
+    return get_object_or_404(runs, name=name)
 
 
 def selection_size_rows(summary: dict) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 
 from annotation import blinding, interchange, selectors, services
 from annotation.api import serializers as s
-from annotation.models import Slot, Study, StudyRater
+from annotation.models import Slot, Study
 from deft_site.roles import IsResearcher
 
 
@@ -34,7 +33,7 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     permission_classes = [IsResearcher]
     serializer_class = s.StudySerializer
     lookup_field = "name"
-    queryset = Study.objects.select_related("dataset", "owner").prefetch_related("collaborators").order_by("-created_at")
+    queryset = selectors.study_list_api()
 
     def get_queryset(self):  # noqa: ANN201
         """The list holds the studies this researcher may manage (all of them for admins)."""
@@ -131,11 +130,10 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 def _member_study(request: Request, token: str) -> Study:
     """As on the pages: a draft, or a study the user may not rate, does not exist for them (404, nobody joins).
     A member's study and membership come in one query; everyone else goes through rater_join."""
-    member = (StudyRater.objects.select_related("study").exclude(study__status=Study.Status.DRAFT)
-              .filter(study__public_token=token, user=request.user).first())
+    member = selectors.rater_membership_by_token(token, request.user)
     if member is not None:
         return member.study
-    study = get_object_or_404(Study.objects.exclude(status=Study.Status.DRAFT), public_token=token)
+    study = selectors.non_draft_study_or_404(token)
     try:
         services.rater_join(study=study, user=request.user)
     except services.NotAllowed:
@@ -145,8 +143,7 @@ def _member_study(request: Request, token: str) -> Study:
 
 def _own_slot(request: Request, token: str) -> Slot:
     """Only the rater's own slot exists for them: everyone else gets 404."""
-    return get_object_or_404(Slot.objects.select_related("item__study", "item__example"), token=token,
-                             rater=request.user)
+    return selectors.own_slot_or_404(token, request.user)
 
 
 def _reason(request: Request) -> str:

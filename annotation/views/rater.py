@@ -7,16 +7,15 @@ from __future__ import annotations
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from annotation import selectors, services, throttles
-from annotation.models import SIDES, Invite, Preference, Study, StudyRater
+from annotation.models import SIDES, Invite, Preference, Study
 
 
 def _member_study(request: HttpRequest, token: str) -> Study:
     """The study, if the user may rate it; 404 otherwise (a non-member learns nothing about it)."""
-    study = get_object_or_404(Study, public_token=token, status__in=[Study.Status.LIVE, Study.Status.PAUSED,
-                                                                     Study.Status.CLOSED])
+    study = selectors.rateable_study_or_404(token)
     try:
         services.rater_join(study=study, user=request.user)
     except services.NotAllowed:
@@ -32,7 +31,7 @@ def work_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     study = _member_study(request, token)
-    member = StudyRater.objects.get(study=study, user=request.user)
+    member = selectors.rater_membership(study, request.user)
     payload = None
     if study.status == Study.Status.LIVE:
         slot = services.slot_next(study=study, user=request.user)
@@ -67,7 +66,7 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
             member = services.rater_finish(study=study, user=request.user)
         except services.AnnotationError as exc:
             refused = str(exc)
-    crowd = StudyRater.objects.filter(study=study, user=request.user).exclude(invite=None).exists()
+    crowd = selectors.rater_came_by_invite(study, request.user)
     return render(request, "annotation/done.html", {"study": study, "member": member, "progress": progress,
                                                     "refused": refused, "crowd": crowd})
 
@@ -85,15 +84,14 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
     GET shows the welcome / consent page and changes nothing (a crafted link cannot sign anybody in or out);
     joining is the page's POST (CSRF-protected), and only that makes an account, within rate limits."""
-    invite = get_object_or_404(Invite.objects.select_related("study"), token=token)
+    invite = selectors.invite_or_404(token)
     study = invite.study
     if study.status == Study.Status.DRAFT:
         raise Http404("No such invitation.")
     source = request.POST if request.method == "POST" else request.GET
     pid = services.participant_id_clean(source.get("pid") or source.get("PROLIFIC_PID") or "")
     resume_pid = request.get_signed_cookie(_join_cookie(invite), default=None, salt=JOIN_SALT)
-    existing = (StudyRater.objects.filter(invite=invite, participant_id=pid).select_related("user").first()
-                if pid else None)
+    existing = selectors.invite_participant(invite, pid) if pid else None
     if existing and request.user.is_authenticated and request.user.pk == existing.user_id:
         return redirect("annotation:rate", token=study.public_token)
     context = {"invite": invite, "study": study, "pid": pid, "returning": bool(existing and resume_pid == pid),

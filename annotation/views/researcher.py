@@ -3,7 +3,6 @@ invites), and the unblinded export (after close, or a logged peek)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -71,12 +70,12 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         return _study_action(request, study)
     return render(request, "annotation/study_detail.html", {
         "study": study, "progress": selectors.study_progress(study),
-        "systems": study.study_systems.select_related("system"), "events": selectors.study_events(study)[:50],
-        "invites": study.invites.all(), "guidelines_html": selectors.guidelines_html(study),
-        "raters": study.raters.select_related("user").order_by("joined_at")[:200],
+        "systems": selectors.study_systems(study), "events": selectors.study_events(study)[:50],
+        "invites": selectors.study_invites(study), "guidelines_html": selectors.guidelines_html(study),
+        "raters": selectors.study_raters(study)[:200],
         "notes": selectors.rater_notes(study)[:200],
 
-        "collaborators": study.collaborators.order_by("username"),
+        "collaborators": selectors.study_collaborators(study),
         "may_share": blinding.may_share(request.user, study),
     })
 
@@ -106,7 +105,7 @@ def _collaborator_action(request: HttpRequest, study: Study, action: str) -> Non
     if not blinding.may_share(request.user, study):
         raise services.NotAllowed("Only the study's owner or an admin can change who shares it.")
     username = request.POST.get("username", "").strip()
-    user = User.objects.filter(username=username).first()
+    user = selectors.user_named(username)
     if user is None:
         raise services.AnnotationError(f"No user {username!r}.")
     if action == "add_collaborator":

@@ -6,6 +6,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from deft_site.jobs.models import Job, Worker
@@ -15,9 +16,24 @@ from deft_site.jobs.queues import lease_seconds
 _PATH_KEYS = {"path", "model_path", "run_dir", "final_dir"}
 
 
-def job_list(status: str | None = None) -> QuerySet[Job]:
+def job_list(status: str | None = None, queue: str | None = None) -> QuerySet[Job]:
+    """Jobs, newest first, with who made them; only those in ``status`` / on ``queue`` when given."""
     jobs = Job.objects.select_related("created_by").order_by("-created_at")
-    return jobs.filter(status=status) if status else jobs
+    jobs = jobs.filter(status=status) if status else jobs
+    return jobs.filter(queue=queue) if queue else jobs
+
+
+def job_list_active() -> QuerySet[Job]:
+    """Jobs not yet finished (queued or running), newest first."""
+    return job_list().exclude(status__in=Job.FINISHED)
+
+
+def job_by_id(pk: int) -> Job | None:
+    return Job.objects.filter(pk=pk).first()
+
+
+def job_or_404(pk: int) -> Job:
+    return get_object_or_404(Job, pk=pk)
 
 
 def job_counts_by_status() -> dict[str, int]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deft_site.jobs import selectors
@@ -22,20 +22,20 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @researcher_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(Job, pk=pk)
+    job = selectors.job_or_404(pk)
     return render(request, "jobs/job_detail.html", {
         "job": job, "params": selectors.job_params_display(job), "queue_info": selectors.job_queue_info(job)})
 
 
 @researcher_required
 def job_json(request: HttpRequest, pk: int) -> JsonResponse:
-    return JsonResponse(selectors.job_as_dict(get_object_or_404(Job, pk=pk), staff=request.user.is_staff))
+    return JsonResponse(selectors.job_as_dict(selectors.job_or_404(pk), staff=request.user.is_staff))
 
 
 @require_POST
 @researcher_required
 def job_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    job = job_cancel(get_object_or_404(Job, pk=pk))
+    job = job_cancel(selectors.job_or_404(pk))
     if job.status == Job.Status.CANCELLED:
         messages.info(request, f"Job #{job.pk} is cancelled.")
     else:
@@ -47,7 +47,7 @@ def job_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 @researcher_required
 def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        job = job_retry(get_object_or_404(Job, pk=pk))
+        job = job_retry(selectors.job_or_404(pk))
         messages.success(request, f"Job #{job.pk} queued again; it resumes where it can.")
     except JobRetryRefused as exc:
         messages.error(request, str(exc))

@@ -18,7 +18,6 @@ from selection.api.selection_serializers import (
 from selection.api.serializers import DatasetSerializer
 from selection.api.views import jsonl_only
 from selection.downloads import picks_jsonl_response
-from selection.models import Dataset
 from selection.services.selection_runs import SelectionError, selection_run_export, selection_run_submit
 
 
@@ -38,7 +37,7 @@ class SelectionRunViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request) -> Response:
         data = SelectionRunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dataset = Dataset.objects.filter(name=data.validated_data["dataset"]).first()
+        dataset = sel.dataset_by_name(data.validated_data["dataset"])
         if dataset is None:
             return Response({"dataset": ["no dataset with this name"]}, status=status.HTTP_400_BAD_REQUEST)
         name = data.validated_data.get("name")

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from deft_site.jobs.api import JobSerializer
 from deft_site.parsers import SafeJSONParser
 from deft_site.roles import IsResearcher
+from selection import selectors
 from selection.api.training_serializers import (
     CopyBaselineSerializer,
     GenerateSerializer,
@@ -26,7 +27,6 @@ from selection.api.training_serializers import (
     TrainingRunCreateSerializer,
     TrainingRunSerializer,
 )
-from selection.models import System, TrainingRun
 from selection.services.scoring import ScoringError, score_report_preview, scoring_systems
 from selection.services.systems import (
     OutputImportError,
@@ -64,7 +64,7 @@ class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsResearcher]
     serializer_class = TrainingRunSerializer
     lookup_field = "name"
-    queryset = TrainingRun.objects.select_related("dataset", "job").order_by("-created_at")
+    queryset = selectors.training_run_list_api()
 
     @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
     def create(self, request: Request) -> Response:
@@ -97,14 +97,12 @@ class SystemViewSet(viewsets.ReadOnlyModelViewSet):
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):  # noqa: ANN201
-        systems = System.objects.select_related("dataset", "training_run").order_by("dataset__name", "name")
-        dataset = self.request.query_params.get("dataset")
-        return systems.filter(dataset__name=dataset) if dataset else systems
+        return selectors.system_list(self.request.query_params.get("dataset"))
 
     @extend_schema(responses=OutputSerializer(many=True))
     @action(detail=True, methods=["get"])
     def outputs(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
-        page = self.paginate_queryset(self.get_object().outputs.select_related("example").order_by("example_id"))
+        page = self.paginate_queryset(selectors.system_outputs(self.get_object()))
         return self.get_paginated_response(OutputSerializer(page, many=True).data)
 
     @extend_schema(request=OutputImportSerializer, responses={201: SystemSerializer})

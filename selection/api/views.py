@@ -10,9 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deft_site.roles import IsResearcher
+from selection import selectors
 from selection.api.serializers import DatasetImportSerializer, DatasetSerializer, ExampleSerializer
 from selection.downloads import jsonl_download
-from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import
 
 
@@ -28,7 +28,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsResearcher]
     serializer_class = DatasetSerializer
     lookup_field = "name"
-    queryset = Dataset.objects.order_by("-created_at")
+    queryset = selectors.dataset_list_newest_first()
 
     @extend_schema(request=DatasetImportSerializer, responses={201: DatasetSerializer})
     def create(self, request: Request) -> Response:
@@ -50,10 +50,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=ExampleSerializer(many=True))
     @action(detail=True, methods=["get"])
     def examples(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
-        examples = self.get_object().examples.order_by("id")
-        for field in ("task", "split"):
-            if request.query_params.get(field):
-                examples = examples.filter(**{field: request.query_params[field]})
+        examples = selectors.dataset_examples(self.get_object(), request.query_params, ordered=True)
         page = self.paginate_queryset(examples)
         return self.get_paginated_response(ExampleSerializer(page, many=True).data)
 
@@ -62,4 +59,4 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     def export(self, request: Request, name: str | None = None, format: str | None = None):  # noqa: ANN201
         jsonl_only(format)
         dataset = self.get_object()
-        return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
+        return jsonl_download(selectors.dataset_example_stream(dataset), f"{dataset.name}.jsonl")

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from deft_site.roles import researcher_required
 from selection import selectors
 from selection.downloads import jsonl_download
 from selection.forms import DatasetUploadForm
-from selection.models import Dataset
 from selection.services.datasets import DatasetImportError, dataset_import_submit, dataset_name_validate
 
 
@@ -39,17 +38,14 @@ def dataset_upload(request: HttpRequest) -> HttpResponse:
 
 @researcher_required
 def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
-    dataset = get_object_or_404(Dataset, name=name)
-    examples = dataset.examples.all()
-    for field in ("task", "split"):
-        if request.GET.get(field):
-            examples = examples.filter(**{field: request.GET[field]})
+    dataset = selectors.dataset_or_404(name)
+    examples = selectors.dataset_examples(dataset, request.GET)
     page = Paginator(examples, 50).get_page(request.GET.get("page"))
     return render(request, "selection/dataset_detail.html", {"dataset": dataset, "page": page})
 
 
 @researcher_required
 def dataset_download(request: HttpRequest, name: str) -> StreamingHttpResponse:
-    dataset = get_object_or_404(Dataset, name=name)
-    return jsonl_download(dataset.examples.order_by("id").iterator(chunk_size=2000), f"{dataset.name}.jsonl")
+    dataset = selectors.dataset_or_404(name)
+    return jsonl_download(selectors.dataset_example_stream(dataset), f"{dataset.name}.jsonl")
 

@@ -53,7 +53,7 @@ def results(request: HttpRequest) -> HttpResponse:
     if dataset is None:
         return render(request, "selection/results_page.html", context)
     split = selectors.dataset_default_split(dataset, q["split"])
-    context.update(split=split, available=dataset.systems.order_by("name"), splits=selectors.dataset_splits(dataset))
+    context.update(split=split, available=selectors.dataset_systems(dataset), splits=selectors.dataset_splits(dataset))
     if not q["systems"]:
         return render(request, "selection/results_page.html", context)
     try:

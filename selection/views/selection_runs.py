@@ -5,14 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deft_site.roles import researcher_required
 from selection import params as selection_params
 from selection import selectors as sel
 from selection.downloads import picks_jsonl_response
-from selection.models import Dataset, SelectionRun
 from selection.services.selection_runs import (
     SelectionError,
     selection_run_export,
@@ -43,7 +42,7 @@ def _param_field(p: selection_params.Param) -> forms.Field:
 
 
 class SelectionRunForm(forms.Form):
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
+    dataset = forms.ModelChoiceField(queryset=sel.dataset_choices(), to_field_name="name")
     name = forms.SlugField(max_length=100, required=False,
                            help_text="Blank: named after the dataset, the strategy and the size, e.g. demo-ucs-975.")
 
@@ -88,17 +87,17 @@ def selection_new(request: HttpRequest) -> HttpResponse:
 
 @researcher_required
 def selection_detail(request: HttpRequest, name: str) -> HttpResponse:
-    run = get_object_or_404(SelectionRun.objects.select_related("dataset", "job", "exported_dataset"), name=name)
+    run = sel.selection_run_or_404(name, with_related=True)
     return render(request, "selection/selection_detail.html", {"run": run, **sel.selection_run_page(run)})
 
 
 @researcher_required
 def selection_compare(request: HttpRequest) -> HttpResponse:
     a, b = request.GET.get("a"), request.GET.get("b")
-    context: dict = {"runs": sel.selection_run_list().filter(completed_at__isnull=False), "a": a, "b": b}
+    context: dict = {"runs": sel.selection_run_list_completed(), "a": a, "b": b}
     if a and b:
-        run_a = get_object_or_404(SelectionRun, name=a)
-        run_b = get_object_or_404(SelectionRun, name=b)
+        run_a = sel.selection_run_or_404(a)
+        run_b = sel.selection_run_or_404(b)
         context["comparison"] = sel.selection_runs_compare(run_a, run_b)
     return render(request, "selection/selection_compare.html", context)
 
@@ -106,7 +105,7 @@ def selection_compare(request: HttpRequest) -> HttpResponse:
 @require_POST
 @researcher_required
 def selection_export(request: HttpRequest, name: str) -> HttpResponse:
-    run = get_object_or_404(SelectionRun, name=name)
+    run = sel.selection_run_or_404(name)
     try:
         dataset = selection_run_export(run=run, name=request.POST.get("name") or None, user=request.user)
     except SelectionError as exc:
@@ -120,5 +119,5 @@ def selection_export(request: HttpRequest, name: str) -> HttpResponse:
 def selection_picks_download(request: HttpRequest, name: str) -> StreamingHttpResponse:
     """Every example of the split with its `chosen` flag, or with ?chosen=1 the chosen ones only."""
     chosen_only = request.GET.get("chosen") in ("1", "true", "yes")
-    return picks_jsonl_response(get_object_or_404(SelectionRun, name=name), chosen_only=chosen_only)
+    return picks_jsonl_response(sel.selection_run_or_404(name), chosen_only=chosen_only)
 

@@ -5,11 +5,12 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from deft_site.roles import researcher_required
-from selection.models import Dataset, System
+from selection import selectors
+from selection.models import System
 from selection.models.datasets import Split
 from selection.services.systems import OutputImportError, SystemCreateError, system_copy_baseline, system_import
 
@@ -17,7 +18,7 @@ SPLIT_CHOICES = [("", "all examples of the dataset")] + list(Split.choices)
 
 
 class OutputImportForm(forms.Form):
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
+    dataset = forms.ModelChoiceField(queryset=selectors.dataset_choices(), to_field_name="name")
     name = forms.SlugField(max_length=100, label="System name")
     split = forms.ChoiceField(choices=SPLIT_CHOICES, required=False, initial="test",
                               help_text="The file must hold exactly one output per example of this split.")
@@ -26,15 +27,13 @@ class OutputImportForm(forms.Form):
 
 
 class CopyBaselineForm(forms.Form):
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
+    dataset = forms.ModelChoiceField(queryset=selectors.dataset_choices(), to_field_name="name")
     split = forms.ChoiceField(choices=SPLIT_CHOICES, required=False, initial="test")
 
 
 @researcher_required
 def system_list(request: HttpRequest) -> HttpResponse:
-    systems = System.objects.select_related("dataset", "training_run").order_by("dataset__name", "name")
-    if request.GET.get("dataset"):
-        systems = systems.filter(dataset__name=request.GET["dataset"])
+    systems = selectors.system_list(request.GET.get("dataset"))
     by_dataset: dict[str, list[System]] = {}
     for system in systems:
         by_dataset.setdefault(system.dataset.name, []).append(system)
@@ -44,11 +43,11 @@ def system_list(request: HttpRequest) -> HttpResponse:
 
 @researcher_required
 def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    system = get_object_or_404(System.objects.select_related("dataset", "training_run"), pk=pk)
-    outputs = system.outputs.select_related("example").order_by("example_id")
+    system = selectors.system_or_404(pk)
+    outputs = selectors.system_outputs(system)
     page = Paginator(outputs, 50).get_page(request.GET.get("page"))
     return render(request, "selection/system_detail.html",
-                  {"system": system, "page": page, "n_outputs": outputs.count()})
+                  {"system": system, "page": page, "n_outputs": selectors.system_output_count(system)})
 
 
 @researcher_required
@@ -64,7 +63,7 @@ def system_import_view(request: HttpRequest) -> HttpResponse:
         except (OutputImportError, SystemCreateError) as exc:
             form.add_error("file" if isinstance(exc, OutputImportError) else "name", f"{exc}. Nothing was stored.")
         else:
-            messages.success(request, f"Imported {system.outputs.count()} outputs as system {system.name}.")
+            messages.success(request, f"Imported {selectors.system_output_count(system)} outputs as system {system.name}.")
             return redirect("selection:system_detail", pk=system.pk)
     return render(request, "selection/system_import.html", {"form": form})
 

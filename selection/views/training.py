@@ -7,13 +7,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from deft_site.roles import researcher_required
+from selection import selectors
 from selection.core.training import PRECISIONS, SCHEDULES, TrainingConfig
-from selection.models import Dataset, TrainingRun
 from selection.models.datasets import Split
 from selection.plots import loss_curve_svg
 from selection.services.systems import SystemCreateError, system_generate_submit
@@ -25,7 +25,7 @@ SPLIT_CHOICES = [("", "all splits")] + list(Split.choices)
 
 class TrainingRunForm(forms.Form):
     name = forms.SlugField(max_length=100)
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
+    dataset = forms.ModelChoiceField(queryset=selectors.dataset_choices(), to_field_name="name")
     split = forms.ChoiceField(choices=SPLIT_CHOICES, initial="train", required=False,
                               help_text="Trains on this split of the dataset (train by default).")
     base_model = forms.CharField(max_length=500, required=False,
@@ -51,7 +51,7 @@ class TrainingRunForm(forms.Form):
         data = super().clean()
         dataset = data.get("dataset")
         if dataset is not None:
-            have = set(dataset.examples.values_list("split", flat=True).distinct())
+            have = set(selectors.dataset_splits(dataset))
             listed = ", ".join(sorted(have)) or "none"
             for field in ("split", "generate_split"):
                 if data.get(field) and data[field] not in have:
@@ -74,7 +74,7 @@ class TrainingRunForm(forms.Form):
 
 class GenerateForm(forms.Form):
     system = forms.SlugField(max_length=100)
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name")
+    dataset = forms.ModelChoiceField(queryset=selectors.dataset_choices(), to_field_name="name")
     split = forms.ChoiceField(choices=SPLIT_CHOICES, initial="test", required=False)
     num_beams = forms.IntegerField(min_value=1, max_value=16, initial=1, help_text="1 = greedy decoding.")
     batch_size = forms.IntegerField(min_value=1, initial=32)
@@ -82,7 +82,7 @@ class GenerateForm(forms.Form):
 
 @researcher_required
 def training_list(request: HttpRequest) -> HttpResponse:
-    runs = TrainingRun.objects.select_related("dataset", "job", "selection_run").order_by("-created_at")
+    runs = selectors.training_run_list()
     return render(request, "selection/training_list.html", {"runs": runs})
 
 
@@ -111,11 +111,11 @@ def training_new(request: HttpRequest) -> HttpResponse:
 
 @researcher_required
 def training_detail(request: HttpRequest, name: str) -> HttpResponse:
-    run = get_object_or_404(TrainingRun.objects.select_related("dataset", "job"), name=name)
+    run = selectors.training_run_or_404(name, with_related=True)
     gen_form = GenerateForm(initial={"system": run.name, "dataset": run.dataset.name, "split": "test"})
     manifest = training_manifest(run)
     return render(request, "selection/training_detail.html", {
-        "run": run, "job": run.job, "gen_form": gen_form, "systems": run.systems.select_related("dataset"),
+        "run": run, "job": run.job, "gen_form": gen_form, "systems": selectors.training_run_systems(run),
         "loss_svg": mark_safe(loss_curve_svg(training_loss_log(run))),
         "manifest_json": json.dumps(manifest, indent=2, default=str), "config_json": json.dumps(run.config, indent=2),
     })
@@ -124,14 +124,14 @@ def training_detail(request: HttpRequest, name: str) -> HttpResponse:
 @researcher_required
 def training_loss_svg(request: HttpRequest, name: str) -> HttpResponse:
     """The loss curve alone, for the detail page to refresh while the run trains."""
-    run = get_object_or_404(TrainingRun, name=name)
+    run = selectors.training_run_or_404(name)
     return HttpResponse(loss_curve_svg(training_loss_log(run)), content_type="image/svg+xml")
 
 
 @require_POST
 @researcher_required
 def training_generate(request: HttpRequest, name: str) -> HttpResponse:
-    run = get_object_or_404(TrainingRun, name=name)
+    run = selectors.training_run_or_404(name)
     form = GenerateForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Generation not started: {form.errors.as_text()}")

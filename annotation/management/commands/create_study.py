@@ -5,8 +5,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation import selectors
 from annotation.services import AnnotationError, study_create
-from selection.models import Dataset, System
+from selection import selectors as selection_selectors
 
 
 class Command(BaseCommand):
@@ -39,13 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--owner", default="", help="the researcher who owns the study (default: the first admin)")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        try:
-            dataset = Dataset.objects.get(name=o["dataset"])
-        except Dataset.DoesNotExist:
-            raise CommandError(f"No dataset {o['dataset']!r}.") from None
+        dataset = selection_selectors.dataset_by_name(o["dataset"])
+        if dataset is None:
+            raise CommandError(f"No dataset {o['dataset']!r}.")
         systems = []
         for name in o["systems"]:
-            system = System.objects.filter(dataset=dataset, name=name).first()
+            system = selection_selectors.dataset_system_named(dataset, name)
             if not system:
                 raise CommandError(f"No system {name!r} for dataset {dataset.name!r}.")
             systems.append(system)
@@ -74,9 +74,8 @@ class Command(BaseCommand):
     @staticmethod
     def _owner(username: str) -> User | None:
         if username:
-            user = User.objects.filter(username=username).first()
+            user = selectors.user_named(username)
             if user is None:
                 raise CommandError(f"No user {username!r} (--owner).")
             return user
-        return (User.objects.filter(is_superuser=True).order_by("pk").first()
-                or User.objects.filter(is_staff=True).order_by("pk").first())
+        return selectors.first_admin()

@@ -10,9 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation import blinding, interchange
-from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
-from annotation.selectors import judgment_records, pair_judgments
+from annotation.selectors import judgment_records, pair_judgments, study_named
 
 
 class Command(BaseCommand):
@@ -25,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--peek", action="store_true", help="allow the unblinded export before close (logged)")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        study = Study.objects.filter(name=o["name"]).first()
+        study = study_named(o["name"])
         if not study:
             raise CommandError(f"No study {o['name']!r}.")
         try:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation import selectors
 from annotation.models import Study
 from annotation.services import simulate_raters
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=1)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        study = Study.objects.filter(name=o["name"]).first()
+        study = selectors.study_named(o["name"])
         if not study:
             raise CommandError(f"No study {o['name']!r}.")
         if study.status != Study.Status.LIVE:

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selection.models import Dataset
+from selection import selectors
 from selection.services.datasets import dataset_export
 
 
@@ -16,10 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--split", help="Only this split.")
 
     def handle(self, *args: Any, name: str, out: str, split: str | None, **options: Any) -> None:
-        dataset = Dataset.objects.filter(name=name).first()
+        dataset = selectors.dataset_by_name(name)
         if dataset is None:
-            known = ", ".join(Dataset.objects.values_list("name", flat=True)[:20]) or "none"
+            known = ", ".join(selectors.dataset_names(20)) or "none"
             raise CommandError(f"No dataset named {name!r} (known: {known}).")
-        ids = dataset.examples.filter(split=split).values_list("id", flat=True) if split else None
+        ids = selectors.dataset_split_example_ids(dataset, split) if split else None
         count = dataset_export(dataset=dataset, path=out, example_ids=ids)
         self.stdout.write(self.style.SUCCESS(f"Wrote {count} rows of '{name}' to {out}."))

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deft_site.jobs.models import Job
 from deft_site.jobs.reporter import terminal_progress
 from deft_site.jobs.services import job_enqueue, job_run
+from selection import selectors
 from selection.management.lookups import dataset_or_error
-from selection.models import TrainingRun
 from selection.services.systems import SystemCreateError, system_copy_baseline, system_generate_submit
 
 
@@ -45,11 +45,11 @@ class Command(BaseCommand):
                     raise CommandError("--copy-baseline takes a moment and runs here; drop --enqueue")
                 system = system_copy_baseline(dataset=dataset, split=split, name=o["system"] or "copy")
                 self.stdout.write(self.style.SUCCESS(
-                    f"System {system.name}: {system.outputs.count()} copy-baseline outputs on {dataset.name}."))
+                    f"System {system.name}: {selectors.system_output_count(system)} copy-baseline outputs on {dataset.name}."))
                 return
             run = None
             if o["run"]:
-                run = TrainingRun.objects.filter(name=o["run"]).first()
+                run = selectors.training_run_named(o["run"])
                 if run is None:
                     raise CommandError(f"no training run named {o['run']!r}")
             name = o["system"] or (run.name if run else None)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from selection import selectors
 from selection.management.lookups import dataset_or_error
 from selection.services.systems import OutputImportError, SystemCreateError, system_import
 
@@ -33,4 +34,4 @@ class Command(BaseCommand):
                                      split=split or None, description=description)
         except (OutputImportError, SystemCreateError) as exc:
             raise CommandError(f"{path}: {exc}. Nothing was stored.") from None
-        self.stdout.write(self.style.SUCCESS(f"Imported {made.outputs.count()} outputs as system '{made.name}'."))
+        self.stdout.write(self.style.SUCCESS(f"Imported {selectors.system_output_count(made)} outputs as system '{made.name}'."))

@@ -29,9 +29,7 @@ class Command(BaseCommand):
             return self._act(o)
         if o["workers"]:
             return self._workers(o["as_json"])
-        jobs = selectors.job_list(o["status"])
-        if o["queue"]:
-            jobs = jobs.filter(queue=o["queue"])
+        jobs = selectors.job_list(o["status"], queue=o["queue"])
         rows = [selectors.job_row(job) for job in jobs[: o["limit"]]]
         if o["as_json"]:
             self.stdout.write(json.dumps(rows))
@@ -48,7 +46,7 @@ class Command(BaseCommand):
 
     def _act(self, o: dict) -> None:
         job_id = o["cancel"] or o["retry"]
-        job = Job.objects.filter(pk=job_id).first()
+        job = selectors.job_by_id(job_id)
         if job is None:
             raise CommandError(f"no job #{job_id}")
         if o["cancel"]:
