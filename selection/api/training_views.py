@@ -27,7 +27,7 @@ from selection.api.training_serializers import (
     TrainingRunCreateSerializer,
     TrainingRunSerializer,
 )
-from selection.services.scoring import ScoringError, score_report_preview, scoring_systems
+from selection.services.scoring import ScoringError, score_report_cached, score_report_preview, scoring_systems
 from selection.services.systems import (
     OutputImportError,
     SystemCreateError,
@@ -134,7 +134,8 @@ class ScoreView(APIView):
         v = data.validated_data
         try:
             systems = scoring_systems(dataset=v["dataset"], names=v["system"])
-            report = score_report_preview(dataset=v["dataset"], split=v["split"] or None, systems=systems, by=v["by"])
+            query = {"dataset": v["dataset"], "split": v["split"] or None, "systems": systems, "by": v["by"]}
+            report = score_report_cached(**query) or score_report_preview(**query)
         except ScoringError as exc:
             return _bad(exc)
         return Response(report.result)

@@ -235,12 +235,10 @@ def score_report_create(
 
 def score_report_preview(*, dataset: Dataset, split: str | None, systems: list[System], by: str = "dataset",
                          n_boot: int = DEFAULT_N_BOOT, seed: int = 0) -> ScoreReport:
-    """The cached report, or one scored now and NOT saved: a GET (the results page, ``GET /api/scores/``) writes
-    nothing. The cache is filled by the ``score`` command, scoring jobs (the page's "Score in the background"
-    for large sets) and the reproduction, all through score_report_create."""
-    cached = score_report_cached(dataset=dataset, split=split, systems=systems, by=by, n_boot=n_boot, seed=seed)
-    if cached is not None:
-        return cached
+    """A report scored now and NOT saved, for a GET (the results page, ``GET /api/scores/``) that found nothing in
+    the cache (score_report_cached): a GET writes nothing. The cache is filled by the ``score`` command, scoring
+    jobs (the page's "Score in the background" for large sets) and the reproduction, all through
+    score_report_create."""
     result = score_compute(dataset=dataset, split=split, systems=systems, by=by, n_boot=n_boot, seed=seed)
     return ScoreReport(dataset=dataset, split=split or "", systems=[s.name for s in systems], group_by=by,
                        params=result["params"], result=result, created_at=timezone.now())
