@@ -91,6 +91,13 @@ def reviewer_progress(study: Study, user: User) -> dict[str, int]:
     return {"done": done, "left": left, "total": total, "percent": round(100 * done / total) if total else 100}
 
 
+def reviewer_studies(studies: Any, user: User) -> list[dict[str, Any]]:
+    """The studies a reviewer may review (``blinding.reviewable_studies``) by public token and title, with their
+    own progress; no study name (names are for researchers and may say what is compared)."""
+    return [{"token": s.public_token, "title": s.public_title, "status": s.status, **reviewer_progress(s, user)}
+            for s in studies]
+
+
 def queue_summary(study: Study) -> dict[str, int]:
     """Counts for the study page: items complete, queued, decided, reserved now, still open (no names)."""
     now = timezone.now()

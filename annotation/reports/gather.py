@@ -16,10 +16,10 @@ from django.db.models import Count, Max
 
 from annotation.adaptive import adaptive_status
 from annotation.models import Adjudication, Item, Judgment, Study
-from annotation.review import adjudicated_section
-from annotation.review_queue import report_items
 from annotation.reports.build import build_report
 from annotation.reports.records import ALL, JudgmentRecord, as_records
+from annotation.review import adjudicated_section
+from annotation.review_queue import report_items
 from annotation.selectors import judgment_records, rater_notes
 from selection.core.metrics import score_system
 from selection.core.text import strip_instruction

@@ -19,6 +19,7 @@ from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, S
 from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
+from .adjudication import reviewer_add
 from .errors import AnnotationError, NotAllowed, StudyFrozen
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
                  display_mode: str = "auto", allocation: str = "fixed", min_raters_per_item: int = 1,
                  stop_alpha: float = 0.05, adjudication: str = "off", adjudication_agreement: float = 1.0,
-                 adjudication_share: float = 0.1, user: User | None = None, owner: User | None = None,
+                 adjudication_share: float = 0.1, reviewers: Iterable[User] = (), user: User | None = None, owner: User | None = None,
                  launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
     else the user who creates it (see annotation.blinding for what owning a study means)."""
@@ -107,6 +108,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
     _items_build(study)
     _event(study, user, StudyEvent.Action.CREATE)
+    for reviewer in reviewers:
+        reviewer_add(study=study, user=reviewer, by=user)
     if launch:
         study = study_launch(study=study, user=user)  # the launched copy: its status is "live"
     return study
