@@ -192,10 +192,3 @@ def test_import_validates_every_row_first_and_accepts_system_names(rated):
     adj = Adjudication.objects.get(item=item)
     assert (adj.label, adj.source, adj.note) == ("b", "import", "expert")
 
-
-def test_vocabulary_of_the_rules_is_the_models():
-    from annotation.models import FinalLabel, Preference, StudyAdjudication
-
-    assert review.LABELS == tuple(FinalLabel.values)
-    assert review.SIDE_ANSWERS == tuple(Preference.values)
-    assert review.MODES == tuple(StudyAdjudication.values)
