@@ -97,8 +97,9 @@ class StudyForm(forms.Form):
             "display_mode": d["display_mode"], "allocation": d["allocation"],
             "min_raters_per_item": d["min_raters_per_item"] if d["min_raters_per_item"] is not None else 1,
             "stop_alpha": d["stop_alpha"] if d["stop_alpha"] is not None else 0.05,
-            "adjudication": d["adjudication"],
-            "adjudication_agreement": d["adjudication_agreement"] if d["adjudication_agreement"] is not None else 1.0,
-            "adjudication_share": d["adjudication_share"] if d["adjudication_share"] is not None else 0.1,
+            # .get: the live preview builds a design from a form that may not validate yet
+            "adjudication": d.get("adjudication") or "off",
+            "adjudication_agreement": d.get("adjudication_agreement") or 1.0,
+            "adjudication_share": d.get("adjudication_share") or 0.1,
             "reviewers": d.get("reviewers") or [],
         }

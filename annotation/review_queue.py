@@ -20,6 +20,10 @@ from annotation.review import canonical, needs_review, ready, sample_draw, to_re
 from annotation.worddiff import diff_html, initial_view
 from selection.core.text import split_instruction
 
+# The columns of adjudication_records (an empty export still gets its header).
+ADJUDICATION_FIELDS = ["item", "example", "task", "system_a", "system_b", "n_ratings", "votes_a", "votes_b",
+                       "votes_tie", "votes_both_bad", "majority_label", "majority_system", "majority_share", "queued",
+                       "status", "final_label", "final_system", "reviewer", "source", "note", "decided_at"]
 ANSWER_WORDS = {"left": "A is better", "right": "B is better", "tie": "Equally good", "both_bad": "Both bad"}
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
-
 from datetime import timedelta
+from typing import Callable
 
 import pytest
 from django.contrib.auth.models import Group, User

@@ -123,7 +123,7 @@ class Command(BaseCommand):
         if peeked:
             self.stderr.write(f"Note: study is {study.status}; this unblinded export was logged as a peek.")
         rows = review_queue.adjudication_records(study)
-        body = records_csv(rows) if o["format"] == "csv" else records_jsonl(rows)
+        body = records_csv(rows, review_queue.ADJUDICATION_FIELDS) if o["format"] == "csv" else records_jsonl(rows)
         if o["output"] == "-":
             self.stdout.write(body, ending="")
         else:

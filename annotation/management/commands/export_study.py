@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation import blinding, interchange
 from annotation.record_files import records_csv, records_jsonl
-from annotation.review_queue import adjudication_records
+from annotation.review_queue import ADJUDICATION_FIELDS, adjudication_records
 from annotation.selectors import judgment_records, pair_judgments, study_named
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             return
         if fmt == "adjudications":
             records = adjudication_records(study)
-            body = records_csv(records)
+            body = records_csv(records, ADJUDICATION_FIELDS)
         elif fmt in interchange.WRITERS:
             records = pair_judgments(study)
             body = interchange.WRITERS[fmt](records)
