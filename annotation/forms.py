@@ -55,6 +55,7 @@ class StudyForm(forms.Form):
                                      help_text="Raters can always switch between the word diff and the plain text.")
 
     adjudication = forms.ChoiceField(choices=Study.Adjudication.choices, initial="off", label="Adjudication",
+                                     required=False,
                                      help_text="A reviewer decides a final label for items whose raters disagreed, "
                                                "or for a random sample; it is stored and exported beside the raw "
                                                "judgments.")

@@ -23,6 +23,7 @@ from annotation.models import Item, Preference, Slot, Study, StudyRater
 
 from .adjudication import adjudication_next, adjudication_submit, reviewer_add
 from .assignment import slot_next
+from .errors import AnnotationError
 from .judgments import judgment_submit
 
 CAREFUL, RANDOM, LEFT = "careful", "random", "always_left"
@@ -30,9 +31,29 @@ FOLLOW_TRUTH = 0.9
 TIE_RATE = 0.05
 
 
+def parse_prefer(specs: list[str]) -> dict[str, float]:
+    """The commands' `--prefer SYSTEM:P` options as {system: P}; AnnotationError naming a bad one."""
+    prefer = {}
+    for spec in specs:
+        name, _, p = spec.rpartition(":")
+        try:
+            prefer[name] = float(p)
+        except ValueError:
+            raise AnnotationError(f"--prefer wants SYSTEM:P, got {spec!r}") from None
+        if not name or not 0 <= prefer[name] <= 1:
+            raise AnnotationError(f"--prefer wants SYSTEM:P with P in [0, 1], got {spec!r}")
+    return prefer
+
+
 def _true_winner_is_a(item: Item, p_a: float, seed: int) -> bool:
     """The item's seeded ground truth: the same for every rater, different across items."""
     return random.Random(f"{seed}:{item.pk}").random() < p_a
+
+
+def _p_a(item: Item, prefer: dict[str, float]) -> float:
+    """The chance that system a wins an item, from `prefer` ({system: chance it wins}; 0.5 when unnamed)."""
+    p_a, p_b = prefer.get(item.system_a.system.name), prefer.get(item.system_b.system.name)
+    return p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
 
 
 def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random,
@@ -48,10 +69,7 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
         correct = rng.random() < 0.92
         pref = "left" if good_left == correct else "right"
     else:
-        names = {"a": item.system_a.system.name, "b": item.system_b.system.name}
-        p_a = prefer.get(names["a"])
-        p_b = prefer.get(names["b"])
-        p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
+        p = _p_a(item, prefer)
         if rng.random() < TIE_RATE:
             pref = "tie"
         else:
@@ -133,9 +151,7 @@ def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[st
 def true_label(item: Item, prefer: dict[str, float], seed: int) -> str:
     """The item's seeded true winner as a canonical label ("a" or "b"), as `simulate_raters` with the same
     `prefer` and `seed` drew it (the truth the tests measure accuracy against)."""
-    p_a, p_b = prefer.get(item.system_a.system.name), prefer.get(item.system_b.system.name)
-    p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
-    return "a" if _true_winner_is_a(item, p, seed) else "b"
+    return "a" if _true_winner_is_a(item, _p_a(item, prefer), seed) else "b"
 
 
 def simulate_reviewers(*, study: Study, reviewers: int = 1, seed: int = 0, prefer: dict[str, float] | None = None,

@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation import blinding, review_queue, selectors, services
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
+from annotation.services.simulation import parse_prefer
 
 ACTIONS = ("status", "set", "assign", "unassign", "queue", "export", "import", "simulate")
 
@@ -138,13 +139,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{out['rows']} final labels stored ({out['created']} new, {out['changed']} changed).")
 
     def _simulate(self, study: Study, o: dict) -> None:
-        prefer = {}
-        for spec in o["prefer"]:
-            name, _, p = spec.rpartition(":")
-            try:
-                prefer[name] = float(p)
-            except ValueError:
-                raise CommandError(f"--prefer wants SYSTEM:P, got {spec!r}") from None
+        prefer = parse_prefer(o["prefer"])  # an AnnotationError becomes a CommandError in handle
         if not 0 <= o["follow_truth"] <= 1:
             raise CommandError("--follow-truth is a probability in [0, 1].")
         out = services.simulate_reviewers(study=study, reviewers=o["reviewers"], seed=o["seed"], prefer=prefer,
