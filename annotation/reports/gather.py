@@ -114,10 +114,12 @@ def adjudication_meta(study: Study) -> dict[str, Any] | None:
     has_finals = Adjudication.objects.filter(study=study, status=Adjudication.Status.DONE).exists()
     if study.adjudication == Study.Adjudication.OFF and not has_finals:
         return None
-    reviewers = set(Adjudication.objects.filter(study=study, status=Adjudication.Status.DONE)
-                    .exclude(reviewer=None).values_list("reviewer_id", flat=True))
+    done = Adjudication.objects.filter(study=study, status=Adjudication.Status.DONE)
+    reviewers = set(done.filter(source=Adjudication.Source.REVIEW).exclude(reviewer=None)
+                    .values_list("reviewer_id", flat=True))
     return {"mode": study.adjudication, "agreement": study.adjudication_agreement,
             "share": study.adjudication_share, "n_reviewers": len(reviewers),
+            "n_imported": done.filter(source=Adjudication.Source.IMPORT).count(),
             **adjudicated_section(report_items(study))}
 
 

@@ -129,10 +129,13 @@ def _adjudication_sentences(meta: Mapping[str, Any]) -> list[str]:
         which = (f"Once its ratings were complete, a seeded random {adj['share']:.0%} sample of the rated pairs "
                  "(a quality audit, whatever the votes) was ")
     else:
-        which = "Adjudication was off; some pairs were nevertheless "
+        return [f"Adjudication was off for this study, but final labels for {adj['n_final']} pairs were imported "
+                f"from a file (they differ from the raters' majority on {adj['n_changed']}); adjudicated results "
+                "take the final label where there is one, else the raters' majority, beside the raw judgments, "
+                "which every other result uses."]
     reviewers = adj["n_reviewers"]
     who = f"a reviewer (one of {reviewers})" if reviewers > 1 else "a reviewer"
-    imported = " (some imported from a file)" if adj["n_final"] and not reviewers else ""
+    imported = f" ({adj['n_imported']} of them imported from a file)" if adj.get("n_imported") else ""
     waiting = f", {adj['n_queued_open']} still waiting" if adj["n_queued_open"] else ""
     out = [f"{which}queued for adjudication: {who} saw the pair blinded, in their own random left/right order, "
            "with every rater's answer translated into that order and the raters' comments, and gave a final label "

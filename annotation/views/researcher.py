@@ -164,7 +164,8 @@ def study_export(request: HttpRequest, name: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{study.name}-{fmt}{suffix}"'
         return response
     if fmt == "adjudications":  # one row per queued or adjudicated item: votes, majority, final label
-        response = HttpResponse(records_csv(review_queue.adjudication_records(study), review_queue.ADJUDICATION_FIELDS), content_type="text/csv")
+        body = records_csv(review_queue.adjudication_records(study), review_queue.ADJUDICATION_FIELDS)
+        response = HttpResponse(body, content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{study.name}-adjudications.csv"'
         return response
     records = selectors.judgment_records(study, include_skipped=True)

@@ -2,7 +2,7 @@
 
 A reviewer addresses a study by its public token and an item by its adjudication token, exactly like a rater;
 the page shows the pair in the reviewer's own side order, with every rater's answer translated into it, and
-names no system (tests/annotation/test_adjudication_pages.py and the blinding tests check). Who may review is
+names no system (tests/annotation/test_blinding.py::test_no_reviewer_page_or_api_response_names_a_system checks). Who may review is
 ``annotation.blinding.may_review``: anyone else gets 404. The page works without script (a plain form POST, then
 a redirect to the next item); review.js adds the keys."""
 from __future__ import annotations

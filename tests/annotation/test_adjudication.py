@@ -192,3 +192,17 @@ def test_import_validates_every_row_first_and_accepts_system_names(rated):
     adj = Adjudication.objects.get(item=item)
     assert (adj.label, adj.source, adj.note) == ("b", "import", "expert")
 
+
+
+def test_imported_final_labels_count_in_the_report_even_with_adjudication_off(rated):
+    study_adjudication_set(study=rated, adjudication="off")
+    rated.refresh_from_db()
+    assert study_report(rated, bootstrap=0, use_cache=False)["meta"]["adjudication"] is None
+    items = list(Item.objects.filter(study=rated, kind="real"))[:3]
+    adjudications_import(study=rated, rows=[{"item": i.pk, "final_label": "tie"} for i in items])
+    report = study_report(rated, bootstrap=0, use_cache=True)
+    adj = report["meta"]["adjudication"]
+    assert (adj["n_final"], adj["n_queued"]) == (3, 0)
+    assert "Adjudication was off for this study, but final labels for 3 pairs were imported" in report["methods"]
+    ties = sum(p["ties"]["count"] for p in adj["pairs"])
+    assert ties >= 3  # the imported ties are item labels of the adjudicated results
