@@ -86,7 +86,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
                  display_mode: str = "auto", allocation: str = "fixed", min_raters_per_item: int = 1,
                  stop_alpha: float = 0.05, adjudication: str = "off", adjudication_agreement: float = 1.0,
-                 adjudication_share: float = 0.1, reviewers: Iterable[User] = (), user: User | None = None, owner: User | None = None,
+                 adjudication_share: float = 0.1, reviewers: Iterable[User] = (), user: User | None = None,
+                 owner: User | None = None,
                  launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
     else the user who creates it (see annotation.blinding for what owning a study means)."""

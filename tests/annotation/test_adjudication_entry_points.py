@@ -213,3 +213,17 @@ def test_the_export_page_and_report_carry_final_labels(researcher_client, disput
     assert "final_label" in judged.splitlines()[0]
     report = researcher_client.get(f"/studies/{disputed.name}/report/").content.decode()
     assert "Adjudicated results" in report and "final label where" in report
+
+
+def test_create_study_sets_adjudication_and_reviewers(study_data, capsys):
+    ds, systems = study_data
+    rev = _reviewer("createrev")
+    call_command("create_study", "cli-adj", "--dataset", ds.name, "--system", systems[0].name, "--system",
+                 systems[1].name, "--items", "4", "--control-rate", "0", "--adjudication", "sample",
+                 "--adjudication-share", "0.5", "--reviewer", rev.username, "--launch")
+    study = Study.objects.get(name="cli-adj")
+    assert (study.adjudication, study.adjudication_share, list(study.reviewers.all())) == ("sample", 0.5, [rev])
+    with pytest.raises(CommandError, match="reviewer role"):
+        call_command("create_study", "cli-adj2", "--dataset", ds.name, "--system", systems[0].name, "--system",
+                     systems[1].name, "--items", "4", "--control-rate", "0", "--adjudication", "sample",
+                     "--reviewer", User.objects.create_user("plain").username)
