@@ -10,6 +10,11 @@ access to the server, i.e. as an operator: they pass ``user=None``.
 When: after close, unblinded results are open to those people. Before close (draft, live, paused) only as
 an explicit *peek* (``?peek=1`` on pages and the API, ``--peek`` on the command line), and every peek is
 written to the study's audit log (a ``StudyEvent``) and to ``logging``. Annotators never pass this gate.
+
+Reviewers (adjudication, annotation/review.py) pass a gate of their own, ``may_review``: a user who holds the
+reviewer role and whom a manager of the study assigned to it (``Study.reviewers``), on a study that adjudicates
+and is not a draft. Being a manager is not enough (a manager may have seen unblinded results), and a reviewer is
+shown the pair blinded, like a rater: passing ``may_review`` never passes ``unblind``.
 """
 from __future__ import annotations
 
@@ -88,6 +93,36 @@ def managed_study(user: Any, name: str, action: str, queryset: QuerySet[Study] |
         raise Http404(f"No study {name!r}.")
     require_manager(user, study, action)
     return study
+
+
+def may_review(user: Any, study: Study) -> bool:
+    """May `user` adjudicate `study`? See the module docstring (one query for the role, one for the assignment)."""
+    from deft_site.roles import is_reviewer
+
+    if study.adjudication == Study.Adjudication.OFF or study.status == Study.Status.DRAFT:
+        return False
+    return is_reviewer(user) and study.reviewers.filter(pk=user.pk).exists()
+
+
+def reviewable_study(user: Any, token: str) -> Study:
+    """The study with this public token if `user` may review it; Http404 otherwise (to anyone else the study
+    does not exist, as for a rater who is not a member)."""
+    study = Study.objects.filter(public_token=token).first()
+    if study is None or not may_review(user, study):
+        if study is not None and getattr(user, "is_authenticated", False):
+            logger.warning("denied: %s may not review study %s", user.username, study.name)
+        raise Http404("No such study to review.")
+    return study
+
+
+def reviewable_studies(user: Any) -> QuerySet[Study]:
+    """The studies this user may review now (live, paused or closed, adjudication on, assigned)."""
+    from deft_site.roles import is_reviewer
+
+    if not is_reviewer(user):
+        return Study.objects.none()
+    return (Study.objects.filter(reviewers=user).exclude(status=Study.Status.DRAFT)
+            .exclude(adjudication=Study.Adjudication.OFF).order_by("-created_at"))
 
 
 def peek_requested(value: Any) -> bool:

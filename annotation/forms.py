@@ -54,6 +54,33 @@ class StudyForm(forms.Form):
     display_mode = forms.ChoiceField(choices=Study.Display.choices, initial="auto", label="How outputs are shown",
                                      help_text="Raters can always switch between the word diff and the plain text.")
 
+    adjudication = forms.ChoiceField(choices=Study.Adjudication.choices, initial="off", label="Adjudication",
+                                     required=False,
+                                     help_text="A reviewer decides a final label for items whose raters disagreed, "
+                                               "or for a random sample; it is stored and exported beside the raw "
+                                               "judgments.")
+    adjudication_agreement = forms.FloatField(min_value=0.01, max_value=1, initial=1.0, required=False,
+                                              label="Disagreements: agreement that settles an item",
+                                              help_text="1.0: any disagreement queues; 0.6: only items whose most "
+                                                        "common answer has under 60% of the votes.")
+    adjudication_share = forms.FloatField(min_value=0.01, max_value=1, initial=0.1, required=False,
+                                          label="Sample: share of rated items adjudicated")
+    reviewers = forms.CharField(required=False, label="Reviewers",
+                                help_text="Usernames, comma-separated, of users with the reviewer role. You can add "
+                                          "more on the study's page.")
+
+    def clean_reviewers(self) -> list:
+        from annotation.selectors import user_named
+        from deft_site.roles import is_reviewer
+
+        users, bad = [], []
+        for name in [x.strip() for x in (self.cleaned_data.get("reviewers") or "").split(",") if x.strip()]:
+            user = user_named(name)
+            (users if user is not None and is_reviewer(user) else bad).append(user or name)
+        if bad:
+            raise forms.ValidationError(f"Not users with the reviewer role: {', '.join(map(str, bad))}.")
+        return users
+
     def design(self) -> dict:
         """The cleaned form as keyword arguments of study_create."""
         d = self.cleaned_data
@@ -71,4 +98,9 @@ class StudyForm(forms.Form):
             "display_mode": d["display_mode"], "allocation": d["allocation"],
             "min_raters_per_item": d["min_raters_per_item"] if d["min_raters_per_item"] is not None else 1,
             "stop_alpha": d["stop_alpha"] if d["stop_alpha"] is not None else 0.05,
+            # .get: the live preview builds a design from a form that may not validate yet
+            "adjudication": d.get("adjudication") or "off",
+            "adjudication_agreement": d.get("adjudication_agreement") or 1.0,
+            "adjudication_share": d.get("adjudication_share") or 0.1,
+            "reviewers": d.get("reviewers") or [],
         }

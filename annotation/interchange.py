@@ -3,6 +3,9 @@
 A ``PairJudgment`` is one rater's answer on one real pair, in the sides that rater saw. From a list of them:
 
 - ``preference_pairs``: (prompt, chosen, rejected) rows for preference tuning (DPO-style); decisive answers only.
+
+Every format carries, beside each raw answer, the pair's adjudicated ``final_system`` ("" where none was given;
+see annotation/review.py), so a file holds both the raw judgments and the final labels.
 - ``hf_rows``: flat rows for a Hugging Face ``datasets.Dataset`` (``save_hf_dataset`` writes it to disk and to
   Parquet).
 - Potato (``to_potato`` / ``from_potato``): Potato's annotation output, one JSON line per (annotator, instance):
@@ -50,6 +53,8 @@ class PairJudgment:
     comment: str = ""
     seconds: float = 0.0
     submitted_at: str = ""
+    # The item's adjudicated final label by system name (or "tie" / "both_bad"), "" where none was given.
+    final_system: str = field(default="", compare=False)
     # Where a record read from a file came from ("line 3", "task 2 annotation 1"), for error messages.
     place: str = field(default="", compare=False)
 
@@ -74,7 +79,7 @@ def preference_pairs(records: list[PairJudgment]) -> list[dict[str, Any]]:
         other = r.right_system if r.answer == "left" else r.left_system
         rows.append({"prompt": r.prompt, "chosen": chosen, "rejected": rejected, "chosen_system": r.preferred_system,
                      "rejected_system": other, "example": r.example, "task": r.task, "rater": r.rater,
-                     "strength": r.strength})
+                     "strength": r.strength, "final_system": r.final_system})
     return rows
 
 
@@ -101,7 +106,7 @@ def to_potato(records: list[PairJudgment]) -> str:
         lines.append({"id": f"{r.example}:{r.left_system}:{r.right_system}", "user_id": r.rater,
                       "displayed_text": r.prompt, "example": r.example, "task": r.task, "A": r.left_text,
                       "B": r.right_text, "system_A": r.left_system, "system_B": r.right_system,
-                      "label_annotations": labels, "span_annotations": [],
+                      "final_system": r.final_system, "label_annotations": labels, "span_annotations": [],
                       "behavioral_data": {"time_spent": r.seconds, "timestamp": r.submitted_at}})
     return jsonl(lines)
 
@@ -178,7 +183,8 @@ def to_label_studio(records: list[PairJudgment]) -> str:
         t1, t2 = (r.left_text, r.right_text) if r.left_system == s1 else (r.right_text, r.left_text)
         task = tasks.setdefault((r.example, s1, s2), {
             "id": len(tasks) + 1, "data": {"prompt": r.prompt, "text1": t1, "text2": t2, "system1": s1,
-                                           "system2": s2, "example": r.example, "task": r.task},
+                                           "system2": s2, "example": r.example, "task": r.task,
+                                           "final_system": r.final_system},
             "annotations": []})
         result: list[dict] = []
         if r.answer in ("left", "right"):

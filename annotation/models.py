@@ -78,12 +78,21 @@ class StudyAllocation(models.TextChoices):
     ADAPTIVE = "adaptive", "adaptive: ratings go where the question is still open, with a stopping rule"
 
 
+class StudyAdjudication(models.TextChoices):
+    """Which rated items a reviewer decides (annotation/review.py: needs_review)."""
+
+    OFF = "off", "off: no adjudication"
+    DISAGREEMENTS = "disagreements", "disagreements: items whose raters did not agree"
+    SAMPLE = "sample", "a sample: a seeded random share of the rated items"
+
+
 class Study(models.Model):
     Status = StudyStatus
     Identical = StudyIdentical
     Display = StudyDisplay
 
     Allocation = StudyAllocation
+    Adjudication = StudyAdjudication
 
     name = models.SlugField(max_length=100, unique=True)
     public_title = models.CharField(
@@ -111,6 +120,14 @@ class Study(models.Model):
     allocation = models.CharField(max_length=8, choices=Allocation.choices, default=Allocation.FIXED)
     min_raters_per_item = models.PositiveSmallIntegerField(default=1, help_text="Adaptive: ratings every item gets.")
     stop_alpha = models.FloatField(default=0.05, help_text="Adaptive: error level of the stopping rule.")
+    # Adjudication (annotation/review.py): which rated items queue for a reviewer, and who may review.
+    adjudication = models.CharField(max_length=16, choices=StudyAdjudication.choices, default=StudyAdjudication.OFF)
+    adjudication_agreement = models.FloatField(
+        default=1.0, help_text="Disagreements: an item queues when its most common answer has less than this share "
+                               "of the votes (1.0: any disagreement).")
+    adjudication_share = models.FloatField(default=0.1, help_text="Sample: the share of rated items that queue.")
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_studies",
+                                       help_text="Users with the reviewer role who adjudicate this study.")
     quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
     reservation_minutes = models.PositiveIntegerField(default=30)
     open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")
@@ -139,6 +156,11 @@ class Study(models.Model):
             models.CheckConstraint(condition=_in("identical_outputs", StudyIdentical), name="study_identical_valid"),
             models.CheckConstraint(condition=_in("display_mode", StudyDisplay), name="study_display_valid"),
             models.CheckConstraint(condition=_in("allocation", StudyAllocation), name="study_allocation_valid"),
+            models.CheckConstraint(condition=_in("adjudication", StudyAdjudication), name="study_adjudication_valid"),
+            models.CheckConstraint(condition=models.Q(adjudication_agreement__gt=0)
+                                   & models.Q(adjudication_agreement__lte=1), name="study_adjudication_agreement_range"),
+            models.CheckConstraint(condition=models.Q(adjudication_share__gt=0) & models.Q(adjudication_share__lte=1),
+                                   name="study_adjudication_share_range"),
         ]
 
     def __str__(self) -> str:
@@ -411,6 +433,8 @@ class StudyEventAction(models.TextChoices):
     PEEK = "peek", "results viewed before close"
     SHARE = "share", "collaborator added"
     UNSHARE = "unshare", "collaborator removed"
+    REVIEWERS = "reviewers", "reviewer added or removed"
+    ADJUDICATED = "adjudicated", "final labels imported"
 
 
 class StudyEvent(models.Model):
@@ -428,3 +452,64 @@ class StudyEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         constraints = [models.CheckConstraint(condition=_in("action", StudyEventAction), name="studyevent_action_valid")]
+
+
+
+class FinalLabel(models.TextChoices):
+    """An adjudicated item's final label, in canonical terms: system a's output, b's, a tie, or both bad."""
+
+    A = "a", "system a's output is better"
+    B = "b", "system b's output is better"
+    TIE = "tie", "about the same"
+    BOTH_BAD = "both_bad", "both bad"
+
+
+class AdjudicationStatus(models.TextChoices):
+    RESERVED = "reserved", "reserved by a reviewer"
+    DONE = "done", "decided"
+
+
+class AdjudicationSource(models.TextChoices):
+    REVIEW = "review", "a reviewer's decision (page or API)"
+    IMPORT = "import", "imported from a file"
+
+
+class Adjudication(models.Model):
+    """A reviewer's final label for one real item, beside the raters' raw judgments (one per item).
+
+    While reserved it holds the reviewer's own random side order (`left_is_a`) and an opaque `token`, the only
+    handle the reviewer's page and API know the item by; the label is stored in canonical a/b terms. See
+    annotation/review.py for which items queue and annotation/services/adjudication.py for the writes."""
+
+    Status = AdjudicationStatus
+    Source = AdjudicationSource
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="adjudication")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="adjudications")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="adjudications")
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    left_is_a = models.BooleanField(default=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RESERVED)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.REVIEW)
+    label = models.CharField(max_length=8, blank=True, choices=FinalLabel.choices)
+    note = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    history = models.JSONField(default=list, blank=True, help_text="Earlier labels: [{label, note, at}].")
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=_in("label", FinalLabel, blank=True), name="adjudication_label_valid"),
+            models.CheckConstraint(condition=_in("status", AdjudicationStatus), name="adjudication_status_valid"),
+            models.CheckConstraint(condition=_in("source", AdjudicationSource), name="adjudication_source_valid"),
+            models.CheckConstraint(condition=~models.Q(status="done") | ~models.Q(label=""),
+                                   name="adjudication_done_has_label"),
+        ]
+        indexes = [models.Index(fields=["study", "status"])]
+
+    def __str__(self) -> str:
+        return f"adjudication of item {self.item_id}"

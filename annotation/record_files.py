@@ -10,10 +10,11 @@ import json
 EMPTY_FIELDS = ["item", "rater", "left_system", "right_system", "answer", "seconds", "is_control", "submitted_at"]
 
 
-def records_csv(records: list[dict]) -> str:
-    """CSV with one row per record; dict and list values are written as JSON."""
+def records_csv(records: list[dict], empty_fields: list[str] | None = None) -> str:
+    """CSV with one row per record; dict and list values are written as JSON. With no record, the header is
+    `empty_fields` (the judgments' columns by default)."""
     out = io.StringIO()
-    fields = list(records[0].keys()) if records else EMPTY_FIELDS
+    fields = list(records[0].keys()) if records else (empty_fields or EMPTY_FIELDS)
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for r in records:

@@ -52,6 +52,10 @@ def study_collaborators(study: Study) -> QuerySet[User]:
     return study.collaborators.order_by("username")
 
 
+def study_reviewers(study: Study) -> QuerySet[User]:
+    return study.reviewers.order_by("username")
+
+
 def user_named(username: str) -> User | None:
     return User.objects.filter(username=username).first()
 
@@ -145,8 +149,14 @@ def study_progress_all() -> list[dict]:
 
 def judgment_records(study: Study, include_auto_ties: bool = False, include_skipped: bool = False) -> list[dict]:
     """One flat, unblinded record per judgment: for export and for the study report. `flag` is the rater's flag
-    on the pair; `include_skipped` adds a row (status "skipped", no answer) per skipped pair, for exports."""
+    on the pair; `include_skipped` adds a row (status "skipped", no answer) per skipped pair, for exports. Each
+    real item's final label (adjudication: `final_label` a/b/tie/both_bad, `final_system`, `adjudicated_by`)
+    rides beside the raw answer, "" where none was given."""
+    from annotation.review_queue import final_labels
+
     names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
+    finals = final_labels(study)
+    no_final = {"final_label": "", "final_system": "", "adjudicated_by": ""}
     rows = []
     qs = (Judgment.objects.filter(slot__item__study=study)
           .select_related("slot__item__example", "slot__item__control", "slot__rater").order_by("submitted_at", "pk"))
@@ -180,7 +190,7 @@ def judgment_records(study: Study, include_auto_ties: bool = False, include_skip
             "control_kind": control.kind if control else "", "control_expected": control.expected if control else "",
             "control_passed": control_passed(control, slot, j) if control else None,
             "flag": slot.flag_reason, "status": "judged", "skip_reason": "", "revisions": j.revision_count,
-            "submitted_at": j.submitted_at.isoformat(),
+            "submitted_at": j.submitted_at.isoformat(), **finals.get(item.pk, no_final),
         })
     if include_skipped:
         rows.extend(_skipped_records(study, names))
@@ -334,8 +344,10 @@ def pair_judgments(study: Study) -> list:
     """The study's judgments on real pairs as typed ``interchange.PairJudgment`` records (unblinded: callers go
     through ``blinding.unblind`` first). Controls and practice stay behind: they are this platform's checks."""
     from annotation.interchange import PairJudgment
+    from annotation.review_queue import final_labels
 
     names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
+    finals = final_labels(study)
     qs = (Judgment.objects.filter(slot__item__study=study, slot__item__kind=Item.Kind.REAL)
           .exclude(preference="").select_related("slot__item__example", "slot__rater").order_by("submitted_at", "pk"))
     out = []
@@ -347,5 +359,6 @@ def pair_judgments(study: Study) -> list:
         out.append(PairJudgment(example=item.example.ext_id, task=item.example.task, prompt=item.example.src,
                                 rater=slot.rater.username, left_system=left, right_system=right, left_text=lt,
                                 right_text=rt, answer=j.preference, strength=j.strength, comment=j.comment,
-                                seconds=j.seconds, submitted_at=j.submitted_at.isoformat()))
+                                seconds=j.seconds, submitted_at=j.submitted_at.isoformat(),
+                                final_system=finals.get(item.pk, {}).get("final_system", "")))
     return out

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from annotation.views import rater, report, researcher
+from annotation.views import rater, report, researcher, reviewer
 
 app_name = "annotation"
 # Nothing a rater sees is stored by browsers or proxies (shared machines, back-button history).
@@ -17,5 +17,7 @@ urlpatterns = [
     path("work/<str:token>/", never_cache(rater.rate), name="rate"),
     path("work/<str:token>/guidelines/", never_cache(rater.guidelines), name="guidelines"),
     path("work/<str:token>/done/", never_cache(rater.done), name="done"),
+    path("review/", never_cache(reviewer.review_home), name="review_home"),
+    path("review/<str:token>/", never_cache(reviewer.review), name="review"),
     path("join/<str:token>/", never_cache(rater.join), name="join"),
 ]

@@ -1,4 +1,5 @@
-"""Roles: researchers create and run everything; annotators see only their own assigned work.
+"""Roles: researchers create and run everything; annotators see only their own assigned work; reviewers
+adjudicate the studies they are assigned to (annotation.blinding.may_review), blinded like annotators.
 
 A role is a Django group. Staff users count as researchers. Views use `researcher_required`; API views
 use `IsResearcher`.
@@ -18,6 +19,7 @@ logger = logging.getLogger("deft.security")
 
 RESEARCHER = "researcher"
 ANNOTATOR = "annotator"
+REVIEWER = "reviewer"
 
 
 def is_researcher(user: Any) -> bool:
@@ -28,6 +30,10 @@ def is_researcher(user: Any) -> bool:
 
 def is_annotator(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.groups.filter(name=ANNOTATOR).exists())
+
+
+def is_reviewer(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.groups.filter(name=REVIEWER).exists())
 
 
 def researcher_required(view: Callable) -> Callable:
@@ -58,4 +64,5 @@ class IsResearcher(BasePermission):
 
 def roles_context(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
-    return {"is_researcher": is_researcher(user), "is_annotator": is_annotator(user)}
+    return {"is_researcher": is_researcher(user), "is_annotator": is_annotator(user),
+            "is_reviewer": is_reviewer(user)}

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from deft_site.dashboard import dashboard_context
-from deft_site.roles import is_annotator, is_researcher
+from deft_site.roles import is_annotator, is_researcher, is_reviewer
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -16,6 +16,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "home.html")
     if is_annotator(request.user):
         return redirect("/work/")
+    if is_reviewer(request.user):
+        return redirect("/review/")
     return render(request, "home.html")
 
 

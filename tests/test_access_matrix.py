@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable
 
 import pytest
@@ -20,8 +21,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
-from annotation.models import StudyRater
+from annotation.models import Adjudication, StudyRater
 from annotation.services import invite_create, invite_join, judgment_submit, slot_next, study_create
 from deft_site.jobs.models import Job
 from selection.models import SelectionRun, TrainingRun
@@ -30,7 +32,8 @@ from tests.urlwalk import walk
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "annotator", "other_annotator", "crowd", "owner", "other_researcher", "admin")
+ROLES = ("anonymous", "annotator", "other_annotator", "crowd", "owner", "other_researcher", "admin", "reviewer",
+         "other_reviewer")
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 RESEARCHERS = frozenset({"owner", "other_researcher", "admin"})
@@ -38,6 +41,7 @@ STUDY_MANAGERS = frozenset({"owner", "admin"})
 STUDY_RATERS = frozenset({"annotator", "crowd"})
 SLOT_OWNER = frozenset({"annotator"})
 STAFF = frozenset({"admin"})
+STUDY_REVIEWERS = frozenset({"reviewer"})  # assigned to the study, with the reviewer role (blinding.may_review)
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,15 @@ RULES: dict[str, Rule] = {
     "work-judgment": R(SLOT_OWNER, lambda w: {"slot": w["slot"].token}, "post"),
     "work-skip": R(SLOT_OWNER, lambda w: {"slot": w["slot"].token}, "post"),
     "work-flag": R(SLOT_OWNER, lambda w: {"slot": w["slot"].token}, "post"),
+    # reviewers (adjudication): the study's assigned reviewers, blinded like raters; managers manage it
+    "annotation:review_home": R(SIGNED_IN),
+    "annotation:review": R(STUDY_REVIEWERS, lambda w: {"token": w["study"].public_token}),
+    "review-list": R(SIGNED_IN),
+    "review-next": R(STUDY_REVIEWERS, lambda w: {"token": w["study"].public_token}, "post"),
+    "review-item": R(STUDY_REVIEWERS, lambda w: {"item": w["adjudication"].token}),
+    "review-label": R(STUDY_REVIEWERS, lambda w: {"item": w["adjudication"].token}, "post"),
+    "study-adjudications": R(STUDY_MANAGERS, _study, query="peek=1"),
+    "study-reviewers": R(STUDY_MANAGERS, _study, "post"),
 }
 # Django's admin: staff only (its own login page aside); an object id that does not exist is still "through".
 ADMIN_KWARGS = {"object_id": "1", "id": "1", "app_label": "annotation", "content_type_id": 1, "url": "nowhere"}
@@ -219,9 +232,11 @@ def build_world() -> dict:
     ds, systems = make_study_data(n_examples=12, n_systems=2, seed=11)
     users = {"owner": _user("owner", "researcher"), "other_researcher": _user("other", "researcher"),
              "admin": _user("boss", is_staff=True, is_superuser=True), "annotator": _user("anno", "annotator"),
-             "other_annotator": _user("otter", "annotator")}
+             "other_annotator": _user("otter", "annotator"), "reviewer": _user("revi", "reviewer"),
+             "other_reviewer": _user("revo", "reviewer")}
     study = study_create(name="matrix", dataset=ds, systems=systems, n_examples=6, raters_per_item=3,
-                         control_rate=0.0, user=users["owner"], launch=True, open_to_annotators=False)
+                         control_rate=0.0, user=users["owner"], launch=True, open_to_annotators=False,
+                         adjudication="disagreements", reviewers=[users["reviewer"]])
     other = study_create(name="matrix-other", dataset=ds, systems=systems, n_examples=3, raters_per_item=1,
                          control_rate=0.0, user=users["other_researcher"], launch=True)
     StudyRater.objects.create(study=study, user=users["annotator"])
@@ -234,8 +249,12 @@ def build_world() -> dict:
                                                              "accurate_right": True}, idempotency_key=role)
         slots[role] = slot_next(study=study, user=users[role])  # reserved, unanswered
     slot_next(study=other, user=users["other_annotator"])
+    # `reviewer` holds an item of S for adjudication; `other_reviewer` has the role but is not S's reviewer.
+    adjudication = Adjudication.objects.create(item=slots["annotator"].item, study=study, reviewer=users["reviewer"],
+                                               reserved_until=timezone.now() + timedelta(minutes=30))
     job = Job.objects.create(kind="selection", title="matrix job", status=Job.Status.FAILED)
     return {"users": users, "study": study, "invite": invite, "slot": slots["annotator"], "dataset": ds,
+            "adjudication": adjudication,
             "system": systems[0], "job": job, "selection": SelectionRun.objects.create(name="matrix-sel", dataset=ds),
             "training": TrainingRun.objects.create(name="matrix-run", dataset=ds, split="test")}
 

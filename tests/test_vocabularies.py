@@ -16,6 +16,15 @@ def test_preference_answers_of_the_stats_are_the_models():
     assert preferences.ANSWERS == tuple(Preference.values)
 
 
+def test_adjudication_vocabularies_of_the_rules_are_the_models():
+    from annotation import review
+    from annotation.models import FinalLabel, StudyAdjudication
+
+    assert review.LABELS == tuple(FinalLabel.values)
+    assert review.SIDE_ANSWERS == tuple(Preference.values)
+    assert review.MODES == tuple(StudyAdjudication.values)
+
+
 def test_control_kinds_and_degradations_of_the_core_are_the_models():
     assert set(controls.CONTROL_KINDS) == set(Control.Kind.values)
     assert controls.DEGRADATIONS == tuple(Control.Degradation.values)

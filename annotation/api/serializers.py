@@ -13,12 +13,14 @@ class StudySerializer(serializers.ModelSerializer):
     systems = serializers.SerializerMethodField()
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     collaborators = serializers.SlugRelatedField(slug_field="username", read_only=True, many=True)
+    reviewers = serializers.SlugRelatedField(slug_field="username", read_only=True, many=True)
 
     class Meta:
         model = Study
         fields = ["name", "public_title", "owner", "collaborators", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
                   "control_rate", "control_kinds", "questions", "guidelines", "practice_count", "identical_outputs",
-                  "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "summary", "systems",
+                  "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "adjudication",
+                  "adjudication_agreement", "adjudication_share", "reviewers", "summary", "systems",
                   "created_at", "launched_at", "closed_at"]
 
     def get_systems(self, study: Study) -> list[str]:
@@ -45,7 +47,22 @@ class StudyCreateSerializer(serializers.Serializer):
     allocation = serializers.ChoiceField(Study.Allocation.values, default="fixed")
     min_raters_per_item = serializers.IntegerField(min_value=0, default=1)
     stop_alpha = serializers.FloatField(min_value=0.001, max_value=0.2, default=0.05)
+    adjudication = serializers.ChoiceField(Study.Adjudication.values, default="off")
+    adjudication_agreement = serializers.FloatField(min_value=0.01, max_value=1, default=1.0)
+    adjudication_share = serializers.FloatField(min_value=0.01, max_value=1, default=0.1)
+    reviewers = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                      help_text="Usernames of users with the reviewer role.")
     launch = serializers.BooleanField(default=False)
+
+    def validate_reviewers(self, names: list[str]) -> list:
+        from annotation.selectors import user_named
+        from deft_site.roles import is_reviewer
+
+        found = {n: u for n in names if (u := user_named(n)) is not None}
+        bad = [n for n in names if n not in found or not is_reviewer(found[n])]
+        if bad:
+            raise serializers.ValidationError(f"Not users with the reviewer role: {bad}")
+        return [found[n] for n in names]
 
     def validate(self, attrs: dict) -> dict:
         names = attrs["systems"]
@@ -119,3 +136,52 @@ class WorkStudySerializer(ProgressSerializer):
 class CompletionSerializer(serializers.Serializer):
     completion_code = serializers.CharField()
     finished = serializers.BooleanField()
+
+
+class ReviewerRaterSerializer(serializers.Serializer):
+    rater = serializers.CharField(help_text="Rater 1, 2, ...: numbered per item, no name.")
+    answer = serializers.CharField(help_text="In the reviewer's sides: left, right, tie, both_bad (or blank).")
+    answer_text = serializers.CharField()
+    strength = serializers.CharField()
+    criteria = serializers.DictField()
+    accurate_left = serializers.BooleanField(allow_null=True)
+    accurate_right = serializers.BooleanField(allow_null=True)
+    comment = serializers.CharField()
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Opaque token of this item for this reviewer.")
+    instruction = serializers.CharField()
+    input = serializers.CharField()
+    left = SideSerializer()
+    right = SideSerializer()
+    raters = ReviewerRaterSerializer(many=True)
+    answer = serializers.DictField(allow_null=True)
+
+
+class ReviewNextSerializer(serializers.Serializer):
+    item = ReviewItemSerializer(allow_null=True)
+    progress = ProgressSerializer()
+    finished = serializers.BooleanField()
+
+
+class FinalLabelSerializer(serializers.Serializer):
+    idempotency_key = serializers.CharField(max_length=64)
+    label = serializers.ChoiceField(Preference.values, help_text="In the sides the reviewer saw.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class FinalStoredSerializer(serializers.Serializer):
+    stored = serializers.BooleanField()
+    created = serializers.BooleanField()
+    progress = ProgressSerializer()
+
+
+class AdjudicationImportSerializer(serializers.Serializer):
+    rows = serializers.ListField(child=serializers.DictField(), allow_empty=False,
+                                 help_text="[{item, final_label (a|b|tie|both_bad) or final_system, note}]")
+
+
+class ReviewerChangeSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    remove = serializers.BooleanField(default=False)

@@ -20,5 +20,9 @@ urlpatterns = [
     path("work/<str:token>/next/", never_cache(views.WorkNextView.as_view()), name="work-next"),
     path("work/<str:token>/previous/", never_cache(views.WorkPreviousView.as_view()), name="work-previous"),
     path("work/<str:token>/finish/", never_cache(views.WorkFinishView.as_view()), name="work-finish"),
+    path("review/", never_cache(views.ReviewListView.as_view()), name="review-list"),
+    path("review/items/<str:item>/", never_cache(views.ReviewItemView.as_view()), name="review-item"),
+    path("review/items/<str:item>/label/", never_cache(views.ReviewLabelView.as_view()), name="review-label"),
+    path("review/<str:token>/next/", never_cache(views.ReviewNextView.as_view()), name="review-next"),
     path("work/<str:token>/practice-done/", never_cache(views.WorkPracticeDoneView.as_view()), name="work-practice-done"),
 ]

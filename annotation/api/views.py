@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import blinding, interchange, selectors, services
+from annotation import blinding, interchange, review_queue, selectors, services
 from annotation.api import serializers as s
 from annotation.models import Slot, Study
 from deft_site.roles import IsResearcher
@@ -120,6 +120,48 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{study.name}-{kind}{suffix}"'
         return response
+
+    @extend_schema(parameters=[OpenApiParameter("peek", bool, description="Before close: look anyway (logged).")],
+                   request=s.AdjudicationImportSerializer, responses={200: dict})
+    @action(detail=True, methods=["get", "post"])
+    def adjudications(self, request: Request, name: str) -> Response:
+        """GET: one unblinded row per queued or adjudicated item (raters' votes, majority, final label); after
+        close, or with ?peek=1 (logged). POST {"rows": [{item, final_label | final_system, note}]}: import final
+        labels, all or nothing (a manager of the study)."""
+        study = self.get_object()
+        if request.method == "POST":
+            data = s.AdjudicationImportSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                out = services.adjudications_import(study=study, rows=data.validated_data["rows"],
+                                                    user=request.user, reviewer=request.user)
+            except services.AnnotationError as exc:
+                return _refuse(exc)
+            return Response(out)
+        try:
+            blinding.unblind(study=study, user=request.user, peek=request.query_params.get("peek"),
+                             channel="API adjudications")
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        return Response({"summary": review_queue.queue_summary(study),
+                         "results": review_queue.adjudication_records(study)})
+
+    @extend_schema(request=s.ReviewerChangeSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def reviewers(self, request: Request, name: str) -> Response:
+        """Assign ({"username": ..., "remove": false}) or unassign a reviewer (a manager of the study)."""
+        study = self.get_object()
+        data = s.ReviewerChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = selectors.user_named(data.validated_data["username"])
+        if user is None:
+            raise ValidationError({"username": "No such user."})
+        change = services.reviewer_remove if data.validated_data["remove"] else services.reviewer_add
+        try:
+            change(study=study, user=user, by=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        return Response({"reviewers": [u.username for u in selectors.study_reviewers(study)]})
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])
@@ -274,3 +316,66 @@ class SlotFlagView(APIView):
     @extend_schema(request=s.ReasonSerializer, responses={204: None})
     def post(self, request: Request, slot: str) -> Response:
         return _with_reason(request, slot, services.slot_flag)
+
+
+# ---------------------------------------------------------------- reviewers (adjudication), blinded like raters
+
+
+def _review_study(request: Request, token: str) -> Study:
+    """The study, if the user may review it (annotation.blinding.may_review); 404 for anyone else."""
+    return blinding.reviewable_study(request.user, token)
+
+
+class ReviewListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        """The studies this user may review, with their own progress (no system information)."""
+        return Response(review_queue.reviewer_studies(blinding.reviewable_studies(request.user), request.user))
+
+
+class ReviewNextView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=s.ReviewNextSerializer)
+    def post(self, request: Request, token: str) -> Response:
+        """Reserve (or return the current) item to adjudicate, blinded, with the raters' answers in the
+        reviewer's sides."""
+        study = _review_study(request, token)
+        try:
+            adj = services.adjudication_next(study=study, user=request.user)
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        return Response({"item": review_queue.adjudication_payload(adj) if adj else None,
+                         "progress": review_queue.reviewer_progress(study, request.user), "finished": adj is None})
+
+
+class ReviewItemView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.ReviewItemSerializer)
+    def get(self, request: Request, item: str) -> Response:
+        return Response(review_queue.adjudication_payload(review_queue.own_adjudication_or_404(item, request.user)))
+
+
+class ReviewLabelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.FinalLabelSerializer, responses=s.FinalStoredSerializer)
+    def post(self, request: Request, item: str) -> Response:
+        """Store the final label (left, right, tie, both_bad in the reviewer's sides); the same idempotency_key
+        again stores nothing new."""
+        own = review_queue.own_adjudication_or_404(item, request.user)
+        data = s.FinalLabelSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError(data.errors)
+        d = data.validated_data
+        try:
+            _, created = services.adjudication_submit(adjudication=own, user=request.user, answer=d["label"],
+                                                      note=d["note"], idempotency_key=d["idempotency_key"])
+        except services.AnnotationError as exc:
+            return _refuse(exc)
+        return Response({"stored": True, "created": created,
+                         "progress": review_queue.reviewer_progress(own.study, request.user)},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

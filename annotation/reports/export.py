@@ -82,7 +82,22 @@ def report_csv(report: Mapping[str, Any]) -> str:
             row("design", ALL, "stopping_rule", f"{p['a']} vs {p['b']}: win rate of {p['a']}",
                 p["wins"] / p["decisive"] if p["decisive"] else None, p["ci"], p["decisive"], p.get("final_p"),
                 f"{p['winner']} ({p['rule']})" if p["winner"] else f"undecided; more ratings: {p['more_ratings']}")
+    _adjudication_rows(row, (report.get("meta") or {}).get("adjudication"))
     return out.getvalue()
+
+
+def _adjudication_rows(row, adj: Mapping[str, Any] | None) -> None:  # noqa: ANN001
+    """The adjudicated results (final label where present, else the raters' majority; annotation/review.py)."""
+    if not adj:
+        return
+    for name in ("n_queued", "n_final", "n_changed", "n_queued_open", "n_split_left_out"):
+        row("adjudicated", ALL, "adjudication", name, adj[name], note=adj["mode"])
+    for p in adj["pairs"]:
+        for k in ("wins", "ties", "losses"):
+            row("adjudicated", ALL, "preference", f"{p['a']} vs {p['b']}: {k} of {p['a']}", p[k]["rate"], p[k]["ci"],
+                p["n"], p["sign_test_p"])
+        row("adjudicated", ALL, "preference", f"{p['a']} vs {p['b']}: win rate (ties half)",
+            p["win_rate_ties_half"]["rate"], p["win_rate_ties_half"]["ci"], p["n"], p["sign_test_p"])
 
 
 def _richer_rows(row, version: str, task: str, rich: Mapping[str, Any]) -> None:  # noqa: ANN001

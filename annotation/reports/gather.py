@@ -15,9 +15,11 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from annotation.adaptive import adaptive_status
-from annotation.models import Item, Judgment, Study
+from annotation.models import Adjudication, Item, Judgment, Study
 from annotation.reports.build import build_report
 from annotation.reports.records import ALL, JudgmentRecord, as_records
+from annotation.review import adjudicated_section
+from annotation.review_queue import report_items
 from annotation.selectors import judgment_records, rater_notes
 from selection.core.metrics import score_system
 from selection.core.text import strip_instruction
@@ -102,14 +104,32 @@ def study_meta(study: Study, records: list[JudgmentRecord]) -> dict[str, Any]:
         "last_judgment": submitted[-1] if submitted else None,
         "allocation": study.allocation, "min_raters_per_item": study.min_raters_per_item,
         "stop_alpha": study.stop_alpha, "adaptive": adaptive_status(study),
+        "adjudication": adjudication_meta(study),
     }
+
+
+def adjudication_meta(study: Study) -> dict[str, Any] | None:
+    """The adjudication setting and the adjudicated results (annotation/review.py), or None for a study that
+    neither adjudicates nor holds an imported final label."""
+    has_finals = Adjudication.objects.filter(study=study, status=Adjudication.Status.DONE).exists()
+    if study.adjudication == Study.Adjudication.OFF and not has_finals:
+        return None
+    done = Adjudication.objects.filter(study=study, status=Adjudication.Status.DONE)
+    reviewers = set(done.filter(source=Adjudication.Source.REVIEW).exclude(reviewer=None)
+                    .values_list("reviewer_id", flat=True))
+    return {"mode": study.adjudication, "agreement": study.adjudication_agreement,
+            "share": study.adjudication_share, "n_reviewers": len(reviewers),
+            "n_imported": done.filter(source=Adjudication.Source.IMPORT).count(),
+            **adjudicated_section(report_items(study))}
 
 
 def _version(study: Study) -> str:
     """Changes whenever a judgment is added or changed, or the study changes status."""
     agg = Judgment.objects.filter(slot__item__study=study).aggregate(n=Count("pk"), last=Max("updated_at"),
                                                                      revs=Max("revision_count"))
-    raw = f"{study.pk}:{study.status}:{agg['n']}:{agg['last']}:{agg['revs']}"
+    adj = Adjudication.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("decided_at"))
+    raw = (f"{study.pk}:{study.status}:{agg['n']}:{agg['last']}:{agg['revs']}:{adj['n']}:{adj['last']}:"
+           f"{study.adjudication}:{study.adjudication_agreement}:{study.adjudication_share}")
     return f"{study.pk}-{agg['n']}-{hashlib.sha1(raw.encode()).hexdigest()[:12]}"
 
 

@@ -53,6 +53,7 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
     parts.append(f"{n_raters} raters gave {section['n_judgments']} judgments on {section['n_items']} pairs{dates} "
                  f"(study {meta.get('status', '')}).")
     parts += _stopping_sentences(meta)
+    parts += _adjudication_sentences(meta)
     ag = section["agreement"].get("preference")
     if ag:
         alpha = ag["alpha"]
@@ -113,6 +114,37 @@ def _stopping_sentences(meta: Mapping[str, Any]) -> list[str]:
         decided = f"{p['winner']} preferred ({p['rule']})" if p["winner"] else "undecided"
         out.append(f"{p['a']} vs {p['b']}: {p['wins']} of {p['decisive']} decisive settled items won by {p['a']} "
                    f"(always-valid interval {lo:.2f} to {hi:.2f}), {p['ratings']} ratings: {decided}.")
+    return out
+
+
+def _adjudication_sentences(meta: Mapping[str, Any]) -> list[str]:
+    adj = meta.get("adjudication")
+    if not adj:
+        return []
+    if adj["mode"] == "disagreements":
+        rule = ("items on which the raters did not all agree" if adj["agreement"] >= 1 else
+                f"items whose most common answer had less than {adj['agreement']:.0%} of the votes")
+        which = f"Once its ratings were complete, each pair among {rule} (and every pair with a split vote) was "
+    elif adj["mode"] == "sample":
+        which = (f"Once its ratings were complete, a seeded random {adj['share']:.0%} sample of the rated pairs "
+                 "(a quality audit, whatever the votes) was ")
+    else:
+        return [f"Adjudication was off for this study, but final labels for {adj['n_final']} pairs were imported "
+                f"from a file (they differ from the raters' majority on {adj['n_changed']}); adjudicated results "
+                "take the final label where there is one, else the raters' majority, beside the raw judgments, "
+                "which every other result uses."]
+    reviewers = adj["n_reviewers"]
+    who = f"a reviewer (one of {reviewers})" if reviewers > 1 else "a reviewer"
+    imported = f" ({adj['n_imported']} of them imported from a file)" if adj.get("n_imported") else ""
+    waiting = f", {adj['n_queued_open']} still waiting" if adj["n_queued_open"] else ""
+    out = [f"{which}queued for adjudication: {who} saw the pair blinded, in their own random left/right order, "
+           "with every rater's answer translated into that order and the raters' comments, and gave a final label "
+           f"(a reviewer never adjudicated a pair they had rated). {adj['n_queued']} pairs were queued and "
+           f"{adj['n_final']} final labels given{imported}{waiting}; the final label differed from the raters' "
+           f"majority on {adj['n_changed']}."]
+    out.append("Adjudicated results take one label per pair, the final label where there is one, else the "
+               f"raters' majority ({adj['n_split_left_out']} pair(s) with a split vote and no final label left out), "
+               "and are reported beside the raw judgments, which every other result uses.")
     return out
 
 

@@ -2,6 +2,13 @@
 
 Import from here: `from annotation.services import study_create, slot_next, judgment_submit, ...`.
 """
+from .adjudication import (  # noqa: F401
+    adjudication_next,
+    adjudication_submit,
+    adjudications_import,
+    reviewer_add,
+    reviewer_remove,
+)
 from .assignment import rater_join, slot_flag, slot_next, slot_reclaim_expired, slot_skip  # noqa: F401
 from .errors import (  # noqa: F401
     AnnotationError,
@@ -18,12 +25,13 @@ from .judgments import (  # noqa: F401
     rater_finish,
     rater_practice_done,
 )
-from .simulation import simulate_raters  # noqa: F401
+from .simulation import simulate_raters, simulate_reviewers  # noqa: F401
 from .studies import (  # noqa: F401
     invite_create,
     invite_join,
     participant_id_clean,
     questions_normalise,
+    study_adjudication_set,
     study_close,
     study_create,
     study_launch,

@@ -4,7 +4,9 @@ Each synthetic rater is a real account working through the same `slot_next` and 
 web page, in its own thread and database connection. Each item has a seeded "true" winner (the preferred
 system wins it with the chosen probability), so items differ as real ones do; careful raters follow the
 truth 90 % of the time and answer controls correctly most of the time; random clickers answer uniformly;
-always-left raters always pick the left output.
+always-left raters always pick the left output. Synthetic reviewers (`simulate_reviewers`) adjudicate the queued
+items through the same `adjudication_next` and `adjudication_submit` as the reviewer's page, following the same
+truth with the probability given.
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from annotation.models import Item, Preference, Slot, Study, StudyRater
 
+from .adjudication import adjudication_next, adjudication_submit, reviewer_add
 from .assignment import slot_next
+from .errors import AnnotationError
 from .judgments import judgment_submit
 
 CAREFUL, RANDOM, LEFT = "careful", "random", "always_left"
@@ -27,9 +31,29 @@ FOLLOW_TRUTH = 0.9
 TIE_RATE = 0.05
 
 
+def parse_prefer(specs: list[str]) -> dict[str, float]:
+    """The commands' `--prefer SYSTEM:P` options as {system: P}; AnnotationError naming a bad one."""
+    prefer = {}
+    for spec in specs:
+        name, _, p = spec.rpartition(":")
+        try:
+            prefer[name] = float(p)
+        except ValueError:
+            raise AnnotationError(f"--prefer wants SYSTEM:P, got {spec!r}") from None
+        if not name or not 0 <= prefer[name] <= 1:
+            raise AnnotationError(f"--prefer wants SYSTEM:P with P in [0, 1], got {spec!r}")
+    return prefer
+
+
 def _true_winner_is_a(item: Item, p_a: float, seed: int) -> bool:
     """The item's seeded ground truth: the same for every rater, different across items."""
     return random.Random(f"{seed}:{item.pk}").random() < p_a
+
+
+def _p_a(item: Item, prefer: dict[str, float]) -> float:
+    """The chance that system a wins an item, from `prefer` ({system: chance it wins}; 0.5 when unnamed)."""
+    p_a, p_b = prefer.get(item.system_a.system.name), prefer.get(item.system_b.system.name)
+    return p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
 
 
 def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random,
@@ -45,10 +69,7 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
         correct = rng.random() < 0.92
         pref = "left" if good_left == correct else "right"
     else:
-        names = {"a": item.system_a.system.name, "b": item.system_b.system.name}
-        p_a = prefer.get(names["a"])
-        p_b = prefer.get(names["b"])
-        p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
+        p = _p_a(item, prefer)
         if rng.random() < TIE_RATE:
             pref = "tie"
         else:
@@ -125,3 +146,40 @@ def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[st
     for (_, style, _), n in counts.items():
         per_style[style] += n
     return {"raters": len(users), "judgments": sum(counts.values()), "per_style": dict(per_style)}
+
+
+def true_label(item: Item, prefer: dict[str, float], seed: int) -> str:
+    """The item's seeded true winner as a canonical label ("a" or "b"), as `simulate_raters` with the same
+    `prefer` and `seed` drew it (the truth the tests measure accuracy against)."""
+    return "a" if _true_winner_is_a(item, _p_a(item, prefer), seed) else "b"
+
+
+def simulate_reviewers(*, study: Study, reviewers: int = 1, seed: int = 0, prefer: dict[str, float] | None = None,
+                       follow_truth: float = 1.0) -> dict[str, Any]:
+    """Create `reviewers` synthetic reviewer accounts (role and assignment included) and let them adjudicate
+    every queued item, in turns; each answers the item's true winner (the one `simulate_raters` used with the
+    same `seed` and `prefer`) with probability `follow_truth`, the other side otherwise. Returns labels given."""
+    prefer = prefer or {}
+    group = Group.objects.get_or_create(name="reviewer")[0]
+    users = []
+    for i in range(reviewers):
+        user, _ = User.objects.get_or_create(username=f"sim-{study.pk}-reviewer-{seed}-{i}")
+        user.groups.add(group)
+        reviewer_add(study=study, user=user)
+        users.append((user, random.Random(seed * 7919 + i)))
+    given, active = 0, list(range(len(users)))
+    while active:
+        for i in list(active):
+            user, rng = users[i]
+            adj = adjudication_next(study=study, user=user)
+            if adj is None:
+                active.remove(i)
+                continue
+            item = Item.objects.select_related("system_a__system", "system_b__system").get(pk=adj.item_id)
+            truth = true_label(item, prefer, seed)
+            label = truth if rng.random() < follow_truth else ("b" if truth == "a" else "a")
+            side = "left" if (label == "a") == adj.left_is_a else "right"
+            adjudication_submit(adjudication=adj, user=user, answer=side, note="simulated",
+                                idempotency_key=f"sim-review-{adj.token}")
+            given += 1
+    return {"reviewers": len(users), "labels": given}

@@ -19,6 +19,7 @@ from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, S
 from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
+from .adjudication import reviewer_add
 from .errors import AnnotationError, NotAllowed, StudyFrozen
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,9 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  quota_per_rater: int | None = None, reservation_minutes: int = 30,
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
                  display_mode: str = "auto", allocation: str = "fixed", min_raters_per_item: int = 1,
-                 stop_alpha: float = 0.05, user: User | None = None, owner: User | None = None,
+                 stop_alpha: float = 0.05, adjudication: str = "off", adjudication_agreement: float = 1.0,
+                 adjudication_share: float = 0.1, reviewers: Iterable[User] = (), user: User | None = None,
+                 owner: User | None = None,
                  launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
     else the user who creates it (see annotation.blinding for what owning a study means)."""
@@ -97,7 +100,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   guidelines=guidelines, practice_count=practice_count, identical_outputs=identical_outputs,
                   quota_per_rater=quota_per_rater, reservation_minutes=reservation_minutes,
                   open_to_annotators=open_to_annotators, display_mode=display_mode, allocation=allocation,
-                  min_raters_per_item=min_raters_per_item, stop_alpha=stop_alpha,
+                  min_raters_per_item=min_raters_per_item, stop_alpha=stop_alpha, adjudication=adjudication,
+                  adjudication_agreement=adjudication_agreement, adjudication_share=adjudication_share,
                   created_by=user if getattr(user, "pk", None) else None)
     study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
@@ -105,6 +109,8 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
     StudySystem.objects.bulk_create(StudySystem(study=study, system=s, position=i) for i, s in enumerate(systems))
     _items_build(study)
     _event(study, user, StudyEvent.Action.CREATE)
+    for reviewer in reviewers:
+        reviewer_add(study=study, user=reviewer, by=user)
     if launch:
         study = study_launch(study=study, user=user)  # the launched copy: its status is "live"
     return study
@@ -153,6 +159,37 @@ def _validate_design(study: Study, systems: list[System]) -> None:
     if study.display_mode not in Study.Display.values:
         raise AnnotationError(f"display_mode must be one of {Study.Display.values}.")
     _validate_allocation(study)
+    _validate_adjudication(study)
+
+
+def _validate_adjudication(study: Study) -> None:
+    if study.adjudication not in Study.Adjudication.values:
+        raise AnnotationError(f"adjudication must be one of {', '.join(Study.Adjudication.values)}.")
+    if study.adjudication != Study.Adjudication.OFF and not (study.questions or {}).get("pairwise"):
+        raise AnnotationError("Adjudication needs the pairwise question: reviewers decide which output is better.")
+    if not 0 < study.adjudication_agreement <= 1:
+        raise AnnotationError("The agreement an item needs to skip adjudication is a share in (0, 1], e.g. 1.0 "
+                              "(any disagreement queues) or 0.6.")
+    if not 0 < study.adjudication_share <= 1:
+        raise AnnotationError("The adjudicated sample is a share of the rated items in (0, 1], e.g. 0.1.")
+
+
+@transaction.atomic
+def study_adjudication_set(*, study: Study, adjudication: str, adjudication_agreement: float | None = None,
+                           adjudication_share: float | None = None, user: User | None = None) -> Study:
+    """Change a study's adjudication setting, in any status: it changes nothing raters see, so a launched (or
+    closed) study may start, widen or stop adjudicating. Final labels already given stay."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    study.adjudication = adjudication
+    if adjudication_agreement is not None:
+        study.adjudication_agreement = adjudication_agreement
+    if adjudication_share is not None:
+        study.adjudication_share = adjudication_share
+    _validate_adjudication(study)
+    study.save(update_fields=["adjudication", "adjudication_agreement", "adjudication_share"])
+    _event(study, user, StudyEvent.Action.UPDATE, f"adjudication: {study.adjudication} (agreement "
+           f"{study.adjudication_agreement:g}, sample {study.adjudication_share:g})")
+    return study
 
 
 def _validate_allocation(study: Study) -> None:

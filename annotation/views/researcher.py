@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from annotation import blinding, interchange, selectors, services
+from annotation import blinding, interchange, review_queue, selectors, services
 from annotation.forms import StudyForm
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
@@ -76,6 +76,8 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         "notes": selectors.rater_notes(study)[:200],
 
         "collaborators": selectors.study_collaborators(study),
+        "reviewers": selectors.study_reviewers(study), "adjudication": review_queue.queue_summary(study),
+        "adjudication_modes": Study.Adjudication.choices,
         "may_share": blinding.may_share(request.user, study),
     })
 
@@ -90,6 +92,10 @@ def _study_action(request: HttpRequest, study: Study) -> HttpResponse:
             messages.success(request, f"Study {action}ed." if not action.endswith("e") else f"Study {action}d.")
         elif action in ("add_collaborator", "remove_collaborator"):
             _collaborator_action(request, study, action)
+        elif action in ("add_reviewer", "remove_reviewer"):
+            _reviewer_action(request, study, action)
+        elif action == "adjudication":
+            _adjudication_setting(request, study)
         elif action == "invite":
             invite = services.invite_create(study=study, label=request.POST.get("label", ""))
             messages.success(request, f"Invite link created: /join/{invite.token}/?pid=PARTICIPANT_ID")
@@ -116,6 +122,33 @@ def _collaborator_action(request: HttpRequest, study: Study, action: str) -> Non
         messages.success(request, f"{user.username} no longer shares this study.")
 
 
+def _reviewer_action(request: HttpRequest, study: Study, action: str) -> None:
+    """A manager of the study assigns a reviewer (a user with the reviewer role) or unassigns one."""
+    username = request.POST.get("username", "").strip()
+    user = selectors.user_named(username)
+    if user is None:
+        raise services.AnnotationError(f"No user {username!r}.")
+    if action == "add_reviewer":
+        services.reviewer_add(study=study, user=user, by=request.user)
+        messages.success(request, f"{user.username} can now review this study.")
+    else:
+        services.reviewer_remove(study=study, user=user, by=request.user)
+        messages.success(request, f"{user.username} no longer reviews this study.")
+
+
+def _adjudication_setting(request: HttpRequest, study: Study) -> None:
+    def share(name: str) -> float | None:
+        try:
+            return float(request.POST.get(name, ""))
+        except ValueError:
+            return None
+
+    services.study_adjudication_set(study=study, adjudication=request.POST.get("adjudication", ""),
+                                    adjudication_agreement=share("adjudication_agreement"),
+                                    adjudication_share=share("adjudication_share"), user=request.user)
+    messages.success(request, "Adjudication setting saved.")
+
+
 @researcher_required
 def study_export(request: HttpRequest, name: str) -> HttpResponse:
     """Unblinded judgments, one row each; before close only with ?peek=1, which is logged."""
@@ -129,6 +162,11 @@ def study_export(request: HttpRequest, name: str) -> HttpResponse:
         body, ctype, suffix = interchange.export_file(fmt, selectors.pair_judgments(study))
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="{study.name}-{fmt}{suffix}"'
+        return response
+    if fmt == "adjudications":  # one row per queued or adjudicated item: votes, majority, final label
+        body = records_csv(review_queue.adjudication_records(study), review_queue.ADJUDICATION_FIELDS)
+        response = HttpResponse(body, content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{study.name}-adjudications.csv"'
         return response
     records = selectors.judgment_records(study, include_skipped=True)
     body, ctype = (records_jsonl(records), "application/jsonl") if fmt == "jsonl" else (records_csv(records), "text/csv")

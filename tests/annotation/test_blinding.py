@@ -181,3 +181,54 @@ def test_a_control_costs_the_server_what_a_real_pair_costs(client, study_factory
     real, control = sorted(counts["real"]), sorted(counts["control"])
     assert real[0] - 1 <= control[0] and control[-1] <= real[-1] + 1, counts  # within what real pairs vary by
     assert abs(real[len(real) // 2] - control[len(control) // 2]) <= 1, counts
+
+
+def test_no_reviewer_page_or_api_response_names_a_system(client, study_factory):
+    """Adjudication: a reviewer's pages and API answers name no system, no study name and no item id, and the
+    sides they see are their own (not the raters'), so nothing shown says which system wrote which output."""
+    from annotation.models import Adjudication, Judgment
+    from annotation.services import reviewer_add, simulate_raters
+
+    study = study_factory(n_systems=3, n_examples=6, raters_per_item=3, control_rate=0.0,
+                          name="zebrasys-vs-secretpath", adjudication="sample", adjudication_share=1.0)
+    simulate_raters(study=study, raters=3, seed=2, prefer={"zebrasys0": 0.7})
+    Judgment.objects.filter(slot__item__study=study).update(comment="the left one reads better")
+    user = User.objects.create_user("rev1")
+    user.groups.add(Group.objects.get_or_create(name="reviewer")[0])
+    reviewer_add(study=study, user=user)
+    client.force_login(user)
+    token = study.public_token
+    seen, payloads = [], []
+
+    def get(url, method="get", **kw):
+        resp = getattr(client, method)(url, **kw)
+        assert resp.status_code in (200, 201, 302), (url, resp.status_code)
+        seen.append((url, resp.content.decode() + json.dumps(dict(resp.headers))))
+        return resp
+
+    get("/review/")
+    get("/api/review/")
+    flips = set()
+    for i in range(200):
+        page = get(f"/review/{token}/").content.decode()
+        nxt = get(f"/api/review/{token}/next/", "post").json()
+        if nxt["finished"]:
+            assert "Nothing is waiting for you" in page
+            break
+        item = nxt["item"]
+        assert set(item) == {"token", "instruction", "input", "left", "right", "view", "raters", "answer"}
+        assert "the left one reads better" in page  # the raters' comments are shown
+        payloads.append(get(f"/api/review/items/{item['token']}/").json())
+        get(f"/api/review/items/{item['token']}/label/", "post", data={"idempotency_key": f"k{i}", "label": "left"},
+            content_type="application/json")
+        flips.add(Adjudication.objects.get(token=item["token"]).left_is_a)
+    assert len(payloads) > 5 and flips == {True, False}  # the reviewer's own random sides
+    secrets = _secrets(study) + ["adjudication_", "left_is_a", "reviewer_id", "item_id"]
+    for url, body in seen:
+        for secret in secrets:
+            assert secret not in body, f"{secret!r} leaks on {url}"
+    item_ids = {str(pk) for pk in study.items.values_list("pk", flat=True)}
+    for payload in payloads:
+        answers = json.dumps([{k: v for k, v in r.items() if k != "rater"} for r in payload["raters"]])
+        assert not item_ids & set(re.findall(r"\b\d+\b", answers))
+        assert {r["rater"] for r in payload["raters"]} <= {"Rater 1", "Rater 2", "Rater 3"}

@@ -112,3 +112,32 @@ def test_counters_stay_exact_under_concurrent_next_skip_expire_and_late_answers(
     assert Slot.objects.filter(item__study=study, status="expired").exists()  # the test did what it says
     assert Slot.objects.filter(item__study=study, status="skipped").exists()
     assert counters_match(study)
+
+
+def test_reviewers_racing_for_the_queue_decide_each_item_once(pg, study_factory):
+    """Six reviewers ask for work and answer at the same moment, some twice with one key: every queued item ends
+    with exactly one final label (one Adjudication per item), none is decided twice, and none is lost."""
+    from django.contrib.auth.models import Group
+
+    from annotation.models import Adjudication
+    from annotation.review_queue import item_rows
+    from annotation.services import adjudication_next, adjudication_submit, reviewer_add, simulate_raters
+
+    study = study_factory(n_examples=10, raters_per_item=3, control_rate=0.0, adjudication="sample",
+                          adjudication_share=1.0)
+    simulate_raters(study=study, raters=3, seed=1)
+    users = make_users("rv", 6, group="reviewer")
+    for u in users:
+        reviewer_add(study=study, user=u)
+    assert Group.objects.get(name="reviewer").user_set.count() == 6
+
+    def work(user):
+        while (adj := adjudication_next(study=study, user=user)) is not None:
+            for _ in range(2):  # a double submission
+                adjudication_submit(adjudication=adj, user=user, answer="tie", idempotency_key=adj.token)
+
+    assert not run_concurrently(users, work, 90)
+    queued = {r["item"] for r in item_rows(study) if r["queued"]}
+    decided = list(Adjudication.objects.filter(study=study).values_list("item_id", "status", "history"))
+    assert {i for i, _, _ in decided} == queued and len(decided) == len(queued)
+    assert all(status == "done" and not history for _, status, history in decided)

@@ -38,6 +38,13 @@ class Command(BaseCommand):
         parser.add_argument("--guidelines", default="", help="a Markdown file")
         parser.add_argument("--launch", action="store_true")
         parser.add_argument("--owner", default="", help="the researcher who owns the study (default: the first admin)")
+        parser.add_argument("--adjudication", choices=["off", "disagreements", "sample"], default="off",
+                            help="which rated items a reviewer decides (annotation/review.py)")
+        parser.add_argument("--adjudication-agreement", type=float, default=1.0,
+                            help="disagreements: an item queues when its top answer has less than this share")
+        parser.add_argument("--adjudication-share", type=float, default=0.1, help="sample: the share of rated items")
+        parser.add_argument("--reviewer", action="append", default=[], dest="reviewers",
+                            help="a user with the reviewer role (repeat for several)")
 
     def handle(self, *args: Any, **o: Any) -> None:
         dataset = selection_selectors.dataset_by_name(o["dataset"])
@@ -51,6 +58,12 @@ class Command(BaseCommand):
             systems.append(system)
         owner = self._owner(o["owner"])
         guidelines = open(o["guidelines"], encoding="utf-8").read() if o["guidelines"] else ""
+        reviewers = []
+        for name in o["reviewers"]:
+            user = selectors.user_named(name)
+            if user is None:
+                raise CommandError(f"No user {name!r} (--reviewer).")
+            reviewers.append(user)
         try:
             study = study_create(
                 name=o["name"], dataset=dataset, split=o["split"], systems=systems, n_examples=o["items"],
@@ -60,7 +73,9 @@ class Command(BaseCommand):
                            "graded": o["graded"], "criteria": o["criteria"]},
                 guidelines=guidelines, owner=owner, launch=o["launch"],
                 allocation="adaptive" if o["adaptive"] else "fixed", min_raters_per_item=o["floor"],
-                stop_alpha=o["stop_alpha"])
+                stop_alpha=o["stop_alpha"], adjudication=o["adjudication"],
+                adjudication_agreement=o["adjudication_agreement"], adjudication_share=o["adjudication_share"],
+                reviewers=reviewers)
         except AnnotationError as exc:
             raise CommandError(str(exc)) from None
         s = study.summary

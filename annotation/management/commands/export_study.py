@@ -4,6 +4,8 @@ csv/jsonl: one unblinded row per judgment (skipped pairs and controls included).
 (annotation.interchange) carry the judgments on real pairs: preference-pairs (prompt, chosen, rejected JSONL),
 hf-dataset (a Hugging Face dataset saved to the --output folder, plus judgments.parquet there), potato (Potato's
 annotation output JSONL) and label-studio (Label Studio's JSON export); import_judgments reads the last two back.
+Every format carries each item's adjudicated final label beside the raw answers (final_label / final_system);
+adjudications: one row per queued or adjudicated item (votes, majority, final label), as `adjudication export`.
 A closed study exports freely; before close the export needs --peek, which is logged (annotation.blinding)."""
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation import blinding, interchange
 from annotation.record_files import records_csv, records_jsonl
+from annotation.review_queue import ADJUDICATION_FIELDS, adjudication_records
 from annotation.selectors import judgment_records, pair_judgments, study_named
 
 
@@ -19,7 +22,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("name")
-        parser.add_argument("--format", choices=["csv", "jsonl", *interchange.FORMATS], default="csv")
+        parser.add_argument("--format", choices=["csv", "jsonl", "adjudications", *interchange.FORMATS],
+                            default="csv", help="adjudications: one row per queued or adjudicated item (CSV)")
         parser.add_argument("--output", "-o", default="-", help="a file, - for stdout; hf-dataset: a folder")
         parser.add_argument("--peek", action="store_true", help="allow the unblinded export before close (logged)")
 
@@ -41,7 +45,10 @@ class Command(BaseCommand):
             where = interchange.save_hf_dataset(pairs, o["output"])
             self.stderr.write(f"{len(pairs)} judgments written to {where['dataset']} (and {where['parquet']})")
             return
-        if fmt in interchange.WRITERS:
+        if fmt == "adjudications":
+            records = adjudication_records(study)
+            body = records_csv(records, ADJUDICATION_FIELDS)
+        elif fmt in interchange.WRITERS:
             records = pair_judgments(study)
             body = interchange.WRITERS[fmt](records)
         else:

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation import selectors
 from annotation.models import Study
-from annotation.services import simulate_raters
+from annotation.services import AnnotationError, simulate_raters
+from annotation.services.simulation import parse_prefer
 
 
 class Command(BaseCommand):
@@ -27,15 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"No study {o['name']!r}.")
         if study.status != Study.Status.LIVE:
             raise CommandError(f"Study {study.name} is {study.status}; launch it first.")
-        prefer = {}
-        for spec in o["prefer"]:
-            name, _, p = spec.rpartition(":")
-            try:
-                prefer[name] = float(p)
-            except ValueError:
-                raise CommandError(f"--prefer wants SYSTEM:P, got {spec!r}") from None
-            if not name or not 0 <= prefer[name] <= 1:
-                raise CommandError(f"--prefer wants SYSTEM:P with P in [0, 1], got {spec!r}")
+        try:
+            prefer = parse_prefer(o["prefer"])
+        except AnnotationError as exc:
+            raise CommandError(str(exc)) from None
         result = simulate_raters(study=study, raters=o["raters"], seed=o["seed"], prefer=prefer,
                                  random_clickers=o["random_clickers"], always_left=o["always_left"],
                                  threads=o["threads"])
