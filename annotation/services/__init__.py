@@ -18,6 +18,7 @@ from .judgments import (  # noqa: F401
     rater_finish,
     rater_practice_done,
 )
+from .judges import judge_run_submit  # noqa: F401
 from .simulation import simulate_raters  # noqa: F401
 from .studies import (  # noqa: F401
     invite_create,

@@ -32,6 +32,15 @@ def _true_winner_is_a(item: Item, p_a: float, seed: int) -> bool:
     return random.Random(f"{seed}:{item.pk}").random() < p_a
 
 
+def item_truth_is_a(item: Item, prefer: dict[str, float], seed: int) -> bool:
+    """Whether system a truly wins this real item in a simulation with ``prefer`` and ``seed``: what careful
+    raters follow 90 % of the time, and the truth a simulated judge (annotation/judges/simulated.py) is told."""
+    p_a = prefer.get(item.system_a.system.name)
+    p_b = prefer.get(item.system_b.system.name)
+    p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
+    return _true_winner_is_a(item, p, seed)
+
+
 def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random,
             seed: int = 0) -> dict[str, Any]:
     item = slot.item
@@ -45,14 +54,10 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
         correct = rng.random() < 0.92
         pref = "left" if good_left == correct else "right"
     else:
-        names = {"a": item.system_a.system.name, "b": item.system_b.system.name}
-        p_a = prefer.get(names["a"])
-        p_b = prefer.get(names["b"])
-        p = p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
         if rng.random() < TIE_RATE:
             pref = "tie"
         else:
-            a_wins = _true_winner_is_a(item, p, seed) == (rng.random() < FOLLOW_TRUTH)
+            a_wins = item_truth_is_a(item, prefer, seed) == (rng.random() < FOLLOW_TRUTH)
             pref = "left" if a_wins == slot.left_is_a else "right"
     answer: dict[str, Any] = {"preference": pref if q.get("pairwise") else ""}
     if q.get("graded") and pref in ("left", "right"):
