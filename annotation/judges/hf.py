@@ -59,12 +59,16 @@ class HFJudge:
         ids = list(self.tokenizer(query.prompt(PROMPT), add_special_tokens=self.seq2seq)["input_ids"])
         return ids[-self.max_length:]  # the end holds the outputs and the question: keep it
 
-    def judge(self, query: JudgeQuery) -> Verdict:
-        torch = self._torch
+    def scores(self, query: JudgeQuery) -> tuple[float, float]:
+        """The log-likelihoods of the labels A (left) and B (right) after the query's prompt."""
         prompt = self._prompt_ids(query)
-        with torch.no_grad():
-            scores = self._seq2seq_scores(prompt) if self.seq2seq else self._causal_scores(prompt)
-        return verdict_from_scores(scores[0], scores[1], self.tie_margin, raw=f"logL A={scores[0]:.3f} B={scores[1]:.3f}")
+        with self._torch.no_grad():
+            a, b = self._seq2seq_scores(prompt) if self.seq2seq else self._causal_scores(prompt)
+        return a, b
+
+    def judge(self, query: JudgeQuery) -> Verdict:
+        a, b = self.scores(query)
+        return verdict_from_scores(a, b, self.tie_margin, raw=f"logL A={a:.3f} B={b:.3f}")
 
     def _seq2seq_scores(self, prompt: list[int]) -> list[float]:
         torch = self._torch
