@@ -363,6 +363,11 @@ def judge_runs(study: Study) -> QuerySet:
             .order_by("created_at", "pk"))
 
 
+def judge_run_named(study: Study, name: str):  # noqa: ANN201 (a JudgeRun or None)
+    """One of the study's judge runs by name, with its counts (as judge_runs), or None."""
+    return judge_runs(study).filter(name=name.strip()[:100]).first()
+
+
 def judge_answer_rows(study: Study) -> list[dict[str, Any]]:
     """Every judge answer on the study as {run, item, left, right, answer, p_left, task}, system names as shown
     (unblinded: the report's gather reads it after ``blinding.unblind``)."""

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from annotation.adaptive import adaptive_status
-from annotation.models import Item, Judgment, JudgeAnswer, Study
+from annotation.models import Item, JudgeAnswer, Judgment, Study
 from annotation.reports.build import build_report
 from annotation.reports.records import ALL, JudgmentRecord, as_records
 from annotation.selectors import judge_answer_rows, judge_runs, judgment_records, rater_notes

@@ -11,6 +11,7 @@ from .errors import (  # noqa: F401
     StudyNotLive,
     WorkLeft,
 )
+from .judges import judge_run_submit  # noqa: F401
 from .judgments import (  # noqa: F401
     completion_code_valid,
     control_passed,
@@ -18,7 +19,6 @@ from .judgments import (  # noqa: F401
     rater_finish,
     rater_practice_done,
 )
-from .judges import judge_run_submit  # noqa: F401
 from .simulation import simulate_raters  # noqa: F401
 from .studies import (  # noqa: F401
     invite_create,

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from annotation.judges import parse_spec
-from annotation.models import Item, Judgment, JudgeAnswer, Slot, StudyRater
+from annotation.models import Item, JudgeAnswer, Judgment, Slot, StudyRater
 from annotation.reports import gather
 from annotation.selectors import judge_answer_rows, judgment_records, study_progress
 from annotation.services import judge_run_submit, simulate_raters
