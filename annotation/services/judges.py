@@ -52,7 +52,8 @@ def judge_run_submit(*, study: Study, spec: JudgeSpec, name: str = "", user: Use
     params = {**spec.as_params(), **({"truth": truth} if truth is not None else {})}
     queue = Queue.GPU if gpu else Queue.LONG
     with transaction.atomic():
-        run = JudgeRun.objects.select_for_update().filter(study=study, name=name).select_related("job").first()
+        run = (JudgeRun.objects.select_for_update(of=("self",)).filter(study=study, name=name)
+               .select_related("job").first())
         if run is not None:
             job = run.job
             if job is not None and job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
