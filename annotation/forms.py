@@ -5,6 +5,7 @@ from django import forms
 
 from annotation.controls import CONTROL_KINDS
 from annotation.judges import JudgeError, JudgeSpec, parse_spec
+from annotation.judges.simulated import parse_prefer
 from annotation.models import Control, Study
 from selection.models import Dataset, System
 
@@ -128,14 +129,10 @@ class JudgeForm(forms.Form):
                                      allow_sim=True)
         d["truth"] = None
         if d["spec"] is not None and d["spec"].kind == "sim":
-            prefer = {}
-            for part in filter(None, (p.strip() for p in (d.get("prefer") or "").split(","))):
-                name, _, p = part.rpartition(":")
-                try:
-                    prefer[name] = float(p)
-                except ValueError:
-                    prefer[name] = -1.0
-                if not name or not 0 <= prefer[name] <= 1:
-                    self.add_error("prefer", f"SYSTEM:P with P in [0, 1], not {part!r}.")
-            d["truth"] = {"prefer": prefer, "seed": d.get("truth_seed") or 0}
+            try:
+                prefer = parse_prefer(filter(None, (p.strip() for p in (d.get("prefer") or "").split(","))))
+            except JudgeError as exc:
+                self.add_error("prefer", str(exc))
+            else:
+                d["truth"] = {"prefer": prefer, "seed": d.get("truth_seed") or 0}
         return d

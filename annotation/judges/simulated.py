@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from .base import JudgeQuery, Verdict
+from .base import JudgeError, JudgeQuery, Verdict
 
 Oracle = Callable[[JudgeQuery], "str | None"]
 
@@ -42,3 +42,19 @@ class SimulatedJudge:
         right = rng.random() < self.accuracy
         answer = truth if right else ("right" if truth == "left" else "left")
         return Verdict(answer=answer, raw="simulated: " + ("truth" if right else "error"))
+
+
+def parse_prefer(specs: Iterable[str]) -> dict[str, float]:
+    """["SYSTEM:P", ...] (simulate_raters' --prefer, the truth a simulated judge is told) -> {system: P}, P in
+    [0, 1]; JudgeError naming the first bad one."""
+    prefer: dict[str, float] = {}
+    for spec in specs:
+        name, _, p = spec.strip().rpartition(":")
+        try:
+            value = float(p)
+        except ValueError:
+            value = -1.0
+        if not name or not 0 <= value <= 1:
+            raise JudgeError(f"--prefer wants SYSTEM:P with P in [0, 1], got {spec!r}")
+        prefer[name] = value
+    return prefer

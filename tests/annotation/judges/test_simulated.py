@@ -146,3 +146,33 @@ def test_simulate_raters_runs_simulated_judges_after_the_raters(researcher):
                  "--judge", "sim:accuracy=0.9,left_bias=0.1", stdout=out)
     assert "Simulated judge sim:acc0.90-left0.10 stored 40 answers." in out.getvalue()
     assert study.judge_runs.get().spec["truth"] == {"prefer": {"zebrasys1": 0.8}, "seed": 0}
+
+
+def test_a_cancelled_judge_stops_and_a_retry_resumes_without_repeating(simulated, monkeypatch):
+    import time
+
+    from annotation.judges.simulated import SimulatedJudge
+    from deft_site.jobs.services import job_retry
+
+    run = judge_run_submit(study=simulated, spec=parse_spec("sim:accuracy=0.9"), truth={"prefer": PREFER, "seed": SEED},
+                           enqueue=False)
+    calls = {"n": 0}
+    answer = SimulatedJudge.judge
+
+    def slow(self, query):  # noqa: ANN001, ANN202 - a judge someone cancels after its fifth answer
+        calls["n"] += 1
+        if calls["n"] == 5:
+            Job.objects.filter(pk=run.job_id).update(cancel_requested=True)
+        time.sleep(0.02)
+        return answer(self, query)
+
+    monkeypatch.setattr(SimulatedJudge, "judge", slow)
+    job = job_run(run.job_id)
+    stored = JudgeAnswer.objects.filter(run=run).count()
+    assert job.status == Job.Status.CANCELLED and 5 <= stored < 240
+    assert "It stopped at: judged" in job.error
+    asked = []
+    monkeypatch.setattr(SimulatedJudge, "judge", lambda self, q: asked.append(q) or answer(self, q))
+    job = job_run(job_retry(job).pk)
+    assert job.status == Job.Status.SUCCEEDED and JudgeAnswer.objects.filter(run=run).count() == 240
+    assert len(asked) == 240 - stored  # the retry asked only what was not stored
