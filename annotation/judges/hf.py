@@ -47,7 +47,7 @@ class HFJudge:
 
     def describe(self) -> str:
         kind = "sequence-to-sequence" if self.seq2seq else "causal"
-        return f"a local Hugging Face {kind} model ({Path(self.path).name or self.path})"
+        return f"a local Hugging Face {kind} model, {Path(self.path).name or self.path}"
 
     def _label_ids(self, label: str) -> list[int]:
         ids = self.tokenizer(label if self.seq2seq else " " + label, add_special_tokens=self.seq2seq)["input_ids"]

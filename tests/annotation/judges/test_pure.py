@@ -93,8 +93,8 @@ def test_majorities_verdicts_and_a_small_report_by_hand():
     rest = r["human_vs_rest"]
     assert (rest["count"], rest["n"]) == (0, 4)
     text = judge_sentences([{"name": "j", "description": "a test judge", **r}])
-    assert "Judge j (a test judge) agreed with the human majority on 100% of 2" in text
-    assert "(too little data)" in text and "1 of its 7 replies named no answer" in text
+    assert "Judge j (a test judge) agreed with the human majority on 100% of 2 items (95% CI" in text
+    assert "; too little data)" in text and "1 of its 7 replies named no answer" in text
 
 
 def test_nothing_to_compare_is_undefined_not_a_crash():
