@@ -11,3 +11,4 @@ class AnnotationConfig(AppConfig):
         from deft_site.jobs.registry import register
 
         register("demo_pipeline", "annotation.demo:run_demo_pipeline_job", Queue.LONG)
+        register("judge", "annotation.services.judges:run_judge_job", Queue.LONG)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from django import forms
 
 from annotation.controls import CONTROL_KINDS
+from annotation.judges import JudgeError, JudgeSpec, parse_spec
+from annotation.judges.simulated import parse_prefer
 from annotation.models import Control, Study
 from selection.models import Dataset, System
 
@@ -53,6 +55,21 @@ class StudyForm(forms.Form):
     quota_per_rater = forms.IntegerField(min_value=1, required=False)
     display_mode = forms.ChoiceField(choices=Study.Display.choices, initial="auto", label="How outputs are shown",
                                      help_text="Raters can always switch between the word diff and the plain text.")
+    judge = forms.CharField(required=False, max_length=1000, label="Automatic judge",
+                            help_text="hf:PATH (a local Hugging Face model) or openai:BASE_URL (an OpenAI-compatible "
+                                      "endpoint, e.g. http://127.0.0.1:8000/v1). It rates the same blinded pairs in "
+                                      "both orders, apart from the raters; the report compares it with them.")
+    judge_model = forms.CharField(required=False, max_length=200, label="Judge's model name",
+                                  help_text="openai: the model the endpoint serves.")
+    judge_api_key_env = forms.CharField(required=False, max_length=100, label="Judge's API key variable",
+                                        help_text="openai: the environment variable of the worker that holds the key "
+                                                  "(default OPENAI_API_KEY; the key itself is never stored).")
+
+    def clean(self) -> dict:
+        d = super().clean()
+        d["judge_spec"] = judge_spec_clean(self, d.get("judge"), d.get("judge_model"), d.get("judge_api_key_env"),
+                                           allow_sim=False)
+        return d
 
     adjudication = forms.ChoiceField(choices=Study.Adjudication.choices, initial="off", label="Adjudication",
                                      required=False,
@@ -104,3 +121,50 @@ class StudyForm(forms.Form):
             "adjudication_share": d.get("adjudication_share") or 0.1,
             "reviewers": d.get("reviewers") or [],
         }
+
+
+def judge_spec_clean(form: forms.Form, text: str | None, model: str | None, key_env: str | None, *,
+                     allow_sim: bool) -> JudgeSpec | None:
+    """The judge a form names (None when it names none); the problem as an error on the judge field."""
+    if not (text or "").strip():
+        return None
+    kind = text.strip().partition(":")[0].lower()
+    if kind == "sim" and not allow_sim:
+        form.add_error("judge", "A simulated judge needs a simulated study's truth: add it from the study page "
+                                "or with simulate_raters --judge once raters are simulated.")
+        return None
+    try:
+        return parse_spec(text, model=model or "", **({"api_key_env": key_env.strip()}
+                                                       if kind == "openai" and (key_env or "").strip() else {}))
+    except JudgeError as exc:
+        form.add_error("judge", str(exc))
+        return None
+
+
+class JudgeForm(forms.Form):
+    """The study page's "add an automatic judge" form."""
+
+    judge = forms.CharField(max_length=1000, label="Judge",
+                            help_text="hf:PATH, openai:BASE_URL, or sim:accuracy=A,left_bias=B for a simulated study")
+    judge_model = forms.CharField(required=False, max_length=200, label="Model name (openai)")
+    judge_api_key_env = forms.CharField(required=False, max_length=100, label="API key variable (openai)")
+    judge_name = forms.CharField(required=False, max_length=100, label="Run name",
+                                 help_text="Default: from the judge. A failed or cancelled run of that name resumes.")
+    prefer = forms.CharField(required=False, max_length=500, label="Simulated truth (sim)",
+                             help_text="SYSTEM:P, ... as given to simulate_raters --prefer")
+    truth_seed = forms.IntegerField(required=False, initial=0, label="Simulation seed (sim)")
+    gpu = forms.BooleanField(required=False, label="Run on the gpu queue")
+
+    def clean(self) -> dict:
+        d = super().clean()
+        d["spec"] = judge_spec_clean(self, d.get("judge"), d.get("judge_model"), d.get("judge_api_key_env"),
+                                     allow_sim=True)
+        d["truth"] = None
+        if d["spec"] is not None and d["spec"].kind == "sim":
+            try:
+                prefer = parse_prefer(filter(None, (p.strip() for p in (d.get("prefer") or "").split(","))))
+            except JudgeError as exc:
+                self.add_error("prefer", str(exc))
+            else:
+                d["truth"] = {"prefer": prefer, "seed": d.get("truth_seed") or 0}
+        return d

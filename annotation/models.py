@@ -513,3 +513,79 @@ class Adjudication(models.Model):
 
     def __str__(self) -> str:
         return f"adjudication of item {self.item_id}"
+
+
+# ------------------------------------------------------------------------ automatic judges (annotation/judges/)
+
+
+class JudgeKind(models.TextChoices):
+    """Which implementation a judge is (annotation.judges.base.KINDS)."""
+
+    HF = "hf", "local Hugging Face model"
+    OPENAI = "openai", "OpenAI-compatible endpoint"
+    SIM = "sim", "simulated judge of known quality"
+
+
+class JudgeVerdict(models.TextChoices):
+    """A judge's answer, in the sides it was shown (annotation.judges.base.ANSWERS; blank: its reply named none)."""
+
+    LEFT = "left", "left is better"
+    RIGHT = "right", "right is better"
+    TIE = "tie", "about the same"
+
+
+class JudgeRun(models.Model):
+    """One automatic judge rating a study's real pairs, each in both orders (annotation/services/judges.py).
+
+    Kept apart from the human raters on purpose: a judge holds no account, slot, seat or side tally, so no human
+    statistic, completion code, quota or adaptive allocation can count it; the report compares it with them."""
+
+    Kind = JudgeKind
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="judge_runs")
+    name = models.CharField(max_length=100, help_text="e.g. hf:flan-t5-large, openai:llama-3@host:8000")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    spec = models.JSONField(default=dict, help_text="annotation.judges.JudgeSpec.as_params(); never an API key.")
+    description = models.CharField(max_length=200, blank=True, help_text="How the methods paragraph names it.")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "name"], name="judgerun_unique_name"),
+            models.CheckConstraint(condition=_in("kind", JudgeKind), name="judgerun_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"judge {self.name} on {self.study_id}"
+
+
+class JudgeAnswer(models.Model):
+    """A judge's answer on one order of one real item: stored by annotation.services.judges only."""
+
+    run = models.ForeignKey(JudgeRun, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    left_is_a = models.BooleanField()
+    preference = models.CharField(max_length=8, blank=True, choices=JudgeVerdict.choices)
+    p_left = models.FloatField(null=True, blank=True, help_text="The judge's probability that left is better.")
+    raw = models.CharField(max_length=200, blank=True, help_text="What the judge said (reply or scores).")
+    seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "item", "left_is_a"], name="judgeanswer_one_per_order"),
+            models.CheckConstraint(condition=_in("preference", JudgeVerdict, blank=True),
+                                   name="judgeanswer_preference_valid"),
+            models.CheckConstraint(condition=models.Q(p_left__isnull=True)
+                                   | (models.Q(p_left__gte=0) & models.Q(p_left__lte=1)),
+                                   name="judgeanswer_p_left_probability"),
+            models.CheckConstraint(condition=models.Q(seconds__gte=0), name="judgeanswer_seconds_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: item {self.item_id} ({'a' if self.left_is_a else 'b'} left)"

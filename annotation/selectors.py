@@ -362,3 +362,36 @@ def pair_judgments(study: Study) -> list:
                                 seconds=j.seconds, submitted_at=j.submitted_at.isoformat(),
                                 final_system=finals.get(item.pk, {}).get("final_system", "")))
     return out
+
+
+# ---------------------------------------------------------------- automatic judges (researchers; unblinded rows)
+
+
+def judge_runs(study: Study) -> QuerySet:
+    """The study's judge runs with their jobs and answer counts, oldest first (names no system)."""
+    from annotation.models import JudgeRun
+
+    return (JudgeRun.objects.filter(study=study).select_related("job")
+            .annotate(n_answers=Count("answers"), n_unusable=Count("answers", filter=Q(answers__preference="")))
+            .order_by("created_at", "pk"))
+
+
+def judge_run_named(study: Study, name: str):  # noqa: ANN201 (a JudgeRun or None)
+    """One of the study's judge runs by name, with its counts (as judge_runs), or None."""
+    return judge_runs(study).filter(name=name.strip()[:100]).first()
+
+
+def judge_answer_rows(study: Study) -> list[dict[str, Any]]:
+    """Every judge answer on the study as {run, item, left, right, answer, p_left, task}, system names as shown
+    (unblinded: the report's gather reads it after ``blinding.unblind``)."""
+    from annotation.models import JudgeAnswer
+
+    names = {ss.pk: ss.system.name for ss in study.study_systems.select_related("system")}
+    rows = []
+    for a in (JudgeAnswer.objects.filter(run__study=study).select_related("item__example")
+              .order_by("run_id", "item_id", "-left_is_a")):
+        sa, sb = names.get(a.item.system_a_id, ""), names.get(a.item.system_b_id, "")
+        left, right = (sa, sb) if a.left_is_a else (sb, sa)
+        rows.append({"run": a.run_id, "item": a.item_id, "left": left, "right": right, "answer": a.preference,
+                     "p_left": a.p_left, "task": a.item.example.task})
+    return rows

@@ -149,6 +149,7 @@ RULES: dict[str, Rule] = {
     "study-judgments": R(STUDY_MANAGERS, _study, query="peek=1"),
     "study-research-export": R(STUDY_MANAGERS, _study, query="peek=1&kind=potato"),
     "study-progress": R(STUDY_MANAGERS, _study),
+    "study-judges": R(STUDY_MANAGERS, _study),
     "study-launch": R(STUDY_MANAGERS, _study, "post"),
     "study-pause": R(STUDY_MANAGERS, _study, "post"),
     "study-resume": R(STUDY_MANAGERS, _study, "post"),

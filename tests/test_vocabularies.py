@@ -25,6 +25,14 @@ def test_adjudication_vocabularies_of_the_rules_are_the_models():
     assert review.MODES == tuple(StudyAdjudication.values)
 
 
+def test_judge_answers_and_kinds_of_the_judges_package_are_the_models():
+    from annotation.judges import base
+    from annotation.models import JudgeKind, JudgeVerdict
+
+    assert base.ANSWERS == tuple(JudgeVerdict.values)
+    assert base.KINDS == tuple(JudgeKind.values)
+
+
 def test_control_kinds_and_degradations_of_the_core_are_the_models():
     assert set(controls.CONTROL_KINDS) == set(Control.Kind.values)
     assert controls.DEGRADATIONS == tuple(Control.Degradation.values)

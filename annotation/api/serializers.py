@@ -185,3 +185,62 @@ class AdjudicationImportSerializer(serializers.Serializer):
 class ReviewerChangeSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     remove = serializers.BooleanField(default=False)
+
+
+class JudgeTruthSerializer(serializers.Serializer):
+    """A simulated judge's truth: the --prefer and --seed the study was simulated with."""
+
+    prefer = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), default=dict)
+    seed = serializers.IntegerField(default=0)
+
+
+class JudgeRunCreateSerializer(serializers.Serializer):
+    judge = serializers.CharField(max_length=1000, help_text="hf:PATH, openai:BASE_URL or sim:accuracy=A,left_bias=B")
+    model = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                  help_text="The model name an openai endpoint serves.")
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    options = serializers.DictField(required=False, default=dict,
+                                    help_text="hf: tie_margin, max_length, device; openai: api_key_env, timeout, "
+                                              "retries, logprobs; sim: accuracy, left_bias, seed.")
+    truth = JudgeTruthSerializer(required=False, help_text="Simulated judges only.")
+    gpu = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        from annotation.judges import JudgeError, parse_spec
+
+        try:
+            attrs["spec"] = parse_spec(attrs["judge"], model=attrs["model"], **attrs["options"])
+        except JudgeError as exc:
+            raise serializers.ValidationError({"judge": str(exc)}) from None
+        return attrs
+
+
+class JudgeRunSerializer(serializers.Serializer):
+    """A judge run as researchers see it: what it is and how far its job got (no result: that is the report)."""
+
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    target = serializers.SerializerMethodField()
+    model = serializers.SerializerMethodField()
+    options = serializers.SerializerMethodField()
+    job = serializers.SerializerMethodField()
+    n_answers = serializers.IntegerField()
+    n_unusable = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_target(self, run) -> str:  # noqa: ANN001
+        return run.spec.get("target", "")
+
+    def get_model(self, run) -> str:  # noqa: ANN001
+        return run.spec.get("model", "")
+
+    def get_options(self, run) -> dict:  # noqa: ANN001
+        return run.spec.get("options", {})
+
+    def get_job(self, run) -> dict | None:  # noqa: ANN001
+        job = run.job
+        if job is None:
+            return None
+        return {"id": job.pk, "status": job.status, "percent": job.percent, "stage": job.stage,
+                "error": job.error_headline, "progress_done": job.progress_done, "progress_total": job.progress_total}

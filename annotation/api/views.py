@@ -163,6 +163,26 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return _refuse(exc)
         return Response({"reviewers": [u.username for u in selectors.study_reviewers(study)]})
 
+    @extend_schema(methods=["GET"], responses=s.JudgeRunSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.JudgeRunCreateSerializer, responses={202: s.JudgeRunSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def judges(self, request: Request, name: str) -> Response:
+        """The study's automatic judges (GET), or start one (POST: a background job on the long queue, or the
+        gpu queue with "gpu": true). How they agree with the raters is in the report, once it may be read."""
+        study = self.get_object()
+        if request.method == "POST":
+            data = s.JudgeRunCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            try:
+                services.judge_run_submit(study=study, spec=v["spec"], name=v["name"], user=request.user,
+                                          truth=dict(v["truth"]) if "truth" in v else None, gpu=v["gpu"])
+            except services.AnnotationError as exc:
+                return _refuse(exc)
+            run = selectors.judge_run_named(study, v["name"] or v["spec"].label())
+            return Response(s.JudgeRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.JudgeRunSerializer(selectors.judge_runs(study), many=True).data)
+
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])
     def progress(self, request: Request, name: str) -> Response:

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from annotation.reports.prose import methods_paragraph
+from annotation.reports.judges import judges_section
+from annotation.reports.prose import judge_sentences, methods_paragraph
 from annotation.reports.records import ALL, JudgmentRecord, SideAccuracy, as_records, is_auto_tie
 from annotation.reports.richer import richer_section
 from annotation.stats.agreement import Stat, fleiss_kappa, gwet_ac1, krippendorff_alpha, percent_agreement
@@ -289,14 +290,15 @@ def comparison(all_raters: Mapping[str, Any], without: Mapping[str, Any]) -> lis
 def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta: Mapping[str, Any] | None = None,
                  scores: Mapping[tuple[Any, str], Mapping[str, float]] | None = None,
                  automatic_metrics: Mapping[str, list] | None = None, exclude_flagged: bool = False,
-                 bootstrap: int = 1000, seed: int = 0, rater_params: Mapping[str, Any] | None = None
-                 ) -> dict[str, Any]:
+                 bootstrap: int = 1000, seed: int = 0, rater_params: Mapping[str, Any] | None = None,
+                 judges: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The report dict from judgment records (no database access); ``judgment_records`` rows are read as
     :class:`JudgmentRecord`.
 
     ``scores[(item, system)] = {"sari": ..., "rougeL": ...}`` per real item enables humans-vs-metrics.
     ``results`` holds both versions, ``"all_raters"`` and ``"without_flagged"`` (flagged raters removed),
     each ``{task: section}`` with ``"all"`` first; ``exclude_flagged`` picks which one is ``primary``.
+    ``judges`` (annotation/reports/judges.py) are measured against the humans of the primary version only.
     """
     records = as_records(records)
     meta = dict(meta or {})
@@ -311,13 +313,17 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     without = _by_task(kept, **kw) if flagged else all_raters
     primary = "without_flagged" if exclude_flagged else "all_raters"
     main = without if exclude_flagged else all_raters
+    human = [p for p in preference_records(kept if exclude_flagged else records) if not is_auto_tie(p)]
+    judged = judges_section(human, judges or [], bootstrap=bootstrap, seed=seed)
+    methods = methods_paragraph(meta, main[ALL], raters, sorted(flagged, key=str) if exclude_flagged else [])
     return {
         "meta": meta, "tasks": list(all_raters), "exclude_flagged": exclude_flagged, "primary": primary,
         "raters": raters,
         "results": {"all_raters": all_raters, "without_flagged": without},
         "comparison": {t: comparison(all_raters[t], without.get(t, all_raters[t])) for t in all_raters},
         "automatic_metrics": dict(automatic_metrics or {}),
-        "methods": methods_paragraph(meta, main[ALL], raters, sorted(flagged, key=str) if exclude_flagged else []),
+        "judges": judged,
+        "methods": " ".join(filter(None, [methods, judge_sentences(judged)])),
     }
 
 

@@ -51,6 +51,23 @@ def _section_plots(s: Mapping[str, Any], task: str) -> dict[str, str]:
     return out
 
 
+def _judge_plot(j: Mapping[str, Any]) -> str:
+    """One judge against the humans: agreement with their majority, one rater's with the others (for scale),
+    the share of left answers and consistency across the two orders."""
+    pb = j.get("position_bias") or {}
+    rows = [{"label": "agrees with the human majority", **_share_row(j["agreement"])},
+            {"label": "a rater agrees with the others", **_share_row(j.get("human_vs_rest") or {})},
+            {"label": "share of left answers", "value": pb.get("share_left"), "ci": pb.get("ci"),
+             "reason": None if pb.get("share_left") is not None else "no decisive answer"},
+            {"label": "same output in both orders", **_share_row(j["consistency"])}]
+    return plots.interval_svg(rows, title=f"Judge {j['name']} against the raters", lo=0.0, hi=1.0, ref=0.5,
+                              percent=True)
+
+
+def _share_row(share: Mapping[str, Any]) -> dict[str, Any]:
+    return {"value": share.get("rate"), "ci": share.get("ci"), "reason": share.get("reason") or "no data"}
+
+
 def report_display(report: Mapping[str, Any]) -> dict[str, Any]:
     """Template context: per task the primary section, its plots, the other version and the comparison."""
     primary = report["results"][report["primary"]]
@@ -65,6 +82,7 @@ def report_display(report: Mapping[str, Any]) -> dict[str, Any]:
                        "comparison": report["comparison"].get(task, []),
                        "metrics": report["automatic_metrics"].get(task, [])})
     return {"report": report, "blocks": blocks, "flagged": report["raters"]["flagged"],
+            "judge_blocks": [{"j": j, "plot": _judge_plot(j)} for j in report.get("judges") or []],
             "headline": report_headline(report),
             "agreement_labels": AGREEMENT_LABELS,
             "other_label": "all raters" if other_key == "all_raters" else "without flagged raters"}

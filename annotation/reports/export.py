@@ -75,6 +75,8 @@ def report_csv(report: Mapping[str, Any]) -> str:
     for r in report["raters"]["raters"]:
         row("raters", ALL, "rater", r["rater"], r["control_accuracy"], None, r["n_judgments"], None,
             ";".join(r["flags"]))
+    for j in report.get("judges") or []:
+        _judge_rows(row, j)
     adaptive = (report.get("meta") or {}).get("adaptive")
     if adaptive:
         row("design", ALL, "stopping_rule", "stop", int(adaptive["stop"]), note=adaptive["message"])
@@ -98,6 +100,23 @@ def _adjudication_rows(row, adj: Mapping[str, Any] | None) -> None:  # noqa: ANN
                 p["n"], p["sign_test_p"])
         row("adjudicated", ALL, "preference", f"{p['a']} vs {p['b']}: win rate (ties half)",
             p["win_rate_ties_half"]["rate"], p["win_rate_ties_half"]["ci"], p["n"], p["sign_test_p"])
+
+
+def _judge_rows(row, j: Mapping[str, Any]) -> None:  # noqa: ANN001
+    """An automatic judge's numbers (version "judge:<name>"): agreement, kappa, position bias, consistency."""
+    version = f"judge:{j['name']}"
+    for key in ("agreement", "agreement_decisive", "agreement_per_answer", "consistency", "human_vs_rest"):
+        v = j[key]
+        row(version, ALL, "judge", key, v["rate"], v["ci"], v["n"], None, v["reason"] or v["caution"])
+    k = j["cohen_kappa"]
+    row(version, ALL, "judge", "cohen_kappa", k["value"], k["ci"], j["n_compared"], None, k["reason"] or k.get("caution"))
+    pb = j.get("position_bias")
+    if pb:
+        row(version, ALL, "judge", "share_left", pb["share_left"], pb["ci"], pb["n_decisive"], pb["p_value"],
+            pb.get("caution"))
+    for p in j.get("pairs") or []:
+        row(version, ALL, "judge", f"{p['a']} vs {p['b']}: win rate (ties half)", p["win_rate_ties_half"]["rate"],
+            p["win_rate_ties_half"]["ci"], p["n"], p["sign_test_p"])
 
 
 def _richer_rows(row, version: str, task: str, rich: Mapping[str, Any]) -> None:  # noqa: ANN001

@@ -15,12 +15,12 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from annotation.adaptive import adaptive_status
-from annotation.models import Adjudication, Item, Judgment, Study
+from annotation.models import Adjudication, Item, JudgeAnswer, Judgment, Study
 from annotation.reports.build import build_report
 from annotation.reports.records import ALL, JudgmentRecord, as_records
 from annotation.review import adjudicated_section
 from annotation.review_queue import report_items
-from annotation.selectors import judgment_records, rater_notes
+from annotation.selectors import judge_answer_rows, judge_runs, judgment_records, rater_notes
 from selection.core.metrics import score_system
 from selection.core.text import strip_instruction
 
@@ -35,6 +35,7 @@ class ReportInputs:
     scores: dict[tuple[Any, str], dict[str, float]]  # (item, system) -> {"sari", "rougeL"} of that output
     automatic_metrics: dict[str, list[dict[str, Any]]]  # task -> one row per system
     meta: dict[str, Any] = field(default_factory=dict)
+    judges: list[dict[str, Any]] = field(default_factory=list)  # per judge run: name, kind, records (reports/judges)
 
 
 def study_report_inputs(study: Study, bootstrap: int = 1000, seed: int = 0) -> ReportInputs:
@@ -69,7 +70,15 @@ def study_report_inputs(study: Study, bootstrap: int = 1000, seed: int = 0) -> R
     tasks = [ALL] + sorted(t for t in automatic if t != ALL)
     automatic_sorted = {t: automatic[t] for t in tasks if t in automatic and (t == ALL or len(tasks) > 2)}
     return ReportInputs(records=records, scores=scores, automatic_metrics=automatic_sorted,
-                        meta=study_meta(study, records))
+                        meta=study_meta(study, records), judges=study_judges(study))
+
+
+def study_judges(study: Study) -> list[dict[str, Any]]:
+    """The study's judge runs with their answers, as ``annotation.reports.judges.judges_section`` takes them."""
+    rows = judge_answer_rows(study)
+    return [{"name": run.name, "kind": run.kind, "description": run.description,
+             "status": run.job.status if run.job else "", "records": [r for r in rows if r["run"] == run.pk]}
+            for run in judge_runs(study)]
 
 
 def _metric_row(system: str, scored: Any, idx: np.ndarray, bootstrap: int, seed: int) -> dict[str, Any]:
@@ -124,12 +133,14 @@ def adjudication_meta(study: Study) -> dict[str, Any] | None:
 
 
 def _version(study: Study) -> str:
-    """Changes whenever a judgment is added or changed, or the study changes status."""
+    """Changes whenever a judgment or a judge's answer is added or changed, or the study changes status."""
     agg = Judgment.objects.filter(slot__item__study=study).aggregate(n=Count("pk"), last=Max("updated_at"),
                                                                      revs=Max("revision_count"))
     adj = Adjudication.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("decided_at"))
+    judged = JudgeAnswer.objects.filter(run__study=study).aggregate(n=Count("pk"), last=Max("pk"))
     raw = (f"{study.pk}:{study.status}:{agg['n']}:{agg['last']}:{agg['revs']}:{adj['n']}:{adj['last']}:"
-           f"{study.adjudication}:{study.adjudication_agreement}:{study.adjudication_share}")
+           f"{study.adjudication}:{study.adjudication_agreement}:{study.adjudication_share}:"
+           f"{judged['n']}:{judged['last']}")
     return f"{study.pk}-{agg['n']}-{hashlib.sha1(raw.encode()).hexdigest()[:12]}"
 
 
@@ -148,7 +159,7 @@ def study_report(study: Study, *, exclude_flagged: bool = False, bootstrap: int 
         inputs = study_report_inputs(study, bootstrap=bootstrap, seed=seed)
         report = build_report(inputs.records, meta=inputs.meta, scores=inputs.scores,
                               automatic_metrics=inputs.automatic_metrics, exclude_flagged=exclude_flagged,
-                              bootstrap=bootstrap, seed=seed)
+                              bootstrap=bootstrap, seed=seed, judges=inputs.judges)
         report["version"] = version
         if use_cache:
             cache.set(key, report, 3600)

@@ -8,7 +8,8 @@ from typing import Any
 
 from annotation.reports.records import ALL
 
-__all__ = ["MIN_DECISIVE", "MIN_PAIRABLE", "block_summary", "methods_paragraph", "report_headline", "stat_warning"]
+__all__ = ["MIN_DECISIVE", "MIN_PAIRABLE", "block_summary", "judge_sentences", "methods_paragraph", "report_headline",
+           "stat_warning"]
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -179,6 +180,56 @@ def _any_caution(section: Mapping[str, Any]) -> bool:
                 return True
     return False
 
+
+
+def _share_txt(share: Mapping[str, Any], noun: str) -> str:
+    """"62% of 40 items (95% CI 46% to 76%)", with the "too little data" caution when it applies."""
+    if share.get("rate") is None:
+        return f"an undefined share of {noun} ({share.get('reason') or 'no data'})"
+    lo, hi = share["ci"]
+    caution = "; too little data" if share.get("caution") else ""
+    return f"{100 * share['rate']:.0f}% of {share['n']} {noun} (95% CI {100 * lo:.0f}% to {100 * hi:.0f}%{caution})"
+
+
+def judge_sentences(judges: Iterable[Mapping[str, Any]]) -> str:
+    """The methods paragraph's sentences on automatic judges (annotation/reports/judges.py); "" without any."""
+    judges = list(judges)
+    if not judges:
+        return ""
+    parts = [f"{'An automatic judge' if len(judges) == 1 else f'{len(judges)} automatic judges'} rated the same "
+             "real pairs the raters were asked about, each pair in both orders (left and right swapped), from the "
+             "rating page's own payload, so without system names; judges' answers are kept out of every human "
+             "result. A judge's verdict on an item is the system it preferred in both orders, a tie otherwise; it is "
+             "compared with the strict majority of the item's raters (a human 'both bad' counts as a tie)."]
+    for j in judges:
+        who = f"{j['name']} ({j['description']})" if j.get("description") else j["name"]
+        if not j["n_answers"]:
+            parts.append(f"Judge {who} has answered nothing yet.")
+            continue
+        kappa = j["cohen_kappa"]
+        k_txt = (f"Cohen's kappa {_fmt(kappa['value'])}" + (f" (95% CI {_fmt(kappa['ci'][0])} to "
+                 f"{_fmt(kappa['ci'][1])})" if kappa.get("ci") else "") if kappa.get("value") is not None
+                 else f"Cohen's kappa undefined ({kappa.get('reason')})")
+        text = (f"Judge {who} agreed with the human majority on {_share_txt(j['agreement'], 'items')}, {k_txt}, "
+                f"and on {_share_txt(j['agreement_decisive'], 'items')} where both preferred a system.")
+        rest = j.get("human_vs_rest") or {}
+        if rest.get("rate") is not None:
+            text += (f" For scale, a single rater agreed with the majority of the item's other raters in "
+                     f"{_share_txt(rest, 'ratings')}.")
+        pb = j.get("position_bias")
+        if pb and pb.get("n_decisive"):
+            pval = pb.get("p_value")
+            ptxt = "p < 0.001" if pval is not None and pval < 0.001 else f"p = {pval:.3f}" if pval is not None else ""
+            lo, hi = pb["ci"]
+            caution = "; too little data" if pb.get("caution") else ""
+            text += (f" Position bias: it chose the left output in {100 * pb['share_left']:.0f}% of its "
+                     f"{pb['n_decisive']} decisive answers (95% CI {100 * lo:.0f}% to {100 * hi:.0f}%; sign test "
+                     f"against 50%, {ptxt}{caution}).")
+        text += f" It preferred the same output in both orders on {_share_txt(j['consistency'], 'items')}."
+        if j.get("n_unusable"):
+            text += f" {j['n_unusable']} of its {j['n_answers']} replies named no answer and were left out."
+        parts.append(text)
+    return " ".join(parts)
 
 
 MIN_PAIRABLE = 10   # items rated by two or more raters below which an agreement value is not worth trusting

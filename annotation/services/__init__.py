@@ -18,6 +18,7 @@ from .errors import (  # noqa: F401
     StudyNotLive,
     WorkLeft,
 )
+from .judges import judge_run_submit  # noqa: F401
 from .judgments import (  # noqa: F401
     completion_code_valid,
     control_passed,

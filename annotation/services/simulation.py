@@ -31,20 +31,6 @@ FOLLOW_TRUTH = 0.9
 TIE_RATE = 0.05
 
 
-def parse_prefer(specs: list[str]) -> dict[str, float]:
-    """The commands' `--prefer SYSTEM:P` options as {system: P}; AnnotationError naming a bad one."""
-    prefer = {}
-    for spec in specs:
-        name, _, p = spec.rpartition(":")
-        try:
-            prefer[name] = float(p)
-        except ValueError:
-            raise AnnotationError(f"--prefer wants SYSTEM:P, got {spec!r}") from None
-        if not name or not 0 <= prefer[name] <= 1:
-            raise AnnotationError(f"--prefer wants SYSTEM:P with P in [0, 1], got {spec!r}")
-    return prefer
-
-
 def _true_winner_is_a(item: Item, p_a: float, seed: int) -> bool:
     """The item's seeded ground truth: the same for every rater, different across items."""
     return random.Random(f"{seed}:{item.pk}").random() < p_a
@@ -54,6 +40,12 @@ def _p_a(item: Item, prefer: dict[str, float]) -> float:
     """The chance that system a wins an item, from `prefer` ({system: chance it wins}; 0.5 when unnamed)."""
     p_a, p_b = prefer.get(item.system_a.system.name), prefer.get(item.system_b.system.name)
     return p_a if p_a is not None else (1 - p_b if p_b is not None else 0.5)
+
+
+def item_truth_is_a(item: Item, prefer: dict[str, float], seed: int) -> bool:
+    """Whether system a truly wins this real item in a simulation with ``prefer`` and ``seed``: what careful
+    raters follow 90 % of the time, and the truth a simulated judge (annotation/judges/simulated.py) is told."""
+    return _true_winner_is_a(item, _p_a(item, prefer), seed)
 
 
 def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng: random.Random,
@@ -69,11 +61,10 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
         correct = rng.random() < 0.92
         pref = "left" if good_left == correct else "right"
     else:
-        p = _p_a(item, prefer)
         if rng.random() < TIE_RATE:
             pref = "tie"
         else:
-            a_wins = _true_winner_is_a(item, p, seed) == (rng.random() < FOLLOW_TRUTH)
+            a_wins = item_truth_is_a(item, prefer, seed) == (rng.random() < FOLLOW_TRUTH)
             pref = "left" if a_wins == slot.left_is_a else "right"
     answer: dict[str, Any] = {"preference": pref if q.get("pairwise") else ""}
     if q.get("graded") and pref in ("left", "right"):
@@ -151,7 +142,7 @@ def simulate_raters(*, study: Study, raters: int, seed: int = 0, prefer: dict[st
 def true_label(item: Item, prefer: dict[str, float], seed: int) -> str:
     """The item's seeded true winner as a canonical label ("a" or "b"), as `simulate_raters` with the same
     `prefer` and `seed` drew it (the truth the tests measure accuracy against)."""
-    return "a" if _true_winner_is_a(item, _p_a(item, prefer), seed) else "b"
+    return "a" if item_truth_is_a(item, prefer, seed) else "b"
 
 
 def simulate_reviewers(*, study: Study, reviewers: int = 1, seed: int = 0, prefer: dict[str, float] | None = None,

@@ -2,13 +2,16 @@
 invites), and the unblinded export (after close, or a logged peek)."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotation import blinding, interchange, review_queue, selectors, services
-from annotation.forms import StudyForm
+from annotation.forms import JudgeForm, StudyForm
+from annotation.judges import JudgeSpec
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
 from annotation.views.access import managed_study
@@ -34,6 +37,8 @@ def study_wizard(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Study {study.name} {'launched' if launch else 'saved as a draft'}.")
+            if form.cleaned_data.get("judge_spec"):
+                _judge_submit(request, study, form.cleaned_data["judge_spec"])
             return redirect("annotation:study_detail", name=study.name)
     return render(request, "annotation/study_wizard.html", {"form": form})
 
@@ -78,6 +83,7 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         "collaborators": selectors.study_collaborators(study),
         "reviewers": selectors.study_reviewers(study), "adjudication": review_queue.queue_summary(study),
         "adjudication_modes": Study.Adjudication.choices,
+        "judge_runs": selectors.judge_runs(study), "judge_form": JudgeForm(),
         "may_share": blinding.may_share(request.user, study),
     })
 
@@ -96,6 +102,14 @@ def _study_action(request: HttpRequest, study: Study) -> HttpResponse:
             _reviewer_action(request, study, action)
         elif action == "adjudication":
             _adjudication_setting(request, study)
+        elif action == "judge":
+            form = JudgeForm(request.POST)
+            if form.is_valid():
+                d = form.cleaned_data
+                _judge_submit(request, study, d["spec"], name=d.get("judge_name") or "", truth=d["truth"],
+                              gpu=d["gpu"])
+            else:
+                messages.error(request, "Judge not started: " + " ".join(e for es in form.errors.values() for e in es))
         elif action == "invite":
             invite = services.invite_create(study=study, label=request.POST.get("label", ""))
             messages.success(request, f"Invite link created: /join/{invite.token}/?pid=PARTICIPANT_ID")
@@ -104,6 +118,16 @@ def _study_action(request: HttpRequest, study: Study) -> HttpResponse:
     except services.AnnotationError as exc:
         messages.error(request, str(exc))
     return redirect("annotation:study_detail", name=study.name)
+
+
+def _judge_submit(request: HttpRequest, study: Study, spec: JudgeSpec, **kw: Any) -> None:
+    """Start an automatic judge on the study as a background job; what happened as a message."""
+    try:
+        run = services.judge_run_submit(study=study, spec=spec, user=request.user, **kw)
+    except services.AnnotationError as exc:
+        messages.error(request, f"Judge not started: {exc}")
+    else:
+        messages.success(request, f"Judge {run.name} queued (job #{run.job_id}): it rates every pair in both orders.")
 
 
 def _collaborator_action(request: HttpRequest, study: Study, action: str) -> None:

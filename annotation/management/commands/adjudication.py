@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation import blinding, review_queue, selectors, services
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
-from annotation.services.simulation import parse_prefer
+from annotation.management.options import parse_prefer
 
 ACTIONS = ("status", "set", "assign", "unassign", "queue", "export", "import", "simulate")
 
@@ -139,7 +139,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{out['rows']} final labels stored ({out['created']} new, {out['changed']} changed).")
 
     def _simulate(self, study: Study, o: dict) -> None:
-        prefer = parse_prefer(o["prefer"])  # an AnnotationError becomes a CommandError in handle
+        prefer = parse_prefer(o["prefer"])
         if not 0 <= o["follow_truth"] <= 1:
             raise CommandError("--follow-truth is a probability in [0, 1].")
         out = services.simulate_reviewers(study=study, reviewers=o["reviewers"], seed=o["seed"], prefer=prefer,
