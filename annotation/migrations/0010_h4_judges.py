@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0008_h5_allocation_strength'),
+        ('annotation', '0009_h3_adjudication'),
         ('jobs', '0003_h5_worker_backend'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db.models import Aggregate, Count, Max, QuerySet, Subquery, Value
 
 from annotation.adaptive import adaptive_status
 from annotation.models import Adjudication, Item, JudgeAnswer, Judgment, Study
@@ -132,15 +132,25 @@ def adjudication_meta(study: Study) -> dict[str, Any] | None:
             **adjudicated_section(report_items(study))}
 
 
+def _sub(rows: QuerySet, aggregate: Aggregate) -> Subquery:
+    """One aggregate over `rows` as a scalar subquery, so the version is read in a single query."""
+    return Subquery(rows.order_by().annotate(_one=Value(1)).values("_one").annotate(v=aggregate).values("v")[:1])
+
+
 def _version(study: Study) -> str:
     """Changes whenever a judgment or a judge's answer is added or changed, or the study changes status."""
-    agg = Judgment.objects.filter(slot__item__study=study).aggregate(n=Count("pk"), last=Max("updated_at"),
-                                                                     revs=Max("revision_count"))
-    adj = Adjudication.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("decided_at"))
-    judged = JudgeAnswer.objects.filter(run__study=study).aggregate(n=Count("pk"), last=Max("pk"))
-    raw = (f"{study.pk}:{study.status}:{agg['n']}:{agg['last']}:{agg['revs']}:{adj['n']}:{adj['last']}:"
+    agg = (Study.objects.filter(pk=study.pk)
+           .values(n=_sub(Judgment.objects.filter(slot__item__study=study), Count("pk")),
+                   last=_sub(Judgment.objects.filter(slot__item__study=study), Max("updated_at")),
+                   revs=_sub(Judgment.objects.filter(slot__item__study=study), Max("revision_count")),
+                   adj_n=_sub(Adjudication.objects.filter(study=study), Count("pk")),
+                   adj_last=_sub(Adjudication.objects.filter(study=study), Max("decided_at")),
+                   judged_n=_sub(JudgeAnswer.objects.filter(run__study=study), Count("pk")),
+                   judged_last=_sub(JudgeAnswer.objects.filter(run__study=study), Max("pk")))
+           .get())
+    raw = (f"{study.pk}:{study.status}:{agg['n']}:{agg['last']}:{agg['revs']}:{agg['adj_n']}:{agg['adj_last']}:"
            f"{study.adjudication}:{study.adjudication_agreement}:{study.adjudication_share}:"
-           f"{judged['n']}:{judged['last']}")
+           f"{agg['judged_n']}:{agg['judged_last']}")
     return f"{study.pk}-{agg['n']}-{hashlib.sha1(raw.encode()).hexdigest()[:12]}"
 
 

@@ -23,7 +23,6 @@ from annotation.models import Item, Preference, Slot, Study, StudyRater
 
 from .adjudication import adjudication_next, adjudication_submit, reviewer_add
 from .assignment import slot_next
-from .errors import AnnotationError
 from .judgments import judgment_submit
 
 CAREFUL, RANDOM, LEFT = "careful", "random", "always_left"

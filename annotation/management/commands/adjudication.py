@@ -22,9 +22,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation import blinding, review_queue, selectors, services
+from annotation.management.options import parse_prefer
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
-from annotation.management.options import parse_prefer
 
 ACTIONS = ("status", "set", "assign", "unassign", "queue", "export", "import", "simulate")
 
