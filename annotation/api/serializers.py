@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from annotation.controls import CONTROL_KINDS
-from annotation.models import Control, Preference, Strength, Study
+from annotation.models import EXCLUDE_CHECKS_DEFAULT, GATE_CHECKS_DEFAULT, Control, Preference, Strength, Study
 from selection.models import Dataset, System
 
 
@@ -18,7 +18,8 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = ["name", "public_title", "owner", "collaborators", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
                   "control_rate", "control_kinds", "questions", "guidelines", "practice_count", "identical_outputs",
-                  "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "summary", "systems",
+                  "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "repeat_rate", "repeat_gap",
+                  "reliability_alpha", "gate_checks", "exclude_checks", "summary", "systems",
                   "created_at", "launched_at", "closed_at"]
 
     def get_systems(self, study: Study) -> list[str]:
@@ -45,6 +46,15 @@ class StudyCreateSerializer(serializers.Serializer):
     allocation = serializers.ChoiceField(Study.Allocation.values, default="fixed")
     min_raters_per_item = serializers.IntegerField(min_value=0, default=1)
     stop_alpha = serializers.FloatField(min_value=0.001, max_value=0.2, default=0.05)
+    repeat_rate = serializers.FloatField(min_value=0, max_value=0.5, default=0.0,
+                                         help_text="Share of each rater's real pairs shown to them again later.")
+    repeat_gap = serializers.IntegerField(min_value=1, max_value=500, default=5)
+    reliability_alpha = serializers.FloatField(min_value=0.001, max_value=0.2, default=0.05)
+    gate_checks = serializers.ListField(child=serializers.CharField(), default=list(GATE_CHECKS_DEFAULT),
+                                        help_text="Reliability checks (annotation/reports/checks.py) a valid "
+                                                  "completion code needs.")
+    exclude_checks = serializers.ListField(child=serializers.CharField(), default=list(EXCLUDE_CHECKS_DEFAULT),
+                                           help_text="Checks whose failures 'exclude flagged raters' drops.")
     launch = serializers.BooleanField(default=False)
 
     def validate(self, attrs: dict) -> dict:

@@ -52,7 +52,8 @@ def _answer(study: Study, slot: Slot, style: str, prefer: dict[str, float], rng:
         if rng.random() < TIE_RATE:
             pref = "tie"
         else:
-            a_wins = _true_winner_is_a(item, p, seed) == (rng.random() < FOLLOW_TRUTH)
+            truth = _true_winner_is_a(Item(pk=item.repeat_of_id or item.pk), p, seed)  # a repeat: its original's
+            a_wins = truth == (rng.random() < FOLLOW_TRUTH)
             pref = "left" if a_wins == slot.left_is_a else "right"
     answer: dict[str, Any] = {"preference": pref if q.get("pairwise") else ""}
     if q.get("graded") and pref in ("left", "right"):
