@@ -140,7 +140,7 @@ def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = Non
 # Repeated pairs (Study.repeat_rate). When a rater answers their k-th real pair (k counts answered real pairs), a
 # seeded draw says whether it comes back, and how many slots later (repeat_gap plus a seeded 0..repeat_gap);
 # judgment_submit stores that as the slot's repeat_due. Drawing on answers, not on reservations, means a skipped
-# or expired pair passes its draw on to the next pair answered, so skipping moves "left" the same for every kind.
+# or expired pair passes its draw on to the next pair answered (what a skip does to "left": annotation/blinding.md).
 # slot_next serves a due repeat before anything else and the scheduled ones as a tail once no real pair is left,
 # so every scheduled repeat is served and slots_ahead can count them all.
 

@@ -111,8 +111,16 @@ def _reliability_sentences(meta: Mapping[str, Any], section: Mapping[str, Any], 
                    f"design and nothing on the page or in its timing to tell them apart; the "
                    f"{meta.get('n_repeats', 0)} repeated judgments measure self-consistency only and are not "
                    f"counted in any result.{summary}")
-    out.append(f"Per-rater tests run at alpha = {alpha:g} and decide only when even a perfect record could reach it "
-               "(otherwise the rater is reported as undecided, neither gated nor excluded).")
+    tested = any(set(r.get("checks") or {}) & {"self_consistency", "degraded_test"} for r in raters.get("raters", []))
+    if tested:
+        likert = bool((meta.get("questions") or {}).get("likert"))
+        test = ("a one-sided Wilcoxon signed-rank test on the Likert differences" if likert
+                else "an exact one-sided sign test on the preferences, a tie counting against")
+        out.append("Per rater, Appraise's test that real outputs are rated above their degraded copies on the degraded "
+                   f"controls ({test}) and self-consistency on repeated pairs (an exact one-sided binomial test "
+                   "against the agreement of a rater who ignores the texts) run at "
+                   f"alpha = {alpha:g}, and decide only when even a perfect record could reach it (otherwise the "
+                   "rater is reported as undecided, neither gated nor excluded).")
     gate = meta.get("gate_checks")
     if gate is not None:
         out.append(f"A valid completion code required {_checks_text(gate)}." if gate else

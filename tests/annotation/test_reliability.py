@@ -163,6 +163,9 @@ def test_careful_raters_are_self_consistent_and_pass_the_degraded_test_random_cl
     methods = report["methods"]
     assert "shown to the same rater again" in methods and "not counted in any result" in methods
     assert "Wilcoxon" in methods and "binomial" in methods
+    html, csv = reports.report_html(report), reports.report_csv(report)
+    assert "repeats same / kappa" in html and "real above degraded p" in html
+    assert "check:self_consistency" in csv and "check:degraded_test" in csv
 
 
 def test_with_likert_the_degraded_test_is_wilcoxon_and_scores_are_z_normalised(rel_factory):
@@ -184,6 +187,8 @@ def test_with_likert_the_degraded_test_is_wilcoxon_and_scores_are_z_normalised(r
     raw = {m["system"]: m["mean"] for m in scale["means"]}
     assert z["zebrasys0"] > 0 > z["zebrasys1"] and raw["zebrasys0"] > raw["zebrasys1"]
     assert "per-rater z-scores" in report["methods"] and "Wilcoxon" in report["methods"]
+    assert "mean z (per-rater standardised" in reports.report_html(report)
+    assert "likert_z:fluency" in reports.report_csv(report)
     # The gate: a careful rater's code is valid, the random clicker's is not (the degraded test fails).
     from annotation.services import rater_finish
 

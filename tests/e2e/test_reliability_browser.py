@@ -38,6 +38,7 @@ def test_researcher_sets_repeats_and_reliability_checks_in_the_wizard(live_serve
         screenshot(page, name)
         if os.environ.get("DEFT_SHOTS_DIR"):
             page.screenshot(path=os.path.join(os.environ["DEFT_SHOTS_DIR"], f"{name}.png"), full_page=True)
+            legend.locator("xpath=..").screenshot(path=os.path.join(os.environ["DEFT_SHOTS_DIR"], f"{name}-section.png"))
         page.click("button[name=save]")
         page.wait_for_url(re.compile(rf".*/studies/wiz-rel-{width}/$"))
         study = Study.objects.get(name=f"wiz-rel-{width}")
