@@ -344,7 +344,8 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     kw = {"scales": scales, "scores": scores or {}, "bootstrap": bootstrap, "seed": seed,
           "criteria": list((meta.get("questions") or {}).get("criteria", []))}
     raters = rater_table(records, design={**meta, "rater_params": dict(rater_params or {})},
-                         exclude_checks=meta.get("exclude_checks") or ("rater_flags",), **dict(rater_params or {}))
+                         exclude_checks=meta["exclude_checks"] if meta.get("exclude_checks") is not None
+                         else ("rater_flags",), **dict(rater_params or {}))
     flagged = set(raters["flagged"])
     all_raters = _by_task(records, **kw)
     kept = [r for r in records if r.rater not in flagged]

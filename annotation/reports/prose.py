@@ -98,10 +98,10 @@ def _reliability_sentences(meta: Mapping[str, Any], section: Mapping[str, Any], 
     out = []
     alpha = meta.get("reliability_alpha", 0.05)
     if meta.get("repeat_rate"):
-        rows = [r["checks"]["self_consistency"] for r in raters.get("raters", [])
-                if (r.get("checks") or {}).get("self_consistency")]
-        shares = sorted(c["share_same"] for c in rows if c.get("share_same") is not None)
-        kappas = sorted(c["kappa"] for c in rows if c.get("kappa") is not None)
+        found = [r["checks"]["self_consistency"] for r in raters.get("raters", [])
+                 if isinstance(r, Mapping) and (r.get("checks") or {}).get("self_consistency")]
+        shares = sorted(c["share_same"] for c in found if c.get("share_same") is not None)
+        kappas = sorted(c["kappa"] for c in found if c.get("kappa") is not None)
         summary = (f" Over {len(shares)} rater(s) with repeats, the median share answered the same (in terms of "
                    f"which system won) was {shares[len(shares) // 2]:.2f}" + (
                        f" and the median Cohen's kappa between first and repeated answers {kappas[len(kappas) // 2]:.2f}"
@@ -111,7 +111,8 @@ def _reliability_sentences(meta: Mapping[str, Any], section: Mapping[str, Any], 
                    f"design and nothing on the page or in its timing to tell them apart; the "
                    f"{meta.get('n_repeats', 0)} repeated judgments measure self-consistency only and are not "
                    f"counted in any result.{summary}")
-    tested = any(set(r.get("checks") or {}) & {"self_consistency", "degraded_test"} for r in raters.get("raters", []))
+    rows = [r for r in raters.get("raters", []) if isinstance(r, Mapping)]
+    tested = any(set(r.get("checks") or {}) & {"self_consistency", "degraded_test"} for r in rows)
     if tested:
         likert = bool((meta.get("questions") or {}).get("likert"))
         test = ("a one-sided Wilcoxon signed-rank test on the Likert differences" if likert

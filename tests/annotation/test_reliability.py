@@ -208,6 +208,10 @@ def test_the_default_gate_and_exclusion_are_todays(rel_factory):
     report = reports.study_report(study, bootstrap=0, use_cache=False)
     for r in report["raters"]["raters"]:  # flagged exactly by RaterQuality's flags, as before
         assert (r["rater"] in report["raters"]["flagged"]) == bool([f for f in r["flags"] if not f.startswith("fails_")])
+    assert report["raters"]["flagged"]  # the random clicker
+    inputs = reports.study_report_inputs(study, bootstrap=0)
+    none = reports.build_report(inputs.records, meta={**inputs.meta, "exclude_checks": []}, bootstrap=0)
+    assert none["raters"]["flagged"] == {}  # an empty list excludes nobody (not the default)
     for member in StudyRater.objects.filter(study=study).select_related("user"):
         member = rater_finish(study=study, user=member.user)
         passed = sum(1 for j in Judgment.objects.filter(slot__rater=member.user, slot__item__kind="control")
