@@ -6,8 +6,14 @@ from django import forms
 from annotation.controls import CONTROL_KINDS
 from annotation.judges import JudgeError, JudgeSpec, parse_spec
 from annotation.judges.simulated import parse_prefer
-from annotation.models import Control, Study
+from annotation.models import EXCLUDE_CHECKS_DEFAULT, GATE_CHECKS_DEFAULT, Control, Study
+from annotation.reports.checks import CHECKS
 from selection.models import Dataset, System
+
+
+def _check_choices() -> list[tuple[str, str]]:
+    """Every registered reliability check (annotation/reports/checks.py), read when the form is built."""
+    return [(c.name, c.label) for c in CHECKS.values()]
 
 
 class StudyForm(forms.Form):
@@ -37,6 +43,19 @@ class StudyForm(forms.Form):
                                                        (Control.Kind.GOLD, "gold (reference vs. input)")],
                                               initial=list(CONTROL_KINDS), required=False,
                                               widget=forms.CheckboxSelectMultiple)
+    repeat_rate = forms.FloatField(min_value=0, max_value=0.5, initial=0, required=False, label="Repeated pairs",
+                                   help_text="Share of each rater's pairs shown to them again later, for "
+                                             "self-consistency (e.g. 0.1); repeats are never counted in the results.")
+    repeat_gap = forms.IntegerField(min_value=1, max_value=500, initial=5, required=False,
+                                    label="Repeat at least this many pairs later")
+    reliability_alpha = forms.FloatField(min_value=0.001, max_value=0.2, initial=0.05, required=False,
+                                         label="Error level of the per-rater tests")
+    gate_checks = forms.MultipleChoiceField(choices=_check_choices, initial=list(GATE_CHECKS_DEFAULT), required=False,
+                                            widget=forms.CheckboxSelectMultiple,
+                                            label="Checks a valid completion code needs")
+    exclude_checks = forms.MultipleChoiceField(choices=_check_choices, initial=list(EXCLUDE_CHECKS_DEFAULT),
+                                               required=False, widget=forms.CheckboxSelectMultiple,
+                                               label="Checks whose failures \"exclude flagged raters\" drops")
     q_pairwise = forms.BooleanField(required=False, initial=True, label="Pairwise preference (A / B / tie / both bad)")
     q_graded = forms.BooleanField(required=False, initial=False,
                                   label="Graded preference (much / slightly better, tie)")
@@ -120,6 +139,9 @@ class StudyForm(forms.Form):
             "adjudication_agreement": d.get("adjudication_agreement") or 1.0,
             "adjudication_share": d.get("adjudication_share") or 0.1,
             "reviewers": d.get("reviewers") or [],
+            "repeat_rate": d["repeat_rate"] or 0.0, "repeat_gap": d["repeat_gap"] or 5,
+            "reliability_alpha": d["reliability_alpha"] if d["reliability_alpha"] is not None else 0.05,
+            "gate_checks": list(d["gate_checks"]), "exclude_checks": list(d["exclude_checks"]),
         }
 
 

@@ -29,6 +29,19 @@ def default_questions() -> dict:
     return copy.deepcopy(QUESTION_DEFAULTS)
 
 
+# Today's behaviour: the code checks the controls; "exclude flagged raters" drops RaterQuality's flags.
+GATE_CHECKS_DEFAULT: tuple[str, ...] = ("controls",)
+EXCLUDE_CHECKS_DEFAULT: tuple[str, ...] = ("rater_flags",)
+
+
+def default_gate_checks() -> list[str]:
+    return list(GATE_CHECKS_DEFAULT)
+
+
+def default_exclude_checks() -> list[str]:
+    return list(EXCLUDE_CHECKS_DEFAULT)
+
+
 class Preference(models.TextChoices):
     """A pairwise answer, in the sides the rater saw (a judgment stores it so; blank when not asked)."""
 
@@ -128,6 +141,15 @@ class Study(models.Model):
     adjudication_share = models.FloatField(default=0.1, help_text="Sample: the share of rated items that queue.")
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_studies",
                                        help_text="Users with the reviewer role who adjudicate this study.")
+    # Rater reliability (annotation/reports/checks.py): repeated pairs for self-consistency, the checks that gate
+    # completion codes and those that decide who "exclude flagged raters" leaves out, and their error level.
+    repeat_rate = models.FloatField(default=0.0, help_text="Share of each rater's real pairs shown to them again.")
+    repeat_gap = models.PositiveSmallIntegerField(default=5, help_text="A repeat comes at least this many slots later.")
+    reliability_alpha = models.FloatField(default=0.05, help_text="Error level of the per-rater tests.")
+    gate_checks = models.JSONField(default=default_gate_checks, blank=True,
+                                   help_text="Reliability checks a rater must pass for a valid completion code.")
+    exclude_checks = models.JSONField(default=default_exclude_checks, blank=True,
+                                      help_text="Reliability checks whose failures 'exclude flagged raters' drops.")
     quota_per_rater = models.PositiveIntegerField(null=True, blank=True)
     reservation_minutes = models.PositiveIntegerField(default=30)
     open_to_annotators = models.BooleanField(default=True, help_text="Every annotator may join, not only invitees.")
@@ -161,6 +183,8 @@ class Study(models.Model):
                                    & models.Q(adjudication_agreement__lte=1), name="study_adjudication_agreement_range"),
             models.CheckConstraint(condition=models.Q(adjudication_share__gt=0) & models.Q(adjudication_share__lte=1),
                                    name="study_adjudication_share_range"),
+            models.CheckConstraint(condition=models.Q(repeat_rate__gte=0) & models.Q(repeat_rate__lte=0.5),
+                                   name="study_repeat_rate_range"),
         ]
 
     def __str__(self) -> str:
@@ -191,6 +215,7 @@ class ItemKind(models.TextChoices):
     REAL = "real", "real pair"
     CONTROL = "control", "control"
     PRACTICE = "practice", "practice"
+    REPEAT = "repeat", "a real pair shown again to a rater who judged it"
 
 
 class Item(models.Model):
@@ -207,6 +232,8 @@ class Item(models.Model):
     text_a = models.TextField()
     text_b = models.TextField()
     identical = models.BooleanField(default=False)
+    # A repeat item (kind "repeat") is a copy of this real item, given only to raters who judged the original.
+    repeat_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="repeats")
     order_key = models.BigIntegerField(default=0, help_text="Seeded random key: a rater-independent tiebreak.")
     # How many of its slots hold a seat (0..k): kept in the same transaction as every seat change
     # (annotation/services/tallies.py), so "items with a free seat" is an index range, not a count over all slots.
@@ -336,6 +363,8 @@ class Slot(models.Model):
     reserved_until = models.DateTimeField()
     skip_reason = models.CharField(max_length=200, blank=True)
     flag_reason = models.CharField(max_length=200, blank=True)
+    # On a real slot that will be shown again: the rater's slot count from which its repeat is due (queue.py).
+    repeat_due = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["reserved_at", "id"]

@@ -8,6 +8,7 @@ since a live study's items never change (bench/RESULTS.md, "Annotators under loa
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import random
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import Exists, OuterRef, Subquery
 
 from annotation.adaptive import adaptive_order
 from annotation.models import Item, Slot, Study, StudyRater
@@ -107,16 +109,21 @@ def _n_controls(study: Study) -> int:
 
 
 def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = None) -> int:
-    """How many more slots slot_next will hand this rater (controls included), if nobody else takes a seat.
+    """How many more slots slot_next will hand this rater (controls and repeats included), if nobody else takes a
+    seat.
 
     Replays slot_next's seeded control draws, so the "left" a rater sees counts controls exactly like real pairs
-    and done + left does not move when a control comes: progress cannot tell a control apart. `counts` is
-    rater_counts(study, user), for a caller that has it already."""
+    and done + left does not move when a control comes: progress cannot tell a control apart. With repeats, the
+    repeats already scheduled and those the seeded draws will schedule for the real pairs still ahead count too,
+    so a repeat moves done + left no more than a control does. `counts` is rater_counts(study, user), for a
+    caller that has it already."""
     counts = counts or rater_counts(study, user)
     real = counts["open"]
     if study.quota_per_rater is not None:
         real = max(0, min(real, study.quota_per_rater - counts["real"]))
     controls = _n_controls(study) - counts["controls"]
+    if study.repeat_rate:
+        return _ahead_with_repeats(study, user, counts, real, controls)
     ahead = 0
     n_taken = counts["taken"]
     draws = _control_draws(study, user, n_taken + real + controls)  # each step uses up a real or a control
@@ -127,6 +134,85 @@ def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = Non
             real -= 1
         ahead += 1
     return ahead + real  # once the controls are used up, every step is a real pair
+
+
+# --------------------------------------------------------------------------------------------------
+# Repeated pairs (Study.repeat_rate). When a rater answers their k-th real pair (k counts answered real pairs), a
+# seeded draw says whether it comes back, and how many slots later (repeat_gap plus a seeded 0..repeat_gap);
+# judgment_submit stores that as the slot's repeat_due. Drawing on answers, not on reservations, means a skipped
+# or expired pair passes its draw on to the next pair answered (what a skip does to "left": annotation/blinding.md).
+# slot_next serves a due repeat before anything else and the scheduled ones as a tail once no real pair is left,
+# so every scheduled repeat is served and slots_ahead can count them all.
+
+
+def repeat_draw(study: Study, user: User, k: int) -> int | None:
+    """For the rater's k-th answered real pair (0-based): None when it is not to come back, else how many slots
+    after its answer its repeat is due (at least repeat_gap, seeded)."""
+    rng = random.Random(stable_int(study.seed, user.pk, k, "repeat"))
+    if rng.random() >= study.repeat_rate:
+        return None
+    return study.repeat_gap + rng.randrange(study.repeat_gap + 1)
+
+
+def repeat_counts(study: Study, user: User) -> tuple[int, int, bool, int]:
+    """(real pairs answered, slots taken, is the reserved slot a real pair, repeats taken) for the rater: what the
+    repeat draw of the next answer and the control draw of the next slot need (repeats take no control draw, so
+    the controls fall among the other pairs exactly as in a study without repeats). judgment_submit asks it on
+    every answer of a repeat study, whatever its kind, so that answering a real pair costs the server what
+    answering a control or a repeat does."""
+    rows = Slot.objects.filter(item__study=study, rater=user).exclude(status=Slot.Status.EXPIRED)
+    done_real = reserved_real = taken = repeats = 0
+    for kind, status in rows.values_list("item__kind", "status"):
+        taken += 1
+        repeats += kind == Item.Kind.REPEAT
+        if kind == Item.Kind.REAL:
+            done_real += status == Slot.Status.DONE
+            reserved_real += status == Slot.Status.RESERVED
+    return done_real, taken, bool(reserved_real), repeats
+
+
+def repeats_pending(study: Study, user: User) -> list[tuple[int, int]]:
+    """The rater's scheduled repeats not yet handed out, soonest first: (repeat item id, due slot count), in one
+    query whether or not there are any. A repeat handed out once (even if then skipped or expired) is not handed
+    out again."""
+    if not study.repeat_rate:
+        return []
+    copy = Item.objects.filter(repeat_of=OuterRef("item_id"), kind=Item.Kind.REPEAT).values("pk")[:1]
+    held = Slot.objects.filter(rater=user, item__repeat_of=OuterRef("item_id"), item__kind=Item.Kind.REPEAT)
+    rows = (Slot.objects.filter(item__study=study, rater=user, repeat_due__isnull=False, status=Slot.Status.DONE)
+            .annotate(copy=Subquery(copy), held=Exists(held)).filter(held=False, copy__isnull=False)
+            .order_by("repeat_due", "copy").values_list("copy", "repeat_due"))
+    return list(rows)
+
+
+def _ahead_with_repeats(study: Study, user: User, counts: dict[str, int], real: int, controls: int) -> int:
+    """slots_ahead for a study with repeats: slot_next's order replayed while controls remain (a due repeat takes
+    a slot's place, and that slot's control draw is not used), then plain counting. The reserved real pair, if
+    any, is counted as answered: its draw is the next one."""
+    pending = sorted(due for _, due in repeats_pending(study, user))
+    k, n, reserved_real, repeats = repeat_counts(study, user)
+    if reserved_real:
+        delay = repeat_draw(study, user, k)
+        if delay is not None:
+            bisect.insort(pending, n + delay)
+        k += 1
+    ahead = 0
+    draws = _control_draws(study, user, n - repeats + real + controls + 1) if controls > 0 else b""
+    while real > 0 and controls > 0:
+        if pending and pending[0] <= n:
+            pending.pop(0)
+            repeats += 1
+        elif draws[n - repeats]:  # the control draws count the slots that are not repeats
+            controls -= 1
+        else:
+            real -= 1
+            delay = repeat_draw(study, user, k)
+            if delay is not None:
+                bisect.insort(pending, n + 1 + delay)
+            k += 1
+        n, ahead = n + 1, ahead + 1
+    future = sum(1 for j in range(k, k + real) if repeat_draw(study, user, j) is not None)
+    return ahead + real + future + len(pending)
 
 
 _DRAWS: OrderedDict[tuple, bytes] = OrderedDict()

@@ -189,6 +189,7 @@ def judgment_records(study: Study, include_auto_ties: bool = False, include_skip
             "identical": item.identical, "is_control": control is not None,
             "control_kind": control.kind if control else "", "control_expected": control.expected if control else "",
             "control_passed": control_passed(control, slot, j) if control else None,
+            "repeat_of": item.repeat_of_id,  # a repeated pair: self-consistency only, never counted in the results
             "flag": slot.flag_reason, "status": "judged", "skip_reason": "", "revisions": j.revision_count,
             "submitted_at": j.submitted_at.isoformat(), **finals.get(item.pk, no_final),
         })
@@ -201,6 +202,13 @@ def judgment_records(study: Study, include_auto_ties: bool = False, include_skip
                          "left_system": a, "right_system": b, "system_a": a, "system_b": b, "answer": "tie",
                          "preferred_system": "", "identical": True, "is_control": False, "auto": True})
     return rows
+
+
+def gate_records(study: Study) -> list[dict]:
+    """The judgment rows the completion gate's reliability checks read (annotation/services/judgments.py). They
+    are unblinded, but the gate only turns them into a valid or invalid code, which shows no system to anyone:
+    the rater cannot tell either way, and a researcher reads results through blinding.unblind as ever."""
+    return judgment_records(study)
 
 
 def rater_notes(study: Study) -> list[dict[str, Any]]:
@@ -223,6 +231,7 @@ def _skipped_records(study: Study, names: dict[int, str]) -> list[dict]:
         rows.append({"item": item.pk, "example": item.example.ext_id, "task": item.example.task,
                      "rater": slot.rater.username, "slot": slot.token, "left_system": left, "right_system": right,
                      "system_a": a, "system_b": b, "answer": "", "is_control": item.kind == Item.Kind.CONTROL,
+                     "repeat_of": item.repeat_of_id,
                      "flag": slot.flag_reason, "status": "skipped", "skip_reason": slot.skip_reason})
     return rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from annotation.controls import CONTROL_KINDS
-from annotation.models import Control, Preference, Strength, Study
+from annotation.models import EXCLUDE_CHECKS_DEFAULT, GATE_CHECKS_DEFAULT, Control, Preference, Strength, Study
 from selection.models import Dataset, System
 
 
@@ -20,7 +20,8 @@ class StudySerializer(serializers.ModelSerializer):
         fields = ["name", "public_title", "owner", "collaborators", "dataset", "split", "status", "n_examples", "raters_per_item", "seed",
                   "control_rate", "control_kinds", "questions", "guidelines", "practice_count", "identical_outputs",
                   "quota_per_rater", "allocation", "min_raters_per_item", "stop_alpha", "adjudication",
-                  "adjudication_agreement", "adjudication_share", "reviewers", "summary", "systems",
+                  "adjudication_agreement", "adjudication_share", "reviewers", "repeat_rate", "repeat_gap",
+                  "reliability_alpha", "gate_checks", "exclude_checks", "summary", "systems",
                   "created_at", "launched_at", "closed_at"]
 
     def get_systems(self, study: Study) -> list[str]:
@@ -52,6 +53,15 @@ class StudyCreateSerializer(serializers.Serializer):
     adjudication_share = serializers.FloatField(min_value=0.01, max_value=1, default=0.1)
     reviewers = serializers.ListField(child=serializers.CharField(), required=False, default=list,
                                       help_text="Usernames of users with the reviewer role.")
+    repeat_rate = serializers.FloatField(min_value=0, max_value=0.5, default=0.0,
+                                         help_text="Share of each rater's real pairs shown to them again later.")
+    repeat_gap = serializers.IntegerField(min_value=1, max_value=500, default=5)
+    reliability_alpha = serializers.FloatField(min_value=0.001, max_value=0.2, default=0.05)
+    gate_checks = serializers.ListField(child=serializers.CharField(), default=list(GATE_CHECKS_DEFAULT),
+                                        help_text="Reliability checks (annotation/reports/checks.py) a valid "
+                                                  "completion code needs.")
+    exclude_checks = serializers.ListField(child=serializers.CharField(), default=list(EXCLUDE_CHECKS_DEFAULT),
+                                           help_text="Checks whose failures 'exclude flagged raters' drops.")
     launch = serializers.BooleanField(default=False)
 
     def validate_reviewers(self, names: list[str]) -> list:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from annotation.reports.checks import CHECKS, checks_failed, run_checks
 from annotation.reports.judges import judges_section
 from annotation.reports.prose import judge_sentences, methods_paragraph
 from annotation.reports.records import ALL, JudgmentRecord, SideAccuracy, as_records, is_auto_tie
@@ -32,6 +33,7 @@ from annotation.stats.preferences import (
     pairwise_preferences,
     position_bias,
 )
+from annotation.stats.rater_checks import z_scores
 from annotation.stats.rater_quality import RaterQuality
 from selection.core.metrics import bootstrap_ci
 
@@ -133,17 +135,29 @@ def _likert_section(records: list[JudgmentRecord], scales: list[dict], bootstrap
         per_system: dict[str, list[int]] = defaultdict(list)
         for _, _, system, v in values:
             per_system[system].append(v)
-        means = []
-        for system, vs in sorted(per_system.items()):
-            ci = bootstrap_ci(vs, n_resamples=max(bootstrap, 1), random_state=seed) if len(vs) > 1 else None
-            means.append({"system": system, "n": len(vs), "mean": float(np.mean(vs)),
-                          "ci": [ci.low, ci.high] if ci and bootstrap else None})
+        means = _system_means(per_system, bootstrap, seed)
+        z_rows, z_dropped = z_scores(values)
+        per_system_z: dict[str, list[float]] = defaultdict(list)
+        for _, _, system, z in z_rows:
+            per_system_z[system].append(z)
         out.append({"key": scale["key"], "label": scale.get("label", scale["key"]),
                     "min": scale["min"], "max": scale["max"], "means": means,
+                    "z_means": _system_means(per_system_z, bootstrap, seed),
+                    "z_dropped_raters": {str(r): why for r, why in sorted(z_dropped.items(), key=str)},
                     "agreement": _agreement(cells, level="ordinal",
                                             categories=list(range(scale["min"], scale["max"] + 1)),
                                             bootstrap=bootstrap, seed=seed, with_kappas=False)})
     return out
+
+
+def _system_means(per_system: Mapping[str, list[float]], bootstrap: int, seed: int) -> list[dict]:
+    """Mean per system with a bootstrap interval (raw Likert points, or per-rater z-scores)."""
+    means = []
+    for system, vs in sorted(per_system.items()):
+        ci = bootstrap_ci(vs, n_resamples=max(bootstrap, 1), random_state=seed) if len(vs) > 1 else None
+        means.append({"system": system, "n": len(vs), "mean": float(np.mean(vs)),
+                      "ci": [ci.low, ci.high] if ci and bootstrap else None})
+    return means
 
 
 def _scatter_points(prefs: list[Judgment], scores: Mapping) -> list[dict]:
@@ -208,12 +222,19 @@ def _by_task(records: list[JudgmentRecord], criteria: list[dict] | None = None, 
 # Raters
 
 
-def rater_table(records: list[JudgmentRecord], min_controls: int = 3, **params: Any) -> dict[str, Any]:
-    """Per rater: judgments, controls passed, leave-one-out agreement, median seconds, answer balance, flags.
+def rater_table(records: list[JudgmentRecord], min_controls: int = 3, design: Mapping[str, Any] | None = None,
+                exclude_checks: Iterable[str] = ("rater_flags",), **params: Any) -> dict[str, Any]:
+    """Per rater: judgments, controls passed, leave-one-out agreement, median seconds, answer balance, flags,
+    and every reliability check's outcome (annotation.reports.checks).
 
     Flags come from :class:`RaterQuality` (it needs pairwise answers); control pass rates use each
-    record's ``control_passed`` so that accuracy-only or Likert-only studies still get them.
+    record's ``control_passed`` so that accuracy-only or Likert-only studies still get them. ``flagged`` (who
+    "exclude flagged raters" leaves out) is the raters failing any of ``exclude_checks``: with "rater_flags"
+    (the default) their RaterQuality flags, with another check "fails_<check>".
     """
+    design = dict(design or {})
+    exclude_checks = list(exclude_checks)
+    checks = run_checks(records, design)
     prefs = preference_records(records, controls=True)
     prefs = [p for p in prefs if not is_auto_tie(p)]
     quality: dict[Any, dict] = {}
@@ -230,6 +251,7 @@ def rater_table(records: list[JudgmentRecord], min_controls: int = 3, **params: 
         scored = [r.control_passed for r in mine if r.is_control and r.control_passed is not None]
         secs = [r.seconds for r in mine if r.seconds is not None]
         q = quality.get(rater, {})
+        mine_checks = {n: res[rater].to_dict() for n, res in checks.items() if rater in res}
         rows.append({
             "rater": rater, "n_judgments": len(mine), "n_controls": len(scored),
             "controls_passed": sum(scored), "control_accuracy": sum(scored) / len(scored) if scored else None,
@@ -237,10 +259,27 @@ def rater_table(records: list[JudgmentRecord], min_controls: int = 3, **params: 
             "alpha_vs_others": q.get("alpha_vs_others"), "ac1_vs_others": q.get("ac1_vs_others"),
             "alpha_delta": q.get("alpha_delta"),
             "share_left": q.get("share_left"), "share_right": q.get("share_right"), "share_tie": q.get("share_tie"),
-            "flags": q.get("flags", []),
+            "flags": q.get("flags", []) + [f"fails_{n}" for n in sorted(mine_checks)
+                                           if n not in ("rater_flags", "controls") and mine_checks[n]["failed"]],
+            "checks": mine_checks,
         })
-    flagged = {r["rater"]: r["flags"] for r in rows if r["flags"]}
-    return {"raters": rows, "flagged": flagged, "group_alpha": group_alpha, "reason": reason}
+    failing = checks_failed(checks, exclude_checks)
+    flagged = {}
+    for r in rows:
+        names = failing.get(r["rater"], [])
+        if names:
+            flagged[r["rater"]] = [f for n in names for f in (_quality_flags(r) if n == "rater_flags" else [f"fails_{n}"])]
+    return {"raters": rows, "flagged": flagged, "group_alpha": group_alpha, "reason": reason,
+            "exclude_checks": exclude_checks,
+            "checks": {n: {"label": CHECKS[n].label, "n_raters": len(res),
+                           "n_failed": sum(1 for x in res.values() if x.failed),
+                           "n_undecided": sum(1 for x in res.values() if x.failed is None)}
+                       for n, res in checks.items()}}
+
+
+def _quality_flags(row: Mapping[str, Any]) -> list[str]:
+    """A row's RaterQuality flags (the check outcomes added to ``flags`` left out)."""
+    return [f for f in row["flags"] if not f.startswith("fails_")]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -306,7 +345,9 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     scales = list((meta.get("questions") or {}).get("likert", []))
     kw = {"scales": scales, "scores": scores or {}, "bootstrap": bootstrap, "seed": seed,
           "criteria": list((meta.get("questions") or {}).get("criteria", []))}
-    raters = rater_table(records, **dict(rater_params or {}))
+    raters = rater_table(records, design={**meta, "rater_params": dict(rater_params or {})},
+                         exclude_checks=meta["exclude_checks"] if meta.get("exclude_checks") is not None
+                         else ("rater_flags",), **dict(rater_params or {}))
     flagged = set(raters["flagged"])
     all_raters = _by_task(records, **kw)
     kept = [r for r in records if r.rater not in flagged]

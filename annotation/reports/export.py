@@ -59,6 +59,8 @@ def report_csv(report: Mapping[str, Any]) -> str:
             for scale in s.get("likert", []):
                 for m in scale["means"]:
                     row(version, task, f"likert:{scale['key']}", m["system"], m["mean"], m["ci"], m["n"])
+                for m in scale.get("z_means") or []:  # WMT's per-rater z-scores
+                    row(version, task, f"likert_z:{scale['key']}", m["system"], m["mean"], m["ci"], m["n"])
                 v = scale["agreement"]["alpha"]
                 row(version, task, f"likert:{scale['key']}", "alpha_ordinal", v["value"], v["ci"], None, None,
                     v["reason"])
@@ -75,6 +77,11 @@ def report_csv(report: Mapping[str, Any]) -> str:
     for r in report["raters"]["raters"]:
         row("raters", ALL, "rater", r["rater"], r["control_accuracy"], None, r["n_judgments"], None,
             ";".join(r["flags"]))
+        for name, c in sorted((r.get("checks") or {}).items()):
+            verdict = "undecided" if c["failed"] is None else "failed" if c["failed"] else "passed"
+            row("raters", ALL, f"check:{name}", r["rater"], c.get("value"), None,
+                c.get("n_repeats", c.get("n", c.get("n_controls"))), c.get("p_value"),
+                f"{verdict}{': ' + c['reason'] if c.get('reason') else ''}")
     for j in report.get("judges") or []:
         _judge_rows(row, j)
     adaptive = (report.get("meta") or {}).get("adaptive")

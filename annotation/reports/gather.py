@@ -114,6 +114,9 @@ def study_meta(study: Study, records: list[JudgmentRecord]) -> dict[str, Any]:
         "allocation": study.allocation, "min_raters_per_item": study.min_raters_per_item,
         "stop_alpha": study.stop_alpha, "adaptive": adaptive_status(study),
         "adjudication": adjudication_meta(study),
+        "repeat_rate": study.repeat_rate, "repeat_gap": study.repeat_gap,
+        "n_repeats": sum(1 for r in records if r.repeat), "reliability_alpha": study.reliability_alpha,
+        "gate_checks": list(study.gate_checks or []), "exclude_checks": list(study.exclude_checks or []),
     }
 
 

@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from annotation.reports.checks import CHECKS
 from annotation.reports.records import ALL
 
 __all__ = ["MIN_DECISIVE", "MIN_PAIRABLE", "block_summary", "judge_sentences", "methods_paragraph", "report_headline",
@@ -68,6 +69,7 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
     if acc:
         parts.append(f"Agreement on accuracy: alpha (nominal) = {_fmt(acc['alpha']['value'])}, Fleiss' kappa = "
                      f"{_fmt(acc['fleiss_kappa']['value'])}.")
+    parts += _reliability_sentences(meta, section, raters)
     excluded = list(excluded)
     if excluded:
         parts.append(f"Raters flagged by the quality checks ({', '.join(map(str, excluded))}) were excluded from "
@@ -86,6 +88,62 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
                      "Krippendorff's alpha 0, Cohen's kappa 0, Fleiss' kappa -1) and flagged as resting on too "
                      "little data.")
     return " ".join(parts)
+
+
+def _checks_text(names: Iterable[str]) -> str:
+    return "; ".join(CHECKS[n].method if n in CHECKS else n for n in names)
+
+
+def _reliability_sentences(meta: Mapping[str, Any], section: Mapping[str, Any], raters: Mapping[str, Any]
+                           ) -> list[str]:
+    """Repeated pairs, the per-rater tests, which checks gate codes and exclude raters, and z-scored Likert."""
+    out = []
+    alpha = meta.get("reliability_alpha", 0.05)
+    if meta.get("repeat_rate"):
+        found = [r["checks"]["self_consistency"] for r in raters.get("raters", [])
+                 if isinstance(r, Mapping) and (r.get("checks") or {}).get("self_consistency")]
+        shares = sorted(c["share_same"] for c in found if c.get("share_same") is not None)
+        kappas = sorted(c["kappa"] for c in found if c.get("kappa") is not None)
+        summary = (f" Over {len(shares)} rater(s) with repeats, the median share answered the same (in terms of "
+                   f"which system won) was {shares[len(shares) // 2]:.2f}" + (
+                       f" and the median Cohen's kappa between first and repeated answers {kappas[len(kappas) // 2]:.2f}"
+                       if kappas else "") + "." if shares else "")
+        out.append(f"About {meta['repeat_rate']:.0%} of each rater's real pairs were shown to the same rater again, "
+                   f"at least {meta.get('repeat_gap', 5)} slots later, with sides drawn afresh by the study's side "
+                   f"design and nothing on the page or in its timing to tell them apart; the "
+                   f"{meta.get('n_repeats', 0)} repeated judgments measure self-consistency only and are not "
+                   f"counted in any result.{summary}")
+    rows = [r for r in raters.get("raters", []) if isinstance(r, Mapping)]
+    tested = any(set(r.get("checks") or {}) & {"self_consistency", "degraded_test"} for r in rows)
+    if tested:
+        likert = bool((meta.get("questions") or {}).get("likert"))
+        test = ("a one-sided Wilcoxon signed-rank test on the Likert differences" if likert
+                else "an exact one-sided sign test on the preferences, a tie counting against")
+        out.append("Per rater, Appraise's test that real outputs are rated above their degraded copies on the degraded "
+                   f"controls ({test}) and self-consistency on repeated pairs (an exact one-sided binomial test "
+                   "against the agreement of a rater who ignores the texts) run at "
+                   f"alpha = {alpha:g}, and decide only when even a perfect record could reach it (otherwise the "
+                   "rater is reported as undecided, neither gated nor excluded).")
+    gate = meta.get("gate_checks")
+    if gate is not None:
+        out.append(f"A valid completion code required {_checks_text(gate)}." if gate else
+                   "Completion codes were issued without a reliability check (beyond judging a real pair).")
+    exclude = meta.get("exclude_checks")
+    if exclude:
+        out.append(f"The version without flagged raters leaves out raters failing {_checks_text(exclude)}.")
+    z = [sc for sc in section.get("likert", []) if sc.get("z_means")]
+    if z:
+        means = "; ".join(f"{sc['label']}: " + ", ".join(
+            f"{m['system']} {m['mean']:.2f} raw" + "".join(f" / {zm['mean']:+.2f} z" for zm in sc["z_means"]
+                                                          if zm["system"] == m["system"])
+            for m in sc["means"]) for sc in z)
+        dropped = sum(len(sc.get("z_dropped_raters") or {}) for sc in z)
+        out.append("Likert scores are also given as per-rater z-scores, as in WMT's direct assessment (each "
+                   "rater's scores minus that rater's mean, over that rater's standard deviation), so that harsh "
+                   f"and lenient raters weigh alike: {means}"
+                   + (f" ({dropped} rater-scale(s) with fewer than two scores or no spread have no z-score)"
+                      if dropped else "") + ".")
+    return out
 
 
 def _allocation_sentence(meta: Mapping[str, Any]) -> str:

@@ -60,6 +60,13 @@ class JudgmentRecord:
     criteria: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # {key: {"answer", "preferred_system"}}
     left_edit: float | None = None  # words the left output changed in its input (annotation.worddiff.edit_words)
     right_edit: float | None = None
+    control_kind: str = ""  # "degraded" / "gold" on a control
+    repeat_of: Any = None  # on a repeated pair: the real item it repeats (it is counted there, once)
+
+    @property
+    def repeat(self) -> bool:
+        """A rater's second answer on a pair they judged before: for self-consistency only."""
+        return self.repeat_of is not None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JudgmentRecord:
@@ -74,12 +81,13 @@ class JudgmentRecord:
                    control_expected=row.get("control_expected") or "", control_passed=row.get("control_passed"),
                    auto=bool(row.get("auto")), submitted_at=row.get("submitted_at"),
                    strength=row.get("strength") or "", criteria=row.get("criteria") or {},
-                   left_edit=row.get("left_edit"), right_edit=row.get("right_edit"))
+                   left_edit=row.get("left_edit"), right_edit=row.get("right_edit"),
+                   control_kind=row.get("control_kind") or "", repeat_of=row.get("repeat_of"))
 
     @property
     def real(self) -> bool:
-        """A rater's judgment of a real item (not a control, not a design tie)."""
-        return not self.is_control and not self.auto
+        """A rater's judgment of a real item (not a control, not a design tie, not a repeat)."""
+        return not self.is_control and not self.auto and not self.repeat
 
     @property
     def expected(self) -> str | None:
@@ -89,13 +97,22 @@ class JudgmentRecord:
     def preference(self, controls: bool = False) -> Judgment | None:
         """The pairwise answer as ``annotation.stats.preferences`` takes it, or None when there is none (or
         the record is a control and ``controls`` is False). Controls carry their ``expected`` answer."""
-        if self.answer not in ANSWERS or self.left_system == self.right_system:
+        if self.answer not in ANSWERS or self.left_system == self.right_system or self.repeat:
             return None
         if self.is_control and not controls:
             return None
         return Judgment(item=self.item, rater=self.rater or AUTO_TIE, left=self.left_system,
                         right=self.right_system, answer=self.answer, task=self.task, seconds=self.seconds,
                         expected=self.expected if self.is_control else None)
+
+    def canonical_answer(self) -> str | None:
+        """The pairwise answer in position-free terms: "a" / "b" (the system that won) or "tie" / "both_bad"."""
+        if self.answer in ("tie", "both_bad"):
+            return self.answer
+        if self.answer not in ("left", "right"):
+            return None
+        won = self.left_system if self.answer == "left" else self.right_system
+        return "a" if won == self.system_a else "b"
 
     def accuracy(self) -> list[SideAccuracy]:
         """One yes/no record per judged side of a real item (the DEFT paper's "edit judged accurate")."""

@@ -33,6 +33,8 @@ from annotation.queue import (
     rater_counts,
     rater_may_join,
     real_candidates,
+    repeat_counts,
+    repeats_pending,
     stable_int,
 )
 from annotation.sides import side_choice
@@ -116,15 +118,41 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         return current
     slot_reclaim_expired(study=study, now=now)
     mine = rater_counts(study, user)
+    pending = repeats_pending(study, user)
+    repeats = repeat_counts(study, user)[3] if study.repeat_rate else 0
+    due = next((r for r in pending if r[1] <= mine["taken"]), None)
+    if due:
+        return _repeat_slot(study, user, until, due[0])
     if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
-        return None
+        return _repeat_tail(study, user, until, pending)
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
-    if _wants_control(study, user, mine["taken"]) and mine["open"] > 0:
+    if _wants_control(study, user, mine["taken"] - repeats) and mine["open"] > 0:
         slot = _control_slot(study, user, until)
         if slot:
             return slot
-    return _real_slot(study, user, until)
+    slot = _real_slot(study, user, until)
+    return slot or _repeat_tail(study, user, until, pending)
+
+
+def _repeat_slot(study: Study, user: User, until: datetime, item_id: int) -> Slot:
+    """The rater's repeat of a pair they judged: no seat (it adds no rating to the item), sides drawn afresh by
+    the study's side design; a concurrent copy of this request loses on the unique (item, rater). Its row is
+    locked and its seats read, and the rater's real queue looked at, as for a real pair, so that handing out a
+    repeat runs the database work a real pair does (annotation/blinding.md: timing)."""
+    next(iter(real_candidates(study, user)), None)
+    rows = Item.objects.filter(pk=item_id).select_related("example")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(of=("self",))
+    item = rows.get()
+    list(Slot.objects.filter(item_id=item_id, seat__isnull=False).values_list("seat", flat=True))
+    return _slot_create(study, user, item, until, seat=None)
+
+
+def _repeat_tail(study: Study, user: User, until: datetime, pending: list[tuple[int, int]]) -> Slot | None:
+    """No real pair is left: the scheduled repeats come now, sooner than their gap if need be, so that every
+    repeat slots_ahead counted is handed out (a rater's "left" never promises pairs that do not come)."""
+    return _repeat_slot(study, user, until, pending[0][0]) if pending else None
 
 
 def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:

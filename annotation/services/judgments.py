@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from annotation.controls import control_passed
 from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Strength, Study, StudyRater
-from annotation.queue import slots_ahead
+from annotation.queue import repeat_counts, repeat_draw, slots_ahead
+from annotation.reports.checks import run_checks
+from annotation.reports.records import as_records
+from annotation.selectors import gate_records
 
 from . import tallies
 from .assignment import study_accepts_writes
@@ -140,8 +143,19 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
         tallies.slot_sides_changed(slot, slot.item, study.pk, 1)  # judged again: its sides count again
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
-    slot.save(update_fields=["status", "seat"])
+    slot.repeat_due = _repeat_due(study, slot, user)
+    slot.save(update_fields=["status", "seat", "repeat_due"])
     return judgment, True
+
+
+def _repeat_due(study: Study, slot: Slot, user: User) -> int | None:
+    """In a study with repeats, whether this first answer to a real pair brings the pair back, and from which
+    slot count (annotation/queue.py: repeat_draw). The counts are read for every kind of pair alike."""
+    if not study.repeat_rate:
+        return None
+    done_real, taken, _, _ = repeat_counts(study, user)
+    delay = repeat_draw(study, user, done_real) if slot.item.kind == Item.Kind.REAL else None
+    return None if delay is None else taken + delay
 
 
 def _reseat(slot: Slot) -> None:
@@ -171,15 +185,34 @@ def rater_controls(study: Study, user: User) -> tuple[int, int]:
 
 def _qc_passed(study: Study, user: User) -> bool:
     """Is this rater's completion code valid for payment? Only with at least one judged real pair (skipping
-    every pair is no work), and with `qc_min_pass` of their controls passed, where a skipped control counts as
-    failed: otherwise skipping a pair would be a free way out of every check, and skipping all of them earned
-    a valid code (the rater cannot tell a control before skipping it, so this costs an honest rater little)."""
+    every pair is no work), and passing every check of the study's `gate_checks` (annotation/reports/checks.py;
+    by default "controls" alone). A check that cannot decide on the data so far does not fail the rater."""
     mine = Slot.objects.filter(item__study=study, rater=user)
     if not mine.filter(item__kind=Item.Kind.REAL, status=Slot.Status.DONE).exists():
         return False
+    checks = list(study.gate_checks or [])
+    if "controls" in checks and not _controls_passed(study, user, mine):
+        return False
+    others = [c for c in checks if c != "controls"]
+    if not others:
+        return True
+    results = run_checks(as_records(gate_records(study)), gate_design(study), others)
+    return not any((res.get(user.username) and res[user.username].failed) for res in results.values())
+
+
+def _controls_passed(study: Study, user: User, mine: Any) -> bool:
+    """`qc_min_pass` of their controls passed, where a skipped control counts as failed: otherwise skipping a
+    pair would be a free way out of every check, and skipping all of them earned a valid code (the rater cannot
+    tell a control before skipping it, so this costs an honest rater little)."""
     passed, scored = rater_controls(study, user)
     scored += mine.filter(item__kind=Item.Kind.CONTROL, status=Slot.Status.SKIPPED).count()
     return scored == 0 or passed / scored >= study.qc_min_pass
+
+
+def gate_design(study: Study) -> dict[str, Any]:
+    """The study facts a reliability check reads (the report passes its meta dict, a superset)."""
+    return {"questions": study.questions, "qc_min_pass": study.qc_min_pass,
+            "reliability_alpha": study.reliability_alpha, "repeat_rate": study.repeat_rate}
 
 
 def _code(study: Study, member: StudyRater, passed: bool) -> str:

@@ -31,8 +31,9 @@ TIE_RATE = 0.05
 
 
 def _true_winner_is_a(item: Item, p_a: float, seed: int) -> bool:
-    """The item's seeded ground truth: the same for every rater, different across items."""
-    return random.Random(f"{seed}:{item.pk}").random() < p_a
+    """The item's seeded ground truth: the same for every rater, different across items; a repeated pair
+    shares its original's."""
+    return random.Random(f"{seed}:{item.repeat_of_id or item.pk}").random() < p_a
 
 
 def _p_a(item: Item, prefer: dict[str, float]) -> float:

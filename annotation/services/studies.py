@@ -15,7 +15,19 @@ from django.db.models import Count
 from django.utils import timezone
 
 from annotation.controls import CONTROL_KINDS, control_candidates, degrade_any, match_controls, pair_features
-from annotation.models import QUESTION_DEFAULTS, Control, Invite, Item, Study, StudyEvent, StudyRater, StudySystem
+from annotation.models import (
+    EXCLUDE_CHECKS_DEFAULT,
+    GATE_CHECKS_DEFAULT,
+    QUESTION_DEFAULTS,
+    Control,
+    Invite,
+    Item,
+    Study,
+    StudyEvent,
+    StudyRater,
+    StudySystem,
+)
+from annotation.reports.checks import validate_checks
 from selection.core.sampling import stratified_sample
 from selection.models import Dataset, Example, Output, Split, System
 
@@ -26,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 DESIGN_FIELDS = ("dataset", "split", "n_examples", "raters_per_item", "seed", "control_rate", "control_kinds",
                  "questions", "practice_count", "identical_outputs", "allocation", "min_raters_per_item",
-                 "stop_alpha")
+                 "stop_alpha", "repeat_rate", "repeat_gap")
 
 
 def questions_normalise(questions: dict | None) -> dict:
@@ -86,7 +98,9 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                  public_title: str = "Text editing evaluation", open_to_annotators: bool = True,
                  display_mode: str = "auto", allocation: str = "fixed", min_raters_per_item: int = 1,
                  stop_alpha: float = 0.05, adjudication: str = "off", adjudication_agreement: float = 1.0,
-                 adjudication_share: float = 0.1, reviewers: Iterable[User] = (), user: User | None = None,
+                 adjudication_share: float = 0.1, reviewers: Iterable[User] = (), repeat_rate: float = 0.0,
+                 repeat_gap: int = 5, reliability_alpha: float = 0.05, gate_checks: Iterable[str] | None = None,
+                 exclude_checks: Iterable[str] | None = None, user: User | None = None,
                  owner: User | None = None,
                  launch: bool = False) -> Study:
     """Create a draft study and build its items; `launch=True` launches it at once. Its owner is `owner`,
@@ -102,6 +116,9 @@ def study_create(*, name: str, dataset: Dataset, systems: Iterable[System], n_ex
                   open_to_annotators=open_to_annotators, display_mode=display_mode, allocation=allocation,
                   min_raters_per_item=min_raters_per_item, stop_alpha=stop_alpha, adjudication=adjudication,
                   adjudication_agreement=adjudication_agreement, adjudication_share=adjudication_share,
+                  repeat_rate=repeat_rate, repeat_gap=repeat_gap, reliability_alpha=reliability_alpha,
+                  gate_checks=list(GATE_CHECKS_DEFAULT if gate_checks is None else gate_checks),
+                  exclude_checks=list(EXCLUDE_CHECKS_DEFAULT if exclude_checks is None else exclude_checks),
                   created_by=user if getattr(user, "pk", None) else None)
     study.owner = owner if getattr(owner, "pk", None) else study.created_by
     _validate_design(study, systems)
@@ -160,6 +177,7 @@ def _validate_design(study: Study, systems: list[System]) -> None:
         raise AnnotationError(f"display_mode must be one of {Study.Display.values}.")
     _validate_allocation(study)
     _validate_adjudication(study)
+    _validate_reliability(study)
 
 
 def _validate_adjudication(study: Study) -> None:
@@ -190,6 +208,33 @@ def study_adjudication_set(*, study: Study, adjudication: str, adjudication_agre
     _event(study, user, StudyEvent.Action.UPDATE, f"adjudication: {study.adjudication} (agreement "
            f"{study.adjudication_agreement:g}, sample {study.adjudication_share:g})")
     return study
+
+
+def _validate_reliability(study: Study) -> None:
+    """Repeats, the per-rater tests' alpha, and the checks the gate and the exclusion use (checks.py)."""
+    try:
+        study.repeat_rate = float(study.repeat_rate or 0)
+        study.repeat_gap = int(study.repeat_gap)
+        study.reliability_alpha = float(study.reliability_alpha)
+    except (TypeError, ValueError) as e:
+        raise AnnotationError(f"Repeat rate, repeat gap and reliability alpha are numbers ({e}).") from e
+    if not 0 <= study.repeat_rate <= 0.5:
+        raise AnnotationError("The repeat rate is a share of each rater's real pairs in [0, 0.5].")
+    if not 1 <= study.repeat_gap <= 500:
+        raise AnnotationError("The repeat gap (slots between a pair and its repeat) is between 1 and 500.")
+    if not 0 < study.reliability_alpha < 0.5:
+        raise AnnotationError("The per-rater tests' error level is in (0, 0.5), e.g. 0.05.")
+    for field in ("gate_checks", "exclude_checks"):
+        try:
+            setattr(study, field, validate_checks(getattr(study, field) or [], field.replace("_", " ")))
+        except ValueError as e:
+            raise AnnotationError(str(e)) from e
+    used = set(study.gate_checks) | set(study.exclude_checks)
+    if "self_consistency" in used and not study.repeat_rate:
+        raise AnnotationError("The self-consistency check needs repeated pairs: set a repeat rate above 0.")
+    if "degraded_test" in used and not (study.control_rate and Control.Kind.DEGRADED in study.control_kinds):
+        raise AnnotationError("The degraded-copy test needs degraded controls: a control rate above 0 with the "
+                              "'degraded' control kind.")
 
 
 def _validate_allocation(study: Study) -> None:
@@ -246,17 +291,32 @@ def _items_build(study: Study) -> None:
     practice = _practice_plan(study, eligible, sample, sss, texts, rng)
     outside = {e.pk for e in sample} | {item.example_id for item, _ in practice}
     controls, wanted = _controls_plan(study, items, [e for e in eligible if e.pk not in outside], sss, rng)
-    everything = items + [c[0] for c in controls] + [p[0] for p in practice]
+    repeats = _repeats_plan(study, items)
+    everything = items + [c[0] for c in controls] + [p[0] for p in practice] + [r for r, _ in repeats]
     rng.shuffle(everything)
     for item in everything:
         item.order_key = rng.getrandbits(62)
     Item.objects.bulk_create(everything)
     Control.objects.bulk_create(Control(item=item, **spec) for item, spec in controls + practice)
+    for repeat, original in repeats:
+        repeat.repeat_of_id = original.pk
+    Item.objects.bulk_update([r for r, _ in repeats], ["repeat_of"])
     study.summary = {"examples": len(sample), "eligible_examples": len(eligible), "real_items": len(items),
                      "identical": sum(i.identical for i in items), "identical_excluded": excluded,
                      "controls": len(controls), "controls_wanted": wanted, "practice": len(practice),
-                     "pairs_per_example": len(sss) * (len(sss) - 1) // 2}
+                     "pairs_per_example": len(sss) * (len(sss) - 1) // 2, "repeat_items": len(repeats)}
     study.save(update_fields=["summary"])
+
+
+def _repeats_plan(study: Study, items: list[Item]) -> list[tuple[Item, Item]]:
+    """With a repeat rate, one repeat copy of every askable real item (a rater who judged the original may be
+    given it later, annotation/queue.py). They are shuffled in with every other item, so that, like controls,
+    nothing in their ids or order sets them apart."""
+    if not study.repeat_rate:
+        return []
+    askable = [i for i in items if not (i.identical and study.identical_outputs == Study.Identical.TIE)]
+    return [(Item(study=study, example=i.example, kind=Item.Kind.REPEAT, system_a=i.system_a, system_b=i.system_b,
+                  text_a=i.text_a, text_b=i.text_b, identical=i.identical), i) for i in askable]
 
 
 CONTROL_POOL_PER_CONTROL = 4  # examples drawn per wanted control, to match features from

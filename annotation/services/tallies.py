@@ -22,8 +22,9 @@ JUDGED = (Slot.Status.RESERVED, Slot.Status.DONE)  # the slots whose sides count
 
 
 def pair_key(item: Item) -> str:
-    """Real items balance per pair of systems; controls (of any system) count as one pair of their own."""
-    if item.kind == Item.Kind.REAL:
+    """Real items (and their repeats) balance per pair of systems; controls (of any system) count as one pair of
+    their own."""
+    if item.kind in (Item.Kind.REAL, Item.Kind.REPEAT):
         return f"real:{item.system_a_id}:{item.system_b_id}"
     return str(item.kind)
 

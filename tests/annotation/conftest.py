@@ -37,7 +37,7 @@ def next_queries_by_kind(client, study, max_answers: int) -> dict[str, list[int]
         if nxt["finished"]:
             break
         slot = Slot.objects.get(token=nxt["slot"]["slot"])
-        counts[slot.item.kind].append(len(queries))
+        counts.setdefault(slot.item.kind, []).append(len(queries))
     return counts
 
 

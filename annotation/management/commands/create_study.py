@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation import selectors
+from annotation.reports.checks import check_names
 from annotation.services import AnnotationError, study_create
 from selection import selectors as selection_selectors
 
@@ -36,6 +37,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-pairwise", action="store_true")
         parser.add_argument("--identical", choices=["show", "tie", "exclude"], default="tie")
         parser.add_argument("--guidelines", default="", help="a Markdown file")
+        parser.add_argument("--repeat-rate", type=float, default=0.0,
+                            help="share of each rater's real pairs shown to them again, for self-consistency")
+        parser.add_argument("--repeat-gap", type=int, default=5, help="a repeat comes at least this many slots later")
+        parser.add_argument("--reliability-alpha", type=float, default=0.05, help="error level of the per-rater tests")
+        parser.add_argument("--gate-checks", default=None,
+                            help="reliability checks a valid completion code needs, comma-separated (default "
+                                 "'controls'; '' for none): " + ", ".join(check_names()))
+        parser.add_argument("--exclude-checks", default=None,
+                            help="checks whose failures 'exclude flagged raters' drops (default 'rater_flags')")
         parser.add_argument("--launch", action="store_true")
         parser.add_argument("--owner", default="", help="the researcher who owns the study (default: the first admin)")
         parser.add_argument("--adjudication", choices=["off", "disagreements", "sample"], default="off",
@@ -75,7 +85,9 @@ class Command(BaseCommand):
                 allocation="adaptive" if o["adaptive"] else "fixed", min_raters_per_item=o["floor"],
                 stop_alpha=o["stop_alpha"], adjudication=o["adjudication"],
                 adjudication_agreement=o["adjudication_agreement"], adjudication_share=o["adjudication_share"],
-                reviewers=reviewers)
+                reviewers=reviewers, repeat_rate=o["repeat_rate"], repeat_gap=o["repeat_gap"],
+                reliability_alpha=o["reliability_alpha"], gate_checks=_names(o["gate_checks"]),
+                exclude_checks=_names(o["exclude_checks"]))
         except AnnotationError as exc:
             raise CommandError(str(exc)) from None
         s = study.summary
@@ -83,6 +95,11 @@ class Command(BaseCommand):
                           f"{s['controls']} controls, {s['practice']} practice, k={study.raters_per_item}"
                           + (f" (adaptive: floor {study.min_raters_per_item}, stopping rule at alpha "
                              f"{study.stop_alpha:g})." if study.allocation == "adaptive" else "."))
+        if study.repeat_rate:
+            self.stdout.write(f"Repeats: about {study.repeat_rate:.0%} of each rater's pairs come back at least "
+                              f"{study.repeat_gap} slots later ({s.get('repeat_items', 0)} repeat copies).")
+        self.stdout.write(f"Reliability checks: completion gate {', '.join(study.gate_checks) or 'none'}; "
+                          f"exclusion {', '.join(study.exclude_checks) or 'none'} (alpha {study.reliability_alpha:g}).")
         self.stdout.write(f"Annotators work at /work/{study.public_token}/")
         self.stdout.write(f"Owner: {owner.username if owner else 'none (admins only)'}")
 
@@ -94,3 +111,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {username!r} (--owner).")
             return user
         return selectors.first_admin()
+
+
+def _names(value: str | None) -> list[str] | None:
+    """A comma-separated list of check names; None (the option not given) keeps the study's default."""
+    return None if value is None else [n.strip() for n in value.split(",") if n.strip()]

@@ -60,6 +60,16 @@ def _f(x: float | None, d: int = 3) -> str:
     return "—" if x is None else f"{x:.{d}f}"
 
 
+def _check_line(row: dict) -> str:
+    parts = []
+    for name, c in sorted(row["checks"].items()):
+        verdict = "undecided" if c["failed"] is None else "FAILED" if c["failed"] else "passed"
+        extra = (f" same {_f(c.get('share_same'), 2)}, kappa {_f(c.get('kappa'), 2)}" if name == "self_consistency"
+                 else f" p {_f(c.get('p_value'), 4)} ({c.get('test')})" if name == "degraded_test" else "")
+        parts.append(f"{name} {verdict}{extra}")
+    return f"  {row['rater']}: " + "; ".join(parts)
+
+
 def summary_text(report: dict) -> str:
     """A short readable summary: methods, headline numbers of every task, flagged raters."""
     lines = [report["methods"], ""]
@@ -82,6 +92,12 @@ def summary_text(report: dict) -> str:
             lines.append(f"  Bradley-Terry: {bt.get('reason')}")
         for a in (s.get("accuracy") or {}).get("by_system", []):
             lines.append(f"  accurate {a['system']}: {a['accurate']}/{a['n']} = {_f(a['rate'])}")
+        for sc in s.get("likert") or []:
+            z = {m["system"]: m["mean"] for m in sc.get("z_means") or []}
+            lines.append(f"  {sc['label']}: " + ", ".join(f"{m['system']} {_f(m['mean'], 2)} raw / "
+                                                          f"{_f(z.get(m['system']), 2)} z" for m in sc["means"]))
+    lines += ["", "reliability checks per rater (failed / passed / undecided = too little data):"]
+    lines += [_check_line(r) for r in report["raters"]["raters"] if r.get("checks")]
     flagged = report["raters"]["flagged"]
     lines.append("")
     lines.append("flagged raters: " + (", ".join(f"{r} ({', '.join(f)})" for r, f in flagged.items()) or "none"))
