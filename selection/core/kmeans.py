@@ -23,7 +23,7 @@ nearest final centre needs at least one such pass:
    (restarts on the sample are cheap beside the full passes there and escape poor minima);
 3. ``full_passes`` Lloyd steps over all the data, streamed in chunks so memory stays
    bounded: assign every point, then move each centre to the mean of its members
-   (default, by cost: up to 10 passes while N·K <= 2e7, 3 while <= 2e8, else none: the
+   (default, by cost: up to 10 passes while N·K <= 2e7, 6 while <= 2e8, else none: the
    sample's centres are already within a few per cent of the best reachable inertia there
    and the pass would double the time; passes stop early once the inertia settles);
 4. a final assignment (``final_assign``, default on): every point is labelled with its
@@ -34,7 +34,7 @@ nearest final centre needs at least one such pass:
 
 Measured against scikit-learn KMeans, MiniBatchKMeans and faiss in bench/bench_ucs.py
 (bench/RESULTS.md): full-data inertia within 0.5 % of the best of them on every row there
-(seed 0; with seed 1, 0.51 % above MiniBatchKMeans at 10^6 × K=100).
+(two seeds; the margin is thin at K=100: 0.47 % above MiniBatchKMeans at 10^6 × K=100, seed 1).
 
 When the sample is the whole data set, step 2 is plain Lloyd to convergence.
 
@@ -290,7 +290,7 @@ def _auto_passes(n: int, K: int) -> int:
     Above ``_BIG`` none: the sample's centres get only the final assignment pass."""
     if n * K <= 2e7:
         return 10
-    return 3 if n * K <= _BIG else 0
+    return 6 if n * K <= _BIG else 0
 
 
 def _seed_size(n: int, K: int, per_centroid: int | None) -> int:
