@@ -15,7 +15,10 @@ per-cluster picks: alpha=0, beta=1, A=0.3·N/K):
   sklearn  sklearn.cluster.KMeans(n_clusters=K) defaults (k-means++ on all data, Lloyd to convergence),
            skipped where N·K > --sklearn-max-nk (its sequential seeding alone would take many minutes)
   minibatch sklearn.cluster.MiniBatchKMeans(n_clusters=K) defaults
-  faiss    faiss.Kmeans(d, K, niter=20) (trains on a 256·K sample), then one search for the labels
+  faiss    faiss.Kmeans(d, K, niter=20): random seeding, 20 Lloyd steps on a random sample of 256·K points
+           (its default max_points_per_centroid; all the data when N <= 256·K), then one search for the labels.
+           Ours fits on a sample too where N·K > 2e8 (8·K seeding points, 32·K Lloyd points) before its one
+           full assignment pass: both sides subsample there.
   (baselines get the same per-cluster loop for the picks)
 
 Quality: full-data inertia (sum of squared L2 distances of every point to its nearest centre), computed the
@@ -27,9 +30,13 @@ of points whose label was not their nearest final centre.
 
 Targets: ours' inertia within 0.5 % of the best baseline at every row; faiss / ours time >= 3 at 1M, K=1000.
 
-Run:  nice -n 10 .venv/bin/python bench/bench_ucs.py --data real-src real-rows --ks 7 100 1000 --mislabel
-      nice -n 10 .venv/bin/python bench/bench_ucs.py --data synth:70000 --ks 7 100 1000
-      nice -n 10 .venv/bin/python bench/bench_ucs.py --data synth:1000000 --ks 1000 --mislabel
+The machine's single-thread sgemm rate is measured first; "ours CPU / one GEMM pass" divides our CPU time by
+2·N·K·d FLOPs at that rate (one full assignment pass, the least any method that labels every point with its
+nearest centre must spend).
+
+Run:  bench/run_ucs_rows.sh     (every row in its own invocation of this script; faiss-cpu from
+                                 requirements-bench.txt)
+      .venv/bin/python bench/bench_ucs.py --table bench/out/ucs_rows.jsonl
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 D = 384
+SEED = 0  # every method's random_state (--seed)
 
 
 def make_data(n: int, d: int = D, n_true: int = 2000, seed: int = 0) -> np.ndarray:
@@ -114,6 +122,22 @@ def loop_picks(X: np.ndarray, labels: np.ndarray, centres: np.ndarray, A: int) -
     return np.sort(np.concatenate(chosen))
 
 
+def sgemm_gflops(threads: int, reps: int = 10) -> float:
+    """This machine's float32 GEMM throughput (GFLOP/s of CPU time) on the shape of one assignment
+    chunk (16,384 × 384 by 384 × 1,000): the physical limit of a Lloyd pass, 2·N·K·d FLOPs."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((16_384, D), dtype=np.float32)
+    B = rng.standard_normal((1000, D), dtype=np.float32)
+    G = np.empty((16_384, 1000), dtype=np.float32)
+    with threadpool_limits(threads):
+        np.matmul(A, B.T, out=G)
+        c = time.process_time()
+        for _ in range(reps):
+            np.matmul(A, B.T, out=G)
+        c = time.process_time() - c
+    return 2 * 16_384 * 1000 * D * reps / c / 1e9
+
+
 def per_cluster(n: int, K: int) -> int:
     return max(1, round(0.3 * n / K))
 
@@ -127,7 +151,7 @@ def timed(fn):
 def run_ours(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
     from selection.core.ucs import UCSSelector
 
-    sel = UCSSelector(n_clusters=K, per_cluster=A, alpha=0.0, beta=1.0, distance="euclidean", random_state=0)
+    sel = UCSSelector(n_clusters=K, per_cluster=A, alpha=0.0, beta=1.0, distance="euclidean", random_state=SEED)
     _, wall, cpu = timed(lambda: sel.fit(X, np.zeros(len(X), dtype=np.int8)))
     return {"wall": wall, "cpu": cpu}, sel.cluster_centers_
 
@@ -136,7 +160,9 @@ def run_mislabel(X: np.ndarray, K: int) -> dict:
     """The previous default (labels = assignment before the last mean update): share not nearest."""
     from selection.core.kmeans import fast_kmeans
 
-    old = fast_kmeans(X, K, random_state=0, final_assign=False, init_per_centroid=3)
+    old_passes = 10 if len(X) * K <= 2e7 else 3 if len(X) * K <= 2e8 else 1  # the schedule of that default
+    old = fast_kmeans(X, K, random_state=0, final_assign=False, init_per_centroid=3, n_init=1, sample_cost=0,
+                      full_passes=old_passes)
     wrong = int(np.sum(old.labels != nearest(X, old.centers)))
     return {"mislabelled": wrong, "share": wrong / len(X)}
 
@@ -144,7 +170,7 @@ def run_mislabel(X: np.ndarray, K: int) -> dict:
 def run_sklearn(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
     from sklearn.cluster import KMeans
 
-    km, wall, cpu = timed(lambda: KMeans(n_clusters=K, random_state=0).fit(X))
+    km, wall, cpu = timed(lambda: KMeans(n_clusters=K, random_state=SEED).fit(X))
     _, w2, c2 = timed(lambda: loop_picks(X, km.labels_, km.cluster_centers_, A))
     return {"wall": wall + w2, "cpu": cpu + c2, "n_iter": int(km.n_iter_)}, km.cluster_centers_
 
@@ -153,7 +179,7 @@ def run_minibatch(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
     from sklearn.cluster import MiniBatchKMeans
 
     def fit():
-        km = MiniBatchKMeans(n_clusters=K, random_state=0).fit(X)
+        km = MiniBatchKMeans(n_clusters=K, random_state=SEED).fit(X)
         return km, km.predict(X)
 
     (km, labels), wall, cpu = timed(fit)
@@ -165,7 +191,7 @@ def run_faiss(X: np.ndarray, K: int, A: int) -> tuple[dict, np.ndarray]:
     import faiss
 
     def fit():
-        km = faiss.Kmeans(X.shape[1], K, niter=20, seed=1)
+        km = faiss.Kmeans(X.shape[1], K, niter=20, seed=SEED + 1)
         km.train(X)
         _, lab = km.index.search(X, 1)
         return km.centroids, lab[:, 0]
@@ -184,19 +210,29 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="BLAS / OpenMP threads for every method (default 1)")
     ap.add_argument("--mislabel", action="store_true", help="also measure the old default's mislabelled share")
     ap.add_argument("--json", type=str, default=None, help="append the rows to this JSON-lines file")
+    ap.add_argument("--seed", type=int, default=0, help="random_state of every method (faiss: seed + 1)")
+    ap.add_argument("--table", type=str, default=None, help="only print the table of this JSON-lines file")
     args = ap.parse_args()
+    global SEED
+    SEED = args.seed
+    if args.table:
+        print_table([json.loads(line) for line in Path(args.table).read_text().splitlines() if line.strip()])
+        return
     import faiss
 
     faiss.omp_set_num_threads(args.threads)
     runners = {"ours": run_ours, "sklearn": run_sklearn, "minibatch": run_minibatch, "faiss": run_faiss}
+    gflops = sgemm_gflops(args.threads)
+    print(f"sgemm: {gflops:.1f} GFLOP/s per CPU-s ({args.threads} thread(s))", flush=True)
     rows = []
     for spec in args.data:
         X = load(spec)
         n = len(X)
         for K in args.ks:
             A = per_cluster(n, K)
-            row: dict = {"data": spec, "n": n, "K": K, "A": A, "threads": args.threads,
-                         "load1": os.getloadavg()[0]}
+            row: dict = {"data": spec, "n": n, "K": K, "A": A, "threads": args.threads, "seed": SEED,
+                         "load1": os.getloadavg()[0], "sgemm_gflops": gflops,
+                         "gemm_pass_cpu": 2 * n * K * X.shape[1] / gflops / 1e9}
             for name in args.methods:
                 if name == "sklearn" and n * K > args.sklearn_max_nk:
                     row[name] = {"skipped": f"N·K > {args.sklearn_max_nk:g}"}
@@ -208,6 +244,7 @@ def main() -> None:
             if args.mislabel:
                 with threadpool_limits(args.threads):
                     row["mislabel"] = run_mislabel(X, K)
+            row["load1_end"] = os.getloadavg()[0]
             rows.append(row)
             print(json.dumps(row), flush=True)
             if args.json:
@@ -220,8 +257,8 @@ def main() -> None:
 def print_table(rows: list[dict]) -> None:
     names = ["ours", "sklearn", "minibatch", "faiss"]
     print("\n| data | N | K | load | " + " | ".join(f"{m} s (CPU s)" for m in names)
-          + " | ours / best inertia | faiss / ours time (CPU) | old default mislabelled |")
-    print("|---|---|---|---|" + "---|" * len(names) + "---|---|---|")
+          + " | ours / best inertia | faiss / ours CPU | ours CPU / one GEMM pass | old default mislabelled |")
+    print("|---|---|---|---|" + "---|" * len(names) + "---|---|---|---|")
     for r in rows:
         cells = []
         for m in names:
@@ -229,11 +266,13 @@ def print_table(rows: list[dict]) -> None:
             cells.append("—" if v is None else "skipped" if "skipped" in v else f"{v['wall']:.1f} ({v['cpu']:.1f})")
         base = [r[m]["inertia"] for m in names[1:] if m in r and "inertia" in r[m]]
         ratio = f"{r['ours']['inertia'] / min(base):.4f}" if base and "ours" in r else "—"
-        sp = (f"{r['faiss']['wall'] / r['ours']['wall']:.1f}× ({r['faiss']['cpu'] / r['ours']['cpu']:.1f}×)"
-              if "faiss" in r and "ours" in r else "—")
+        sp = f"{r['faiss']['cpu'] / r['ours']['cpu']:.1f}×" if "faiss" in r and "ours" in r else "—"
+        limit = f"{r['ours']['cpu'] / r['gemm_pass_cpu']:.1f}" if "ours" in r else "—"
+        load = f"{r['load1']:.1f}–{r.get('load1_end', r['load1']):.1f}"
         mis = f"{r['mislabel']['mislabelled']:,} ({r['mislabel']['share']:.1%})" if "mislabel" in r else "—"
-        print(f"| {r['data']} | {r['n']:,} | {r['K']} | {r['load1']:.1f} | " + " | ".join(cells)
-              + f" | {ratio} | {sp} | {mis} |")
+        seed = f" (seed {r['seed']})" if r.get("seed") else ""
+        print(f"| {r['data']}{seed} | {r['n']:,} | {r['K']} | {load} | " + " | ".join(cells)
+              + f" | {ratio} | {sp} | {limit} | {mis} |")
 
 
 if __name__ == "__main__":

@@ -2,26 +2,39 @@
 
 Why not scikit-learn's ``KMeans``: its default k-means++ seeding on all the data is
 sequential and dominates the run time at 10^6 points and K = 1000; its Lloyd loop runs
-to convergence on every point.  Why not faiss: it trains on a sample of 256·K points and
-never looks at the rest of the data again, so the final centroids are fit to a sample.
+to convergence on every point.  Why not faiss: it is not a core dependency, and its
+default seeds at random; like the schedule below at large N·K it fits the centres on a
+sample (256·K points by default) and only assigns the rest. With k-means++ on a smaller
+sample, this module reaches a lower full-data inertia in under a third of faiss's CPU time at
+10^6 × 384, K=1000 (bench/RESULTS.md).
 
-The schedule here spends the budget where it pays (one full pass over N·K·d is the cost
-unit; at 10^6 × 384 × 1000 that is 3.8e11 multiply-adds, a few seconds of float32 GEMM):
+The schedule here spends the budget where it pays. One full pass over N·K·d is the cost
+unit: at 10^6 × 384 × K=1000 it is 2·N·K·d = 768 GFLOP, 6.6 CPU-s of float32 GEMM on this
+project's machine (117 GFLOP/s single-thread sgemm), and labelling every point with its
+nearest final centre needs at least one such pass:
 
-1. greedy k-means++ seeding on a sample of ``init_per_centroid`` points per centroid
-   (default 20·K: on real MiniLM vectors 3·K left the inertia 6 % above scikit-learn's
-   k-means++ on all the data; 20·K closes the gap, see bench/RESULTS.md);
+1. greedy k-means++ seeding on a sample (``init_per_centroid`` points per centroid; by
+   default 20·K, 8·K where N·K > 2e8 and seeding on 20·K would cost nearly as much as the
+   full pass, and at least 2e6/K points, which is cheap at small K and lowers the inertia);
 2. Lloyd iterations on a larger sample (``sample_per_centroid`` points per centroid, at
-   least ``min_sample``), each one blocked float32 GEMM: argmin ||x||² − 2x·c + ||c||²;
+   least ``min_sample`` and ``sample_cost``/K), each one blocked float32 GEMM: argmax of
+   x·c − ||c||²/2 (= argmin ||x − c||²); when the sample is at most a third of the data and
+   N·K <= 2e8, steps 1-2 run ``n_init`` = 3 times and the lowest sample inertia is kept
+   (restarts on the sample are cheap beside the full passes there and escape poor minima);
 3. ``full_passes`` Lloyd steps over all the data, streamed in chunks so memory stays
    bounded: assign every point, then move each centre to the mean of its members
-   (default, by cost: up to 10 passes while N·K <= 2e7, 3 while <= 2e8, else 1;
-   passes stop early once the inertia settles);
+   (default, by cost: up to 10 passes while N·K <= 2e7, 6 while <= 2e8, else none: the
+   sample's centres are already within a few per cent of the best reachable inertia there
+   and the pass would double the time; passes stop early once the inertia settles);
 4. a final assignment (``final_assign``, default on): every point is labelled with its
    nearest *final* centre and its distance is measured to that centre, which is what
    UCS's easy/hard picks need. Without it the labels would be the assignment made
    before the last mean update, and a few per cent of the points (7 % at 10^6 × K=1000)
    would carry a cluster that is no longer their nearest.
+
+Measured against scikit-learn KMeans, MiniBatchKMeans and faiss in bench/bench_ucs.py
+(bench/RESULTS.md): full-data inertia within 0.5 % of the best of them on every row there
+(two seeds; the margin is thin at K=100: 0.47 % above MiniBatchKMeans at 10^6 × K=100, seed 1).
 
 When the sample is the whole data set, step 2 is plain Lloyd to convergence.
 
@@ -98,7 +111,9 @@ def fast_kmeans(
     spherical: bool = False,
     sample_per_centroid: int = 32,
     min_sample: int = 20_000,
-    init_per_centroid: int = 20,
+    sample_cost: int = 10_000_000,
+    init_per_centroid: int | None = None,
+    n_init: int | None = None,
     max_iter: int = 20,
     tol: float = 1e-4,
     full_passes: int | None = None,
@@ -112,6 +127,8 @@ def fast_kmeans(
     before any clustering work. Deterministic for an integer ``random_state`` (given the
     same BLAS thread count). ``full_passes`` None picks the schedule in the module
     docstring; 0 keeps the sample's centres (with ``final_assign``, plain assignment).
+    ``init_per_centroid`` and ``n_init`` None pick the defaults of steps 1-2 (explicit values
+    are taken as given; ``sample_cost=0`` drops the K-dependent floor of the Lloyd sample).
     ``final_assign=False`` skips step 4 (one GEMM pass cheaper): labels are then the last
     assignment before the mean update and distances are to the means of those members,
     so some points are not labelled with their nearest centre.
@@ -134,13 +151,19 @@ def fast_kmeans(
         what = "distinct directions (cosine)" if spherical else "distinct points"
         raise ValueError(f"X has only {n_distinct} {what}, fewer than n_clusters={K}")
 
-    m = min(n, max(sample_per_centroid * K, min_sample, stop))
-    s = min(m, max(init_per_centroid * K, 1024, stop))
+    if n_init is not None and n_init < 1:
+        raise ValueError(f"n_init must be >= 1, got n_init={n_init}")
+    m = min(n, max(sample_per_centroid * K, min_sample, sample_cost // K, stop))
+    s = min(m, max(_seed_size(n, K, init_per_centroid), stop))
     sample = _rows(X, order[:m], spherical)  # the first ``stop`` rows hold K distinct ones
     sample_stat = _row_stat(sample, spherical, chunk_size)
-    centers = _kmeanspp(sample[:s], K, rng)
-
-    centers, labels, dist2, n_iter = _lloyd(sample, centers, spherical, sample_stat, chunk_size, max_iter, tol)
+    best = None
+    restarts = n_init if n_init is not None else _auto_n_init(n, m, K)
+    for _ in range(restarts):
+        run = _lloyd(sample, _kmeanspp(sample[:s], K, rng), spherical, sample_stat, chunk_size, max_iter, tol)
+        if best is None or (run[2] is not None and float(run[2].sum()) < float(best[2].sum())):  # lowest inertia
+            best = run
+    centers, labels, dist2, n_iter = best
 
     if m == n:  # the sample is the whole data set: Lloyd above already ran on all of it
         X_full, stat_full, passes = sample, sample_stat, 0
@@ -148,7 +171,8 @@ def fast_kmeans(
         back[order] = np.arange(n)
     else:
         X_full, stat_full, back = X, _row_stat(X, spherical, chunk_size), None
-        passes = full_passes if full_passes is not None else _auto_passes(n, K)
+        # without the final assignment, one full pass is what labels the unsampled points
+        passes = full_passes if full_passes is not None else max(_auto_passes(n, K), int(not final_assign))
 
     centers, full_labels, _, done = _lloyd(X_full, centers, spherical, stat_full, chunk_size, passes, tol)
     if done:  # else the sample's labels stand (the sample is all of X, or final_assign relabels every point)
@@ -204,7 +228,9 @@ class FastKMeans:
         random_state: int | None = None,
         sample_per_centroid: int = 32,
         min_sample: int = 20_000,
-        init_per_centroid: int = 20,
+        sample_cost: int = 10_000_000,
+        init_per_centroid: int | None = None,
+        n_init: int | None = None,
         max_iter: int = 20,
         full_passes: int | None = None,
         final_assign: bool = True,
@@ -214,7 +240,9 @@ class FastKMeans:
         self.random_state = random_state
         self.sample_per_centroid = sample_per_centroid
         self.min_sample = min_sample
+        self.sample_cost = sample_cost
         self.init_per_centroid = init_per_centroid
+        self.n_init = n_init
         self.max_iter = max_iter
         self.full_passes = full_passes
         self.final_assign = final_assign
@@ -228,7 +256,9 @@ class FastKMeans:
             spherical=self.spherical,
             sample_per_centroid=self.sample_per_centroid,
             min_sample=self.min_sample,
+            sample_cost=self.sample_cost,
             init_per_centroid=self.init_per_centroid,
+            n_init=self.n_init,
             max_iter=self.max_iter,
             full_passes=self.full_passes,
             final_assign=self.final_assign,
@@ -251,11 +281,35 @@ class FastKMeans:
 # --------------------------------------------------------------------------- helpers
 
 
+_SEED_COST = 2_000_000  # k-means++ on at least this many points·centres: cheap at small K, where it pays
+_BIG = 2e8  # n·K above which one full pass dominates the run (1M × 384 × K=1000: 6.6 CPU-s of sgemm)
+
+
 def _auto_passes(n: int, K: int) -> int:
-    """Full-data Lloyd steps by cost: each pass is a GEMM of n·K·d plus O(n·d) updates."""
+    """Full-data Lloyd steps by cost: each pass is a GEMM of n·K·d plus O(n·d) updates.
+    Above ``_BIG`` none: the sample's centres get only the final assignment pass."""
     if n * K <= 2e7:
         return 10
-    return 3 if n * K <= 2e8 else 1
+    return 6 if n * K <= _BIG else 0
+
+
+def _seed_size(n: int, K: int, per_centroid: int | None) -> int:
+    """Points k-means++ seeds on (before capping at the sample): ``per_centroid``·K when given
+    (at least 1,024). By default 20·K (3·K left real MiniLM vectors 5-6 % above scikit-learn's
+    inertia at K=1000), or 8·K above ``_BIG``, where seeding on 20·K would cost nearly as much
+    as the one full pass (it is memory-bound: K sequential reads of the seeding sample); and
+    at least ``_SEED_COST``/K points, which at small K is cheap and lowers the inertia
+    (1M synthetic points, K=100: 2,000 seeding points left it 1.6 % above MiniBatchKMeans)."""
+    if per_centroid is not None:
+        return max(per_centroid * K, 1024)
+    return max((20 if n * K <= _BIG else 8) * K, _SEED_COST // K, 1024)
+
+
+def _auto_n_init(n: int, m: int, K: int) -> int:
+    """Restarts of seeding + sample Lloyd: 3 when the sample is a small part of the data and the
+    restarts cost less than the full passes that follow (escaping a poor local minimum is cheap
+    there), else 1 (as scikit-learn's k-means++ default)."""
+    return 3 if m * 3 <= n and n * K <= _BIG else 1
 
 
 def _converged(prev: float, inertia: float, tol: float) -> bool:

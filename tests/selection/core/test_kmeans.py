@@ -21,7 +21,7 @@ def blobs():
 def test_recovers_separated_blobs(blobs, spherical, final_assign):
     X, y = blobs
     # min_sample below n forces the sample + full-pass schedule
-    res = fast_kmeans(X, 12, random_state=0, spherical=spherical, min_sample=2000,
+    res = fast_kmeans(X, 12, random_state=0, spherical=spherical, min_sample=2000, sample_cost=0,
                       sample_per_centroid=50, final_assign=final_assign)
     assert res.sample_size < len(X)
     assert adjusted_rand_score(y, res.labels) > 0.99
@@ -29,7 +29,7 @@ def test_recovers_separated_blobs(blobs, spherical, final_assign):
 
 def test_distances_and_centres_match_definitions(blobs):
     X, _ = blobs
-    res = fast_kmeans(X, 12, random_state=1, min_sample=2000, sample_per_centroid=50)
+    res = fast_kmeans(X, 12, random_state=1, min_sample=2000, sample_cost=0, sample_per_centroid=50)
     d = np.linalg.norm(X.astype(np.float64) - res.centers[res.labels], axis=1)
     np.testing.assert_allclose(res.distances, d, rtol=1e-5, atol=1e-5)
     assert res.inertia == pytest.approx(np.sum(d**2), rel=1e-6)
@@ -37,7 +37,8 @@ def test_distances_and_centres_match_definitions(blobs):
 
 def test_without_final_assign_centres_are_member_means(blobs):
     X, _ = blobs
-    res = fast_kmeans(X, 12, random_state=1, min_sample=2000, sample_per_centroid=50, final_assign=False)
+    res = fast_kmeans(X, 12, random_state=1, min_sample=2000, sample_cost=0, sample_per_centroid=50,
+                      final_assign=False)
     for k in range(12):
         np.testing.assert_allclose(res.centers[k], X[res.labels == k].mean(axis=0), atol=1e-3)
 
@@ -59,7 +60,7 @@ def test_labels_are_nearest_final_centre(spherical, sample):
     X = rng.standard_normal((3000, 8)).astype(np.float32)
     opts = dict(random_state=4, spherical=spherical, max_iter=2, full_passes=1)
     if sample == "subsample":
-        opts.update(min_sample=500, sample_per_centroid=5)
+        opts.update(min_sample=500, sample_cost=0, sample_per_centroid=5)
     old = fast_kmeans(X, 60, final_assign=False, **opts)
     old_nearest, _ = _nearest(X, old.centers, spherical)
     assert np.mean(old.labels != old_nearest) > 0.01  # the situation the default guards against
@@ -84,9 +85,9 @@ def test_cosine_distances(blobs):
 
 def test_deterministic_for_a_seed_and_seed_matters():
     X, _ = make_blobs(3000, centers=30, n_features=8, cluster_std=3.0, random_state=0)
-    a = fast_kmeans(X, 30, random_state=5, min_sample=500, sample_per_centroid=5)
-    b = fast_kmeans(X, 30, random_state=5, min_sample=500, sample_per_centroid=5)
-    c = fast_kmeans(X, 30, random_state=6, min_sample=500, sample_per_centroid=5)
+    a = fast_kmeans(X, 30, random_state=5, min_sample=500, sample_cost=0, sample_per_centroid=5)
+    b = fast_kmeans(X, 30, random_state=5, min_sample=500, sample_cost=0, sample_per_centroid=5)
+    c = fast_kmeans(X, 30, random_state=6, min_sample=500, sample_cost=0, sample_per_centroid=5)
     assert np.array_equal(a.labels, b.labels) and np.array_equal(a.centers, b.centers)
     assert not np.array_equal(a.centers, c.centers)
 
@@ -130,8 +131,10 @@ def test_estimator_wrapper_predicts_its_own_labels(blobs):
     assert adjusted_rand_score(km.labels_, km.predict(X[:3000])) > 0.99
 
 
-def test_kmeanspp_seeds_on_twenty_points_per_centre_by_default(monkeypatch):
-    """The seeding sample is 20·K points (3·K left real data 5-6 % above scikit-learn's inertia at K=1000)."""
+def test_seeding_sample_by_default(monkeypatch):
+    """k-means++ seeds on 20·K points, and on at least 2e6/K at small K where that is cheap
+    (3·K left real data 5-6 % above scikit-learn's inertia at K=1000); an explicit
+    ``init_per_centroid`` is taken as given (with a 1,024-point floor)."""
     from selection.core import kmeans
 
     seen = []
@@ -143,6 +146,21 @@ def test_kmeanspp_seeds_on_twenty_points_per_centre_by_default(monkeypatch):
 
     monkeypatch.setattr(kmeans, "_kmeanspp", spy)
     X = np.random.default_rng(0).normal(size=(60_000, 8)).astype(np.float32)
+    fast_kmeans(X, 1000, random_state=0, full_passes=0, max_iter=1)
     fast_kmeans(X, 100, random_state=0, full_passes=0)
     fast_kmeans(X, 100, random_state=0, full_passes=0, init_per_centroid=3)
-    assert seen == [2000, 1024]  # 20·K; 3·K = 300 is below the 1,024-point floor
+    assert seen == [20_000, 20_000, 1024]  # 20·K; 2e6/K; 3·K = 300 is below the floor
+    assert kmeans._seed_size(1_000_000, 1000, None) == 8000  # 8·K where one full pass dominates
+
+
+def test_restarts_keep_the_lowest_sample_inertia(monkeypatch):
+    """With a sample much smaller than the data, n_init restarts run and the best one is kept:
+    never worse than the single start with the same seed stream's first draw."""
+    X, _ = make_blobs(40_000, centers=60, n_features=8, cluster_std=4.0, random_state=0)
+    X = X.astype(np.float32)
+    opts = dict(random_state=3, min_sample=2000, sample_cost=0, sample_per_centroid=10, full_passes=0)
+    one = fast_kmeans(X, 40, n_init=1, **opts)
+    three = fast_kmeans(X, 40, n_init=3, **opts)
+    assert three.inertia <= one.inertia * 1.001
+    with pytest.raises(ValueError, match="n_init"):
+        fast_kmeans(X, 40, n_init=0)

@@ -85,7 +85,7 @@ def test_picks_are_measured_against_the_nearest_final_centre(distance):
     sel = UCSSelector(base_fraction=0.1, n_clusters=40, per_cluster=6, alpha=0.5, beta=0.5,
                       distance=distance, random_state=2,
                       kmeans_options={"max_iter": 2, "full_passes": 1, "min_sample": 400,
-                                      "sample_per_centroid": 5}).fit(X, tasks)
+                                      "sample_per_centroid": 5, "sample_cost": 0}).fit(X, tasks)
     Xr = X[sel.remain_indices_].astype(np.float64)
     C = sel.cluster_centers_.astype(np.float64)
     if distance == "cosine":
