@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from annotation.reports.competence import competence_section
 from annotation.reports.prose import methods_paragraph
 from annotation.reports.records import ALL, JudgmentRecord, SideAccuracy, as_records, is_auto_tie
 from annotation.reports.richer import richer_section
@@ -305,6 +306,10 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     kw = {"scales": scales, "scores": scores or {}, "bootstrap": bootstrap, "seed": seed,
           "criteria": list((meta.get("questions") or {}).get("criteria", []))}
     raters = rater_table(records, **dict(rater_params or {}))
+    competence = competence_section(records, bootstrap=bootstrap, seed=seed)
+    for row in raters["raters"]:
+        c = competence["raters"].get(str(row["rater"])) or {}
+        row["competence"], row["low_competence"] = c.get("competence"), c.get("low")
     flagged = set(raters["flagged"])
     all_raters = _by_task(records, **kw)
     kept = [r for r in records if r.rater not in flagged]
@@ -313,11 +318,12 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     main = without if exclude_flagged else all_raters
     return {
         "meta": meta, "tasks": list(all_raters), "exclude_flagged": exclude_flagged, "primary": primary,
-        "raters": raters,
+        "raters": raters, "competence": competence,
         "results": {"all_raters": all_raters, "without_flagged": without},
         "comparison": {t: comparison(all_raters[t], without.get(t, all_raters[t])) for t in all_raters},
         "automatic_metrics": dict(automatic_metrics or {}),
-        "methods": methods_paragraph(meta, main[ALL], raters, sorted(flagged, key=str) if exclude_flagged else []),
+        "methods": methods_paragraph(meta, main[ALL], raters, sorted(flagged, key=str) if exclude_flagged else [],
+                                     competence=competence),
     }
 
 
