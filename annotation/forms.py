@@ -77,7 +77,7 @@ class StudyForm(forms.Form):
 class StudyImportForm(forms.Form):
     """A new study from another tool's file (annotation.services.interchange.study_import_create)."""
 
-    name = forms.SlugField(max_length=100, help_text="The new study's name.")
+    name = forms.SlugField(max_length=100, label="Study name", help_text="The new study's name.")
     file = forms.FileField(help_text="Potato's annotation output (JSON lines) or a Label Studio JSON export.")
     format = forms.ChoiceField(choices=[("potato", "Potato (annotated_instances.jsonl)"),
                                         ("label-studio", "Label Studio (JSON export)")])
@@ -89,6 +89,7 @@ class StudyImportForm(forms.Form):
                                    help_text="Default: the study's name.")
     split = forms.ChoiceField(choices=[("test", "test"), ("validation", "validation"), ("train", "train")],
                               initial="test", help_text="New dataset: the split its examples go in.")
-    status = forms.ChoiceField(choices=[("closed", "closed: the ratings were collected elsewhere"),
-                                        ("paused", "paused: resume it to collect more ratings here")],
-                               initial="closed", label="After import")
+    status = forms.ChoiceField(choices=[("closed", "closed (rated elsewhere)"),
+                                        ("paused", "paused (collect more here)")],
+                               initial="closed", label="After import",
+                               help_text="Paused: resume it to collect more ratings here, up to the file's most raters on one pair.")
