@@ -20,10 +20,12 @@ the posterior with Beta / Dirichlet smoothing (``smoothing`` pseudo-counts), fro
 (expected wins per pair, a win rate with ties half and a unit bootstrap interval, and Bradley–Terry on the
 expected win matrix) weigh each answer by how much its rater is trusted.
 
-Why our own code: ``crowd-kit`` (Toloka, on PyPI) implements both models well, but it takes and returns pandas
-DataFrames, brings nltk, pyarrow and tqdm into the runtime set, has no per-pair class prior or clamped control
-units, and its MACE fits by variational Bayes without a seeded majority-vote start. The EM here is about a hundred
-lines of numpy on the few thousand judgments a study holds (milliseconds), so a dependency is not worth it.
+Why our own code: ``crowd-kit`` (Toloka, on PyPI) implements both models, but it works on pandas DataFrames,
+needs nltk, pyarrow, tqdm and transformers at install, and has neither a per-pair class prior nor control units of
+known truth. On the same simulated studies (``bench/bench_competence.py``, ``bench/RESULTS.md``) this EM recovers
+the true winner more often than crowd-kit's MACE and Dawid–Skene in every setting and fits 100x (MACE) and 10x
+(Dawid–Skene) faster (tens of milliseconds for a study of 600 judgments), so a runtime dependency is not worth it;
+crowd-kit stays the benchmark's baseline.
 """
 from __future__ import annotations
 
