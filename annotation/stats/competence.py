@@ -23,7 +23,7 @@ expected win matrix) weigh each answer by how much its rater is trusted.
 Why our own code: ``crowd-kit`` (Toloka, on PyPI) implements both models, but it works on pandas DataFrames,
 needs nltk, pyarrow, tqdm and transformers at install, and has neither a per-pair class prior nor control units of
 known truth. On the same simulated studies (``bench/bench_competence.py``, ``bench/RESULTS.md``) this EM recovers
-the true winner more often than crowd-kit's MACE and Dawid–Skene in every setting and fits 100x (MACE) and 10x
+the true winner more often than crowd-kit's MACE and Dawid–Skene in every setting and fits 100-200x (MACE) and 10-30x
 (Dawid–Skene) faster (tens of milliseconds for a study of 600 judgments), so a runtime dependency is not worth it;
 crowd-kit stays the benchmark's baseline.
 """
