@@ -190,3 +190,24 @@ class JudgeForm(forms.Form):
             else:
                 d["truth"] = {"prefer": prefer, "seed": d.get("truth_seed") or 0}
         return d
+
+
+class StudyImportForm(forms.Form):
+    """A new study from another tool's file (annotation.services.interchange.study_import_create)."""
+
+    name = forms.SlugField(max_length=100, label="Study name", help_text="The new study's name.")
+    file = forms.FileField(help_text="Potato's annotation output (JSON lines) or a Label Studio JSON export.")
+    format = forms.ChoiceField(choices=[("potato", "Potato (annotated_instances.jsonl)"),
+                                        ("label-studio", "Label Studio (JSON export)")])
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name", required=False,
+                                     empty_label="a new dataset made from the file",
+                                     help_text="An existing dataset only when the file's example ids are its own; "
+                                               "its systems with the file's names must hold the same texts.")
+    dataset_name = forms.SlugField(max_length=100, required=False, label="New dataset name",
+                                   help_text="Default: the study's name.")
+    split = forms.ChoiceField(choices=[("test", "test"), ("validation", "validation"), ("train", "train")],
+                              initial="test", help_text="New dataset: the split its examples go in.")
+    status = forms.ChoiceField(choices=[("closed", "closed (rated elsewhere)"),
+                                        ("paused", "paused (collect more here)")],
+                               initial="closed", label="After import",
+                               help_text="Paused: resume it to collect more ratings here, up to the file's most raters on one pair.")

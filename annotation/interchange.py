@@ -20,11 +20,14 @@ see annotation/review.py), so a file holds both the raw judgments and the final 
   system its rater saw on the left in ``deft_left`` (optional on import: text1 on the left).
 
 Readers validate everything first and raise ``InterchangeError`` naming the row and the field; they return
-records only when the whole file is good.
+records only when the whole file is good. ``study_plan`` checks that the records can make a study of their own
+(one prompt and task per example, one text per example and system, one answer per rater and pair) and returns
+what it would hold: its examples, systems, outputs and pairs.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -314,3 +317,74 @@ def export_file(fmt: str, records: list[PairJudgment]) -> tuple[bytes, str, str]
     if fmt == "label-studio":
         return body, "application/json", ".json"
     return body, "application/x-ndjson", ".jsonl"
+
+
+# --- A new study from a file --------------------------------------------------------------------------------
+
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """What a file holds, as a study: examples (ext id -> (task, prompt)), systems (name order), each output's
+    text ((example, system) -> text), the pairs judged ((example, a, b), a < b) and the most raters on one pair."""
+
+    examples: dict[str, tuple[str, str]]
+    systems: list[str]
+    outputs: dict[tuple[str, str], str]
+    pairs: list[tuple[str, str, str]]
+    max_raters: int
+    graded: bool
+    places: dict[str, str]  # example / system / output key -> the first record that named it, for errors
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def study_plan(records: list[PairJudgment]) -> StudyPlan:
+    """Check that ``records`` describe one consistent study, and what it holds; InterchangeError names the first
+    record (its place in the file) and the field that disagrees with an earlier one."""
+    if not records:
+        raise InterchangeError("The file holds no judgments.")
+    examples: dict[str, tuple[str, str]] = {}
+    outputs: dict[tuple[str, str], str] = {}
+    raters: dict[tuple[str, str, str], set[str]] = {}
+    places: dict[str, str] = {}
+    for n, r in enumerate(records, start=1):
+        at = r.place or f"record {n}"
+        for what, system in (("left system", r.left_system), ("right system", r.right_system)):
+            if not SLUG.match(system) or len(system) > 100:
+                raise InterchangeError(f"{at}: {what} {system!r} must be a slug of at most 100 characters "
+                                       "(letters, digits, '-' and '_').")
+        if r.left_system == r.right_system:
+            raise InterchangeError(f"{at}: left and right name the same system {r.left_system!r}.")
+        if len(r.example) > 255:
+            raise InterchangeError(f"{at}: field 'example' is longer than 255 characters.")
+        if r.example in examples and examples[r.example] != (r.task, r.prompt):
+            was = places[f"example:{r.example}"]
+            field_name = "task" if examples[r.example][0] != r.task else "prompt"
+            raise InterchangeError(f"{at}: field {field_name!r} of example {r.example!r} differs from {was}.")
+        if not r.prompt.strip():
+            raise InterchangeError(f"{at}: the prompt (the input text) of example {r.example!r} is empty.")
+        examples.setdefault(r.example, (r.task, r.prompt))
+        places.setdefault(f"example:{r.example}", at)
+        for system, text in ((r.left_system, r.left_text), (r.right_system, r.right_text)):
+            key = (r.example, system)
+            if key in outputs and not _same_text(outputs[key], text):
+                raise InterchangeError(f"{at}: the text of system {system!r} on example {r.example!r} differs from "
+                                       f"{places[f'output:{r.example}:{system}']}.")
+            outputs.setdefault(key, text)
+            places.setdefault(f"output:{r.example}:{system}", at)
+            places.setdefault(f"system:{system}", at)
+        a, b = sorted((r.left_system, r.right_system))
+        who = raters.setdefault((r.example, a, b), set())
+        if r.rater in who:
+            raise InterchangeError(f"{at}: rater {r.rater!r} judged example {r.example!r} ({a} vs {b}) twice.")
+        who.add(r.rater)
+    systems = sorted({s for _, s in outputs})
+    if len(systems) < 2:
+        raise InterchangeError("A study compares two or more systems; the file names one.")
+    return StudyPlan(examples=examples, systems=systems, outputs=outputs, pairs=sorted(raters),
+                     max_raters=max(len(v) for v in raters.values()), graded=any(r.strength for r in records),
+                     places=places)

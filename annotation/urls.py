@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from annotation.views import rater, report, researcher, reviewer
+from annotation.views import rater, report, researcher, reviewer, study_import
 
 app_name = "annotation"
 # Nothing a rater sees is stored by browsers or proxies (shared machines, back-button history).
@@ -9,6 +9,7 @@ urlpatterns = [
     path("studies/", researcher.study_list, name="study_list"),
     path("studies/new/", researcher.study_wizard, name="study_wizard"),
     path("studies/preview/", researcher.study_preview, name="study_preview"),
+    path("studies/import/", study_import.study_import, name="study_import"),
     path("studies/<slug:name>/", researcher.study_detail, name="study_detail"),
     path("studies/<slug:name>/export/", researcher.study_export, name="study_export"),
     path("studies/<slug:name>/report/", report.study_report_page, name="study_report"),

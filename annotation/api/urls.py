@@ -4,12 +4,14 @@ from django.views.decorators.cache import never_cache
 from rest_framework.routers import SimpleRouter
 
 from annotation.api import views
+from annotation.api.import_views import StudyImportView
 from annotation.api.report_views import StudyReportView
 
 router = SimpleRouter()
 router.register("studies", views.StudyViewSet, basename="study")
 
 urlpatterns = [
+    path("studies/import/", StudyImportView.as_view(), name="study-import"),
     path("studies/<str:ref>/report/", StudyReportView.as_view(), name="study-report"),
     *router.urls,
     path("work/", never_cache(views.WorkListView.as_view()), name="work-list"),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from annotation.reports.checks import CHECKS, checks_failed, run_checks
+from annotation.reports.competence import competence_section
 from annotation.reports.judges import judges_section
 from annotation.reports.prose import judge_sentences, methods_paragraph
 from annotation.reports.records import ALL, JudgmentRecord, SideAccuracy, as_records, is_auto_tie
@@ -348,6 +349,10 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     raters = rater_table(records, design={**meta, "rater_params": dict(rater_params or {})},
                          exclude_checks=meta["exclude_checks"] if meta.get("exclude_checks") is not None
                          else ("rater_flags",), **dict(rater_params or {}))
+    competence = competence_section(records, bootstrap=bootstrap, seed=seed)
+    for row in raters["raters"]:
+        c = competence["raters"].get(str(row["rater"])) or {}
+        row["competence"], row["low_competence"] = c.get("competence"), c.get("low")
     flagged = set(raters["flagged"])
     all_raters = _by_task(records, **kw)
     kept = [r for r in records if r.rater not in flagged]
@@ -356,10 +361,11 @@ def build_report(records: Iterable[JudgmentRecord | Mapping[str, Any]], *, meta:
     main = without if exclude_flagged else all_raters
     human = [p for p in preference_records(kept if exclude_flagged else records) if not is_auto_tie(p)]
     judged = judges_section(human, judges or [], bootstrap=bootstrap, seed=seed)
-    methods = methods_paragraph(meta, main[ALL], raters, sorted(flagged, key=str) if exclude_flagged else [])
+    methods = methods_paragraph(meta, main[ALL], raters, sorted(flagged, key=str) if exclude_flagged else [],
+                                competence=competence)
     return {
         "meta": meta, "tasks": list(all_raters), "exclude_flagged": exclude_flagged, "primary": primary,
-        "raters": raters,
+        "raters": raters, "competence": competence,
         "results": {"all_raters": all_raters, "without_flagged": without},
         "comparison": {t: comparison(all_raters[t], without.get(t, all_raters[t])) for t in all_raters},
         "automatic_metrics": dict(automatic_metrics or {}),

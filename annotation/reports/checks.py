@@ -185,3 +185,12 @@ def degraded_check(records: Sequence[JudgmentRecord], design: Mapping[str, Any])
                else degraded_test(preferences=prefs[rater], alpha=_alpha(design)))
         out[rater] = CheckResult(failed=res["failed"], value=res["p_value"], reason=res["reason"], detail=res)
     return out
+
+
+# Rater competence from a MACE / Dawid-Skene model (annotation/reports/competence.py, annotation/stats/competence.py).
+from annotation.reports import competence as _competence  # noqa: E402  (registered after the registry exists)
+
+
+@register_check(_competence.CHECK_NAME, label=_competence.CHECK_LABEL, method=_competence.CHECK_METHOD)
+def _competence_check(records: Sequence[JudgmentRecord], design: Mapping[str, Any]) -> dict[str, CheckResult]:
+    return {r: CheckResult(**v) for r, v in _competence.competence_check(records, design).items()}

@@ -84,6 +84,7 @@ def report_csv(report: Mapping[str, Any]) -> str:
                 f"{verdict}{': ' + c['reason'] if c.get('reason') else ''}")
     for j in report.get("judges") or []:
         _judge_rows(row, j)
+    _competence_rows(row, report.get("competence") or {})
     adaptive = (report.get("meta") or {}).get("adaptive")
     if adaptive:
         row("design", ALL, "stopping_rule", "stop", int(adaptive["stop"]), note=adaptive["message"])
@@ -124,6 +125,22 @@ def _judge_rows(row, j: Mapping[str, Any]) -> None:  # noqa: ANN001
     for p in j.get("pairs") or []:
         row(version, ALL, "judge", f"{p['a']} vs {p['b']}: win rate (ties half)", p["win_rate_ties_half"]["rate"],
             p["win_rate_ties_half"]["ci"], p["n"], p["sign_test_p"])
+
+
+def _competence_rows(row, comp: Mapping[str, Any]) -> None:  # noqa: ANN001
+    """Each rater's competence, and the win rates and Bradley–Terry strengths on soft labels."""
+    model = comp.get("model", "")
+    for rater, c in (comp.get("raters") or {}).items():
+        row("raters", ALL, f"competence:{model}", rater, c["competence"], None, c["n_answers"], None,
+            "low competence" if c["low"] else "too few answers to tell" if c["low"] is None else None)
+    results = comp.get("results") or {}
+    for p in results.get("pairs") or []:
+        wr = p["win_rate_ties_half"]
+        row("soft_labels", ALL, "preference", f"{p['a']} vs {p['b']}: win rate (ties half)", wr["rate"],
+            wr.get("bootstrap_ci") or wr["ci"], p["n"])
+    bt = results.get("bradley_terry") or {}
+    for system, v in (bt.get("strengths") or {}).items():
+        row("soft_labels", ALL, "bradley_terry", system, v)
 
 
 def _richer_rows(row, version: str, task: str, rich: Mapping[str, Any]) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from annotation.reports.checks import CHECKS
+from annotation.reports.competence import competence_sentence
 from annotation.reports.records import ALL
 
 __all__ = ["MIN_DECISIVE", "MIN_PAIRABLE", "block_summary", "judge_sentences", "methods_paragraph", "report_headline",
@@ -18,7 +19,7 @@ def _fmt(x: float | None, digits: int = 2) -> str:
 
 
 def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], raters: Mapping[str, Any],
-                      excluded: Iterable[str]) -> str:
+                      excluded: Iterable[str], competence: Mapping[str, Any] | None = None) -> str:
     """An auto-written methods paragraph: what was compared, how, by whom, and how much they agreed."""
     systems = meta.get("systems", [])
     q = meta.get("questions", {})
@@ -78,6 +79,8 @@ def methods_paragraph(meta: Mapping[str, Any], section: Mapping[str, Any], rater
         parts.append(f"{len(raters['flagged'])} rater(s) were flagged by the quality checks but not excluded.")
     else:
         parts.append("No rater was flagged by the quality checks.")
+    if competence_sentence(competence):
+        parts.append(competence_sentence(competence))
     parts.append("Win rates count ties as half a win where one number is given, with Wilson intervals and an "
                  "exact sign test (ties dropped); Bradley-Terry strengths are maximum-likelihood estimates "
                  f"(ties half a win) with intervals from {meta.get('bootstrap', 0)} item resamples.")

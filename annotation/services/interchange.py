@@ -1,4 +1,5 @@
-"""Moving judgments into a study from another tool (Potato, Label Studio: annotation.interchange reads the files).
+"""Moving judgments into a study from another tool (Potato, Label Studio: annotation.interchange reads the files),
+or making a new study from such a file (``study_import_create``).
 
 ``judgments_import`` checks every record before it writes anything, then writes all of them in one transaction:
 each record must name an example of the study and its two systems (a real item of the study), one rater at most
@@ -8,6 +9,8 @@ once per item, and no item may get more raters than the study's k. Raters are ac
 from __future__ import annotations
 
 import logging
+import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -17,10 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotation.interchange import PairJudgment
-from annotation.models import Item, Judgment, Slot, Study, StudyRater
+from annotation.interchange import SLUG, InterchangeError, PairJudgment, StudyPlan, study_plan
+from annotation.models import Item, Judgment, Slot, Study, StudyEvent, StudyRater, StudySystem
 from annotation.services import tallies
 from annotation.services.errors import AnnotationError
+from annotation.services.studies import questions_normalise
+from selection.models import Dataset, Example, Output, Split, System
+from selection.services.datasets import DatasetImportError, dataset_name_validate, summarise
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +134,186 @@ def judgments_import(*, study: Study, records: list[PairJudgment]) -> ImportSumm
     logger.info("imported %d judgments by %d raters (%d new) into study %s", len(plan), len(users), new, study.name)
     return ImportSummary(judgments=len(plan), raters=len(users), new_raters=new,
                          items=len({item.pk for item, _, _ in plan}))
+
+
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+
+
+def interchange_read(data: bytes | str, fmt: str) -> list[PairJudgment]:
+    """The records of an uploaded or read file in format ``fmt`` ("potato" or "label-studio"); ImportRejected
+    names the line or task and the field when it cannot be read (too big, not UTF-8, not the format)."""
+    from annotation.interchange import READERS
+
+    if fmt not in READERS:
+        raise ImportRejected(f"format must be one of {', '.join(sorted(READERS))}, not {fmt!r}.")
+    if isinstance(data, bytes):
+        if len(data) > MAX_IMPORT_BYTES:
+            raise ImportRejected(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.")
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise ImportRejected(f"line {line}: not UTF-8 text (byte {exc.start}).") from None
+    try:
+        return READERS[fmt](data)
+    except InterchangeError as exc:
+        raise ImportRejected(str(exc)) from None
+
+
+# --- A new study from a file --------------------------------------------------------------------------------
+
+STATUS_AFTER_IMPORT = (Study.Status.CLOSED, Study.Status.PAUSED)
+
+
+@dataclass(frozen=True)
+class StudyImportSummary:
+    study: Study
+    dataset: Dataset
+    new_dataset: bool
+    systems: list[str]
+    new_systems: list[str]
+    examples: int
+    pairs: int
+    judgments: ImportSummary
+
+
+def _check_names(name: str, split: str, status: str) -> None:
+    if not name or not SLUG.match(name) or len(name) > 100:
+        raise ImportRejected(f"Study name {name!r} must be a slug of at most 100 characters (letters, digits, '-', '_').")
+    if Study.objects.filter(name=name).exists():
+        raise ImportRejected(f"A study named {name!r} already exists: pick another name, or import the file into it.")
+    if split not in Split.values:
+        raise ImportRejected(f"split must be one of {', '.join(Split.values)}, not {split!r}.")
+    if status not in STATUS_AFTER_IMPORT:
+        raise ImportRejected(f"status after import must be one of {', '.join(STATUS_AFTER_IMPORT)}, not {status!r}.")
+
+
+def _new_dataset(plan: StudyPlan, name: str, split: str, source: str, user: User | None) -> dict[str, Example]:
+    try:
+        dataset_name_validate(name)
+    except DatasetImportError as exc:
+        raise ImportRejected(f"{exc}: pass --dataset {name} to use it (the page: choose it), or another new "
+                             "dataset name.") from None
+    for ext, (task, _) in plan.examples.items():
+        if len(task) > 64:
+            raise ImportRejected(f"{plan.places['example:' + ext]}: field 'task' is longer than 64 characters.")
+    counts = Counter((task, split) for task, _ in plan.examples.values())
+    ds = Dataset.objects.create(name=name, origin=Dataset.Origin.IMPORT, source_name=source[:255],
+                                description="Examples of a study imported from another annotation tool.",
+                                created_by=user, row_count=len(plan.examples), summary=summarise(counts))
+    Example.objects.bulk_create(Example(dataset=ds, ext_id=ext, task=task, src=prompt, refs=[], split=split)
+                                for ext, (task, prompt) in plan.examples.items())
+    return {e.ext_id: e for e in Example.objects.filter(dataset=ds)}
+
+
+def _existing_examples(plan: StudyPlan, dataset: Dataset) -> dict[str, Example]:
+    found = {e.ext_id: e for e in Example.objects.filter(dataset=dataset, ext_id__in=list(plan.examples))}
+    for ext in plan.examples:
+        if ext not in found:
+            raise ImportRejected(f"{plan.places['example:' + ext]}: example {ext!r} is not in dataset "
+                                 f"{dataset.name}.")
+    splits = sorted({e.split for e in found.values()})
+    if len(splits) > 1:
+        raise ImportRejected(f"The file's examples come from several splits of {dataset.name} ({', '.join(splits)}): "
+                             "a study samples one split.")
+    return found
+
+
+def _systems(plan: StudyPlan, dataset: Dataset, examples: dict[str, Example], source: str,
+             user: User | None) -> tuple[list[System], list[str]]:
+    """The file's systems: a system of the dataset with that name must hold the same outputs; others are created
+    (kind "imported") with the file's texts."""
+    out, new = [], []
+    for name in plan.systems:
+        system = System.objects.filter(dataset=dataset, name=name).first()
+        mine = {ext: text for (ext, s), text in plan.outputs.items() if s == name}
+        if system is None:
+            system = System.objects.create(name=name, dataset=dataset, kind=System.Kind.IMPORTED, created_by=user,
+                                           params={"source": source[:200] or "study import"},
+                                           description="Imported with a study from another annotation tool.")
+            Output.objects.bulk_create(Output(system=system, example=examples[ext], text=text)
+                                       for ext, text in mine.items())
+            new.append(name)
+        else:
+            stored = {o.example.ext_id: o.text for o in
+                      Output.objects.filter(system=system, example__in=[examples[e] for e in mine]).select_related("example")}
+            for ext, text in mine.items():
+                at = plan.places[f"output:{ext}:{name}"]
+                if ext not in stored:
+                    raise ImportRejected(f"{at}: system {name!r} of dataset {dataset.name} has no output for example "
+                                         f"{ext!r}.")
+                if " ".join(stored[ext].split()) != " ".join(text.split()):
+                    raise ImportRejected(f"{at}: the text of system {name!r} on example {ext!r} differs from its stored "
+                                         f"output in dataset {dataset.name}.")
+        out.append(system)
+    return out, new
+
+
+def _build_items(study: Study, plan: StudyPlan, examples: dict[str, Example], sss: dict[str, StudySystem]) -> None:
+    """One real item per pair the file judged, in a seeded shuffled order (ids say nothing about systems)."""
+    rng = random.Random(study.seed)
+    items = []
+    for ext, a, b in plan.pairs:
+        ta, tb = plan.outputs[(ext, a)], plan.outputs[(ext, b)]
+        items.append(Item(study=study, example=examples[ext], kind=Item.Kind.REAL, system_a=sss[a], system_b=sss[b],
+                          text_a=ta, text_b=tb, identical=" ".join(ta.split()) == " ".join(tb.split())))
+    rng.shuffle(items)
+    for item in items:
+        item.order_key = rng.getrandbits(62)
+    Item.objects.bulk_create(items)
+    k = len(plan.systems)
+    study.summary = {"examples": len(plan.examples), "eligible_examples": len(plan.examples), "real_items": len(items),
+                     "identical": sum(i.identical for i in items), "identical_excluded": 0, "controls": 0,
+                     "controls_wanted": 0, "practice": 0, "pairs_per_example": k * (k - 1) // 2, "imported": True}
+    study.save(update_fields=["summary"])
+
+
+def study_import_create(*, name: str, records: list[PairJudgment], dataset: Dataset | None = None,
+                        dataset_name: str = "", split: str = Split.TEST, status: str = Study.Status.CLOSED,
+                        source: str = "", user: User | None = None) -> StudyImportSummary:
+    """A new study made from another tool's file, all or nothing: its examples (a new dataset named
+    ``dataset_name`` or the study's name; or those of ``dataset``, matched by id), its systems (a system of the
+    dataset with the file's name must hold the file's texts; others are created), one real item per pair the file
+    judged, and the judgments (raters as accounts, see ``judgments_import``). The study ends ``closed`` (its
+    ratings were collected elsewhere) or ``paused`` (resume it to collect more here, up to the file's largest
+    number of raters on one pair). Nothing is written when any record is wrong; the error names it."""
+    user = user if getattr(user, "pk", None) else None
+    _check_names(name, split, status)
+    try:
+        plan = study_plan(records)
+    except InterchangeError as exc:
+        raise ImportRejected(str(exc)) from None
+    with transaction.atomic():
+        if dataset is None:
+            examples = _new_dataset(plan, dataset_name or name, split, source, user)
+            ds = Dataset.objects.get(name=dataset_name or name)
+        else:
+            ds, examples = dataset, _existing_examples(plan, dataset)
+            split = next(iter(examples.values())).split
+        systems, new_systems = _systems(plan, ds, examples, source, user)
+        study = Study.objects.create(
+            name=name, dataset=ds, split=split, n_examples=len(plan.examples), raters_per_item=plan.max_raters,
+            control_rate=0, control_kinds=[], practice_count=0, identical_outputs=Study.Identical.SHOW,
+            questions=questions_normalise({"pairwise": True, "accuracy": False, "graded": plan.graded,
+                                           "comment": True}),
+            created_by=user, owner=user)
+        sss = {}
+        for i, system in enumerate(systems):
+            sss[system.name] = StudySystem.objects.create(study=study, system=system, position=i)
+        _build_items(study, plan, examples, sss)
+        StudyEvent.objects.create(study=study, user=user, action=StudyEvent.Action.CREATE,
+                                  note=f"imported from {source or 'a file'}"[:300])
+        summary = judgments_import(study=study, records=records)
+        now = timezone.now()
+        study.status, study.launched_at = status, now
+        fields = ["status", "launched_at"]
+        if status == Study.Status.CLOSED:
+            study.closed_at = now
+            fields.append("closed_at")
+        study.save(update_fields=fields)
+        StudyEvent.objects.create(study=study, user=user, action=status, note="imported study")
+    logger.info("study %s created from %s: %d examples, %d pairs, %d judgments", name, source or "a file",
+                len(plan.examples), len(plan.pairs), summary.judgments)
+    return StudyImportSummary(study=study, dataset=ds, new_dataset=dataset is None, systems=plan.systems,
+                              new_systems=new_systems,
+                              examples=len(plan.examples), pairs=len(plan.pairs), judgments=summary)

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.stats.agreement import LEVELS, agreement_report, load_ratings
+from annotation.stats.competence import MODELS, RaterCompetence
 
 
 def _check_csv(text: str) -> None:
@@ -96,6 +97,42 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def competence_report(matrix: Any, raters: list, items: list, categories: list, model: str,
+                      seed: int) -> dict[str, Any]:
+    """Each rater's competence and each item's soft label from MACE / Dawid–Skene on the same ratings."""
+    answers = []
+    for i, rater in enumerate(raters):
+        for j, item in enumerate(items):
+            v = matrix[i, j]
+            if v is not None and not (isinstance(v, float) and math.isnan(v)):
+                answers.append((item, rater, v))
+    try:
+        fit = RaterCompetence(model=model, random_state=seed).fit_labels(answers, labels=list(categories))
+    except ValueError as exc:
+        return {"model": model, "reason": str(exc)}
+    return {"model": model, "reason": None, "threshold": fit.threshold, "min_units": fit.min_units,
+            "raters": {str(r): {"competence": c, "n_answers": fit.n_answers_[r],
+                                "low": c < fit.threshold if fit.n_answers_[r] >= fit.min_units else None}
+                       for r, c in fit.competence_.items()},
+            "items": [{"item": row["unit"], "label": _plain(row["label"]),
+                       "probabilities": {str(_plain(k)): v for k, v in row["probabilities"].items()}}
+                      for row in fit.soft_labels()]}
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def format_competence(comp: dict[str, Any]) -> str:
+    if comp.get("reason"):
+        return f"competence ({comp['model']}): {comp['reason']}"
+    lines = [f"competence ({comp['model']}; low under {comp['threshold']:.2f} on {comp['min_units']}+ answers)"]
+    for rater, c in sorted(comp["raters"].items(), key=lambda kv: -kv[1]["competence"]):
+        note = "  LOW" if c["low"] else "  (too few answers to tell)" if c["low"] is None else ""
+        lines.append(f"  {rater}: {c['competence']:.3f} on {c['n_answers']} answers{note}")
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
     help = ("Agreement statistics (percent agreement, Krippendorff's alpha at every level, Fleiss' kappa, "
             "Scott's pi, Gwet's AC1, Cohen's kappa) for a JSON raters x items matrix or a rater,item,label CSV.")
@@ -111,6 +148,9 @@ class Command(BaseCommand):
         parser.add_argument("--unequal", choices=["undefined", "drop"], default="undefined",
                             help="Fleiss' kappa when items have different numbers of ratings: undefined (default) "
                                  "or drop (keep only the items with the most common count)")
+        parser.add_argument("--competence", choices=MODELS, nargs="?", const="mace", default=None,
+                            help="also fit a latent-truth model (MACE by default, or dawid_skene): each rater's "
+                                 "competence and each item's soft label")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["bootstrap"] < 0:
@@ -123,7 +163,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         report = _clean(report)
         report["categories"] = [c if isinstance(c, str) else float(c) for c in categories]
+        if options["competence"]:
+            report["competence"] = _clean(competence_report(matrix, _raters, _items, categories,
+                                                            options["competence"], options["seed"]))
         if options["json"]:
-            self.stdout.write(json.dumps(report, allow_nan=False))
+            self.stdout.write(json.dumps(report, allow_nan=False, default=_plain))
         else:
             self.stdout.write(format_table(report))
+            if options["competence"]:
+                self.stdout.write("\n" + format_competence(report["competence"]))

@@ -70,6 +70,22 @@ def _check_line(row: dict) -> str:
     return f"  {row['rater']}: " + "; ".join(parts)
 
 
+def competence_text(comp: dict) -> list[str]:
+    """Each rater's competence and the win rates on soft labels (annotation.reports.competence)."""
+    if not comp:
+        return []
+    if comp.get("reason"):
+        return ["", f"competence: {comp['reason']}"]
+    lines = ["", f"competence ({comp['model_label']}; low under {_f(comp['threshold'], 2)}):"]
+    for rater, c in sorted(comp["raters"].items(), key=lambda kv: -kv[1]["competence"]):
+        note = " LOW" if c["low"] else " (too few answers to tell)" if c["low"] is None else ""
+        lines.append(f"  {rater}: {_f(c['competence'], 2)} on {c['n_answers']} answers{note}")
+    for p in (comp.get("results") or {}).get("pairs", []):
+        lines.append(f"  soft labels: {p['a']} vs {p['b']}: win rate (ties half) {_f(p['win_rate_ties_half']['rate'])}"
+                     f" over {p['n']} pairs")
+    return lines
+
+
 def summary_text(report: dict) -> str:
     """A short readable summary: methods, headline numbers of every task, flagged raters."""
     lines = [report["methods"], ""]
@@ -98,6 +114,7 @@ def summary_text(report: dict) -> str:
                                                           f"{_f(z.get(m['system']), 2)} z" for m in sc["means"]))
     lines += ["", "reliability checks per rater (failed / passed / undecided = too little data):"]
     lines += [_check_line(r) for r in report["raters"]["raters"] if r.get("checks")]
+    lines += competence_text(report.get("competence") or {})
     flagged = report["raters"]["flagged"]
     lines.append("")
     lines.append("flagged raters: " + (", ".join(f"{r} ({', '.join(f)})" for r, f in flagged.items()) or "none"))
