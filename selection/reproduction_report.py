@@ -33,12 +33,14 @@ def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def _series_name(row: dict[str, Any]) -> str:
+def _series_name(row: dict[str, Any], primary_embedder: str = "") -> str:
     if row["strategy"] == "ucs":
         alpha, beta = row["alpha"], row["beta"]
         kind = "hard" if beta == 1 else "easy" if alpha == 1 else "random"
         ratio = row["base_fraction"] / row["fraction"] if row["fraction"] else 0
-        return f"UCS {kind}, D_base {ratio:.0%} of it"
+        emb = row.get("embedder") or ""
+        on = f" ({emb.split(':')[0]})" if emb and emb != primary_embedder else ""
+        return f"UCS {kind}{on}, D_base {ratio:.0%} of it"
     return {"random": "random subset", "stratified": "stratified subset"}.get(row["strategy"], row["strategy"])
 
 
@@ -61,11 +63,13 @@ def fraction_plot(eval_set: str, metric: str, rows: list[dict[str, Any]]) -> str
     """Score against training fraction, one line per strategy, 95 % intervals as bars; full and copy as lines."""
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     refs: dict[str, dict[str, Any]] = {}
+    embedders = [r.get("embedder") for r in rows if r["strategy"] == "ucs" and r.get("embedder")]
+    primary = max(set(embedders), key=embedders.count) if embedders else ""
     for row in rows:
         if row["strategy"] in ("full", "copy"):
             refs[row["strategy"]] = row
         elif row["strategy"] != "references":
-            series[_series_name(row)].append(row)
+            series[_series_name(row, primary)].append(row)
     values = [v for r in rows for v in (r["value"], r.get("low"), r.get("high")) if isinstance(v, (int, float))]
     return fraction_svg(eval_set, metric, series, refs, values)
 

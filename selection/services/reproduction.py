@@ -53,6 +53,9 @@ CSV_COLUMNS = ("run", "strategy", "fraction", "base_fraction", "alpha", "beta", 
 PRIOR_TRAIN_S_PER_EXAMPLE = 0.02  # the top-two-layer tagger: ~0.6 s per batch of 32 on a contended core
 PRIOR_CELL_OVERHEAD_S = 40.0
 PRIOR_SELECTION_S = 15.0
+PRIOR_SCORE_S = 8.0  # its score report at the end (two systems, bootstrap intervals and the paired test)
+PREFERRED_MIN_EPOCHS = 2.0  # the planner cuts rows before it goes below this
+MIN_PLANNED_ROWS = 2000
 
 
 class ReproductionError(ValueError):
@@ -83,31 +86,42 @@ class Cell:
 
 def reproduction_grid(*, fractions: Sequence[float] = FRACTIONS, base_ratios: Sequence[float] = BASE_RATIOS,
                       samplings: Sequence[str] = tuple(SAMPLINGS), embedder: str = "minilm",
+                      second_embedder: str | None = None, second_samplings: Sequence[str] = ("hard",),
                       baselines: bool = True) -> list[Cell]:
-    """The cells in priority order (a budget cuts from the end): copy, full, then per fraction (32.5 % first)
-    the cells the paper's claims need first: UCS-hard on the small D_base, the random and stratified subsets
-    of the same size, UCS-random on the small D_base (hard vs random in-cluster sampling), UCS-hard and
-    UCS-random on the large D_base (does the winner flip with D_base?), then the easy variants."""
-    cells = [Cell("copy", "copy", 0.0), Cell("full", "full", 1.0)]
-    ordered = sorted(fractions, key=lambda f: (abs(f - 0.325), f))
+    """The cells in run order (a budget cuts from the end): copy, then the fractions from the cheapest up, with
+    the full-data model after the first (so the paired tests against it exist early, and a cut run loses the
+    dearest cells first). Within a fraction, the cells the paper's claims need come first: UCS-hard on the small
+    D_base (then the same on the ``second_embedder``: do embeddings whose clusters follow the tasks matter?), the
+    random and stratified subsets of the same size, UCS-random on the small D_base (hard vs random in-cluster
+    sampling), UCS-hard and UCS-random on the large D_base (does the winner flip with D_base?), then the easy
+    variants. ``second_embedder`` cells run the ``second_samplings`` only."""
+    cells = [Cell("copy", "copy", 0.0)]
     rank = {"hard": 0, "random": 1, "easy": 2}
-    for frac in ordered:
+    second = second_embedder if second_embedder and second_embedder != embedder else None
+    for i, frac in enumerate(sorted(fractions)):
         tag = _pct(frac)
         ucs = []
         for r_i, ratio in enumerate(base_ratios):
             base = round(frac * ratio, 4)
-            for name in samplings:
-                alpha, beta = SAMPLINGS[name]
-                key = (rank.get(name, 3) >= 2, r_i, rank.get(name, 3))  # easy last, then by D_base, hard first
-                ucs.append((key, Cell(f"ucs-{name}-f{tag}-b{_pct(base)}", "ucs", frac, base, alpha, beta, name,
-                                      embedder)))
+            for emb_i, (emb, names) in enumerate(((embedder, samplings), (second, second_samplings))):
+                if emb is None:
+                    continue
+                infix = f"-{emb.split(':')[0]}" if emb_i else ""
+                for name in names:
+                    alpha, beta = SAMPLINGS[name]
+                    # easy last, then by D_base, hard first, the second embedder right after its twin
+                    key = (rank.get(name, 3) >= 2, r_i, rank.get(name, 3), emb_i)
+                    ucs.append((key, Cell(f"ucs-{name}{infix}-f{tag}-b{_pct(base)}", "ucs", frac, base, alpha,
+                                          beta, name, emb)))
         ucs = [c for _, c in sorted(ucs, key=lambda kc: kc[0])]
-        head, rest = ucs[:1], ucs[1:]
-        cells.extend(head)
+        n_head = 2 if second and len(ucs) > 1 and ucs[1].embedder == second else 1
+        cells.extend(ucs[:n_head])
         if baselines:
             cells.append(Cell(f"random-f{tag}", "random", frac))
             cells.append(Cell(f"stratified-f{tag}", "stratified", frac))
-        cells.extend(rest)
+        cells.extend(ucs[n_head:])
+        if i == 0:
+            cells.append(Cell("full", "full", 1.0))
     return cells
 
 
@@ -122,37 +136,57 @@ class Plan:
     cut: list[Cell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     estimate_s: float = 0.0
+    rows: int = 0  # training rows the plan trains on (the pool, or the cap it chose)
+
+
+def grid_cost(cells: Sequence[Cell], *, n_train: int, epochs: float,
+              s_per_example: float = PRIOR_TRAIN_S_PER_EXAMPLE, overhead_s: float = PRIOR_CELL_OVERHEAD_S) -> float:
+    """Seconds the cells need by the priors (or the costs measured so far): training, a fixed overhead per
+    trained cell (generation, calibration, loading), a selection per selected one, and its scoring."""
+    return sum((cell.fraction * n_train * epochs * s_per_example if cell.trains else 0.0)
+               + (overhead_s if cell.trains else 5.0) + (PRIOR_SELECTION_S if cell.selects else 0.0)
+               + PRIOR_SCORE_S for cell in cells)
 
 
 def plan_budget(cells: list[Cell], *, n_train: int, budget_s: float | None, epochs: float | None,
                 min_epochs: float, max_epochs: float, s_per_example: float = PRIOR_TRAIN_S_PER_EXAMPLE,
-                overhead_s: float = PRIOR_CELL_OVERHEAD_S) -> Plan:
-    """Fit the grid to ``budget_s``: lower the epochs first (to ``min_epochs``), then cut cells from the end."""
+                overhead_s: float = PRIOR_CELL_OVERHEAD_S, rows_fixed: bool = True,
+                min_rows: int = MIN_PLANNED_ROWS) -> Plan:
+    """Fit the whole grid to ``budget_s``, cutting in this order: epochs down to ``PREFERRED_MIN_EPOCHS`` (a
+    model needs some), then (unless ``rows_fixed``: the caller gave a cap) the training rows down to
+    ``min_rows``, then epochs down to ``min_epochs``, and only then cells from the end of the order. Every cut
+    is said in ``notes``."""
 
-    def cost(cs: list[Cell], ep: float) -> float:
-        return sum((cell.fraction * n_train * ep * s_per_example if cell.trains else 0.0)
-                   + (overhead_s if cell.trains else 5.0) + (PRIOR_SELECTION_S if cell.selects else 0.0)
-                   for cell in cs)
+    def cost(cs: list[Cell], ep: float, rows: int) -> float:
+        return grid_cost(cs, n_train=rows, epochs=ep, s_per_example=s_per_example, overhead_s=overhead_s)
 
     if budget_s is None:
         ep = epochs or max_epochs
-        return Plan(list(cells), ep, estimate_s=cost(cells, ep))
-    notes = []
-    if epochs is None:
-        ep = max_epochs
-        while ep > min_epochs and cost(cells, ep) > budget_s:
-            ep = max(min_epochs, round(ep - 0.5, 2))
-        if ep < max_epochs:
-            notes.append(f"epochs lowered from {max_epochs:g} to {ep:g} to fit the budget of {budget_s:.0f} s")
-    else:
-        ep = epochs
+        return Plan(list(cells), ep, estimate_s=cost(cells, ep, n_train), rows=n_train)
+    notes: list[str] = []
+    rows = n_train
+    ep = epochs or max_epochs
+    floor = max(min_epochs, min(PREFERRED_MIN_EPOCHS, max_epochs))
+    while epochs is None and ep > floor and cost(cells, ep, rows) > budget_s:
+        ep = max(floor, round(ep - 0.5, 2))
+    if not rows_fixed and rows > min_rows and cost(cells, ep, rows) > budget_s:
+        fixed = cost(cells, ep, 0)
+        per_row = (cost(cells, ep, rows) - fixed) / rows
+        fit = int((budget_s - fixed) / per_row) // 100 * 100 if per_row > 0 else rows
+        rows = min(rows, max(min_rows, fit))
+        notes.append(f"training pool cut from {n_train} to a per-task stratified sample of {rows} rows to fit "
+                     f"the budget of {budget_s:.0f} s")
+    while epochs is None and ep > min_epochs and cost(cells, ep, rows) > budget_s:
+        ep = max(min_epochs, round(ep - 0.5, 2))
+    if epochs is None and ep < max_epochs:
+        notes.append(f"epochs lowered from {max_epochs:g} to {ep:g} to fit the budget of {budget_s:.0f} s")
     kept = list(cells)
     cut: list[Cell] = []
-    while len(kept) > 2 and cost(kept, ep) > budget_s:
+    while len(kept) > 2 and cost(kept, ep, rows) > budget_s:
         cut.insert(0, kept.pop())
     if cut:
         notes.append(f"{len(cut)} of {len(cells)} cells cut to fit the budget: {', '.join(c.run for c in cut)}")
-    return Plan(kept, ep, cut, notes, cost(kept, ep))
+    return Plan(kept, ep, cut, notes, cost(kept, ep, rows), rows)
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -251,6 +285,7 @@ class Settings:
     n_boot: int = 1000
     training: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, Any] = field(default_factory=dict)
+    report_only: bool = False  # run nothing new: score and report the cells that finished
 
 
 Echo = Callable[[str], None]
@@ -315,6 +350,10 @@ class Reproduction:
             remaining = (self.opts.budget_s - self.elapsed()) if self.opts.budget_s else None
             need = self._estimate(cell, plan.epochs)
             label = f"[{i}/{len(plan.cells)}] {cell.run}"
+            if self.opts.report_only and cell.trains and not self._is_finished(cell, plan.epochs):
+                self.echo(f"{label}: not finished, left out (--report-only)")
+                skipped.append({"run": cell.run, "why": "not finished when the report was written"})
+                continue
             if remaining is not None and need > remaining and not self._is_finished(cell, plan.epochs) and i > 2:
                 self.echo(f"{label}: skipped, needs ~{need:.0f} s and {remaining:.0f} s of the budget are left")
                 skipped.append({"run": cell.run, "why": f"budget: needed ~{need:.0f} s, {remaining:.0f} s left"})
