@@ -129,8 +129,26 @@ def report_html(result: dict[str, Any]) -> str:
                          f"</td><td>{_fmt(p.get('mean_diff'), 3)}</td><td>{_fmt(p.get('low'), 3)} – "
                          f"{_fmt(p.get('high'), 3)}</td><td>{_fmt(p.get('p_value'), 4)}</td></tr>")
         parts.append("</table>")
+    compared = [c for c in result.get("compared", []) if c.get("metric") == _headline_of(c["eval_set"], by_set)]
+    if compared:
+        parts.append("<h2>The pairs the paper's claims compare (paired bootstrap, headline metric)</h2>"
+                     "<p class=note>Difference = first run minus second run; p: two-sided.</p><table><tr>"
+                     "<th>claim</th><th>run</th><th>against</th><th>eval set</th><th>metric</th>"
+                     "<th>mean difference</th><th>95 % interval</th><th>p</th></tr>")
+        for p in compared:
+            parts.append(f"<tr><td>{escape(p['claim'])}</td><td>{escape(p['run'])}</td>"
+                         f"<td>{escape(p['against_run'])}</td><td>{escape(p['eval_set'])}</td>"
+                         f"<td>{escape(p['metric'])}</td><td>{_fmt(p.get('mean_diff'), 3)}</td>"
+                         f"<td>{_fmt(p.get('low'), 3)} – {_fmt(p.get('high'), 3)}</td>"
+                         f"<td>{_fmt(p.get('p_value'), 4)}</td></tr>")
+        parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _headline_of(eval_set: str, by_set: dict[str, list[dict[str, Any]]]) -> str:
+    rows = by_set.get(eval_set)
+    return rows[0]["metric"] if rows else headline_metric(eval_set)
 
 
 def _pct(v: float | None) -> str:

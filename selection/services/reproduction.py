@@ -372,9 +372,10 @@ class Reproduction:
             if time.monotonic() - t0 > 1:
                 self.echo(f"{label}: done in {time.monotonic() - t0:.0f} s (elapsed {self.elapsed() / 60:.1f} min)")
         rows, paired = self._score(full_system)
+        compared = self._compare()
         return {"plan": {"cells": [asdict(c) for c in plan.cells], "epochs": plan.epochs, "notes": plan.notes,
                          "estimate_s": round(plan.estimate_s)},
-                "skipped": skipped, "rows": rows, "paired": paired,
+                "skipped": skipped, "rows": rows, "paired": paired, "compared": compared,
                 "cells": [{**asdict(d["cell"]), "system": d["system"].name, "seconds": d["seconds"]}
                           for d in self.cells_done],
                 "train_dataset": self.train.name, "eval_dataset": self.evalset.name, "n_train": self.n_train,
@@ -485,6 +486,21 @@ class Reproduction:
                 rows.append(_row(ref_cell, bench, metric, sum(values) / len(values), None, None))
         return rows, paired
 
+    def _compare(self) -> list[dict[str, Any]]:
+        """The paired bootstrap of the pairs of cells the paper's claims compare (``claim_pairs``)."""
+        by_run = {d["cell"].run: d["system"] for d in self.cells_done}
+        out: list[dict[str, Any]] = []
+        primary = self.opts.grid.get("embedder") or ""
+        for claim, cell, other in claim_pairs([d["cell"] for d in self.cells_done], primary):
+            a, b = by_run[cell.run], by_run[other.run]
+            report = score_report_create(dataset=self.evalset, split="test", systems=[a, b], by="dataset",
+                                         n_boot=self.opts.n_boot, seed=self.opts.seed)
+            for group in report.result["groups"]:
+                for test in _paired_cells(report.result, group, a.name):
+                    out.append({"claim": claim, "run": cell.run, "against_run": other.run,
+                                "eval_set": group["name"], **test})
+        return out
+
     def _eval_rows(self):
         from selection.core.text import strip_instruction
 
@@ -495,6 +511,33 @@ class Reproduction:
             refs.append(ref)
             bench_of.setdefault((extra or {}).get("dataset") or task, []).append(i)
         return srcs, refs, dict(sorted(bench_of.items()))
+
+
+def claim_pairs(cells: Sequence[Cell], primary_embedder: str = "") -> list[tuple[str, Cell, Cell]]:
+    """(claim, cell, other) for each pair of finished cells a claim of the paper compares: UCS-hard against
+    the random and the stratified subset of its size ("UCS-hard beats random and stratified subsets") and
+    against UCS-random in-cluster sampling on the same D_base ("hard wins on a small D_base, random on a large
+    one"); each cell of a second embedder against its twin on the primary one ("embeddings matter")."""
+    by_key = {(c.strategy, c.sampling, c.embedder, c.fraction, c.base_fraction): c for c in cells}
+    out: list[tuple[str, Cell, Cell]] = []
+    for c in cells:
+        if c.strategy != "ucs":
+            continue
+        if c.embedder != primary_embedder and primary_embedder:
+            twin = by_key.get(("ucs", c.sampling, primary_embedder, c.fraction, c.base_fraction))
+            if twin is not None:
+                out.append(("embedder", c, twin))
+            continue
+        if c.sampling != "hard":
+            continue
+        for strategy in ("random", "stratified"):
+            other = by_key.get((strategy, "", "", c.fraction, None))
+            if other is not None:
+                out.append((f"ucs-hard vs {strategy} subset", c, other))
+        other = by_key.get(("ucs", "random", c.embedder, c.fraction, c.base_fraction))
+        if other is not None:
+            out.append(("hard vs random in-cluster sampling", c, other))
+    return out
 
 
 def _row(cell: Cell, eval_set: str, metric: str, value: float, low: float | None, high: float | None) -> dict:
