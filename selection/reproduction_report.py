@@ -70,7 +70,14 @@ def fraction_plot(eval_set: str, metric: str, rows: list[dict[str, Any]]) -> str
             refs[row["strategy"]] = row
         elif row["strategy"] != "references":
             series[_series_name(row, primary)].append(row)
-    values = [v for r in rows for v in (r["value"], r.get("low"), r.get("high")) if isinstance(v, (int, float))]
+    # The y-axis spans the series and the full-data model; the copy baseline only when it is near them (far
+    # below, it would squeeze the series into a thin band: the key then gives its value).
+    values = [v for pts in series.values() for r in pts for v in (r["value"], r.get("low"), r.get("high"))
+              if isinstance(v, (int, float))]
+    values += [refs["full"]["value"]] if "full" in refs else []
+    if "copy" in refs and (not values or min(values) - refs["copy"]["value"] < 0.5 * (max(values) - min(values))):
+        values.append(refs["copy"]["value"])
+    values = values or [r["value"] for r in refs.values()]
     return fraction_svg(eval_set, metric, series, refs, values)
 
 

@@ -180,6 +180,8 @@ def plan_budget(cells: list[Cell], *, n_train: int, budget_s: float | None, epoc
         ep = max(min_epochs, round(ep - 0.5, 2))
     if epochs is None and ep < max_epochs:
         notes.append(f"epochs lowered from {max_epochs:g} to {ep:g} to fit the budget of {budget_s:.0f} s")
+    elif epochs is not None and epochs < max_epochs:
+        notes.append(f"epochs set to {epochs:g} by the caller (the plan allows up to {max_epochs:g})")
     kept = list(cells)
     cut: list[Cell] = []
     while len(kept) > 2 and cost(kept, ep, rows) > budget_s:
