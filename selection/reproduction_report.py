@@ -102,7 +102,7 @@ def report_html(result: dict[str, Any]) -> str:
              "<h1>DEFT reproduction</h1>",
              f"<p>Training data <b>{escape(result['train_dataset'])}</b> ({result['n_train']} rows), evaluation "
              f"<b>{escape(result['eval_dataset'])}</b>, base model <b>{escape(result['base_model'])}</b>, "
-             f"{result['plan']['epochs']:g} epochs per model, {result['elapsed_s'] / 60:.1f} min.</p>"]
+             f"{result['plan']['epochs']:g} epochs per model; {_timing(result)}.</p>"]
     notes = result["plan"]["notes"] + [f"not run: {s['run']} ({s['why']})" for s in result["skipped"]]
     if notes:
         parts.append("<h2>What was cut</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
@@ -151,6 +151,13 @@ def report_html(result: dict[str, Any]) -> str:
         parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _timing(result: dict[str, Any]) -> str:
+    reused = sum(1 for c in result["cells"] if c.get("reused"))
+    ran = len(result["cells"]) - reused
+    text = f"this call ran {ran} cells in {result['elapsed_s'] / 60:.1f} min"
+    return text + (f" and reused {reused} finished by an earlier call" if reused else "")
 
 
 def _headline_of(eval_set: str, by_set: dict[str, list[dict[str, Any]]]) -> str:

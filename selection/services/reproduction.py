@@ -361,6 +361,7 @@ class Reproduction:
                 skipped.append({"run": cell.run, "why": f"budget: needed ~{need:.0f} s, {remaining:.0f} s left"})
                 continue
             t0 = time.monotonic()
+            reused = cell.trains and self._is_finished(cell, plan.epochs)
             try:
                 system = self._run_cell(cell, plan.epochs, label)
             except Exception as exc:  # noqa: BLE001 - one failed cell is reported, the grid goes on
@@ -370,7 +371,8 @@ class Reproduction:
                 continue
             if cell.strategy == "full":
                 full_system = system
-            self.cells_done.append({"cell": cell, "system": system, "seconds": round(time.monotonic() - t0, 1)})
+            self.cells_done.append({"cell": cell, "system": system, "reused": reused,
+                                    "seconds": None if reused else round(time.monotonic() - t0, 1)})
             if time.monotonic() - t0 > 1:
                 self.echo(f"{label}: done in {time.monotonic() - t0:.0f} s (elapsed {self.elapsed() / 60:.1f} min)")
         rows, paired = self._score(full_system)
@@ -378,7 +380,8 @@ class Reproduction:
         return {"plan": {"cells": [asdict(c) for c in plan.cells], "epochs": plan.epochs, "notes": plan.notes,
                          "estimate_s": round(plan.estimate_s)},
                 "skipped": skipped, "rows": rows, "paired": paired, "compared": compared,
-                "cells": [{**asdict(d["cell"]), "system": d["system"].name, "seconds": d["seconds"]}
+                "cells": [{**asdict(d["cell"]), "system": d["system"].name, "seconds": d["seconds"],
+                           "reused": d["reused"]}
                           for d in self.cells_done],
                 "train_dataset": self.train.name, "eval_dataset": self.evalset.name, "n_train": self.n_train,
                 "base_model": self.opts.base_model, "elapsed_s": round(self.elapsed(), 1),
