@@ -154,9 +154,10 @@ def report_html(result: dict[str, Any]) -> str:
 
 
 def _timing(result: dict[str, Any]) -> str:
-    reused = sum(1 for c in result["cells"] if c.get("reused"))
-    ran = len(result["cells"]) - reused
-    text = f"this call ran {ran} cells in {result['elapsed_s'] / 60:.1f} min"
+    trained = [c for c in result["cells"] if c.get("strategy") != "copy"]
+    reused = sum(1 for c in trained if c.get("reused"))
+    ran = len(trained) - reused
+    text = f"this call trained {ran} model{'s' * (ran != 1)} in {result['elapsed_s'] / 60:.1f} min"
     return text + (f" and reused {reused} finished by an earlier call" if reused else "")
 
 
