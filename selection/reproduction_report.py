@@ -96,7 +96,8 @@ def report_html(result: dict[str, Any]) -> str:
     parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
              "<meta name=viewport content='width=device-width,initial-scale=1'>",
              "<title>DEFT reproduction report</title><style>body{font:14px system-ui,sans-serif;margin:1.5rem;"
-             "max-width:1100px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;"
+             "max-width:1100px}svg{max-width:100%;height:auto}table{border-collapse:collapse;margin:.5rem 0 1.5rem;"
+             "display:block;overflow-x:auto}td,th{border:1px solid #ccc;"
              "padding:2px 6px;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}"
              ".note{color:#555}</style></head><body>",
              "<h1>DEFT reproduction</h1>",
