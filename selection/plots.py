@@ -305,17 +305,24 @@ def fraction_svg(eval_set: str, metric: str, series: Mapping[str, Sequence[Mappi
                  refs: Mapping[str, Mapping[str, Any]], y_values: Sequence[float]) -> str:
     """Score against training fraction: one line per series (points ``{"fraction", "value", "low", "high",
     "run"}``, 95 % intervals as bars), the ``refs`` "full" and "copy" as dashed lines, on a y-axis spanning
-    ``y_values``; "" when there is nothing to span."""
-    width, height, left, right, top, bottom = 640, 300, 50, 210, 24, 36
+    ``y_values``; "" when there is nothing to span.
+
+    The x-axis runs to a little past the largest fraction plotted (the full data is the dashed line, not a
+    point at 100 %), ticked at the fractions plotted; points of one fraction are spread sideways so that the
+    series' intervals stay apart. A reference outside the y-range is named in the key as off the scale rather
+    than squeezing the series into a thin band."""
+    width, height, left, right, top, bottom = 760, 320, 50, 240, 24, 36
     pw, ph = width - left - right, height - top - bottom
     if not y_values:
         return ""
     lo, hi = min(y_values), max(y_values)
     pad = (hi - lo) * 0.08 or 1.0
     lo, hi = lo - pad, hi + pad
+    fractions = sorted({float(r["fraction"]) for pts in series.values() for r in pts})
+    x_max = min(1.0, max(fractions) * 1.15) if fractions else 1.0
 
-    def x_of(f: float) -> float:  # fractions are on [0, 1]
-        return left + pw * f
+    def x_of(f: float) -> float:
+        return left + pw * f / x_max
 
     def y_of(v: float) -> float:
         return top + ph * (1 - (v - lo) / (hi - lo))
@@ -324,7 +331,7 @@ def fraction_svg(eval_set: str, metric: str, series: Mapping[str, Sequence[Mappi
             'share of training data</text>',
             f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="{MUTED}"/>',
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="{MUTED}"/>']
-    for f in (0, 0.1, 0.25, 0.325, 0.5, 0.75, 1.0):
+    for f in sorted({0.0, *fractions} if fractions else {0.0, 0.25, 0.5, 0.75, 1.0}):
         body.append(f'<text x="{x_of(f):.1f}" y="{top + ph + 14}" text-anchor="middle">{100 * f:g}%</text>')
     for k in range(5):
         v = lo + (hi - lo) * k / 4
@@ -334,16 +341,22 @@ def fraction_svg(eval_set: str, metric: str, series: Mapping[str, Sequence[Mappi
         row = refs.get(name)
         if row is None:
             continue
-        y = y_of(row["value"])
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="{style}" '
-                    f'stroke-dasharray="5 3"/>')
-        body.append(f'<text x="{left + pw + 8}" y="{legend_y + 4}" fill="{style}">— {escape(name)} '
-                    f'{row["value"]:.2f}</text>')
+        inside = lo <= row["value"] <= hi
+        if inside:
+            y = y_of(row["value"])
+            body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="{style}" '
+                        f'stroke-dasharray="5 3"/>')
+        where = "" if inside else (" (below the axis)" if row["value"] < lo else " (above the axis)")
+        body.append(f'<text x="{left + pw + 8}" y="{legend_y + 4}" fill="{style}">{"— " if inside else ""}'
+                    f'{escape(name)} {row["value"]:.2f}{where}</text>')
         legend_y += 16
+    n = len(series)
+    spread = min(4.0, 0.6 * pw * (min(b - a for a, b in zip(fractions, fractions[1:])) if len(fractions) > 1
+                                  else 0.3) / x_max / max(n, 1))
     for i, (name, pts) in enumerate(sorted(series.items())):
         colour = PALETTE[i % len(PALETTE)]
         pts = sorted(pts, key=lambda r: r["fraction"])
-        jitter = (i - len(series) / 2) * 2.0
+        jitter = (i - (n - 1) / 2) * spread
         coords = [(x_of(r["fraction"]) + jitter, y_of(r["value"])) for r in pts]
         if len(coords) > 1:
             body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="'

@@ -33,12 +33,14 @@ def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def _series_name(row: dict[str, Any]) -> str:
+def _series_name(row: dict[str, Any], primary_embedder: str = "") -> str:
     if row["strategy"] == "ucs":
         alpha, beta = row["alpha"], row["beta"]
         kind = "hard" if beta == 1 else "easy" if alpha == 1 else "random"
         ratio = row["base_fraction"] / row["fraction"] if row["fraction"] else 0
-        return f"UCS {kind}, D_base {ratio:.0%} of it"
+        emb = row.get("embedder") or ""
+        on = f" ({emb.split(':')[0]})" if emb and emb != primary_embedder else ""
+        return f"UCS {kind}{on}, D_base {ratio:.0%} of it"
     return {"random": "random subset", "stratified": "stratified subset"}.get(row["strategy"], row["strategy"])
 
 
@@ -61,12 +63,21 @@ def fraction_plot(eval_set: str, metric: str, rows: list[dict[str, Any]]) -> str
     """Score against training fraction, one line per strategy, 95 % intervals as bars; full and copy as lines."""
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     refs: dict[str, dict[str, Any]] = {}
+    embedders = [r.get("embedder") for r in rows if r["strategy"] == "ucs" and r.get("embedder")]
+    primary = max(set(embedders), key=embedders.count) if embedders else ""
     for row in rows:
         if row["strategy"] in ("full", "copy"):
             refs[row["strategy"]] = row
         elif row["strategy"] != "references":
-            series[_series_name(row)].append(row)
-    values = [v for r in rows for v in (r["value"], r.get("low"), r.get("high")) if isinstance(v, (int, float))]
+            series[_series_name(row, primary)].append(row)
+    # The y-axis spans the series and the full-data model; the copy baseline only when it is near them (far
+    # below, it would squeeze the series into a thin band: the key then gives its value).
+    values = [v for pts in series.values() for r in pts for v in (r["value"], r.get("low"), r.get("high"))
+              if isinstance(v, (int, float))]
+    values += [refs["full"]["value"]] if "full" in refs else []
+    if "copy" in refs and (not values or min(values) - refs["copy"]["value"] < 0.5 * (max(values) - min(values))):
+        values.append(refs["copy"]["value"])
+    values = values or [r["value"] for r in refs.values()]
     return fraction_svg(eval_set, metric, series, refs, values)
 
 
@@ -85,13 +96,14 @@ def report_html(result: dict[str, Any]) -> str:
     parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
              "<meta name=viewport content='width=device-width,initial-scale=1'>",
              "<title>DEFT reproduction report</title><style>body{font:14px system-ui,sans-serif;margin:1.5rem;"
-             "max-width:1100px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;"
+             "max-width:1100px}svg{max-width:100%;height:auto}table{border-collapse:collapse;margin:.5rem 0 1.5rem;"
+             "display:block;overflow-x:auto}td,th{border:1px solid #ccc;"
              "padding:2px 6px;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}"
              ".note{color:#555}</style></head><body>",
              "<h1>DEFT reproduction</h1>",
              f"<p>Training data <b>{escape(result['train_dataset'])}</b> ({result['n_train']} rows), evaluation "
              f"<b>{escape(result['eval_dataset'])}</b>, base model <b>{escape(result['base_model'])}</b>, "
-             f"{result['plan']['epochs']:g} epochs per model, {result['elapsed_s'] / 60:.1f} min.</p>"]
+             f"{result['plan']['epochs']:g} epochs per model; {_timing(result)}.</p>"]
     notes = result["plan"]["notes"] + [f"not run: {s['run']} ({s['why']})" for s in result["skipped"]]
     if notes:
         parts.append("<h2>What was cut</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
@@ -125,8 +137,34 @@ def report_html(result: dict[str, Any]) -> str:
                          f"</td><td>{_fmt(p.get('mean_diff'), 3)}</td><td>{_fmt(p.get('low'), 3)} – "
                          f"{_fmt(p.get('high'), 3)}</td><td>{_fmt(p.get('p_value'), 4)}</td></tr>")
         parts.append("</table>")
+    compared = [c for c in result.get("compared", []) if c.get("metric") == _headline_of(c["eval_set"], by_set)]
+    if compared:
+        parts.append("<h2>The pairs the paper's claims compare (paired bootstrap, headline metric)</h2>"
+                     "<p class=note>Difference = first run minus second run; p: two-sided.</p><table><tr>"
+                     "<th>claim</th><th>run</th><th>against</th><th>eval set</th><th>metric</th>"
+                     "<th>mean difference</th><th>95 % interval</th><th>p</th></tr>")
+        for p in compared:
+            parts.append(f"<tr><td>{escape(p['claim'])}</td><td>{escape(p['run'])}</td>"
+                         f"<td>{escape(p['against_run'])}</td><td>{escape(p['eval_set'])}</td>"
+                         f"<td>{escape(p['metric'])}</td><td>{_fmt(p.get('mean_diff'), 3)}</td>"
+                         f"<td>{_fmt(p.get('low'), 3)} – {_fmt(p.get('high'), 3)}</td>"
+                         f"<td>{_fmt(p.get('p_value'), 4)}</td></tr>")
+        parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _timing(result: dict[str, Any]) -> str:
+    trained = [c for c in result["cells"] if c.get("strategy") != "copy"]
+    reused = sum(1 for c in trained if c.get("reused"))
+    ran = len(trained) - reused
+    text = f"this call trained {ran} model{'s' * (ran != 1)} in {result['elapsed_s'] / 60:.1f} min"
+    return text + (f" and reused {reused} finished by an earlier call" if reused else "")
+
+
+def _headline_of(eval_set: str, by_set: dict[str, list[dict[str, Any]]]) -> str:
+    rows = by_set.get(eval_set)
+    return rows[0]["metric"] if rows else headline_metric(eval_set)
 
 
 def _pct(v: float | None) -> str:

@@ -53,6 +53,9 @@ CSV_COLUMNS = ("run", "strategy", "fraction", "base_fraction", "alpha", "beta", 
 PRIOR_TRAIN_S_PER_EXAMPLE = 0.02  # the top-two-layer tagger: ~0.6 s per batch of 32 on a contended core
 PRIOR_CELL_OVERHEAD_S = 40.0
 PRIOR_SELECTION_S = 15.0
+PRIOR_SCORE_S = 8.0  # its score report at the end (two systems, bootstrap intervals and the paired test)
+PREFERRED_MIN_EPOCHS = 2.0  # the planner cuts rows before it goes below this
+MIN_PLANNED_ROWS = 2000
 
 
 class ReproductionError(ValueError):
@@ -83,31 +86,42 @@ class Cell:
 
 def reproduction_grid(*, fractions: Sequence[float] = FRACTIONS, base_ratios: Sequence[float] = BASE_RATIOS,
                       samplings: Sequence[str] = tuple(SAMPLINGS), embedder: str = "minilm",
+                      second_embedder: str | None = None, second_samplings: Sequence[str] = ("hard",),
                       baselines: bool = True) -> list[Cell]:
-    """The cells in priority order (a budget cuts from the end): copy, full, then per fraction (32.5 % first)
-    the cells the paper's claims need first: UCS-hard on the small D_base, the random and stratified subsets
-    of the same size, UCS-random on the small D_base (hard vs random in-cluster sampling), UCS-hard and
-    UCS-random on the large D_base (does the winner flip with D_base?), then the easy variants."""
-    cells = [Cell("copy", "copy", 0.0), Cell("full", "full", 1.0)]
-    ordered = sorted(fractions, key=lambda f: (abs(f - 0.325), f))
+    """The cells in run order (a budget cuts from the end): copy, then the fractions from the cheapest up, with
+    the full-data model after the first (so the paired tests against it exist early, and a cut run loses the
+    dearest cells first). Within a fraction, the cells the paper's claims need come first: UCS-hard on the small
+    D_base (then the same on the ``second_embedder``: do embeddings whose clusters follow the tasks matter?), the
+    random and stratified subsets of the same size, UCS-random on the small D_base (hard vs random in-cluster
+    sampling), UCS-hard and UCS-random on the large D_base (does the winner flip with D_base?), then the easy
+    variants. ``second_embedder`` cells run the ``second_samplings`` only."""
+    cells = [Cell("copy", "copy", 0.0)]
     rank = {"hard": 0, "random": 1, "easy": 2}
-    for frac in ordered:
+    second = second_embedder if second_embedder and second_embedder != embedder else None
+    for i, frac in enumerate(sorted(fractions)):
         tag = _pct(frac)
         ucs = []
         for r_i, ratio in enumerate(base_ratios):
             base = round(frac * ratio, 4)
-            for name in samplings:
-                alpha, beta = SAMPLINGS[name]
-                key = (rank.get(name, 3) >= 2, r_i, rank.get(name, 3))  # easy last, then by D_base, hard first
-                ucs.append((key, Cell(f"ucs-{name}-f{tag}-b{_pct(base)}", "ucs", frac, base, alpha, beta, name,
-                                      embedder)))
+            for emb_i, (emb, names) in enumerate(((embedder, samplings), (second, second_samplings))):
+                if emb is None:
+                    continue
+                infix = f"-{emb.split(':')[0]}" if emb_i else ""
+                for name in names:
+                    alpha, beta = SAMPLINGS[name]
+                    # easy last, then by D_base, hard first, the second embedder right after its twin
+                    key = (rank.get(name, 3) >= 2, r_i, rank.get(name, 3), emb_i)
+                    ucs.append((key, Cell(f"ucs-{name}{infix}-f{tag}-b{_pct(base)}", "ucs", frac, base, alpha,
+                                          beta, name, emb)))
         ucs = [c for _, c in sorted(ucs, key=lambda kc: kc[0])]
-        head, rest = ucs[:1], ucs[1:]
-        cells.extend(head)
+        n_head = 2 if second and len(ucs) > 1 and ucs[1].embedder == second else 1
+        cells.extend(ucs[:n_head])
         if baselines:
             cells.append(Cell(f"random-f{tag}", "random", frac))
             cells.append(Cell(f"stratified-f{tag}", "stratified", frac))
-        cells.extend(rest)
+        cells.extend(ucs[n_head:])
+        if i == 0:
+            cells.append(Cell("full", "full", 1.0))
     return cells
 
 
@@ -122,37 +136,59 @@ class Plan:
     cut: list[Cell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     estimate_s: float = 0.0
+    rows: int = 0  # training rows the plan trains on (the pool, or the cap it chose)
+
+
+def grid_cost(cells: Sequence[Cell], *, n_train: int, epochs: float,
+              s_per_example: float = PRIOR_TRAIN_S_PER_EXAMPLE, overhead_s: float = PRIOR_CELL_OVERHEAD_S) -> float:
+    """Seconds the cells need by the priors (or the costs measured so far): training, a fixed overhead per
+    trained cell (generation, calibration, loading), a selection per selected one, and its scoring."""
+    return sum((cell.fraction * n_train * epochs * s_per_example if cell.trains else 0.0)
+               + (overhead_s if cell.trains else 5.0) + (PRIOR_SELECTION_S if cell.selects else 0.0)
+               + PRIOR_SCORE_S for cell in cells)
 
 
 def plan_budget(cells: list[Cell], *, n_train: int, budget_s: float | None, epochs: float | None,
                 min_epochs: float, max_epochs: float, s_per_example: float = PRIOR_TRAIN_S_PER_EXAMPLE,
-                overhead_s: float = PRIOR_CELL_OVERHEAD_S) -> Plan:
-    """Fit the grid to ``budget_s``: lower the epochs first (to ``min_epochs``), then cut cells from the end."""
+                overhead_s: float = PRIOR_CELL_OVERHEAD_S, rows_fixed: bool = True,
+                min_rows: int = MIN_PLANNED_ROWS) -> Plan:
+    """Fit the whole grid to ``budget_s``, cutting in this order: epochs down to ``PREFERRED_MIN_EPOCHS`` (a
+    model needs some), then (unless ``rows_fixed``: the caller gave a cap) the training rows down to
+    ``min_rows``, then epochs down to ``min_epochs``, and only then cells from the end of the order. Every cut
+    is said in ``notes``."""
 
-    def cost(cs: list[Cell], ep: float) -> float:
-        return sum((cell.fraction * n_train * ep * s_per_example if cell.trains else 0.0)
-                   + (overhead_s if cell.trains else 5.0) + (PRIOR_SELECTION_S if cell.selects else 0.0)
-                   for cell in cs)
+    def cost(cs: list[Cell], ep: float, rows: int) -> float:
+        return grid_cost(cs, n_train=rows, epochs=ep, s_per_example=s_per_example, overhead_s=overhead_s)
 
     if budget_s is None:
         ep = epochs or max_epochs
-        return Plan(list(cells), ep, estimate_s=cost(cells, ep))
-    notes = []
-    if epochs is None:
-        ep = max_epochs
-        while ep > min_epochs and cost(cells, ep) > budget_s:
-            ep = max(min_epochs, round(ep - 0.5, 2))
-        if ep < max_epochs:
-            notes.append(f"epochs lowered from {max_epochs:g} to {ep:g} to fit the budget of {budget_s:.0f} s")
-    else:
-        ep = epochs
+        return Plan(list(cells), ep, estimate_s=cost(cells, ep, n_train), rows=n_train)
+    notes: list[str] = []
+    rows = n_train
+    ep = epochs or max_epochs
+    floor = max(min_epochs, min(PREFERRED_MIN_EPOCHS, max_epochs))
+    while epochs is None and ep > floor and cost(cells, ep, rows) > budget_s:
+        ep = max(floor, round(ep - 0.5, 2))
+    if not rows_fixed and rows > min_rows and cost(cells, ep, rows) > budget_s:
+        fixed = cost(cells, ep, 0)
+        per_row = (cost(cells, ep, rows) - fixed) / rows
+        fit = int((budget_s - fixed) / per_row) // 100 * 100 if per_row > 0 else rows
+        rows = min(rows, max(min_rows, fit))
+        notes.append(f"training pool cut from {n_train} to a per-task stratified sample of {rows} rows to fit "
+                     f"the budget of {budget_s:.0f} s")
+    while epochs is None and ep > min_epochs and cost(cells, ep, rows) > budget_s:
+        ep = max(min_epochs, round(ep - 0.5, 2))
+    if epochs is None and ep < max_epochs:
+        notes.append(f"epochs lowered from {max_epochs:g} to {ep:g} to fit the budget of {budget_s:.0f} s")
+    elif epochs is not None and epochs < max_epochs:
+        notes.append(f"epochs set to {epochs:g} by the caller (the plan allows up to {max_epochs:g})")
     kept = list(cells)
     cut: list[Cell] = []
-    while len(kept) > 2 and cost(kept, ep) > budget_s:
+    while len(kept) > 2 and cost(kept, ep, rows) > budget_s:
         cut.insert(0, kept.pop())
     if cut:
         notes.append(f"{len(cut)} of {len(cells)} cells cut to fit the budget: {', '.join(c.run for c in cut)}")
-    return Plan(kept, ep, cut, notes, cost(kept, ep))
+    return Plan(kept, ep, cut, notes, cost(kept, ep, rows), rows)
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -251,6 +287,7 @@ class Settings:
     n_boot: int = 1000
     training: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, Any] = field(default_factory=dict)
+    report_only: bool = False  # run nothing new: score and report the cells that finished
 
 
 Echo = Callable[[str], None]
@@ -315,11 +352,16 @@ class Reproduction:
             remaining = (self.opts.budget_s - self.elapsed()) if self.opts.budget_s else None
             need = self._estimate(cell, plan.epochs)
             label = f"[{i}/{len(plan.cells)}] {cell.run}"
+            if self.opts.report_only and cell.trains and not self._is_finished(cell, plan.epochs):
+                self.echo(f"{label}: not finished, left out (--report-only)")
+                skipped.append({"run": cell.run, "why": "not finished when the report was written"})
+                continue
             if remaining is not None and need > remaining and not self._is_finished(cell, plan.epochs) and i > 2:
                 self.echo(f"{label}: skipped, needs ~{need:.0f} s and {remaining:.0f} s of the budget are left")
                 skipped.append({"run": cell.run, "why": f"budget: needed ~{need:.0f} s, {remaining:.0f} s left"})
                 continue
             t0 = time.monotonic()
+            reused = cell.trains and self._is_finished(cell, plan.epochs)
             try:
                 system = self._run_cell(cell, plan.epochs, label)
             except Exception as exc:  # noqa: BLE001 - one failed cell is reported, the grid goes on
@@ -329,14 +371,17 @@ class Reproduction:
                 continue
             if cell.strategy == "full":
                 full_system = system
-            self.cells_done.append({"cell": cell, "system": system, "seconds": round(time.monotonic() - t0, 1)})
+            self.cells_done.append({"cell": cell, "system": system, "reused": reused,
+                                    "seconds": None if reused else round(time.monotonic() - t0, 1)})
             if time.monotonic() - t0 > 1:
                 self.echo(f"{label}: done in {time.monotonic() - t0:.0f} s (elapsed {self.elapsed() / 60:.1f} min)")
         rows, paired = self._score(full_system)
+        compared = self._compare()
         return {"plan": {"cells": [asdict(c) for c in plan.cells], "epochs": plan.epochs, "notes": plan.notes,
                          "estimate_s": round(plan.estimate_s)},
-                "skipped": skipped, "rows": rows, "paired": paired,
-                "cells": [{**asdict(d["cell"]), "system": d["system"].name, "seconds": d["seconds"]}
+                "skipped": skipped, "rows": rows, "paired": paired, "compared": compared,
+                "cells": [{**asdict(d["cell"]), "system": d["system"].name, "seconds": d["seconds"],
+                           "reused": d["reused"]}
                           for d in self.cells_done],
                 "train_dataset": self.train.name, "eval_dataset": self.evalset.name, "n_train": self.n_train,
                 "base_model": self.opts.base_model, "elapsed_s": round(self.elapsed(), 1),
@@ -446,6 +491,21 @@ class Reproduction:
                 rows.append(_row(ref_cell, bench, metric, sum(values) / len(values), None, None))
         return rows, paired
 
+    def _compare(self) -> list[dict[str, Any]]:
+        """The paired bootstrap of the pairs of cells the paper's claims compare (``claim_pairs``)."""
+        by_run = {d["cell"].run: d["system"] for d in self.cells_done}
+        out: list[dict[str, Any]] = []
+        primary = self.opts.grid.get("embedder") or ""
+        for claim, cell, other in claim_pairs([d["cell"] for d in self.cells_done], primary):
+            a, b = by_run[cell.run], by_run[other.run]
+            report = score_report_create(dataset=self.evalset, split="test", systems=[a, b], by="dataset",
+                                         n_boot=self.opts.n_boot, seed=self.opts.seed)
+            for group in report.result["groups"]:
+                for test in _paired_cells(report.result, group, a.name):
+                    out.append({"claim": claim, "run": cell.run, "against_run": other.run,
+                                "eval_set": group["name"], **test})
+        return out
+
     def _eval_rows(self):
         from selection.core.text import strip_instruction
 
@@ -456,6 +516,33 @@ class Reproduction:
             refs.append(ref)
             bench_of.setdefault((extra or {}).get("dataset") or task, []).append(i)
         return srcs, refs, dict(sorted(bench_of.items()))
+
+
+def claim_pairs(cells: Sequence[Cell], primary_embedder: str = "") -> list[tuple[str, Cell, Cell]]:
+    """(claim, cell, other) for each pair of finished cells a claim of the paper compares: UCS-hard against
+    the random and the stratified subset of its size ("UCS-hard beats random and stratified subsets") and
+    against UCS-random in-cluster sampling on the same D_base ("hard wins on a small D_base, random on a large
+    one"); each cell of a second embedder against its twin on the primary one ("embeddings matter")."""
+    by_key = {(c.strategy, c.sampling, c.embedder, c.fraction, c.base_fraction): c for c in cells}
+    out: list[tuple[str, Cell, Cell]] = []
+    for c in cells:
+        if c.strategy != "ucs":
+            continue
+        if c.embedder != primary_embedder and primary_embedder:
+            twin = by_key.get(("ucs", c.sampling, primary_embedder, c.fraction, c.base_fraction))
+            if twin is not None:
+                out.append(("embedder", c, twin))
+            continue
+        if c.sampling != "hard":
+            continue
+        for strategy in ("random", "stratified"):
+            other = by_key.get((strategy, "", "", c.fraction, None))
+            if other is not None:
+                out.append((f"ucs-hard vs {strategy} subset", c, other))
+        other = by_key.get(("ucs", "random", c.embedder, c.fraction, c.base_fraction))
+        if other is not None:
+            out.append(("hard vs random in-cluster sampling", c, other))
+    return out
 
 
 def _row(cell: Cell, eval_set: str, metric: str, value: float, low: float | None, high: float | None) -> dict:

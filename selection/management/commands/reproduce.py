@@ -1,5 +1,6 @@
 """python manage.py reproduce --train PATH --eval PATH [--budget-seconds N] [--out DIR] [--quick]
-[--base-model M] [--epochs E] [--embedder E] [--seed S]"""
+[--base-model M] [--epochs E] [--embedder E] [--second-embedder E] [--max-train-rows N] [--seed S] [--dry-run]
+[--report-only]"""
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ from selection.services.reproduction import (
     ReproductionError,
     Settings,
     default_base_model,
+    plan_budget,
     reproduction_datasets,
+    reproduction_grid,
     subsample_pool,
 )
 
@@ -47,9 +50,19 @@ class Command(BaseCommand):
                             "Hugging Face id, local path or tagger:<encoder> works.")
         parser.add_argument("--epochs", type=float, help="Epochs per model (default: as many as fit, 1-3).")
         parser.add_argument("--embedder", default=None, help="UCS embedder (default settings.DEFT_EMBEDDER).")
+        parser.add_argument("--second-embedder", default="tfidf",
+                            help="A second UCS embedder for the UCS-hard cells, to test whether embeddings whose "
+                                 "clusters follow the editing tasks matter (default tfidf; 'none' for none; the "
+                                 "--quick grid has none).")
         parser.add_argument("--max-train-rows", type=int,
                             help="Train on a per-task stratified random sample of this many pool rows (a cut to "
-                                 "fit a CPU budget; said in the output and the report).")
+                                 "fit a CPU budget; said in the output and the report). Default: the whole pool, "
+                                 "or with --budget-seconds as many rows as the plan fits.")
+        parser.add_argument("--dry-run", action="store_true", help="Print the plan (cells, cuts, epochs, rows, "
+                            "estimated time) and stop.")
+        parser.add_argument("--report-only", action="store_true",
+                            help="Run nothing new: score the cells that finished and write the outputs (for a run "
+                                 "stopped before its end; give the same options as the run).")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--n-boot", type=int, default=1000, help="Bootstrap resamples for intervals and tests.")
 
@@ -66,21 +79,34 @@ class Command(BaseCommand):
         training = dict(TAGGER_TRAINING) if base_model.startswith(("minilm-tagger", "tagger:")) else {}
         grid = dict(QUICK_GRID) if o["quick"] else {}
         grid["embedder"] = o["embedder"] or settings.DEFT_EMBEDDER
+        if not o["quick"] and o["second_embedder"] and o["second_embedder"].lower() != "none":
+            grid["second_embedder"] = o["second_embedder"]
         opts = Settings(base_model=base_model, epochs=o["epochs"] if o["epochs"] else (3.0 if o["quick"] else None),
                         budget_s=o["budget_seconds"], seed=o["seed"], n_boot=o["n_boot"], training=training,
-                        grid=grid)
+                        grid=grid, report_only=o["report_only"])
         notes = []
         try:
-            if o["max_train_rows"]:
-                if o["max_train_rows"] < 10:
-                    raise CommandError("--max-train-rows must be at least 10")
-                sampled, n_pool = subsample_pool(Path(train_path), o["max_train_rows"], o["seed"])
+            max_rows = o["max_train_rows"]
+            if max_rows is not None and max_rows < 10:
+                raise CommandError("--max-train-rows must be at least 10")
+            n_pool = _count_rows(Path(train_path))
+            plan = plan_budget(reproduction_grid(**grid), n_train=min(n_pool, max_rows or n_pool),
+                               budget_s=opts.budget_s, epochs=opts.epochs, min_epochs=opts.min_epochs,
+                               max_epochs=opts.max_epochs, rows_fixed=max_rows is not None)
+            if o["dry_run"]:
+                self._print_plan(plan, n_pool)
+                return
+            if max_rows is None and plan.rows < n_pool:
+                max_rows = plan.rows
+            if max_rows:
+                sampled, n_pool = subsample_pool(Path(train_path), max_rows, o["seed"])
                 if sampled != Path(train_path):
-                    notes.append(f"training pool cut from {n_pool} to a stratified sample of about "
-                                 f"{o['max_train_rows']} rows (--max-train-rows) to fit the CPU budget")
+                    how = "--max-train-rows" if o["max_train_rows"] else "planned from --budget-seconds"
+                    notes.append(f"training pool cut from {n_pool} to a stratified sample of about {max_rows} "
+                                 f"rows ({how}) to fit the CPU budget")
                 train_path = str(sampled)
             train, evalset = reproduction_datasets(train_path=Path(train_path), eval_path=Path(eval_path))
-        except (ReproductionError, ValueError) as exc:
+        except (ReproductionError, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"training data: {train.name} ({train.row_count} rows); evaluation: {evalset.name}")
         started = time.monotonic()
@@ -97,6 +123,16 @@ class Command(BaseCommand):
         if o["out"]:
             paths = write_outputs(result, Path(o["out"]))
             self.stdout.write(self.style.SUCCESS("wrote " + ", ".join(str(p) for p in paths.values())))
+
+    def _print_plan(self, plan: Any, n_pool: int) -> None:
+        for note in plan.notes:
+            self.stdout.write(f"plan: {note}")
+        self.stdout.write(f"plan: {len(plan.cells)} cells, {plan.epochs:g} epochs each, {plan.rows} of {n_pool} "
+                          f"training rows; estimated {plan.estimate_s / 60:.0f} min by the priors")
+        for i, cell in enumerate(plan.cells, start=1):
+            self.stdout.write(f"  [{i}/{len(plan.cells)}] {cell.run} ({cell.embedder or cell.strategy})")
+        for cell in plan.cut:
+            self.stdout.write(f"  cut: {cell.run}")
 
     def _echo(self, line: str) -> None:
         self.stdout.write(line)
@@ -123,3 +159,10 @@ class Command(BaseCommand):
             write_jsonl([r for r in rows if r.get("split", "train") == "train"], train)
             write_jsonl([{**r, "split": "test"} for r in rows if r.get("split") == "test"], evaluation)
         return str(train), str(evaluation)
+
+
+def _count_rows(path: Path) -> int:
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
