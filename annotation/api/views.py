@@ -141,9 +141,9 @@ def _member_study(request: Request, token: str) -> Study:
     return study
 
 
-def _own_slot(request: Request, token: str) -> Slot:
+def _own_slot(request: Request, token: str, with_example: bool = True) -> Slot:
     """Only the rater's own slot exists for them: everyone else gets 404."""
-    return selectors.own_slot_or_404(token, request.user)
+    return selectors.own_slot_or_404(token, request.user, with_example=with_example)
 
 
 def _reason(request: Request) -> str:
@@ -237,7 +237,7 @@ class SlotJudgmentView(APIView):
         "/api/work/<study>/next/ would; null when that is refused): one round trip per judgment.")])
     def post(self, request: Request, slot: str) -> Response:
         """Store an answer. Acknowledged only once stored; the same idempotency_key again stores nothing new."""
-        own = _own_slot(request, slot)
+        own = _own_slot(request, slot, with_example=False)  # an answer shows no text of its own pair
         data = s.AnswerSerializer(data=request.data)
         if not data.is_valid():
             raise ValidationError(data.errors)
@@ -273,7 +273,7 @@ def _next_after_answer(study: Study, user: Any) -> dict | None:
 
 def _with_reason(request: Request, slot: str, service: Callable[..., Any]) -> Response:
     """Skip or flag the caller's own slot with the reason given: 204, or the service's refusal."""
-    own = _own_slot(request, slot)
+    own = _own_slot(request, slot, with_example=False)
     try:
         service(slot=own, user=request.user, reason=_reason(request))
     except services.AnnotationError as exc:

@@ -163,9 +163,12 @@ def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
-                                         stable_int(study.seed, user.pk, row[1], "control"),
-                                         stable_int(study.seed, study.pk, user.pk, row[0])))
+    # The seeded tiebreaks are hashed only among the controls that tie on (not started, met): the same choice as
+    # hashing every row, without a hash or two per control of the study on every control handed out.
+    first = min((row[1] not in started, row[2]) for row in ids)
+    pk, _, _ = min((row for row in ids if (row[1] not in started, row[2]) == first),
+                   key=lambda row: (stable_int(study.seed, user.pk, row[1], "control"),
+                                    stable_int(study.seed, study.pk, user.pk, row[0])))
     return _slot_create(study, user, Item.objects.select_related("example").get(pk=pk), until, seat=None)
 
 
