@@ -5,7 +5,8 @@ Run against a study made by setup_study.py (same DATABASE_URL), under the produc
         bench/load/profile_annotator.py --token STUDY_TOKEN --raters 20 --pairs 10 [--pyinstrument next]
 Each rater is a fresh member of the study signed in by a session cookie (as the invite link leaves them), then asks for
 "next pair" and submits it, --pairs times, through Django's test client (the whole middleware and DRF stack,
-no network). Prints (and writes to bench/out/ as JSON) per endpoint the median and p90 of CPU (time.process_time) and wall time,
+no network); every other answer goes as the rating page sends it, "submit+next" (?next=1, the next pair in the
+reply), so the three kinds are measured side by side. Prints (and writes to bench/out/ as JSON) per endpoint the median and p90 of CPU (time.process_time) and wall time,
 and the queries of the last request with each one's SQL head and time; `--pyinstrument next|submit` adds a
 call-tree profile of that endpoint (text) to bench/out/.
 """
