@@ -149,3 +149,25 @@ def test_query_count_does_not_grow_with_the_study(study_data, researcher):
         _queries_for_one_pair(client, study)
         counts.append(_queries_for_one_pair(client, study))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("identical", ["tie", "show"])
+def test_written_out_open_items_equal_the_orm_definition(study_factory, identical):
+    """annotation/hot_sql.open_among is queue._open_real (the definition) restricted to the ids asked, for raters
+    who have answered, skipped and hold nothing, whatever the study does with identical outputs."""
+    from annotation import hot_sql
+
+    study = study_factory(n_examples=16, raters_per_item=1, control_rate=0.0, identical_outputs=identical)
+    anna, otto, zoe = _annotators(3)
+    for i in range(6):
+        slot = slot_next(study=study, user=otto if i % 2 else anna)
+        if i % 3 == 2:
+            assignment.slot_skip(slot=slot, user=slot.rater)
+        else:
+            judgment_submit(slot=slot, user=slot.rater, answer=ANSWER, idempotency_key=uuid.uuid4().hex)
+    ids = list(Item.objects.filter(study=study).values_list("pk", flat=True))
+    for user in (anna, otto, zoe):
+        expected = set(queue._open_real(study, user).values_list("pk", flat=True))
+        assert hot_sql.open_among(study, user.pk, ids) == expected
+        assert hot_sql.open_among(study, user.pk, ids[:5]) == expected & set(ids[:5])
+    assert hot_sql.open_among(study, zoe.pk, []) == set()
