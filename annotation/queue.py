@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery
 
+from annotation import hot_sql
 from annotation.adaptive import adaptive_order
 from annotation.models import Item, Slot, Study, StudyRater
 
@@ -288,6 +289,6 @@ def _open_in_rater_order(study: Study, user: User) -> Iterator[int]:
     order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
     while start < len(order):
         window = order[start:start + size]
-        open_here = set(_open_real(study, user).filter(pk__in=window).values_list("pk", flat=True))
+        open_here = hot_sql.open_among(study, user.pk, window)  # _open_real(study, user).filter(pk__in=window)
         yield from (pk for pk in window if pk in open_here)
         start, size = start + size, size * 4

@@ -104,9 +104,11 @@ def invite_participant(invite: Invite, participant_id: str) -> StudyRater | None
     return StudyRater.objects.filter(invite=invite, participant_id=participant_id).select_related("user").first()
 
 
-def own_slot_or_404(token: str, user: User) -> Slot:
-    """The user's own slot with this token, with its item, study and example; Http404 for anyone else."""
-    return get_object_or_404(Slot.objects.select_related("item__study", "item__example"), token=token, rater=user)
+def own_slot_or_404(token: str, user: User, *, with_example: bool = True) -> Slot:
+    """The user's own slot with this token, with its item, study and (unless the caller shows no text) example;
+    Http404 for anyone else."""
+    related = ("item__study", "item__example") if with_example else ("item__study",)
+    return get_object_or_404(Slot.objects.select_related(*related), token=token, rater=user)
 
 
 def guidelines_html(study: Study) -> str:

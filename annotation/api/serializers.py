@@ -130,6 +130,7 @@ class StoredSerializer(serializers.Serializer):
     stored = serializers.BooleanField()
     created = serializers.BooleanField()
     progress = ProgressSerializer()
+    next = WorkNextSerializer(required=False, allow_null=True, help_text="Only with ?next=1.")
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -203,9 +203,9 @@ def _member_study(request: Request, token: str) -> Study:
     return study
 
 
-def _own_slot(request: Request, token: str) -> Slot:
+def _own_slot(request: Request, token: str, with_example: bool = True) -> Slot:
     """Only the rater's own slot exists for them: everyone else gets 404."""
-    return selectors.own_slot_or_404(token, request.user)
+    return selectors.own_slot_or_404(token, request.user, with_example=with_example)
 
 
 def _reason(request: Request) -> str:
@@ -294,10 +294,12 @@ class SlotView(APIView):
 class SlotJudgmentView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.AnswerSerializer, responses=s.StoredSerializer)
+    @extend_schema(request=s.AnswerSerializer, responses=s.StoredSerializer, parameters=[OpenApiParameter(
+        "next", bool, description="Also reserve the next pair and return it under \"next\" (as POST "
+        "/api/work/<study>/next/ would; null when that is refused): one round trip per judgment.")])
     def post(self, request: Request, slot: str) -> Response:
         """Store an answer. Acknowledged only once stored; the same idempotency_key again stores nothing new."""
-        own = _own_slot(request, slot)
+        own = _own_slot(request, slot, with_example=False)  # an answer shows no text of its own pair
         data = s.AnswerSerializer(data=request.data)
         if not data.is_valid():
             raise ValidationError(data.errors)
@@ -307,14 +309,33 @@ class SlotJudgmentView(APIView):
             _, created = services.judgment_submit(slot=own, user=request.user, answer=answer, idempotency_key=key)
         except services.AnnotationError as exc:
             return _refuse(exc)
-        return Response({"stored": True, "created": created,
-                         "progress": selectors.rater_progress(own.item.study, request.user)},
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        study = own.item.study
+        if request.query_params.get("next") not in ("1", "true"):
+            return Response({"stored": True, "created": created,
+                             "progress": selectors.rater_progress(study, request.user)}, status=code)
+        # ?next=1: the rating page's one round trip per judgment. The answer is committed first (its own
+        # transaction), so "stored" holds whatever becomes of the next pair; that pair is exactly what
+        # POST /api/work/<study>/next/ would hand out now, and the progress is counted once, after it.
+        nxt = _next_after_answer(study, request.user)
+        return Response({"stored": True, "created": created, "progress": nxt["progress"] if nxt else
+                         selectors.rater_progress(study, request.user), "next": nxt}, status=code)
+
+
+def _next_after_answer(study: Study, user: Any) -> dict | None:
+    """The next pair as WorkNextView answers it, or None when it is refused (a paused study, say): the page then
+    asks /next/ itself and shows that refusal. The rater owns a slot of the study, so they are a member."""
+    try:
+        slot = services.slot_next(study=study, user=user, joined=True)
+    except services.AnnotationError:
+        return None
+    return {"slot": selectors.slot_payload(slot) if slot else None,
+            "progress": selectors.rater_progress(study, user), "finished": slot is None}
 
 
 def _with_reason(request: Request, slot: str, service: Callable[..., Any]) -> Response:
     """Skip or flag the caller's own slot with the reason given: 204, or the service's refusal."""
-    own = _own_slot(request, slot)
+    own = _own_slot(request, slot, with_example=False)
     try:
         service(slot=own, user=request.user, reason=_reason(request))
     except services.AnnotationError as exc:

@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from annotation import hot_sql
 from annotation.models import Item, Slot, Study, StudyRater
 from annotation.queue import (
     _wants_control,
@@ -67,11 +68,7 @@ def slot_reclaim_expired(*, study: Study, now: datetime | None = None) -> int:
         with transaction.atomic():
             return slot_reclaim_expired(study=study, now=now)
     now = now or timezone.now()
-    expired = Slot.objects.filter(item__study=study, status=Slot.Status.RESERVED, reserved_until__lt=now)
-    if connection.features.has_select_for_update_skip_locked:
-        expired = expired.select_for_update(skip_locked=True, of=("self",))
-    rows = list(expired.values_list("pk", "item_id", "seat", "rater_id", "left_is_a", "item__kind",
-                                    "item__system_a_id", "item__system_b_id"))
+    rows = hot_sql.expired_reservations(study.pk, now)
     if not rows:
         return 0
     Slot.objects.filter(pk__in=[row[0] for row in rows]).update(status=Slot.Status.EXPIRED, seat=None)
@@ -105,15 +102,15 @@ def slot_next(*, study: Study, user: User, now: datetime | None = None, joined: 
 
 def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
     _take_write_lock_if_sqlite(study)
-    study.refresh_from_db(fields=["status"])
+    study.status = hot_sql.study_status(study.pk)
     if study.status != Study.Status.LIVE:
         raise StudyNotLive(f"This study is {study.status}: no work is handed out.")
     until = now + timedelta(minutes=study.reservation_minutes)
-    current = (Slot.objects.filter(item__study=study, rater=user, status=Slot.Status.RESERVED,
-                                   reserved_until__gte=now).select_related("item__example")
-               .order_by("reserved_at", "id").first())
-    if current:
+    current_id = hot_sql.current_slot_id(study.pk, user.pk, now)  # usually none: a pair was just answered
+    if current_id:
+        current = Slot.objects.select_related("item__example").get(pk=current_id)
         Slot.objects.filter(pk=current.pk).update(reserved_until=until)
+        current.reserved_until = until
         current.item.study = study
         return current
     slot_reclaim_expired(study=study, now=now)
@@ -168,7 +165,7 @@ def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
         if item is None:  # another request is taking a seat of this item right now
             busy = True
             continue
-        taken = set(Slot.objects.filter(item_id=pk, seat__isnull=False).values_list("seat", flat=True))
+        taken = hot_sql.taken_seats(pk)
         free = [s for s in range(k) if s not in taken]
         if free:  # the rater held none of these items (_open_real); a concurrent copy of this request that
             # took the same one since loses on the unique (item, rater) constraint and slot_next retries
@@ -194,9 +191,12 @@ def _control_slot(study: Study, user: User, until: datetime) -> Slot | None:
         return None
     started = set(Item.objects.filter(study=study, kind=Item.Kind.CONTROL, slots__rater=user)
                   .values_list("example_id", flat=True))
-    pk, _, _ = min(ids, key=lambda row: (row[1] not in started, row[2],
-                                         stable_int(study.seed, user.pk, row[1], "control"),
-                                         stable_int(study.seed, study.pk, user.pk, row[0])))
+    # The seeded tiebreaks are hashed only among the controls that tie on (not started, met): the same choice as
+    # hashing every row, without a hash or two per control of the study on every control handed out.
+    first = min((row[1] not in started, row[2]) for row in ids)
+    pk, _, _ = min((row for row in ids if (row[1] not in started, row[2]) == first),
+                   key=lambda row: (stable_int(study.seed, user.pk, row[1], "control"),
+                                    stable_int(study.seed, study.pk, user.pk, row[0])))
     return _slot_create(study, user, Item.objects.select_related("example").get(pk=pk), until, seat=None)
 
 

@@ -1,6 +1,7 @@
 """Storing answers: idempotent submission, revisions kept as history, control scoring, completion codes."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import logging
@@ -10,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotation import hot_sql
 from annotation.controls import control_passed
 from annotation.models import Item, Judgment, JudgmentRevision, Preference, Slot, Strength, Study, StudyRater
 from annotation.queue import repeat_counts, repeat_draw, slots_ahead
@@ -118,10 +120,15 @@ def judgment_submit(*, slot: Slot, user: User, answer: dict[str, Any], idempoten
 
 
 def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[Judgment, bool]:
-    slot = Slot.objects.select_for_update().select_related("item__study").get(pk=slot.pk)
-    if slot.rater_id != user.pk:
+    # The slot locked and read fresh, with its study's status (one written-out statement, annotation/hot_sql.py);
+    # the item, study questions and texts the caller loaded do not change once a study is launched.
+    status, seat, rater_id, study_status = hot_sql.lock_slot(slot.pk)
+    if rater_id != user.pk:
         raise NotAllowed("Not your slot.")
+    slot = copy.copy(slot)
+    slot.status, slot.seat, slot.rater_id = status, seat, rater_id
     study = slot.item.study
+    study.status = study_status
     # A reserved slot has no answer yet (answering marks it done): no query for the first answer to a pair.
     existing = None if slot.status == Slot.Status.RESERVED else Judgment.objects.filter(slot=slot).first()
     if existing and (existing.idempotency_key == key or existing.revisions.filter(idempotency_key=key).exists()):
@@ -144,7 +151,7 @@ def _submit(slot: Slot, user: User, answer: dict[str, Any], key: str) -> tuple[J
     judgment = Judgment.objects.create(slot=slot, idempotency_key=key, **fields)
     slot.status = Slot.Status.DONE
     slot.repeat_due = _repeat_due(study, slot, user)
-    slot.save(update_fields=["status", "seat", "repeat_due"])
+    hot_sql.set_slot_status(slot.pk, slot.status, slot.seat, slot.repeat_due)
     return judgment, True
 
 

@@ -5,7 +5,11 @@ study's crowd invite link (`/join/<invite>/?pid=...`: the consent page, then its
 which signs it in and lands on the rating page, where it reads the CSRF token like rate.js does), then until the clock runs out: POST `/api/work/<study>/next/` ("next
 pair") and POST `/api/work/slots/<slot>/judgment/` ("submit") with a fresh idempotency key. Like rate.js, an
 answer that was not acknowledged (connection lost, any 5xx) is kept and sent again with the same key until it
-is; an answer counts as acknowledged only on a 200/201 that says `stored`. `--think` adds a pause per pair.
+is; an answer counts as acknowledged only on a 200/201 that says `stored`. `--combined` answers with `?next=1`
+and takes the next pair from the reply ("submit+next"), as the rating page does: one request per judgment.
+`--think S` makes each annotator spend a log-normal time with median S seconds on each pair (a person reading
+two edits), and `--stagger T` starts them at random over the first T seconds, so that they do not all ask at
+once: an offered load of about users / S judgments per second. `--think 0` is a closed loop (saturation).
 
 `--trivial` instead has the same number of keep-alive clients GET `/healthz/` (a view that returns "ok"):
 the framework's ceiling on this machine, measured with the same client.
@@ -18,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import random
 import re
 import resource
 import time
@@ -29,12 +35,13 @@ import aiohttp
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False, "comment": ""}
+THINK_SIGMA = 0.5
 
 
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"join": [], "next": [], "submit": [],
-                                                                        "trivial": []})
+                                                                        "submit+next": [], "trivial": []})
     status: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     acked: dict[str, str] = field(default_factory=dict)  # slot token -> idempotency key acknowledged
@@ -79,8 +86,16 @@ async def _request(session: aiohttp.ClientSession, stats: Stats, kind: str, meth
     return code, data
 
 
+def think_time(rng: random.Random, median: float) -> float:
+    """A human's time on one pair: log-normal around `median` seconds (sigma 0.5: half of all pairs take 0.7x to
+    1.4x the median, 1 in 100 over 3.2x); 0 for a closed loop."""
+    return median * math.exp(rng.gauss(0.0, THINK_SIGMA)) if median > 0 else 0.0
+
+
 async def _annotator(i: int, base: str, invite: str, study: str, run_id: str, stats: Stats, start: asyncio.Event,
-                     deadline: list[float], think: float, joined: list[int], gate: asyncio.Semaphore) -> None:
+                     deadline: list[float], think: float, joined: list[int], gate: asyncio.Semaphore,
+                     stagger: float = 0.0, combined: bool = False) -> None:
+    rng = random.Random(f"{run_id}-{i}")
     connector = aiohttp.TCPConnector(limit=1, force_close=False)
     async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True),
                                      timeout=aiohttp.ClientTimeout(total=30)) as session:
@@ -105,26 +120,39 @@ async def _annotator(i: int, base: str, invite: str, study: str, run_id: str, st
         joined[0] += 1
         headers = {"X-CSRFToken": csrf, "Content-Type": "application/json", "Accept": "application/json"}
         await start.wait()
+        if stagger:  # arrivals spread over the first `stagger` seconds, not all at the starting gun
+            await asyncio.sleep(rng.uniform(0, stagger))
+        submit_kind = "submit+next" if combined else "submit"
         pending: tuple[str, dict] | None = None  # an answer sent but not acknowledged yet
+        given: str | None = None  # the next pair's slot, when the last acknowledgement brought it
         while time.perf_counter() < deadline[0]:
             if pending is None:
-                code, data = await _request(session, stats, "next", "POST", f"{base}/api/work/{study}/next/",
-                                            headers=headers)
-                if code != 200 or not isinstance(data, dict):
-                    await asyncio.sleep(0.2)
-                    continue
-                if data.get("finished"):
-                    return
-                if think:
-                    await asyncio.sleep(think)
-                body = {**ANSWER, "idempotency_key": uuid.uuid4().hex, "seconds": think}
-                pending = (data["slot"]["slot"], body)
+                if given is None:
+                    code, data = await _request(session, stats, "next", "POST", f"{base}/api/work/{study}/next/",
+                                                headers=headers)
+                    if code != 200 or not isinstance(data, dict):
+                        await asyncio.sleep(0.2)
+                        continue
+                    if data.get("finished"):
+                        return
+                    given = data["slot"]["slot"]
+                seconds = think_time(rng, think)
+                if seconds:
+                    await asyncio.sleep(seconds)
+                body = {**ANSWER, "idempotency_key": uuid.uuid4().hex, "seconds": round(seconds, 1)}
+                pending, given = (given, body), None
             slot, body = pending
-            code, data = await _request(session, stats, "submit", "POST", f"{base}/api/work/slots/{slot}/judgment/",
-                                        headers=headers, data=json.dumps(body))
+            url = f"{base}/api/work/slots/{slot}/judgment/" + ("?next=1" if combined else "")
+            code, data = await _request(session, stats, submit_kind, "POST", url, headers=headers,
+                                        data=json.dumps(body))
             if code in (200, 201) and isinstance(data, dict) and data.get("stored"):
                 stats.acked[slot] = body["idempotency_key"]
                 pending = None
+                nxt = data.get("next")
+                if isinstance(nxt, dict):
+                    if nxt.get("finished"):
+                        return
+                    given = nxt["slot"]["slot"]
             elif code == 0 or code >= 500:  # not acknowledged: keep it and send it again, as rate.js does
                 stats.retries += 1
                 await asyncio.sleep(0.2)
@@ -133,7 +161,7 @@ async def _annotator(i: int, base: str, invite: str, study: str, run_id: str, st
         if pending is not None:  # the clock ran out with an answer unacknowledged: finish it, like a browser
             slot, body = pending
             for _ in range(50):
-                code, data = await _request(session, stats, "submit", "POST",
+                code, data = await _request(session, stats, submit_kind, "POST",
                                             f"{base}/api/work/slots/{slot}/judgment/",
                                             headers=headers, data=json.dumps(body))
                 if code in (200, 201) and isinstance(data, dict) and data.get("stored"):
@@ -164,24 +192,30 @@ def _summary(stats: Stats, window: float, **extra) -> dict:
 
 async def run_annotators(base: str, invite: str, study: str, users: int = 200, seconds: float = 60.0,
                          think: float = 0.0, run_id: str | None = None, join_concurrency: int = 20,
-                         stats: Stats | None = None, on_start: asyncio.Event | None = None) -> tuple[dict, Stats]:
-    """Join `users` annotators (not timed), then let them all work for `seconds` (`on_start` is set then)."""
+                         stats: Stats | None = None, on_start: asyncio.Event | None = None,
+                         stagger: float = 0.0, combined: bool = False) -> tuple[dict, Stats]:
+    """Join `users` annotators (not timed), then let them all work for `seconds` (`on_start` is set then).
+
+    `think`: the median of each annotator's log-normal time per pair (think_time; 0: a closed loop, the next
+    request as soon as the last answer came back). `stagger`: each annotator starts after a uniform random delay
+    of up to that many seconds. `combined`: answer with `?next=1` and take the next pair from the reply, as the
+    rating page does (one request per judgment); otherwise "next" and "submit" separately."""
     _check_loopback(base)
     stats, start, deadline, joined = stats or Stats(), asyncio.Event(), [float("inf")], [0]
     run_id = run_id or f"load{uuid.uuid4().hex[:6]}"
     gate = asyncio.Semaphore(join_concurrency)
 
     tasks = [asyncio.create_task(_annotator(i, base, invite, study, run_id, stats, start, deadline, think, joined,
-                                            gate)) for i in range(users)]
+                                            gate, stagger, combined)) for i in range(users)]
     t_join = time.perf_counter()
     while joined[0] + sum(1 for e in stats.errors if "could not join" in e) < users:
         await asyncio.sleep(0.1)
         if all(t.done() for t in tasks):
             break
     join_s = time.perf_counter() - t_join
-    for kind in ("next", "submit"):
+    for kind in ("next", "submit", "submit+next"):
         stats.latencies[kind].clear()
-    stats.status.pop("next", None), stats.status.pop("submit", None)
+        stats.status.pop(kind, None)
     stats.started = time.perf_counter()
     deadline[0] = stats.started + seconds
     start.set()
@@ -189,8 +223,8 @@ async def run_annotators(base: str, invite: str, study: str, users: int = 200, s
         on_start.set()
     await asyncio.gather(*tasks)
     stats.ended = time.perf_counter()
-    return _summary(stats, stats.ended - stats.started, users=users, joined=joined[0],
-                    join_s=round(join_s, 1), think_s=think), stats
+    return _summary(stats, stats.ended - stats.started, users=users, joined=joined[0], join_s=round(join_s, 1),
+                    think_median_s=think, stagger_s=stagger, combined=combined), stats
 
 
 async def load_until_fault(base: str, study: dict, users: int, seconds: float, fault_after: float
@@ -232,7 +266,9 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--think", type=float, default=0.0, help="seconds an annotator looks at a pair")
+    parser.add_argument("--think", type=float, default=0.0, help="median seconds an annotator looks at a pair")
+    parser.add_argument("--stagger", type=float, default=0.0, help="start the annotators over this many seconds")
+    parser.add_argument("--combined", action="store_true", help="answer with ?next=1, as the rating page does")
     parser.add_argument("--invite", help="the study's invite token (bench/load/setup_study.py prints it)")
     parser.add_argument("--study", help="the study's public token")
     parser.add_argument("--trivial", action="store_true", help="GET /healthz/ instead: the ceiling")
@@ -243,7 +279,7 @@ def main() -> None:
         if not (args.invite and args.study):
             parser.error("--invite and --study are needed (or --trivial)")
         summary, _ = asyncio.run(run_annotators(args.url, args.invite, args.study, args.users, args.seconds,
-                                                args.think))
+                                                args.think, stagger=args.stagger, combined=args.combined))
         print(json.dumps(summary, indent=1))
 
 

@@ -5,7 +5,8 @@ Run against a study made by setup_study.py (same DATABASE_URL), under the produc
         bench/load/profile_annotator.py --token STUDY_TOKEN --raters 20 --pairs 10 [--pyinstrument next]
 Each rater is a fresh member of the study signed in by a session cookie (as the invite link leaves them), then asks for
 "next pair" and submits it, --pairs times, through Django's test client (the whole middleware and DRF stack,
-no network). Prints (and writes to bench/out/ as JSON) per endpoint the median and p90 of CPU (time.process_time) and wall time,
+no network); every other answer goes as the rating page sends it, "submit+next" (?next=1, the next pair in the
+reply), so the three kinds are measured side by side. Prints (and writes to bench/out/ as JSON) per endpoint the median and p90 of CPU (time.process_time) and wall time,
 and the queries of the last request with each one's SQL head and time; `--pyinstrument next|submit` adds a
 call-tree profile of that endpoint (text) to bench/out/.
 """
@@ -82,8 +83,8 @@ def main() -> None:
     parser.add_argument("--token", required=True, help="the study's public token (setup_study.py prints it)")
     parser.add_argument("--raters", type=int, default=20)
     parser.add_argument("--pairs", type=int, default=10)
-    parser.add_argument("--pyinstrument", choices=["next", "submit"], help="a wall-clock call tree of this endpoint")
-    parser.add_argument("--cprofile", choices=["next", "submit"], help="CPU time by function of this endpoint")
+    parser.add_argument("--pyinstrument", choices=["next", "submit", "submit+next"], help="a wall-clock call tree of this endpoint")
+    parser.add_argument("--cprofile", choices=["next", "submit", "submit+next"], help="CPU time by function of this endpoint")
     args = parser.parse_args()
     _django()
     from django.contrib.auth.models import Group, User
@@ -96,8 +97,9 @@ def main() -> None:
     group = Group.objects.get_or_create(name="annotator")[0]
     study = Study.objects.get(public_token=args.token)
     run = uuid.uuid4().hex[:6]
-    cpu: dict[str, list[float]] = {"next": [], "submit": []}
-    wall: dict[str, list[float]] = {"next": [], "submit": []}
+    kinds = ("next", "submit", "submit+next")
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
+    wall: dict[str, list[float]] = {k: [] for k in kinds}
     queries: dict[str, list] = {}
     profiler = None
     if args.pyinstrument:
@@ -135,21 +137,27 @@ def main() -> None:
         client.force_login(user)
         client.post(f"/api/work/{args.token}/next/")  # joins the study (first request of a rater)
         slot = None
-        for _ in range(args.pairs):
-            resp = timed("next", lambda client=client: client.post(f"/api/work/{args.token}/next/"))
-            assert resp.status_code == 200, resp.content
-            slot = resp.json()["slot"]["slot"]
+        for p in range(args.pairs):
+            # The separate endpoints on even pairs, the rating page's combined "answer and next" on odd ones
+            # (that request's "next" is taken from its answer; a rater's first pair always comes from /next/).
+            if slot is None:
+                resp = timed("next", lambda client=client: client.post(f"/api/work/{args.token}/next/"))
+                assert resp.status_code == 200, resp.content
+                slot = resp.json()["slot"]["slot"]
             body = json.dumps({**ANSWER, "idempotency_key": uuid.uuid4().hex})
-            resp = timed("submit", lambda client=client, slot=slot, body=body: client.post(
-                f"/api/work/slots/{slot}/judgment/", body, content_type="application/json"))
+            kind = "submit+next" if p % 2 else "submit"
+            resp = timed(kind, lambda client=client, slot=slot, body=body, kind=kind: client.post(
+                f"/api/work/slots/{slot}/judgment/" + ("?next=1" if kind == "submit+next" else ""), body,
+                content_type="application/json"))
             assert resp.status_code == 201, resp.content
+            slot = resp.json()["next"]["slot"]["slot"] if kind == "submit+next" else None
 
     def pct(values: list[float], q: float) -> float:
         values = sorted(values)
         return round(values[min(len(values) - 1, int(q * len(values)))], 2)
 
     report = {"command": " ".join(sys.argv), "load_avg": [round(x, 2) for x in os.getloadavg()]}
-    for kind in ("next", "submit"):
+    for kind in kinds:
         report[kind] = {"n": len(cpu[kind]), "cpu_ms_median": round(statistics.median(cpu[kind]), 2),
                         "cpu_ms_p90": pct(cpu[kind], 0.9), "wall_ms_median": round(statistics.median(wall[kind]), 2),
                         "wall_ms_p90": pct(wall[kind], 0.9), "queries": len(queries[kind]),
@@ -177,7 +185,7 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=1))
     for name, share in report.get("cpu_shares", {}).items():
         print(f"{share:5.1f} %  {name}")
-    for kind in ("next", "submit"):
+    for kind in kinds:
         print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in report[kind].items() if k != "sql"))
         for seconds, sql in report[kind]["sql"]:
             print(f"  {1000 * float(seconds):6.1f} ms  {sql[:110]}")

@@ -54,3 +54,10 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
+
+# Sessions read from that cache, written through to the database (deft_site/sessions.py: what a Redis outage and a
+# logout during one do). A cached copy stands for the database row at most SESSION_CACHE_SECONDS; 0 turns the
+# cache off (database sessions).
+SESSION_CACHE_SECONDS = int(os.environ.get("SESSION_CACHE_SECONDS", "60"))
+if SESSION_CACHE_SECONDS > 0:
+    SESSION_ENGINE = "deft_site.sessions"

@@ -37,6 +37,8 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
                           guidelines="# How to judge\n\nPrefer the output that **follows the instruction**.",
                           questions={"pairwise": True, "accuracy": False, "likert": ["fluency"], "comment": False})
     page = page_at(*DESKTOP)
+    posts: list[str] = []  # the page's API calls: one round trip per answer (?next=1)
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/api/work/" in r.url else None)
     login(page, live_server.url, "anna", "pw-anna")
     page.goto(f"{live_server.url}/work/{study.public_token}/")
     page.wait_for_selector("#mode-banner:not([hidden])")
@@ -137,6 +139,9 @@ def test_in_house_annotator_keyboard_day(live_server, page_at, study_factory, an
     assert page.evaluate("navigator.clipboard.readText()") == page.inner_text("#completion-code").strip()
     screenshot(page, "annotator-done-desktop")
     assert Judgment.objects.filter(slot__rater=annotator).count() == 3
+    answers = [u for u in posts if "/judgment/" in u]
+    assert len(answers) == 3 and all(u.endswith("/judgment/?next=1") for u in answers)
+    assert sum(u.endswith("/next/") for u in posts) == 1  # only after the skip: each answer brought the next pair
 
 
 def test_crowd_participant_on_a_phone(live_server, browser, study_factory):

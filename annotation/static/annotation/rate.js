@@ -119,34 +119,41 @@
   const pending = () => JSON.parse(localStorage.getItem(pendingKey) || "[]");
   const savePending = (list) => localStorage.setItem(pendingKey, JSON.stringify(list));
 
-  async function flush() {
+  let nextPair = null;  // the next pair, when the server sent it with the last answer's acknowledgement
+  async function flush(wantNext) {
     // Send every unacknowledged answer, oldest first; keep what the network lost, drop what the server refused.
+    // The last one asks for the next pair in the same request (?next=1): one round trip per judgment.
     let list = pending();
     while (list.length) {
       const p = list[0];
+      const url = `${api}slots/${p.slot}/judgment/` + (wantNext && list.length === 1 ? "?next=1" : "");
       let r;
-      try { r = await call("POST", `${api}slots/${p.slot}/judgment/`, p.body); }
+      try { r = await call("POST", url, p.body); }
       catch (e) { say("Connection lost: your answer is kept here and will be sent again."); return false; }
       if (r.status >= 500) { say("Server busy: your answer is kept here; retrying…"); return false; }
       list.shift(); savePending(list);
-      if (r.ok) { progress(r.data.progress); say("Your last answer was saved."); }
+      if (r.ok) { progress(r.data.progress); say("Your last answer was saved."); nextPair = r.data.next || null; }
       else { say("Not saved: " + ((r.data && (r.data.detail || JSON.stringify(r.data))) || r.status)); }
     }
     return true;
   }
   const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-  async function sendAll() {
+  async function sendAll(wantNext) {
     // Nothing moves on until every answer is acknowledged; unacknowledged ones survive a reload too.
-    for (let wait = 1000; !(await flush()); wait = Math.min(wait * 2, 15000)) await sleep(wait);
+    nextPair = null;
+    for (let wait = 1000; !(await flush(wantNext)); wait = Math.min(wait * 2, 15000)) await sleep(wait);
+  }
+  function show(data) {
+    progress(data.progress);
+    if (data.finished) { window.location.href = cfg.dataset.doneUrl; return; }
+    current = data.slot; render(current);
   }
   async function next() {
     let r;
     try { r = await call("POST", `${api}${study}/next/`); }
     catch (e) { say("Connection lost: retrying…"); setTimeout(next, 3000); return; }
     if (!r.ok) { say((r.data && r.data.detail) || "Could not load the next pair."); return; }
-    progress(r.data.progress);
-    if (r.data.finished) { window.location.href = cfg.dataset.doneUrl; return; }
-    current = r.data.slot; render(current);
+    show(r.data);
   }
   async function submit() {
     if (busy) return;
@@ -159,8 +166,8 @@
     answer.idempotency_key = uuid();
     const list = pending(); list.push({ slot: current.slot, body: answer }); savePending(list);
     say("Saving…");
-    await sendAll();
-    await next();
+    await sendAll(true);
+    if (nextPair) show(nextPair); else await next();
     setBusy(false);
   }
   function practiceFeedback(answer) {
