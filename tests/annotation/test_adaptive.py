@@ -74,7 +74,9 @@ def test_adaptive_keeps_the_side_design(big_factory):
         mine = [s.left_is_a for s in slots if s.rater_id == rater]
         assert abs(2 * sum(mine) - len(mine)) <= SIDE_BOUND  # the big-stick bound of annotation/sides.py
     overall = [s.left_is_a for s in slots]
-    assert abs(2 * sum(overall) - len(overall)) <= 2  # the tilt keeps the study level overall
+    # The tilt keeps the study level overall; it is a lean, not a bound: over 30 studies with random secrets the
+    # lead was 1 in 27 and 3 in 3 (with 2 it failed about one run in ten).
+    assert abs(2 * sum(overall) - len(overall)) <= SIDE_BOUND
     assert min(_real_done(study).values()) >= 2  # the floor of 2
 
 
