@@ -144,13 +144,17 @@ def test_careful_raters_are_self_consistent_and_pass_the_degraded_test_random_cl
     clickers = [r for name, r in rows.items() if "-random-" in name]
     for r in careful:
         sc, dg = r["checks"]["self_consistency"], r["checks"]["degraded_test"]
-        assert sc["failed"] is False and sc["share_same"] > 0.55 and sc["kappa"] > 0.2, sc
+        assert sc["failed"] is False and sc["share_same"] > 0.55, sc
         assert dg["failed"] is False and dg["test"] == "sign", dg
     for r in clickers:
         sc, dg = r["checks"]["self_consistency"], r["checks"]["degraded_test"]
-        assert sc["failed"] is True and sc["share_same"] < 0.45 and sc["kappa"] < 0.2, sc
+        assert sc["failed"] is True and sc["share_same"] < 0.45, sc
         assert dg["failed"] is True, dg
         assert "fails_degraded_test" in r["flags"]
+    # Kappa between first and repeat answers (about 0.35 expected for a careful rater, 0 for a clicker; its
+    # standard error on ~60 repeats is about 0.1, so it is compared on average, not against a threshold).
+    careful_kappa, clicker_kappa = ([r["checks"]["self_consistency"]["kappa"] for r in rows] for rows in (careful, clickers))
+    assert sum(careful_kappa) / len(careful_kappa) > sum(clicker_kappa) / len(clicker_kappa) + 0.1
     # Who "exclude flagged raters" drops is the study's exclude_checks: exactly the clickers here.
     assert set(report["raters"]["flagged"]) == {r["rater"] for r in clickers}
     # Repeats are never counted twice: the results hold one judgment per (real item, rater).
