@@ -202,6 +202,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Datasets, core-set selection, training, systems, metrics and blinded human evaluation.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the left/right/tie/both_bad vocabulary, whichever field carries it (a rater's preference,
+    # a reviewer's final label in the sides they saw).
+    "ENUM_NAME_OVERRIDES": {"PreferenceEnum": "annotation.models.Preference.values"},
 }
 
 # Background jobs: Django's tasks API (django-tasks backport). The embedded default is the
