@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -130,14 +131,20 @@ def _judge_submit(request: HttpRequest, study: Study, spec: JudgeSpec, **kw: Any
         messages.success(request, f"Judge {run.name} queued (job #{run.job_id}): it rates every pair in both orders.")
 
 
-def _collaborator_action(request: HttpRequest, study: Study, action: str) -> None:
-    """Owner and admins share a study with another researcher, or stop sharing it."""
-    if not blinding.may_share(request.user, study):
-        raise services.NotAllowed("Only the study's owner or an admin can change who shares it.")
+def _posted_user(request: HttpRequest) -> User:
+    """The user the form's `username` names; a domain error (shown as a message) when there is none."""
     username = request.POST.get("username", "").strip()
     user = selectors.user_named(username)
     if user is None:
         raise services.AnnotationError(f"No user {username!r}.")
+    return user
+
+
+def _collaborator_action(request: HttpRequest, study: Study, action: str) -> None:
+    """Owner and admins share a study with another researcher, or stop sharing it."""
+    if not blinding.may_share(request.user, study):
+        raise services.NotAllowed("Only the study's owner or an admin can change who shares it.")
+    user = _posted_user(request)
     if action == "add_collaborator":
         services.study_share(study=study, user=user, by=request.user)
         messages.success(request, f"{user.username} can now manage this study.")
@@ -148,10 +155,7 @@ def _collaborator_action(request: HttpRequest, study: Study, action: str) -> Non
 
 def _reviewer_action(request: HttpRequest, study: Study, action: str) -> None:
     """A manager of the study assigns a reviewer (a user with the reviewer role) or unassigns one."""
-    username = request.POST.get("username", "").strip()
-    user = selectors.user_named(username)
-    if user is None:
-        raise services.AnnotationError(f"No user {username!r}.")
+    user = _posted_user(request)
     if action == "add_reviewer":
         services.reviewer_add(study=study, user=user, by=request.user)
         messages.success(request, f"{user.username} can now review this study.")
