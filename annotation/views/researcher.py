@@ -15,6 +15,7 @@ from annotation.forms import JudgeForm, StudyForm
 from annotation.judges import JudgeSpec
 from annotation.models import Study
 from annotation.record_files import records_csv, records_jsonl
+from annotation.reports.checks import CHECKS
 from annotation.views.access import managed_study
 from deft_site.roles import researcher_required
 
@@ -69,6 +70,11 @@ def study_preview(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _check_labels(names: list[str] | None) -> list[str]:
+    """The reliability checks a study names, as the wizard labels them (annotation/reports/checks.py)."""
+    return [CHECKS[n].label if n in CHECKS else n for n in names or []]
+
+
 @researcher_required
 def study_detail(request: HttpRequest, name: str) -> HttpResponse:
     study = managed_study(request, name, request.POST.get("action", "change") if request.method == "POST" else "view")
@@ -80,7 +86,7 @@ def study_detail(request: HttpRequest, name: str) -> HttpResponse:
         "invites": selectors.study_invites(study), "guidelines_html": selectors.guidelines_html(study),
         "raters": selectors.study_raters(study)[:200],
         "notes": selectors.rater_notes(study)[:200],
-
+        "gate_checks": _check_labels(study.gate_checks), "exclude_checks": _check_labels(study.exclude_checks),
         "collaborators": selectors.study_collaborators(study),
         "reviewers": selectors.study_reviewers(study), "adjudication": review_queue.queue_summary(study),
         "adjudication_modes": Study.Adjudication.choices,

@@ -271,6 +271,11 @@ def test_reliability_from_the_wizard(researcher_client, rel_factory):
     made = Study.objects.get(name="wiz-rel")
     assert (made.repeat_rate, made.repeat_gap) == (0.25, 6)
     assert made.gate_checks == ["controls", "self_consistency"] and made.exclude_checks == ["degraded_test"]
+    # The study page says what the design chose, in the wizard's words.
+    detail = researcher_client.get("/studies/wiz-rel/").content.decode()
+    assert "0.25 of each rater's pairs repeated, at least 6 pairs later" in detail
+    assert "needs: control pass rate, self-consistency on repeated pairs" in detail
+    assert "drops failures of: real above degraded (Appraise&#x27;s test)" in detail
 
 
 def test_reliability_from_the_cli(rel_factory):
