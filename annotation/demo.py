@@ -22,7 +22,7 @@ from annotation.models import Study
 from annotation.services import study_create
 from deft_site.jobs.models import Job
 from deft_site.jobs.services import job_requeue, job_run, job_submit
-from deft_site.roles import ANNOTATOR, RESEARCHER
+from deft_site.roles import ANNOTATOR, RESEARCHER, REVIEWER
 from selection.demo import make_demo_rows
 from selection.models import Dataset, SelectionRun, System, TrainingRun
 from selection.services.datasets import dataset_import
@@ -37,6 +37,7 @@ DEMO_USERS = [
     ("annotator1", "annotator-demo", ANNOTATOR),
     ("annotator2", "annotator-demo", ANNOTATOR),
     ("annotator3", "annotator-demo", ANNOTATOR),
+    ("reviewer", "reviewer-demo", REVIEWER),
 ]
 DEMO_DATASET = "demo"
 DEMO_ROWS = 3000
@@ -67,7 +68,7 @@ def demo_users_create() -> list[User]:
             user.set_password(password)
             user.is_staff = user.is_superuser = role == "admin"
             user.save()
-        if role in (RESEARCHER, ANNOTATOR):
+        if role in (RESEARCHER, ANNOTATOR, REVIEWER):
             user.groups.add(Group.objects.get_or_create(name=role)[0])
         users.append(user)
     return users
@@ -121,7 +122,8 @@ def run_demo_pipeline_job(job: Job, report: Any) -> dict:
     study = Study.objects.filter(name=DEMO_STUDY).first() or study_create(
         name=DEMO_STUDY, dataset=dataset, systems=systems, n_examples=DEMO_STUDY_ITEMS, raters_per_item=3,
         split="test", seed=0, control_rate=0.1, guidelines=GUIDELINES, practice_count=1, user=researcher,
-        launch=True, public_title="Which edit is better?",
+        launch=True, public_title="Which edit is better?", adjudication=Study.Adjudication.DISAGREEMENTS,
+        reviewers=User.objects.filter(groups__name=REVIEWER, username__in=[u for u, _, _ in DEMO_USERS]),
     )
     report.progress(steps, steps, "done")
     return {"url": f"/results/?dataset={dataset.name}&split=test&system={SYSTEMS[0]}&system={SYSTEMS[1]}&system=copy",

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 
 from annotation.demo import DEMO_USERS
 from deft_site.jobs.models import Job
-from deft_site.roles import is_annotator, is_researcher
+from deft_site.roles import is_annotator, is_researcher, is_reviewer
 from selection.models import Dataset
 
 
@@ -29,6 +29,7 @@ def test_load_demo_is_idempotent_and_logins_work():
         assert user is not None, username
         assert is_researcher(user) == (role in ("researcher", "admin"))
         assert is_annotator(user) == (role == "annotator")
+        assert is_reviewer(user) == (role == "reviewer")
     logins = StringIO()
     call_command("demo_logins", stdout=logins)
     assert "researcher  researcher / researcher-demo" in logins.getvalue()
