@@ -21,11 +21,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from annotation.stats.preferences import Judgment, pairwise_preferences
+from annotation.stats.preferences import Judgment, majority, pairwise_preferences
 
 LABELS = ("a", "b", "tie", "both_bad")
 SIDE_ANSWERS = ("left", "right", "tie", "both_bad")
@@ -60,18 +59,6 @@ def from_sides(answer: str, reviewer_left_is_a: bool) -> str:
     if answer not in SIDE_ANSWERS:
         raise ValueError(f"The final label is one of {', '.join(SIDE_ANSWERS)}, not {answer!r}.")
     return canonical(answer, reviewer_left_is_a)
-
-
-def majority(labels: Sequence[str]) -> tuple[str, float]:
-    """The most common label and its share of the votes; ("", share) when the top is split or there is none."""
-    counts = Counter(label for label in labels if label)
-    if not counts:
-        return "", 0.0
-    (top, n), *rest = counts.most_common()
-    share = n / sum(counts.values())
-    if rest and rest[0][1] == n:
-        return "", share
-    return top, share
 
 
 def sample_draw(seed: int, item: Any) -> float:

@@ -197,7 +197,7 @@ def report_items(study: Study) -> list[dict[str, Any]]:
 def adjudication_records(study: Study) -> list[dict[str, Any]]:
     """One unblinded row per item that is queued or has a final label: the raters' votes, their majority and the
     final label, in canonical terms and by system name (the adjudication export, CLI and API)."""
-    from annotation.review import majority
+    from annotation.stats.preferences import majority
 
     names = _names(study)
     finals = {a.item_id: a for a in Adjudication.objects.filter(study=study).select_related("reviewer")}

@@ -21,13 +21,13 @@ prefers, or "tie". A human "both bad" counts as "tie" here, since a judge answer
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from annotation.stats.agreement import MIN_UNITS, cohen_kappa
-from annotation.stats.preferences import Judgment, pairwise_preferences, position_bias, wilson_interval
+from annotation.stats.preferences import Judgment, majority, pairwise_preferences, position_bias, wilson_interval
 
 TIE = "tie"
 
@@ -55,13 +55,6 @@ def _human_label(j: Judgment) -> str:
     return j.left if j.answer == "left" else j.right if j.answer == "right" else TIE
 
 
-def _plurality(labels: Iterable[str]) -> str | None:
-    top = Counter(labels).most_common(2)
-    if not top or (len(top) == 2 and top[0][1] == top[1][1]):
-        return None
-    return top[0][0]
-
-
 def human_majority(prefs: Iterable[Judgment]) -> tuple[dict[Any, str], int]:
     """({item: majority label}, number of items whose top labels are level)."""
     by_item: dict[Any, list[str]] = defaultdict(list)
@@ -69,7 +62,7 @@ def human_majority(prefs: Iterable[Judgment]) -> tuple[dict[Any, str], int]:
         by_item[j.item].append(_human_label(j))
     out, level = {}, 0
     for item, labels in by_item.items():
-        label = _plurality(labels)
+        label = majority(labels)[0] or None
         if label is None:
             level += 1
         else:
@@ -111,7 +104,7 @@ def _leave_one_out(prefs: list[Judgment]) -> dict[str, Any]:
     agree = n = 0
     for labels in by_item.values():
         for i, label in enumerate(labels):
-            rest = _plurality(labels[:i] + labels[i + 1:])
+            rest = majority(labels[:i] + labels[i + 1:])[0] or None
             if rest is not None:
                 n += 1
                 agree += label == rest

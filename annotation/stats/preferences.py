@@ -26,8 +26,8 @@ Accuracy ("% of edits judged accurate", the DEFT paper's measure) uses records
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "accuracy_difference",
     "bradley_terry",
     "by_task",
+    "majority",
     "pairwise_preferences",
     "parse_judgments",
     "position_bias",
@@ -102,6 +103,19 @@ def winner(j: Judgment) -> str | None:
 
 # --------------------------------------------------------------------------------------------------
 # Proportions and tests
+
+
+def majority(labels: Sequence[str]) -> tuple[str, float]:
+    """The most common label and its share of the votes; ("", share) when the top is split or there is none
+    (blank labels are no vote). One definition for adjudication's queue and the judge-vs-human comparison."""
+    counts = Counter(label for label in labels if label)
+    if not counts:
+        return "", 0.0
+    (top, n), *rest = counts.most_common()
+    share = n / sum(counts.values())
+    if rest and rest[0][1] == n:
+        return "", share
+    return top, share
 
 
 def wilson_interval(k: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
