@@ -1,5 +1,6 @@
 """Judgment records (``selectors.judgment_records``) as file text: CSV or JSON Lines. Used by the export page and
-the ``export_study`` command, which must write the same files."""
+the ``export_study`` command, which must write the same files, and (``records_parse``) by the commands that read
+such a file back."""
 from __future__ import annotations
 
 import csv
@@ -25,3 +26,17 @@ def records_csv(records: list[dict], empty_fields: list[str] | None = None) -> s
 def records_jsonl(records: list[dict]) -> str:
     """One JSON object per line."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def records_parse(text: str, *, jsonl: bool) -> list[dict]:
+    """The rows of a CSV (with a header) or JSON Lines file; ValueError naming the first line that is not JSON."""
+    if not jsonl:
+        return list(csv.DictReader(io.StringIO(text)))
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"line {n}: not JSON ({exc.msg}).") from None
+    return rows

@@ -13,9 +13,6 @@
 The rules are annotation/review.py; the command runs as the operator (annotation.blinding: user None)."""
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +21,18 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation import blinding, review_queue, selectors, services
 from annotation.management.options import parse_prefer
 from annotation.models import Study
-from annotation.record_files import records_csv, records_jsonl
+from annotation.record_files import records_csv, records_jsonl, records_parse
 
 ACTIONS = ("status", "set", "assign", "unassign", "queue", "export", "import", "simulate")
 
 
 def _read_rows(path: str) -> list[dict]:
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        return records_parse(Path(path).read_text(encoding="utf-8-sig"), jsonl=path.endswith((".jsonl", ".json")))
     except OSError as exc:
         raise CommandError(f"Cannot read {path}: {exc}") from None
-    if path.endswith((".jsonl", ".json")):
-        rows = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise CommandError(f"{path} line {n}: not JSON ({exc.msg}).") from None
-        return rows
-    return list(csv.DictReader(io.StringIO(text)))
+    except ValueError as exc:
+        raise CommandError(f"{path} {exc}") from None
 
 
 class Command(BaseCommand):
