@@ -75,7 +75,7 @@ def expired_reservations(study_id: int, now: datetime) -> list[tuple]:
 
 def open_among(study: Study, rater_id: int, ids: list[int] | tuple[int, ...]) -> set[int]:
     """Which of `ids` are open to the rater: real, a free seat, askable (not identical outputs when the study
-    ties those), never held by this rater; `queue._open_real(study, user).filter(pk__in=ids)`."""
+    ties those), never held by this rater (its ORM statement is in tests/annotation/test_annotator_speed.py)."""
     if not ids:
         return set()
     t = _tables()

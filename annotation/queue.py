@@ -42,14 +42,6 @@ def _wants_control(study: Study, user: User, n_taken: int) -> bool:
     return random.Random(stable_int(study.seed, user.pk, n_taken, "control")).random() < study.control_rate
 
 
-def _open_real(study: Study, user: User):  # noqa: ANN202 (a QuerySet of Item)
-    """Real items this rater has never held that still have a free seat (Item.seats_taken, see tallies.py)."""
-    askable = Item.objects.filter(study=study, kind=Item.Kind.REAL, seats_taken__lt=study.raters_per_item)
-    if study.identical_outputs == Study.Identical.TIE:
-        askable = askable.filter(identical=False)
-    return askable.exclude(slots__rater=user)
-
-
 def _counts_sql() -> str:
     slot, item = Slot._meta.db_table, Item._meta.db_table
     st, real, control = Slot.Status, Item.Kind.REAL, Item.Kind.CONTROL
@@ -74,7 +66,7 @@ def rater_counts(study: Study, user: User) -> dict[str, int]:
     compares every number with the plain ORM queries): done, reserved, taken (not expired), real (real and not
     expired: a skipped real pair counts toward the quota, as a skipped control does toward the controls),
     controls (control items they ever held, whatever became of them) and open (real items with a free seat they
-    never held, as _open_real: the askable ones less those among them the rater held, two index ranges whatever
+    never held, as hot_sql.open_among: the askable ones less those among them the rater held, two index ranges whatever
     the planner's statistics)."""
     if not _COUNTS_SQL:
         _COUNTS_SQL.append(_counts_sql())
@@ -274,7 +266,7 @@ def _askable_in_rater_order(study: Study, user: User) -> tuple[int, ...]:
 
 def real_candidates(study: Study, user: User) -> Iterator[int]:
     """The choice strategy: open real items for this rater, best first. A different strategy replaces this
-    function (same contract: ids of items _open_real holds, in the order they should be offered; it may read the
+    function (same contract: ids of open real items, in the order they should be offered; it may read the
     study's judgments); locking, seats, sides and progress stay as they are. An adaptive study's strategy is
     annotation.adaptive (the items worth one more rating from this rater, best first)."""
     if study.allocation == Study.Allocation.ADAPTIVE:
@@ -284,11 +276,11 @@ def real_candidates(study: Study, user: User) -> Iterator[int]:
 
 
 def _open_in_rater_order(study: Study, user: User) -> Iterator[int]:
-    """The open real items (see _open_real) in this rater's order, asked of the database a growing window of
+    """The open real items (see hot_sql.open_among) in this rater's order, asked of the database a growing window of
     the order at a time: the first window nearly always has one, so a request reads a few rows, not every item."""
     order, start, size = _askable_in_rater_order(study, user), 0, _FIRST_WINDOW
     while start < len(order):
         window = order[start:start + size]
-        open_here = hot_sql.open_among(study, user.pk, window)  # _open_real(study, user).filter(pk__in=window)
+        open_here = hot_sql.open_among(study, user.pk, window)
         yield from (pk for pk in window if pk in open_here)
         start, size = start + size, size * 4

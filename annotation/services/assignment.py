@@ -167,7 +167,7 @@ def _real_slot(study: Study, user: User, until: datetime) -> Slot | None:
             continue
         taken = hot_sql.taken_seats(pk)
         free = [s for s in range(k) if s not in taken]
-        if free:  # the rater held none of these items (_open_real); a concurrent copy of this request that
+        if free:  # the rater held none of these items (hot_sql.open_among); a concurrent copy of this request that
             # took the same one since loses on the unique (item, rater) constraint and slot_next retries
             return _slot_create(study, user, item, until, seat=free[0])
     if busy:
