@@ -142,14 +142,14 @@ def _sub(rows: QuerySet, aggregate: Aggregate) -> Subquery:
 
 def _version(study: Study) -> str:
     """Changes whenever a judgment or a judge's answer is added or changed, or the study changes status."""
+    judgments = Judgment.objects.filter(slot__item__study=study)
+    adjudications = Adjudication.objects.filter(study=study)
+    judged = JudgeAnswer.objects.filter(run__study=study)
     agg = (Study.objects.filter(pk=study.pk)
-           .values(n=_sub(Judgment.objects.filter(slot__item__study=study), Count("pk")),
-                   last=_sub(Judgment.objects.filter(slot__item__study=study), Max("updated_at")),
-                   revs=_sub(Judgment.objects.filter(slot__item__study=study), Max("revision_count")),
-                   adj_n=_sub(Adjudication.objects.filter(study=study), Count("pk")),
-                   adj_last=_sub(Adjudication.objects.filter(study=study), Max("decided_at")),
-                   judged_n=_sub(JudgeAnswer.objects.filter(run__study=study), Count("pk")),
-                   judged_last=_sub(JudgeAnswer.objects.filter(run__study=study), Max("pk")))
+           .values(n=_sub(judgments, Count("pk")), last=_sub(judgments, Max("updated_at")),
+                   revs=_sub(judgments, Max("revision_count")), adj_n=_sub(adjudications, Count("pk")),
+                   adj_last=_sub(adjudications, Max("decided_at")), judged_n=_sub(judged, Count("pk")),
+                   judged_last=_sub(judged, Max("pk")))
            .get())
     raw = (f"{study.pk}:{study.status}:{agg['n']}:{agg['last']}:{agg['revs']}:{agg['adj_n']}:{agg['adj_last']}:"
            f"{study.adjudication}:{study.adjudication_agreement}:{study.adjudication_share}:"
