@@ -3,8 +3,14 @@ seeded control draws and how many slots are still ahead. Nothing here writes; an
 hands out and changes slots through these reads, and the selectors (progress bars) read them directly, so the
 progress a rater sees and the work they are given come from one computation.
 
-Memoised per process (bounded): each rater's control draws and item order, and a launched study's control count,
-since a live study's items never change (bench/RESULTS.md, "Annotators under load").
+Memoised per process (bounded): each rater's control and repeat draws and item order, and a launched study's
+control count, since a live study's items never change (bench/RESULTS.md, "Annotators under load").
+
+The seeded draws are one stream per rater (`_stream`), the n-th value for the n-th slot (or answered real pair):
+drawing a rater's first few thousand costs well under a millisecond. They were a generator seeded afresh per slot,
+whose seeding cost ~8 us a draw, so a rater's first progress bar in each web process replayed ~37 ms of seeding
+(bench/bench_draws.py). The streams are keyed by the study's secret as well as its seed: knowing the code, a study's
+seed and an account id does not tell which of that rater's slots are controls.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import hashlib
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -37,9 +43,14 @@ def rater_may_join(study: Study, user: User) -> bool:
             or (study.open_to_annotators and is_annotator(user)))
 
 
+def _stream(study: Study, user: User, what: str) -> random.Random:
+    """The rater's own seeded stream of draws for `what` ("control", "repeat")."""
+    return random.Random(stable_int(study.secret, study.seed, user.pk, what))
+
+
 def _wants_control(study: Study, user: User, n_taken: int) -> bool:
     """The seeded draw for the rater's (n_taken + 1)-th slot."""
-    return random.Random(stable_int(study.seed, user.pk, n_taken, "control")).random() < study.control_rate
+    return bool(_control_draws(study, user, n_taken + 1)[n_taken])
 
 
 def _counts_sql() -> str:
@@ -141,10 +152,7 @@ def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = Non
 def repeat_draw(study: Study, user: User, k: int) -> int | None:
     """For the rater's k-th answered real pair (0-based): None when it is not to come back, else how many slots
     after its answer its repeat is due (at least repeat_gap, seeded)."""
-    rng = random.Random(stable_int(study.seed, user.pk, k, "repeat"))
-    if rng.random() >= study.repeat_rate:
-        return None
-    return study.repeat_gap + rng.randrange(study.repeat_gap + 1)
+    return _repeat_draws(study, user, k + 1)[k]
 
 
 def repeat_counts(study: Study, user: User) -> tuple[int, int, bool, int]:
@@ -204,34 +212,50 @@ def _ahead_with_repeats(study: Study, user: User, counts: dict[str, int], real: 
                 bisect.insort(pending, n + 1 + delay)
             k += 1
         n, ahead = n + 1, ahead + 1
-    future = sum(1 for j in range(k, k + real) if repeat_draw(study, user, j) is not None)
+    future = sum(1 for delay in _repeat_draws(study, user, k + real)[k:k + real] if delay is not None)
     return ahead + real + future + len(pending)
 
 
-_DRAWS: OrderedDict[tuple, bytes] = OrderedDict()
+_DRAWS: OrderedDict[tuple, tuple | bytes] = OrderedDict()
 _DRAWS_LOCK = threading.Lock()
 _DRAWS_RATERS = 4096
 
 
-def _control_draws(study: Study, user: User, upto: int) -> bytes:
-    """`_wants_control` for the rater's slots 0..upto-1, memoised per process (at most _DRAWS_RATERS raters).
-
-    The draws are a pure function of the study (its token, seed and rate) and the rater. Replaying thousands of
-    seeded draws for every progress bar took most of an annotator's request (bench/RESULTS.md, "Annotators
-    under load"); now each is drawn once per process."""
-    key = (study.public_token, study.seed, study.control_rate, user.pk)
+def _memo_prefix(key: tuple, upto: int, draw: Callable[[int], tuple | bytes]) -> tuple | bytes:
+    """The first `upto` (at least) of a rater's seeded draws, memoised per process (at most _DRAWS_RATERS raters
+    per kind of draw). `draw(n)` makes the first n afresh: a stream's prefix never changes, so growing means
+    drawing again to at least twice the length (a handful of times per rater, each well under a millisecond)."""
     with _DRAWS_LOCK:
         draws = _DRAWS.get(key, b"")
         _DRAWS[key] = draws
         _DRAWS.move_to_end(key)
-        while len(_DRAWS) > _DRAWS_RATERS:
+        while len(_DRAWS) > 2 * _DRAWS_RATERS:
             _DRAWS.popitem(last=False)
     if len(draws) < upto:
-        draws += bytes(_wants_control(study, user, n) for n in range(len(draws), upto))
+        draws = draw(max(upto, 2 * len(draws)))
         with _DRAWS_LOCK:
             if len(draws) > len(_DRAWS.get(key, b"")):
                 _DRAWS[key] = draws
     return draws
+
+
+def _control_draws(study: Study, user: User, upto: int) -> bytes:
+    """`_wants_control` for the rater's slots 0..upto-1 (and possibly more): 1 where the slot is a control."""
+    def draw(n: int) -> bytes:
+        rng, rate = _stream(study, user, "control"), study.control_rate
+        return bytes(rng.random() < rate for _ in range(n))
+
+    return _memo_prefix(("control", study.public_token, study.seed, study.control_rate, user.pk), upto, draw)
+
+
+def _repeat_draws(study: Study, user: User, upto: int) -> tuple[int | None, ...]:
+    """`repeat_draw` for the rater's answered real pairs 0..upto-1 (and possibly more)."""
+    def draw(n: int) -> tuple[int | None, ...]:
+        rng, rate, gap = _stream(study, user, "repeat"), study.repeat_rate, study.repeat_gap
+        return tuple(gap + rng.randrange(gap + 1) if rng.random() < rate else None for _ in range(n))
+
+    return _memo_prefix(("repeat", study.public_token, study.seed, study.repeat_rate, study.repeat_gap, user.pk),
+                        upto, draw)
 
 
 def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:
