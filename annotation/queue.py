@@ -5,12 +5,6 @@ progress a rater sees and the work they are given come from one computation.
 
 Memoised per process (bounded): each rater's control and repeat draws and item order, and a launched study's
 control count, since a live study's items never change (bench/RESULTS.md, "Annotators under load").
-
-The seeded draws are one stream per rater (`_stream`), the n-th value for the n-th slot (or answered real pair):
-drawing a rater's first few thousand costs well under a millisecond. They were a generator seeded afresh per slot,
-whose seeding cost ~8 us a draw, so a rater's first progress bar in each web process replayed ~37 ms of seeding
-(bench/bench_draws.py). The streams are keyed by the study's secret as well as its seed: knowing the code, a study's
-seed and an account id does not tell which of that rater's slots are controls.
 """
 from __future__ import annotations
 
@@ -43,14 +37,9 @@ def rater_may_join(study: Study, user: User) -> bool:
             or (study.open_to_annotators and is_annotator(user)))
 
 
-def _stream(study: Study, user: User, what: str) -> random.Random:
-    """The rater's own seeded stream of draws for `what` ("control", "repeat")."""
-    return random.Random(stable_int(study.secret, study.seed, user.pk, what))
-
-
 def _wants_control(study: Study, user: User, n_taken: int) -> bool:
     """The seeded draw for the rater's (n_taken + 1)-th slot."""
-    return bool(_control_draws(study, user, n_taken + 1)[n_taken])
+    return random.Random(stable_int(study.seed, user.pk, n_taken, "control")).random() < study.control_rate
 
 
 def _counts_sql() -> str:
@@ -151,8 +140,15 @@ def slots_ahead(study: Study, user: User, *, counts: dict[str, int] | None = Non
 
 def repeat_draw(study: Study, user: User, k: int) -> int | None:
     """For the rater's k-th answered real pair (0-based): None when it is not to come back, else how many slots
-    after its answer its repeat is due (at least repeat_gap, seeded)."""
+    after its answer its repeat is due (at least repeat_gap, seeded; memoised, see _repeat_draws)."""
     return _repeat_draws(study, user, k + 1)[k]
+
+
+def _seeded_repeat_draw(study: Study, user: User, k: int) -> int | None:
+    rng = random.Random(stable_int(study.seed, user.pk, k, "repeat"))
+    if rng.random() >= study.repeat_rate:
+        return None
+    return study.repeat_gap + rng.randrange(study.repeat_gap + 1)
 
 
 def repeat_counts(study: Study, user: User) -> tuple[int, int, bool, int]:
@@ -221,41 +217,37 @@ _DRAWS_LOCK = threading.Lock()
 _DRAWS_RATERS = 4096
 
 
-def _memo_prefix(key: tuple, upto: int, draw: Callable[[int], tuple | bytes]) -> tuple | bytes:
-    """The first `upto` (at least) of a rater's seeded draws, memoised per process (at most _DRAWS_RATERS raters
-    per kind of draw). `draw(n)` makes the first n afresh: a stream's prefix never changes, so growing means
-    drawing again to at least twice the length (a handful of times per rater, each well under a millisecond)."""
+def _memo_prefix(key: tuple, upto: int, draw: Callable[[int], object], kind: type[bytes] | type[tuple]
+                 ) -> bytes | tuple:
+    """A rater's seeded draws 0..upto-1, `kind(draw(n) for n ...)`, memoised per process (at most _DRAWS_RATERS
+    raters per kind of draw) and extended as more are asked for. A study's draws are a pure function of the study
+    and the rater; replaying thousands of them for every progress bar took most of an annotator's request
+    (bench/RESULTS.md, "Annotators under load"), so each is drawn once per process."""
     with _DRAWS_LOCK:
-        draws = _DRAWS.get(key, b"")
+        draws = _DRAWS.get(key, kind())
         _DRAWS[key] = draws
         _DRAWS.move_to_end(key)
         while len(_DRAWS) > 2 * _DRAWS_RATERS:
             _DRAWS.popitem(last=False)
     if len(draws) < upto:
-        draws = draw(max(upto, 2 * len(draws)))
+        draws += kind(draw(n) for n in range(len(draws), upto))
         with _DRAWS_LOCK:
-            if len(draws) > len(_DRAWS.get(key, b"")):
+            if len(draws) > len(_DRAWS.get(key, kind())):
                 _DRAWS[key] = draws
     return draws
 
 
 def _control_draws(study: Study, user: User, upto: int) -> bytes:
-    """`_wants_control` for the rater's slots 0..upto-1 (and possibly more): 1 where the slot is a control."""
-    def draw(n: int) -> bytes:
-        rng, rate = _stream(study, user, "control"), study.control_rate
-        return bytes(rng.random() < rate for _ in range(n))
-
-    return _memo_prefix(("control", study.public_token, study.seed, study.control_rate, user.pk), upto, draw)
+    """`_wants_control` for the rater's slots 0..upto-1."""
+    return _memo_prefix(("control", study.public_token, study.seed, study.control_rate, user.pk), upto,
+                        lambda n: _wants_control(study, user, n), bytes)
 
 
 def _repeat_draws(study: Study, user: User, upto: int) -> tuple[int | None, ...]:
-    """`repeat_draw` for the rater's answered real pairs 0..upto-1 (and possibly more)."""
-    def draw(n: int) -> tuple[int | None, ...]:
-        rng, rate, gap = _stream(study, user, "repeat"), study.repeat_rate, study.repeat_gap
-        return tuple(gap + rng.randrange(gap + 1) if rng.random() < rate else None for _ in range(n))
-
+    """`repeat_draw` for the rater's answered real pairs 0..upto-1. slots_ahead counts the repeats still to come
+    for every real pair ahead, so a repeat study's progress bar asked for thousands of these on every request."""
     return _memo_prefix(("repeat", study.public_token, study.seed, study.repeat_rate, study.repeat_gap, user.pk),
-                        upto, draw)
+                        upto, lambda k: _seeded_repeat_draw(study, user, k), tuple)
 
 
 def _rater_order(study: Study, user: User, ids: list[int]) -> list[int]:

@@ -270,10 +270,10 @@ def rater_studies(user: User) -> list[dict]:
     return out
 
 
-def rater_progress(study: Study, user: User) -> dict[str, int]:
+def rater_progress(study: Study, user: User, counts: dict[str, int] | None = None) -> dict[str, int]:
     """Done and left for this rater, controls counted like real pairs (slots_ahead) so that neither number
-    singles a control out."""
-    mine = rater_counts(study, user)
+    singles a control out. `counts`: rater_counts as slot_next_counted left them, for a caller that has them."""
+    mine = counts if counts is not None else rater_counts(study, user)
     done = mine["done"]
     left = mine["reserved"] + slots_ahead(study, user, counts=mine)
     total = done + left

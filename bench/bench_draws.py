@@ -1,57 +1,70 @@
-"""Benchmark: a rater's seeded control draws, as annotation/queue.py made them before (a generator seeded afresh per
-slot from a SHA-256 of the slot's number) and as it makes them now (one seeded stream per rater), on the same
-raters, the same number of draws and the same number of runs each, in one process, one thread.
+"""Benchmark: the repeats a repeat study's progress bar counts ahead (annotation/queue.py, `_ahead_with_repeats`),
+redrawn per request as before against memoised per process as now, on the same raters, the same pairs ahead and
+the same number of runs each, in one process, one thread.
 
-The number of draws is what a rater's first progress bar in each web process asks for: every slot they could
-still be handed (a study's askable real items plus its controls; the load test's study: 4,000 + 445). Prints CPU
-and wall milliseconds per rater, the median of --runs.
+A progress bar in a study with repeats counts, for every real pair still ahead of the rater, whether its seeded
+draw brings it back. Before, each of those draws seeded a generator afresh on every request; now they are drawn
+once per process and rater (`queue._repeat_draws`) and later requests read them. Prints CPU and wall ms per request:
+"before" (every request alike), "now, first request" (draws the memo) and "now, later requests", medians of --runs.
 
-    .venv/bin/python bench/bench_draws.py --draws 4445 --raters 50 --runs 5
+    .venv/bin/python bench/bench_draws.py --ahead 4000 --raters 50 --runs 5
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import random
+import os
 import statistics
+import sys
 import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deft_site.settings.dev")
 
 
-def stable_int(*parts: object) -> int:  # annotation.queue.stable_int, unchanged
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 2
-
-
-def per_slot(seed: int, rater: int, n: int, rate: float) -> bytes:
-    """Before: `random.Random(stable_int(seed, rater, slot, "control")).random() < rate` for every slot."""
-    return bytes(random.Random(stable_int(seed, rater, k, "control")).random() < rate for k in range(n))
-
-
-def stream(secret: str, seed: int, rater: int, n: int, rate: float) -> bytes:
-    """Now (annotation.queue._control_draws): one stream per rater, keyed by the study's secret and seed."""
-    rng = random.Random(stable_int(secret, seed, rater, "control"))
-    return bytes(rng.random() < rate for _ in range(n))
+def _timed(call, raters: list, runs: int) -> tuple[float, float]:  # noqa: ANN001
+    cpu, wall = [], []
+    for _ in range(runs):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for user in raters:
+            call(user)
+        cpu.append(1000 * (time.process_time() - c0) / len(raters))
+        wall.append(1000 * (time.perf_counter() - w0) / len(raters))
+    return statistics.median(cpu), statistics.median(wall)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=4445)
+    parser.add_argument("--ahead", type=int, default=4000, help="real pairs still ahead of each rater")
     parser.add_argument("--raters", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--rate", type=float, default=0.1)
     args = parser.parse_args()
-    sides = {"before: a generator seeded per slot": lambda r: per_slot(1, r, args.draws, args.rate),
-             "now: one stream per rater": lambda r: stream("secret", 1, r, args.draws, args.rate)}
-    for name, make in sides.items():
-        cpu, wall, share = [], [], 0.0
-        for _ in range(args.runs):
-            c0, w0 = time.process_time(), time.perf_counter()
-            draws = [make(r) for r in range(args.raters)]
-            cpu.append(1000 * (time.process_time() - c0) / args.raters)
-            wall.append(1000 * (time.perf_counter() - w0) / args.raters)
-            share = sum(map(sum, draws)) / (args.raters * args.draws)
-        print(f"{name:40s} {statistics.median(cpu):8.3f} ms CPU {statistics.median(wall):8.3f} ms wall per rater "
-              f"({args.draws} draws; share of controls {share:.4f}, rate {args.rate})")
+    import django
+
+    django.setup()
+    from annotation import queue
+
+    study = SimpleNamespace(public_token="bench", seed=1, repeat_rate=0.1, repeat_gap=5)
+
+    def before(user: SimpleNamespace) -> int:
+        return sum(1 for j in range(args.ahead) if queue._seeded_repeat_draw(study, user, j) is not None)
+
+    def now(user: SimpleNamespace) -> int:
+        return sum(1 for d in queue._repeat_draws(study, user, args.ahead)[:args.ahead] if d is not None)
+
+    rows = {"before: redrawn on every request": _timed(before, [SimpleNamespace(pk=i) for i in range(args.raters)],
+                                                       args.runs)}
+    fresh = iter(range(10**6, 2 * 10**6))
+    rows["now, first request (draws the memo)"] = _timed(
+        lambda _: now(SimpleNamespace(pk=next(fresh))), list(range(args.raters)), args.runs)
+    warm = [SimpleNamespace(pk=i) for i in range(args.raters)]
+    for user in warm:
+        now(user)
+    rows["now, later requests"] = _timed(now, warm, args.runs)
+    assert all(before(u) == now(u) for u in warm[:5])  # the same counts
+    for name, (cpu, wall) in rows.items():
+        print(f"{name:40s} {cpu:9.3f} ms CPU {wall:9.3f} ms wall per request ({args.ahead} pairs ahead)")
 
 
 if __name__ == "__main__":

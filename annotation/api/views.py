@@ -234,10 +234,10 @@ class WorkNextView(APIView):
         """Reserve (or return the current) pair for this rater."""
         study = _member_study(request, token)
         try:
-            slot = services.slot_next(study=study, user=request.user, joined=True)
+            slot, counts = services.slot_next_counted(study=study, user=request.user, joined=True)
         except services.AnnotationError as exc:
             return _refuse(exc)
-        progress = selectors.rater_progress(study, request.user)
+        progress = selectors.rater_progress(study, request.user, counts)
         return Response({"slot": selectors.slot_payload(slot) if slot else None, "progress": progress,
                          "finished": slot is None})
 
@@ -326,11 +326,11 @@ def _next_after_answer(study: Study, user: Any) -> dict | None:
     """The next pair as WorkNextView answers it, or None when it is refused (a paused study, say): the page then
     asks /next/ itself and shows that refusal. The rater owns a slot of the study, so they are a member."""
     try:
-        slot = services.slot_next(study=study, user=user, joined=True)
+        slot, counts = services.slot_next_counted(study=study, user=user, joined=True)
     except services.AnnotationError:
         return None
     return {"slot": selectors.slot_payload(slot) if slot else None,
-            "progress": selectors.rater_progress(study, user), "finished": slot is None}
+            "progress": selectors.rater_progress(study, user, counts), "finished": slot is None}
 
 
 def _with_reason(request: Request, slot: str, service: Callable[..., Any]) -> Response:

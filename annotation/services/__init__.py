@@ -9,7 +9,14 @@ from .adjudication import (  # noqa: F401
     reviewer_add,
     reviewer_remove,
 )
-from .assignment import rater_join, slot_flag, slot_next, slot_reclaim_expired, slot_skip  # noqa: F401
+from .assignment import (  # noqa: F401
+    rater_join,
+    slot_flag,
+    slot_next,
+    slot_next_counted,
+    slot_reclaim_expired,
+    slot_skip,
+)
 from .errors import (  # noqa: F401
     AnnotationError,
     InvalidAnswer,

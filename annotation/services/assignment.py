@@ -88,19 +88,45 @@ def _take_write_lock_if_sqlite(study: Study) -> None:
 def slot_next(*, study: Study, user: User, now: datetime | None = None, joined: bool = False) -> Slot | None:
     """The rater's current slot, or a newly reserved one; None when nothing is left for them. `joined`: the caller
     has just made sure the user is a member (rater_join), so that is not asked again."""
+    return slot_next_counted(study=study, user=user, now=now, joined=joined)[0]
+
+
+def slot_next_counted(*, study: Study, user: User, now: datetime | None = None,
+                      joined: bool = False) -> tuple[Slot | None, dict[str, int] | None]:
+    """slot_next, and the rater's counts (queue.rater_counts) as they stand once that slot is handed out, for the
+    same request's progress bar (selectors.rater_progress): counted before the slot was made, then moved by it,
+    rather than counted again (the open items' count is an index range over the study). None where they are not
+    known that way: the current reservation handed back, nothing left, or an adaptive study (its allocation
+    decides what is open). Concurrent raters may have taken seats since; a recount a moment later may differ
+    by those, as two recounts would (tests/annotation/test_annotator_speed.py checks them against a recount)."""
     now = now or timezone.now()
     if not joined:
         rater_join(study=study, user=user)
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
-                return _slot_next(study, user, now)
+                slot, before = _slot_next(study, user, now)
+                return slot, _counts_after(study, before, slot)
         except (IntegrityError, _Busy):  # another request took the same seat, or held every open item
             time.sleep(min(0.2, 0.005 * (attempt + 1)) * (1 + random.random()))
-    return None
+    return None, None
 
 
-def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
+def _counts_after(study: Study, before: dict[str, int] | None, slot: Slot | None) -> dict[str, int] | None:
+    """rater_counts moved by one newly reserved slot: a real pair was open to the rater and no longer is (whether
+    or not it still has a free seat), a control is one more met, a repeat counts only as taken."""
+    if before is None or slot is None or study.allocation == Study.Allocation.ADAPTIVE:
+        return None
+    after = {**before, "reserved": before["reserved"] + 1, "taken": before["taken"] + 1}
+    if slot.item.kind == Item.Kind.REAL:
+        after["real"], after["open"] = before["real"] + 1, before["open"] - 1
+    elif slot.item.kind == Item.Kind.CONTROL:
+        after["controls"] = before["controls"] + 1
+    return after
+
+
+def _slot_next(study: Study, user: User, now: datetime) -> tuple[Slot | None, dict[str, int] | None]:
+    """The slot, and the rater's counts before it was made (None when the current reservation is handed back)."""
     _take_write_lock_if_sqlite(study)
     study.status = hot_sql.study_status(study.pk)
     if study.status != Study.Status.LIVE:
@@ -112,24 +138,24 @@ def _slot_next(study: Study, user: User, now: datetime) -> Slot | None:
         Slot.objects.filter(pk=current.pk).update(reserved_until=until)
         current.reserved_until = until
         current.item.study = study
-        return current
+        return current, None
     slot_reclaim_expired(study=study, now=now)
     mine = rater_counts(study, user)
     pending = repeats_pending(study, user)
     repeats = repeat_counts(study, user)[3] if study.repeat_rate else 0
     due = next((r for r in pending if r[1] <= mine["taken"]), None)
     if due:
-        return _repeat_slot(study, user, until, due[0])
+        return _repeat_slot(study, user, until, due[0]), mine
     if study.quota_per_rater is not None and mine["real"] >= study.quota_per_rater:
-        return _repeat_tail(study, user, until, pending)
+        return _repeat_tail(study, user, until, pending), mine
     # Controls come only between real pairs, never as a tail once the real ones are gone: a rater who has
     # "0 left" and still gets pairs would know they are controls (see slots_ahead, which forecasts the same).
     if _wants_control(study, user, mine["taken"] - repeats) and mine["open"] > 0:
         slot = _control_slot(study, user, until)
         if slot:
-            return slot
+            return slot, mine
     slot = _real_slot(study, user, until)
-    return slot or _repeat_tail(study, user, until, pending)
+    return slot or _repeat_tail(study, user, until, pending), mine
 
 
 def _repeat_slot(study: Study, user: User, until: datetime, item_id: int) -> Slot:

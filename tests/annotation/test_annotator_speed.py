@@ -22,12 +22,13 @@ pytestmark = pytest.mark.django_db
 ANSWER = {"preference": "left", "accurate_left": True, "accurate_right": False}
 # Budgets on PostgreSQL and SQLite (which adds one write-lock statement). Next: session, user, study with
 # membership; BEGIN, study status, current slot, expired reservations, the rater's counts, a window of open items,
-# the item's lock, its seats, the side tallies, the insert, the seat counter, the tally, COMMIT; progress (17 on
-# PostgreSQL). Submit: session, user, slot; BEGIN, its lock, the insert, the slot's update, COMMIT; progress (9).
-# Measured 24/12 before the counters (bench/RESULTS.md, "Annotators under load"). The rating page's combined
-# "answer and next" (?next=1): session, user, slot; the answer's 5; the next pair's 13; progress once (22 on
-# PostgreSQL, one more on SQLite; under the production settings the session comes from Redis: one less each).
-NEXT_BUDGET, SUBMIT_BUDGET, COMBINED_BUDGET = 18, 9, 23
+# the item's lock, its seats, the side tallies, the insert, the seat counter, the tally, COMMIT; progress from the
+# counts the assignment took (16 on PostgreSQL). Submit: session, user, slot; BEGIN, its lock, the insert, the
+# slot's update, COMMIT; progress (9). Measured 24/12 before the counters (bench/RESULTS.md, "Annotators under
+# load"). The rating page's combined "answer and next" (?next=1): session, user, slot; the answer's 5; the next
+# pair's 13 (21 on PostgreSQL, one more on SQLite; under the production settings the session comes from Redis:
+# one less each).
+NEXT_BUDGET, SUBMIT_BUDGET, COMBINED_BUDGET = 17, 9, 22
 
 
 def _annotators(n: int) -> list[User]:
@@ -95,6 +96,59 @@ def test_slots_ahead_equals_a_plain_replay_of_every_draw(study_factory, quota):
     for user in users:
         assert queue.slots_ahead(study, user) == _plain_slots_ahead(study, user)
         assert queue.rater_counts(study, user) == _plain_counts(study, user)
+
+
+@pytest.mark.parametrize("kind", ["controls", "repeats", "quota"])
+def test_the_counts_a_slot_is_handed_out_with_equal_a_recount(study_factory, kind):
+    """slot_next_counted's counts (the progress bar's, without counting again) are exactly rater_counts recounted
+    right after, whatever the slot was (real, control, repeat, the current one again, none), through skips, late
+    answers to expired reservations and a quota; and the progress built from them is the recounted one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotation.selectors import rater_progress
+
+    params = {"controls": {"control_rate": 0.35}, "repeats": {"control_rate": 0.2, "repeat_rate": 0.5, "repeat_gap": 1},
+              "quota": {"control_rate": 0.3, "quota_per_rater": 6}}[kind]
+    study = study_factory(n_examples=16, raters_per_item=2, **params)
+    users, seen, now = _annotators(3), {"none": 0, "current": 0}, timezone.now()
+    for step in range(60):
+        user = users[step % 3]
+        if step % 11 == 10:  # time passes: this rater's and others' reservations expire and are reclaimed
+            now += timedelta(minutes=study.reservation_minutes + 1)
+        slot, counts = assignment.slot_next_counted(study=study, user=user, now=now)
+        if counts is None:
+            seen["none" if slot is None else "current"] += 1
+        else:
+            seen[slot.item.kind] = seen.get(slot.item.kind, 0) + 1
+            assert counts == queue.rater_counts(study, user), (step, slot.item.kind)
+            assert rater_progress(study, user, counts) == rater_progress(study, user), step
+        if slot is None:
+            continue
+        if step % 7 == 3:
+            assignment.slot_skip(slot=slot, user=user)
+        elif step % 5 != 4:  # every fifth pair is left reserved: the next request hands it back, or it expires
+            judgment_submit(slot=slot, user=user, answer=ANSWER, idempotency_key=uuid.uuid4().hex)
+    assert seen.get("real") and seen.get("control") and seen["current"], seen
+    assert kind != "repeats" or seen.get("repeat"), seen
+
+
+def test_a_repeat_studys_progress_draws_each_repeat_once_per_process(study_factory, monkeypatch):
+    """slots_ahead counts the repeats the real pairs still ahead will bring, one seeded draw each: they are drawn
+    once per process and rater (the memo grows as more are asked for) and are the draws themselves."""
+    study = study_factory(n_examples=16, raters_per_item=2, control_rate=0.2, repeat_rate=0.4, repeat_gap=2)
+    user = _annotators(1)[0]
+    monkeypatch.setattr(queue, "_DRAWS", type(queue._DRAWS)())
+    drawn = []
+    plain = queue._seeded_repeat_draw
+    monkeypatch.setattr(queue, "_seeded_repeat_draw", lambda s, u, k: drawn.append(k) or plain(s, u, k))
+    first = queue.slots_ahead(study, user)
+    assert drawn and len(drawn) == len(set(drawn))
+    assert queue.slots_ahead(study, user) == first and len(drawn) == len(set(drawn))
+    before = len(drawn)
+    assert queue.slots_ahead(study, user) == first and len(drawn) == before  # nothing drawn again
+    assert [queue.repeat_draw(study, user, k) for k in range(40)] == [plain(study, user, k) for k in range(40)]
 
 
 def test_open_items_come_in_the_raters_own_order_window_by_window(study_factory, monkeypatch):

@@ -171,28 +171,6 @@ def test_skipping_does_not_single_out_controls(client, study_factory, quota):
     assert moves["real"] == moves["control"], moves
 
 
-def test_which_slots_are_controls_needs_the_studys_secret(study_factory, monkeypatch):
-    """The seeded control and repeat draws are keyed by the study's secret: two studies with the same seed and
-    rate draw differently for the same rater, so the code, a study's seed and an account id do not tell which of
-    a rater's slots will be controls. Each rater's draws are one stream: the first n never change as more are
-    drawn, and a cold per-process memo draws the same again."""
-    from annotation import queue
-
-    one = study_factory(name="draws-a", control_rate=0.3, repeat_rate=0.3)
-    two = study_factory(name="draws-b", control_rate=0.3, repeat_rate=0.3)
-    assert (one.seed, one.control_rate) == (two.seed, two.control_rate) and one.secret != two.secret
-    user = User.objects.create_user("drawn")
-    draws = queue._control_draws(one, user, 400)[:400]
-    assert draws != queue._control_draws(two, user, 400)[:400]
-    assert 0.2 < sum(draws) / 400 < 0.4  # the rate holds (binomial sd 0.023)
-    repeats = queue._repeat_draws(one, user, 400)[:400]
-    assert repeats != queue._repeat_draws(two, user, 400)[:400]
-    assert all(d is None or one.repeat_gap <= d <= 2 * one.repeat_gap for d in repeats)
-    monkeypatch.setattr(queue, "_DRAWS", type(queue._DRAWS)())  # a cold memo, grown a little at a time
-    assert bytes(queue._wants_control(one, user, n) for n in range(400)) == draws
-    assert [queue.repeat_draw(one, user, k) for k in range(400)] == list(repeats)
-
-
 def test_a_control_costs_the_server_what_a_real_pair_costs(client, study_factory):
     """Timing: handing out a control runs the same database work as handing out a real pair (the median within
     one query, never outside what real pairs vary by), so response times do not tell them apart (measured in
