@@ -7,10 +7,10 @@ workers. A Redis outage must not turn every API request into a 500 either: then 
 dropped (logged), so limits and cached reports pause until Redis is back while the site keeps serving.
 
 One client per connection pool: Django's RedisCacheClient builds a new `redis.Redis` around its pool on every
-cache call, and that constructor cost more CPU than the round trip to Redis (a signed-in request makes one to
-three cache calls: its session, and DRF's throttle get and set). A `redis.Redis` over a pool is safe to share
-between threads (each command takes its own connection from the pool), so the client is made once per pool
-(bench/load/floor.py measures the difference).
+cache call, and under a profiler that constructor cost more than the command it sent (a signed-in API request
+makes three cache calls: its session, and DRF's throttle get and set). A `redis.Redis` over a pool is safe to
+share between threads (each command takes its own connection from the pool), so the client is made once per pool
+(bench/RESULTS.md, "Annotators under load": fourth round).
 """
 from __future__ import annotations
 
