@@ -234,12 +234,9 @@ class WorkNextView(APIView):
         """Reserve (or return the current) pair for this rater."""
         study = _member_study(request, token)
         try:
-            slot, counts = services.slot_next_counted(study=study, user=request.user, joined=True)
+            return Response(_next_pair(study, request.user))
         except services.AnnotationError as exc:
             return _refuse(exc)
-        progress = selectors.rater_progress(study, request.user, counts)
-        return Response({"slot": selectors.slot_payload(slot) if slot else None, "progress": progress,
-                         "finished": slot is None})
 
 
 class WorkPreviousView(APIView):
@@ -322,15 +319,21 @@ class SlotJudgmentView(APIView):
                          selectors.rater_progress(study, request.user), "next": nxt}, status=code)
 
 
+def _next_pair(study: Study, user: Any) -> dict:
+    """WorkNextView's answer for a member: the pair reserved (or current), the progress counted once, and whether
+    nothing is left. Raises the service's AnnotationError when no pair may be handed out."""
+    slot, counts = services.slot_next_counted(study=study, user=user, joined=True)
+    return {"slot": selectors.slot_payload(slot) if slot else None,
+            "progress": selectors.rater_progress(study, user, counts), "finished": slot is None}
+
+
 def _next_after_answer(study: Study, user: Any) -> dict | None:
     """The next pair as WorkNextView answers it, or None when it is refused (a paused study, say): the page then
     asks /next/ itself and shows that refusal. The rater owns a slot of the study, so they are a member."""
     try:
-        slot, counts = services.slot_next_counted(study=study, user=user, joined=True)
+        return _next_pair(study, user)
     except services.AnnotationError:
         return None
-    return {"slot": selectors.slot_payload(slot) if slot else None,
-            "progress": selectors.rater_progress(study, user, counts), "finished": slot is None}
 
 
 def _with_reason(request: Request, slot: str, service: Callable[..., Any]) -> Response:
